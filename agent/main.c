@@ -1,0 +1,456 @@
+/* main.c: the command line and the pipeline: config -> target -> policies -> report ->
+ * delivery -> release -> after. The exit status is the bitmask of SPEC.md. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "deliver.h"
+#include "policy.h"
+#include "report.h"
+#include "root.h"
+#include "target.h"
+#include "util.h"
+
+enum {
+	EXIT_REPAIRED = 1,
+	EXIT_UNDELIVERED = 2,
+	EXIT_REMAIN = 4,
+	EXIT_OPERATIONAL = 8,
+	EXIT_USAGE = 16,
+};
+
+#define DEFAULT_POLICY "/etc/sshrescue/policy.ini"
+
+struct options {
+	const char *command;
+	const char *undo_id;
+	const char *policy;
+	struct target_opts target;
+	struct strv protect;
+	const char *report_file;
+	const char *report_url;
+	int reboot; /* -1: as the policy says */
+	bool json, verbose, quiet;
+};
+
+static void usage(FILE *out)
+{
+	fputs("Usage: sshrescue [OPTIONS] COMMAND\n"
+	      "Give a locked-out Linux instance its SSH access back.\n"
+	      "\n"
+	      "Commands:\n"
+	      "  discover          list the candidate instance roots on attached block devices\n"
+	      "  check             examine the target and report every problem; change nothing\n"
+	      "  repair            examine, repair, back up every file it changes\n"
+	      "  undo [RUN-ID]     put back the files a repair run changed (default: the latest)\n"
+	      "\n"
+	      "Target (at most one; default: the one instance root among the attached disks):\n"
+	      "  --root DIR        an instance root mounted at DIR; \"/\" on the instance itself\n"
+	      "  --device SPEC     the root filesystem: /dev/..., UUID=..., LABEL=..., PARTUUID=...\n"
+	      "  --image FILE      a raw disk image (partitioned or bare filesystem)\n"
+	      "\n"
+	      "Options:\n"
+	      "  -c, --policy FILE     policy file (default " DEFAULT_POLICY ")\n"
+	      "      --protect CIDR    a source network that must reach sshd (repeatable)\n"
+	      "      --report-file FILE  also write the JSON report to FILE\n"
+	      "      --report-url URL  deliver the report to URL (overrides [report] url)\n"
+	      "      --json            print the JSON report on stdout instead of the summary\n"
+	      "      --reboot, --no-reboot  override [agent] after\n"
+	      "      --help-policy     print every policy section and key with its default\n"
+	      "  -v, --verbose  -q, --quiet  -V, --version  -h, --help\n"
+	      "\n"
+	      "Exit status (bits): 1 repaired, 2 report not delivered, 4 problems remain,\n"
+	      "8 operational error, 16 usage error; 0 nothing needed repair.\n",
+	      out);
+}
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("sshrescue: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputs("\nTry 'sshrescue --help'.\n", stderr);
+	va_end(ap);
+	return EXIT_USAGE;
+}
+
+enum {
+	OPT_ROOT = 256,
+	OPT_DEVICE,
+	OPT_IMAGE,
+	OPT_PROTECT,
+	OPT_REPORT_FILE,
+	OPT_REPORT_URL,
+	OPT_JSON,
+	OPT_REBOOT,
+	OPT_NO_REBOOT,
+	OPT_HELP_POLICY,
+};
+
+static const struct option longopts[] = {
+	{ "root", required_argument, NULL, OPT_ROOT },
+	{ "device", required_argument, NULL, OPT_DEVICE },
+	{ "image", required_argument, NULL, OPT_IMAGE },
+	{ "policy", required_argument, NULL, 'c' },
+	{ "protect", required_argument, NULL, OPT_PROTECT },
+	{ "report-file", required_argument, NULL, OPT_REPORT_FILE },
+	{ "report-url", required_argument, NULL, OPT_REPORT_URL },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "reboot", no_argument, NULL, OPT_REBOOT },
+	{ "no-reboot", no_argument, NULL, OPT_NO_REBOOT },
+	{ "help-policy", no_argument, NULL, OPT_HELP_POLICY },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "version", no_argument, NULL, 'V' },
+	{ "help", no_argument, NULL, 'h' },
+	{ 0 },
+};
+
+/* Returns -1 to go on, or an exit status. */
+static int parse_args(int argc, char **argv, struct options *o)
+{
+	int c;
+	o->reboot = -1;
+	while ((c = getopt_long(argc, argv, "c:vqVh", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_ROOT:
+			o->target.root_dir = optarg;
+			break;
+		case OPT_DEVICE:
+			o->target.device = optarg;
+			break;
+		case OPT_IMAGE:
+			o->target.image = optarg;
+			break;
+		case 'c':
+			o->policy = optarg;
+			break;
+		case OPT_PROTECT:
+			strv_push(&o->protect, optarg);
+			break;
+		case OPT_REPORT_FILE:
+			o->report_file = optarg;
+			break;
+		case OPT_REPORT_URL:
+			o->report_url = optarg;
+			break;
+		case OPT_JSON:
+			o->json = true;
+			break;
+		case OPT_REBOOT:
+			o->reboot = 1;
+			break;
+		case OPT_NO_REBOOT:
+			o->reboot = 0;
+			break;
+		case OPT_HELP_POLICY:
+			config_print_help(stdout);
+			return 0;
+		case 'v':
+			o->verbose = true;
+			break;
+		case 'q':
+			o->quiet = true;
+			break;
+		case 'V':
+			printf("sshrescue %s\n", SSHRESCUE_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			fputs("Try 'sshrescue --help'.\n", stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc)
+		return usage_error("no command given (discover, check, repair or undo)");
+	o->command = argv[optind++];
+	if (strcmp(o->command, "undo") == 0 && optind < argc)
+		o->undo_id = argv[optind++];
+	if (optind < argc)
+		return usage_error("unexpected argument '%s'", argv[optind]);
+	if (strcmp(o->command, "discover") && strcmp(o->command, "check") &&
+	    strcmp(o->command, "repair") && strcmp(o->command, "undo"))
+		return usage_error("unknown command '%s'", o->command);
+	int targets = !!o->target.root_dir + !!o->target.device + !!o->target.image;
+	if (targets > 1)
+		return usage_error("give at most one of --root, --device and --image");
+	return -1;
+}
+
+static int load_config(const struct options *o, struct config *cfg)
+{
+	config_init(cfg);
+	char *err = NULL;
+	const char *path = o->policy ? o->policy : DEFAULT_POLICY;
+	int rc = config_load(cfg, path, &err);
+	if (rc == -ENOENT && !o->policy) {
+		free(err);
+		err = NULL;
+		rc = 0; /* no policy file: the built-in defaults */
+	}
+	for (size_t i = 0; rc == 0 && i < o->protect.n; i++) {
+		rc = config_set(cfg, "agent", "protect", o->protect.v[i], &err);
+		if (rc < 0) {
+			char *msg = xasprintf("--protect %s: %s", o->protect.v[i], err);
+			free(err);
+			err = msg;
+		}
+	}
+	if (rc == 0 && o->report_url)
+		rc = config_set(cfg, "report", "url", o->report_url, &err);
+	if (rc == 0 && o->reboot >= 0)
+		cfg->after = o->reboot ? AFTER_REBOOT : AFTER_NONE;
+	if (rc < 0) {
+		fprintf(stderr, "sshrescue: %s\n", err);
+		free(err);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* The target being worked on, for the signal handler: released before dying. */
+static struct target *active_target;
+
+static void on_signal(int sig)
+{
+	if (active_target)
+		target_release(active_target);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void run_policies(struct run *run, struct root *root, const struct config *cfg, bool repair,
+			 bool live)
+{
+	size_t n = policy_count();
+	run->policy = xcalloc(n, sizeof(*run->policy));
+	run->result = xcalloc(n, sizeof(*run->result));
+	run->n_policies = n;
+	struct policy_ctx ctx = {
+		.root = root,
+		.cfg = cfg,
+		.run_id = run->run_id,
+		.repair = repair,
+		.live = live,
+	};
+	for (size_t i = 0; i < n; i++) {
+		const struct policy *p = policy_get(i);
+		struct policy_result *res = &run->result[i];
+		run->policy[i] = p;
+		if (!p->enabled(cfg)) {
+			res->status = POLICY_SKIPPED;
+			policy_result_set_note(res, "disabled by the policy file");
+			continue;
+		}
+		int rc = p->run(&ctx, res);
+		if (rc < 0) {
+			strv_push_owned(&run->errors, xasprintf("%s: %s", p->name, strerror(-rc)));
+			if (!res->note)
+				policy_result_set_note(res, "%s", strerror(-rc));
+		}
+		policy_result_finish(res, rc);
+	}
+}
+
+static int exit_from_results(const struct run *run, bool repair)
+{
+	int ex = 0;
+	for (size_t i = 0; i < run->n_policies; i++) {
+		const struct policy_result *res = &run->result[i];
+		bool open = false, fixed = false;
+		for (size_t j = 0; j < res->n_findings; j++) {
+			if (res->findings[j].fixed)
+				fixed = true;
+			else
+				open = true;
+		}
+		if (res->status == POLICY_FAILED)
+			ex |= EXIT_OPERATIONAL;
+		if (open)
+			ex |= EXIT_REMAIN;
+		if (repair && fixed)
+			ex |= EXIT_REPAIRED;
+	}
+	if (run->errors.n)
+		ex |= EXIT_OPERATIONAL;
+	return ex;
+}
+
+static int write_report_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "we");
+	if (!f)
+		return -errno;
+	int rc = fputs(text, f) < 0 || fputc('\n', f) < 0 ? -EIO : 0;
+	if (fclose(f) != 0 && rc == 0)
+		rc = -errno;
+	return rc;
+}
+
+static int cmd_undo(const struct options *o, struct config *cfg)
+{
+	struct target t;
+	char *err = NULL;
+	struct target_opts topts = o->target;
+	topts.cfg_root = cfg->target_root;
+	int rc = target_acquire(&topts, &t, &err);
+	if (rc < 0) {
+		fprintf(stderr, "sshrescue: %s\n", err);
+		free(err);
+		target_release(&t);
+		target_free(&t);
+		return EXIT_OPERATIONAL;
+	}
+	active_target = &t;
+	struct root root;
+	_cleanup_free_ char *run_id = root_new_run_id();
+	int ex = 0;
+	if ((rc = root_open(&root, t.root_path, cfg->backup_dir, run_id, false)) < 0) {
+		fprintf(stderr, "sshrescue: %s: %s\n", t.root_path, strerror(-rc));
+		ex = EXIT_OPERATIONAL;
+	} else {
+		size_t restored = 0;
+		char *used = NULL;
+		struct strv msgs = { 0 };
+		rc = root_undo(&root, o->undo_id, &restored, &used, &msgs);
+		for (size_t i = 0; i < msgs.n; i++)
+			if (!o->quiet)
+				fprintf(stderr, "sshrescue: undo %s: %s\n", used, msgs.v[i]);
+		if (rc == -ESRCH) {
+			fprintf(stderr, "sshrescue: nothing to undo: no %s run under %s%s\n",
+				o->undo_id ? o->undo_id : "unrestored", t.root_path, cfg->backup_dir);
+			ex = EXIT_OPERATIONAL;
+		} else if (rc < 0) {
+			fprintf(stderr, "sshrescue: undo %s: %s\n", used ? used : "", strerror(-rc));
+			ex = EXIT_OPERATIONAL;
+		} else if (!o->quiet) {
+			fprintf(stderr, "sshrescue: undo %s: %zu change%s put back\n", used, restored,
+				restored == 1 ? "" : "s");
+		}
+		free(used);
+		strv_free(&msgs);
+		root_close(&root);
+	}
+	active_target = NULL;
+	target_release(&t);
+	target_free(&t);
+	return ex;
+}
+
+static int cmd_check_repair(const struct options *o, struct config *cfg)
+{
+	bool repair = strcmp(o->command, "repair") == 0;
+	struct run run = { 0 };
+	run.run_id = root_new_run_id();
+	run.command = o->command;
+	run.started_ms = report_now_ms();
+	run.start_mono_ms = report_mono_ms();
+
+	struct target t;
+	char *err = NULL;
+	struct target_opts topts = o->target;
+	topts.cfg_root = cfg->target_root;
+	topts.readonly = !repair;
+	struct root root = { .fd = -1, .manifest_fd = -1 };
+	bool have_root = false;
+	int rc = target_acquire(&topts, &t, &err);
+	if (rc < 0) {
+		strv_push_owned(&run.errors, err);
+	} else {
+		active_target = &t;
+		run.target = &t;
+		rc = root_open(&root, t.root_path, cfg->backup_dir, run.run_id, !repair);
+		if (rc < 0)
+			strv_push_owned(&run.errors,
+					xasprintf("%s: %s", t.root_path, strerror(-rc)));
+		else
+			have_root = true;
+	}
+	bool live = o->target.root_dir && strcmp(o->target.root_dir, "/") == 0;
+	if (have_root) {
+		report_read_instance(&run, &root);
+		run_policies(&run, &root, cfg, repair, live);
+	}
+	run.exit_status = exit_from_results(&run, repair);
+
+	/* Deliver first, so the report on disk says how delivery went. */
+	if (deliver_report(cfg, have_root ? &root : NULL, &run, !repair) < 0)
+		run.exit_status |= EXIT_UNDELIVERED;
+	if (have_root && repair) {
+		rc = deliver_write_file(cfg, &root, &run);
+		if (rc < 0)
+			strv_push_owned(&run.errors, xasprintf("%s: cannot write the report: %s",
+							       cfg->report_file, strerror(-rc)));
+	}
+	run.exit_status |= run.errors.n ? EXIT_OPERATIONAL : 0;
+
+	_cleanup_free_ char *pretty = report_to_string(&run, true);
+	if (o->report_file && (rc = write_report_file(o->report_file, pretty)) < 0) {
+		fprintf(stderr, "sshrescue: %s: %s\n", o->report_file, strerror(-rc));
+		run.exit_status |= EXIT_OPERATIONAL;
+	}
+	if (o->json)
+		printf("%s\n", pretty);
+	else if (!o->quiet)
+		report_print_summary(&run, stderr, o->verbose);
+	bool rescue_boot = getpid() == 1 || getenv("SSHRESCUE_RESCUE_BOOT");
+	deliver_console(cfg, &run, rescue_boot);
+
+	if (have_root)
+		root_close(&root);
+	active_target = NULL;
+	if (run.target) {
+		target_release(&t);
+		target_free(&t);
+	}
+	int ex = run.exit_status;
+	run.target = NULL;
+	run_free(&run);
+	return ex;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = { 0 };
+	int ex = parse_args(argc, argv, &o);
+	if (ex >= 0) {
+		strv_free(&o.protect);
+		return ex;
+	}
+	struct config cfg;
+	if ((ex = load_config(&o, &cfg)) != 0) {
+		config_free(&cfg);
+		strv_free(&o.protect);
+		return ex;
+	}
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	if (strcmp(o.command, "discover") == 0) {
+		char *err = NULL;
+		if (target_discover(o.json, &err) < 0) {
+			fprintf(stderr, "sshrescue: discover: %s\n", err);
+			free(err);
+			ex = EXIT_OPERATIONAL;
+		} else {
+			ex = 0;
+		}
+	} else if (strcmp(o.command, "undo") == 0) {
+		ex = cmd_undo(&o, &cfg);
+	} else {
+		ex = cmd_check_repair(&o, &cfg);
+	}
+	config_free(&cfg);
+	strv_free(&o.protect);
+	return ex;
+}

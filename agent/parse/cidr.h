@@ -1,0 +1,50 @@
+/* cidr.h: IPv4/IPv6 addresses and networks: parsing, containment, formatting. Pure. */
+#ifndef SSHRESCUE_CIDR_H
+#define SSHRESCUE_CIDR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+/* An address is a network with prefix 32 (IPv4) or 128 (IPv6). IPv4 is kept as AF_INET with
+ * the four bytes in addr[0..3]; an IPv4-mapped IPv6 address (::ffff:a.b.c.d) is parsed as IPv4. */
+struct cidr {
+	int family; /* AF_INET or AF_INET6 */
+	uint8_t addr[16];
+	unsigned prefix;
+};
+
+/* "a.b.c.d", "a.b.c.d/len", "v6", "v6/len", optionally "[v6]" or "[v6]/len". Host bits set
+ * below the prefix are cleared. 0 or -EINVAL. */
+int cidr_parse(const char *s, struct cidr *out);
+/* Same, on the first n bytes of s. */
+int cidr_parse_n(const char *s, size_t n, struct cidr *out);
+
+/* Is every address of inner inside outer? (Same family only.) */
+bool cidr_contains(const struct cidr *outer, const struct cidr *inner);
+/* Do the two networks share any address? */
+bool cidr_overlaps(const struct cidr *a, const struct cidr *b);
+/* First and last address of a network. */
+void cidr_first(const struct cidr *net, struct cidr *out);
+void cidr_last(const struct cidr *net, struct cidr *out);
+
+#define CIDR_STRLEN 64
+/* "a.b.c.d/len" (or without "/len" for a single address); v6 in RFC 5952 form. */
+void cidr_format(const struct cidr *c, char out[CIDR_STRLEN]);
+/* The address alone, no prefix. */
+void cidr_format_addr(const struct cidr *c, char out[CIDR_STRLEN]);
+
+/* A list of protected networks. n == 0 means every source is protected. */
+struct cidr_list {
+	struct cidr *v;
+	size_t n;
+};
+/* Comma- and/or space-separated list; on error *bad gets the offending token's offset. */
+int cidr_list_parse(const char *s, struct cidr_list *out, size_t *bad);
+void cidr_list_add(struct cidr_list *l, const struct cidr *c);
+void cidr_list_free(struct cidr_list *l);
+/* True when addr lies in one of the networks, or when the list is empty. */
+bool cidr_list_protects(const struct cidr_list *l, const struct cidr *addr);
+
+#endif

@@ -1,0 +1,146 @@
+/* iptables_save.h: the iptables-save / iptables-restore file format (rules.v4, rules.v6,
+ * /etc/sysconfig/iptables and ip6tables, ufw's user.rules): tables, chain declarations and rule
+ * lines with their line numbers and byte offsets, and the analysis that finds which rules keep
+ * a protected source from reaching sshd. Pure: buffers in, structs out, no I/O.
+ *
+ * It also holds what the firewall parsers share: struct fw_scope, the traffic that must get
+ * through (protected sources of one family to sshd's ports), and the three-valued match class. */
+#ifndef SSHRESCUE_IPTABLES_SAVE_H
+#define SSHRESCUE_IPTABLES_SAVE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "parse/cidr.h"
+#include "util.h"
+
+/* The traffic a repair must let through: new TCP connections from every peer to every port,
+ * and the packets that follow in both directions. */
+struct fw_scope {
+	int family;               /* AF_INET or AF_INET6 */
+	const struct cidr *peers; /* protected networks of this family; */
+	size_t n_peers;           /* 0: every source of the family is protected */
+	const unsigned *ports;    /* sshd's ports */
+	size_t n_ports;
+};
+
+/* How much of the scope's traffic a match (or a rule) can match. */
+enum fw_class { FW_NONE = 0, FW_SOME = 1, FW_ALL = 2 };
+
+/* The packets of one connection, as the rules see them. */
+enum fw_kind {
+	FW_IN_NEW, /* client's SYN, conntrack NEW */
+	FW_IN_EST, /* client's later packets, ESTABLISHED */
+	FW_OUT_EST, /* sshd's SYN-ACK and later packets, ESTABLISHED, reply direction */
+	FW_N_KINDS,
+};
+
+/* Class of a source/destination network list against the peers (negated: "! -s"). */
+enum fw_class fw_class_nets(const struct fw_scope *s, const struct cidr *nets, size_t n, bool neg);
+/* Class of a port range list [lo,hi] against the scope's ports. */
+enum fw_class fw_class_ports(const struct fw_scope *s, const unsigned (*ranges)[2], size_t n,
+			     bool neg);
+/* Are all the networks inside the protected ones (always so with every source protected)? */
+bool fw_nets_within_peers(const struct fw_scope *s, const struct cidr *nets, size_t n);
+
+/* One line that is a command: -A, -I, -N, -P, -F, -X (others are kept as IPT_OTHER). */
+enum ipt_op { IPT_APPEND, IPT_INSERT, IPT_NEW, IPT_POLICY, IPT_FLUSH, IPT_DELETE_CHAIN, IPT_OTHER };
+
+struct ipt_cmd {
+	unsigned line;
+	size_t off, len; /* the line's bytes, without the newline */
+	size_t table;    /* index in ipt_file.tables */
+	enum ipt_op op;
+	char *chain;
+	unsigned long pos; /* -I position (1 when none) */
+	char **argv;       /* the words after the chain (and position), unquoted */
+	size_t argc;
+};
+
+struct ipt_chain {
+	char *name;
+	char *policy; /* "ACCEPT", "DROP", ... or "-" for a user chain */
+	unsigned line;
+	size_t off;
+};
+
+struct ipt_table {
+	char *name;
+	unsigned line;
+	size_t off;
+	struct ipt_chain *chains;
+	size_t n_chains;
+	unsigned commit_line; /* 0: no COMMIT */
+	size_t commit_off;
+};
+
+struct ipt_file {
+	struct ipt_table *tables;
+	size_t n_tables;
+	struct ipt_cmd *cmds; /* every command line, in file order */
+	size_t n_cmds;
+};
+
+/* Parse a file. -EINVAL on a line iptables-restore would refuse; then *err_line and *err
+ * (caller frees) say where and why. Lines longer than 64 KiB or more than a million commands
+ * are refused too. */
+int iptables_save_parse(const char *buf, size_t len, struct ipt_file *out, unsigned *err_line,
+			char **err);
+void iptables_save_free(struct ipt_file *f);
+/* The chain declaration of a table, or NULL. */
+const struct ipt_chain *iptables_save_chain(const struct ipt_table *t, const char *name);
+
+/* A place where traffic enters the rules: a table's chain and the verdict when it falls off the
+ * end (a built-in chain's policy; ufw: its default policy). */
+struct ipt_entry {
+	const char *table;
+	const char *chain;
+	bool out;            /* the reply direction (OUTPUT): peer is -d, sshd's port is --sport */
+	const char *policy;  /* NULL: the chain's declared policy */
+};
+/* The hooks a connection to a local sshd passes through, in kernel order. */
+extern const struct ipt_entry IPT_HOOKS[];
+extern const size_t IPT_N_HOOKS;
+
+enum ipt_fix_kind {
+	IPT_FIX_COMMENT, /* comment out command cmd */
+	IPT_FIX_INSERT,  /* add an accept rule in front of command cmd (SIZE_MAX: end of chain) */
+};
+
+struct ipt_fix {
+	enum ipt_fix_kind kind;
+	size_t cmd;    /* index in ipt_file.cmds; SIZE_MAX: at the end of the chain */
+	size_t table;  /* index in ipt_file.tables */
+	char *chain;
+	bool out;      /* the accept is for the reply direction */
+	char *why;     /* one line: why this rule blocks the scope's traffic */
+};
+
+struct ipt_fixes {
+	struct ipt_fix *v;
+	size_t n, cap;
+	bool unsupported; /* a rule order the analysis cannot follow: see note */
+	char *note;
+};
+void ipt_fixes_free(struct ipt_fixes *f);
+
+/* Find the smallest set of fixes after which every packet of the scope is accepted at every
+ * entry (entries absent from the file are skipped). */
+int iptables_save_analyze(const struct ipt_file *f, const struct fw_scope *s,
+			  const struct ipt_entry *entries, size_t n_entries, struct ipt_fixes *out);
+
+/* The words of an accept rule for the scope ("-s a,b -p tcp -m tcp --dport 22 -j ACCEPT"),
+ * without "-A chain"; caller frees. */
+char *iptables_save_accept_words(const struct fw_scope *s, bool out);
+
+/* The fixes as edits of the file (root.h): a commented line gets marker ("# sshrescue ID: ")
+ * in front; an inserted rule goes on a line of its own, announced by a marker comment line that
+ * gives the reason. Fixes must come from iptables_save_analyze() on the same file. */
+struct edits;
+void iptables_save_edits(const char *buf, size_t len, const struct ipt_file *f,
+			 const struct ipt_fixes *fx, const struct fw_scope *s, const char *marker,
+			 struct edits *out);
+/* Byte offset of the line after the one at off (len when it is the last). */
+size_t iptables_save_next_line(const char *buf, size_t len, size_t off);
+
+#endif

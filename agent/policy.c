@@ -1,0 +1,138 @@
+/* policy.c: the registry of policies and the findings they return. */
+#include "policy.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "util.h"
+
+#define MAX_POLICIES 16
+
+static struct {
+	const struct policy *p;
+	int order;
+} registry[MAX_POLICIES];
+static size_t n_registered;
+
+void policy_register(const struct policy *p, int order)
+{
+	if (n_registered == MAX_POLICIES)
+		abort();
+	size_t i = n_registered++;
+	while (i > 0 && registry[i - 1].order > order) {
+		registry[i] = registry[i - 1];
+		i--;
+	}
+	registry[i].p = p;
+	registry[i].order = order;
+}
+
+size_t policy_count(void)
+{
+	return n_registered;
+}
+
+const struct policy *policy_get(size_t i)
+{
+	return i < n_registered ? registry[i].p : NULL;
+}
+
+const char *policy_status_name(enum policy_status s)
+{
+	switch (s) {
+	case POLICY_OK:
+		return "ok";
+	case POLICY_REPAIRED:
+		return "repaired";
+	case POLICY_UNREPAIRED:
+		return "unrepaired";
+	case POLICY_FAILED:
+		return "failed";
+	case POLICY_SKIPPED:
+		return "skipped";
+	}
+	return "?";
+}
+
+struct finding *policy_add_finding(struct policy_result *res, const char *file, unsigned line,
+				   const char *text, const char *problem_fmt, ...)
+{
+	if (res->n_findings == res->cap_findings) {
+		res->cap_findings = res->cap_findings ? res->cap_findings * 2 : 8;
+		res->findings = xrealloc(res->findings, res->cap_findings * sizeof(*res->findings));
+	}
+	struct finding *f = &res->findings[res->n_findings++];
+	memset(f, 0, sizeof(*f));
+	f->file = file ? xstrdup(file) : NULL;
+	f->line = line;
+	f->text = text ? xstrdup(text) : NULL;
+	va_list ap;
+	va_start(ap, problem_fmt);
+	f->problem = xvasprintf(problem_fmt, ap);
+	va_end(ap);
+	return f;
+}
+
+void finding_set_action(struct finding *f, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	free(f->action);
+	f->action = xvasprintf(fmt, ap);
+	va_end(ap);
+}
+
+void policy_result_set_note(struct policy_result *res, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	free(res->note);
+	res->note = xvasprintf(fmt, ap);
+	va_end(ap);
+}
+
+void policy_result_finish(struct policy_result *res, int rc)
+{
+	if (rc < 0) {
+		res->status = POLICY_FAILED;
+		return;
+	}
+	if (res->status == POLICY_SKIPPED || res->status == POLICY_FAILED)
+		return;
+	bool any = false, open = false, error = false;
+	for (size_t i = 0; i < res->n_findings; i++) {
+		any = true;
+		if (!res->findings[i].fixed)
+			open = true;
+		if (res->findings[i].error)
+			error = true;
+	}
+	if (error)
+		res->status = POLICY_FAILED;
+	else if (!any)
+		res->status = POLICY_OK;
+	else
+		res->status = open ? POLICY_UNREPAIRED : POLICY_REPAIRED;
+}
+
+void policy_result_free(struct policy_result *res)
+{
+	for (size_t i = 0; i < res->n_findings; i++) {
+		struct finding *f = &res->findings[i];
+		free(f->file);
+		free(f->text);
+		free(f->problem);
+		free(f->action);
+		free(f->backup);
+	}
+	free(res->findings);
+	free(res->note);
+	memset(res, 0, sizeof(*res));
+}
+
+bool policy_protects(const struct config *cfg, const struct cidr *addr)
+{
+	return cidr_list_protects(&cfg->protect, addr);
+}

@@ -1,0 +1,83 @@
+/* policy.h: the interface every repair policy implements, and the findings it returns.
+ * A policy never prints and never opens instance files itself: it reads and replaces them
+ * through struct root (root.h) and describes what it saw and did as findings. */
+#ifndef SSHRESCUE_POLICY_H
+#define SSHRESCUE_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct config;
+struct root;
+
+enum policy_status {
+	POLICY_OK,         /* nothing wrong */
+	POLICY_REPAIRED,   /* problems found, all repaired by this run */
+	POLICY_UNREPAIRED, /* problems remain (always so in check) */
+	POLICY_FAILED,     /* an operational error stopped the policy */
+	POLICY_SKIPPED,    /* disabled, or nothing of its kind on the instance */
+};
+const char *policy_status_name(enum policy_status s);
+
+struct finding {
+	char *file;    /* instance path, "/etc/hosts.deny"; NULL when not about one file */
+	unsigned line; /* 1-based; 0 when not about one line */
+	char *text;    /* the offending line or row as it was; may be NULL */
+	char *problem; /* what is wrong and why it locks the owner out */
+	char *action;  /* what was done (repair) or would be done (check); NULL: nothing */
+	char *backup;  /* instance path of the backup of the file, when it was changed */
+	bool fixed;    /* the problem is gone after this run */
+	bool error;    /* an operational error (I/O, unreadable file): exit bit 8 */
+};
+
+struct policy_result {
+	enum policy_status status;
+	struct finding *findings;
+	size_t n_findings, cap_findings;
+	char *note; /* one line for the console summary, e.g. "no DenyHosts files" */
+};
+
+struct policy_ctx {
+	struct root *root;
+	const struct config *cfg;
+	const char *run_id;
+	bool repair; /* false in check: nothing may be written */
+	bool live;   /* the root is the running system ("--root /"): daemons may be told */
+};
+
+struct policy {
+	const char *name;
+	bool (*enabled)(const struct config *cfg);
+	/* 0, or a negative errno when the policy could not do its job (then status FAILED). */
+	int (*run)(struct policy_ctx *ctx, struct policy_result *res);
+};
+
+/* Policies register themselves (POLICY_REGISTER at the end of their file), so adding one
+ * touches no shared table. order sets the run order: hosts_access 10, denyhosts 20,
+ * fail2ban 30, sshd 40, firewall 50 (it reads sshd's ports). */
+void policy_register(const struct policy *p, int order);
+size_t policy_count(void);
+const struct policy *policy_get(size_t i);
+#define POLICY_REGISTER(var, order)                                                  \
+	static void __attribute__((constructor)) policy_register_##var(void)         \
+	{                                                                            \
+		policy_register(&(var), (order));                                     \
+	}
+
+/* Append a finding; problem is printf-style. Returns it so the caller can set action etc. */
+struct finding *policy_add_finding(struct policy_result *res, const char *file, unsigned line,
+				   const char *text, const char *problem_fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+void finding_set_action(struct finding *f, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void policy_result_set_note(struct policy_result *res, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Derive status from the findings unless the policy set SKIPPED or FAILED. */
+void policy_result_finish(struct policy_result *res, int rc);
+void policy_result_free(struct policy_result *res);
+
+/* Is addr (text) protected by the run's protect list? Empty list: everything is. */
+struct cidr;
+bool policy_protects(const struct config *cfg, const struct cidr *addr);
+
+#endif

@@ -1,0 +1,1027 @@
+/* root.c: the only module that opens, replaces, backs up and restores files of the instance.
+ * Every path is resolved with openat2(RESOLVE_IN_ROOT) against the root's directory fd, so
+ * absolute symlinks and ".." stay inside the instance. Files are replaced by rename of a fully
+ * written and fsynced temporary file, never written in place: a crash leaves either the
+ * original or the new version, and a hard link to a file outside the root is never written
+ * through. */
+#include "root.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/xattr.h>
+#include <time.h>
+
+#define RESOLVE_FLAGS (RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)
+#define MANIFEST "manifest"
+#define UNDONE "undone"
+#define COPY_CHUNK (1u << 16)
+
+static int xopenat2(int dirfd, const char *path, int flags, mode_t mode, uint64_t resolve)
+{
+	struct open_how how = {
+		.flags = (uint64_t)flags | O_CLOEXEC,
+		.mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0,
+		.resolve = resolve,
+	};
+	int fd;
+	do
+		fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+	while (fd < 0 && (errno == EAGAIN || errno == EINTR));
+	return fd < 0 ? -errno : fd;
+}
+
+/* "/etc/x" -> "etc/x"; "" or "/" -> "." */
+static const char *rel(const char *path)
+{
+	while (*path == '/')
+		path++;
+	return *path ? path : ".";
+}
+
+static int root_openat(struct root *r, const char *path, int flags, mode_t mode)
+{
+	return xopenat2(r->fd, rel(path), flags, mode, RESOLVE_FLAGS);
+}
+
+int root_open_file(struct root *r, const char *path, int flags, mode_t mode)
+{
+	if (r->readonly && (flags & (O_WRONLY | O_RDWR | O_CREAT | O_TRUNC)))
+		return -EROFS;
+	return root_openat(r, path, flags | O_NOFOLLOW, mode);
+}
+
+static int fd_path(int fd, char *out, size_t size)
+{
+	char proc[64];
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	ssize_t n = readlink(proc, out, size - 1);
+	if (n < 0)
+		return -errno;
+	if ((size_t)n >= size - 1)
+		return -ENAMETOOLONG;
+	out[n] = '\0';
+	return 0;
+}
+
+/* Reopen an O_PATH fd for reading, through its /proc link (the file was already checked). */
+static int reopen(int fd, int flags)
+{
+	char proc[64];
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	int nfd = open(proc, flags | O_CLOEXEC | O_NOCTTY);
+	return nfd < 0 ? -errno : nfd;
+}
+
+int root_open(struct root *r, const char *path, const char *backup_dir, const char *run_id,
+	      bool readonly)
+{
+	memset(r, 0, sizeof(*r));
+	r->manifest_fd = -1;
+	r->fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (r->fd < 0)
+		return -errno;
+	r->path = xstrdup(path);
+	r->backup_dir = xstrdup(backup_dir);
+	r->run_id = xstrdup(run_id);
+	r->readonly = readonly;
+	return 0;
+}
+
+void root_close(struct root *r)
+{
+	if (r->fd >= 0)
+		close(r->fd);
+	if (r->manifest_fd >= 0)
+		close(r->manifest_fd);
+	free(r->path);
+	free(r->backup_dir);
+	free(r->run_id);
+	strv_free(&r->backed_up);
+	memset(r, 0, sizeof(*r));
+	r->fd = r->manifest_fd = -1;
+}
+
+int root_stat(struct root *r, const char *path, struct stat *st)
+{
+	_cleanup_close_ int fd = root_openat(r, path, O_PATH, 0);
+	if (fd < 0)
+		return fd;
+	return fstat(fd, st) < 0 ? -errno : 0;
+}
+
+int root_opendir(struct root *r, const char *path, DIR **out)
+{
+	int fd = root_openat(r, path, O_RDONLY | O_DIRECTORY, 0);
+	if (fd < 0)
+		return fd;
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		int rc = -errno;
+		close(fd);
+		return rc;
+	}
+	*out = d;
+	return 0;
+}
+
+static int read_fd_bounded(int fd, size_t max, char **data, size_t *len)
+{
+	struct buf b = { 0 };
+	char chunk[COPY_CHUNK];
+	buf_append(&b, "", 0);
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			int rc = -errno;
+			buf_free(&b);
+			return rc;
+		}
+		if (n == 0)
+			break;
+		if (b.len + (size_t)n > max) {
+			buf_free(&b);
+			return -EFBIG;
+		}
+		buf_append(&b, chunk, (size_t)n);
+	}
+	*data = b.data;
+	*len = b.len;
+	return 0;
+}
+
+int root_read_file(struct root *r, const char *path, size_t max, char **data, size_t *len)
+{
+	_cleanup_close_ int pfd = root_openat(r, path, O_PATH, 0);
+	if (pfd < 0)
+		return pfd;
+	struct stat st;
+	if (fstat(pfd, &st) < 0)
+		return -errno;
+	if (S_ISDIR(st.st_mode))
+		return -EISDIR;
+	if (!S_ISREG(st.st_mode))
+		return -EINVAL; /* FIFO, socket, device: never opened, so never blocks */
+	if ((uint64_t)st.st_size > max)
+		return -EFBIG;
+	_cleanup_close_ int fd = reopen(pfd, O_RDONLY | O_NONBLOCK);
+	if (fd < 0)
+		return fd;
+	/* Read into one exact-size buffer: the file may be most of the memory we use. */
+	size_t cap = (size_t)st.st_size;
+	char *p = xmalloc(cap + 1);
+	size_t got = 0;
+	for (;;) {
+		if (got == cap) {
+			/* grown since fstat: fall back to chunked reading of the rest, bounded */
+			char extra;
+			ssize_t n = read(fd, &extra, 1);
+			if (n == 0)
+				break;
+			if (n < 0 && errno == EINTR)
+				continue;
+			free(p);
+			if (n < 0)
+				return -errno;
+			if (lseek(fd, 0, SEEK_SET) < 0)
+				return -errno;
+			return read_fd_bounded(fd, max, data, len);
+		}
+		ssize_t n = read(fd, p + got, cap - got);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			int rc = -errno;
+			free(p);
+			return rc;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	p[got] = '\0';
+	*data = p;
+	*len = got;
+	return 0;
+}
+
+/* ---- edits ---- */
+
+void edits_add(struct edits *e, size_t off, size_t len, const char *text, size_t text_len)
+{
+	if (e->n && !text_len) {
+		struct edit *last = &e->v[e->n - 1];
+		if (!last->text_len && last->off + last->len == off) {
+			last->len += len;
+			return;
+		}
+	}
+	if (e->n == e->cap) {
+		e->cap = e->cap ? e->cap * 2 : 8;
+		e->v = xrealloc(e->v, e->cap * sizeof(*e->v));
+	}
+	e->v[e->n++] = (struct edit){
+		.off = off,
+		.len = len,
+		.text = text_len ? xstrndup(text, text_len) : NULL,
+		.text_len = text_len,
+	};
+}
+
+void edits_free(struct edits *e)
+{
+	for (size_t i = 0; i < e->n; i++)
+		free(e->v[i].text);
+	free(e->v);
+	memset(e, 0, sizeof(*e));
+}
+
+int edits_apply(const char *orig, size_t orig_len, const struct edits *e,
+		int (*out)(void *arg, const void *p, size_t n), void *arg)
+{
+	size_t pos = 0;
+	int rc;
+	for (size_t i = 0; e && i < e->n; i++) {
+		const struct edit *ed = &e->v[i];
+		if (ed->off < pos || ed->off + ed->len > orig_len || ed->off + ed->len < ed->off)
+			return -EINVAL;
+		if (ed->off > pos && (rc = out(arg, orig + pos, ed->off - pos)) < 0)
+			return rc;
+		if (ed->text_len && (rc = out(arg, ed->text, ed->text_len)) < 0)
+			return rc;
+		pos = ed->off + ed->len;
+	}
+	if (orig_len > pos && (rc = out(arg, orig + pos, orig_len - pos)) < 0)
+		return rc;
+	return 0;
+}
+
+/* ---- writing ---- */
+
+struct writer {
+	int fd;
+	char buf[COPY_CHUNK];
+	size_t n;
+};
+
+static int write_all(int fd, const void *p, size_t n)
+{
+	const char *c = p;
+	while (n) {
+		ssize_t w = write(fd, c, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		c += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int writer_flush(struct writer *w)
+{
+	int rc = write_all(w->fd, w->buf, w->n);
+	w->n = 0;
+	return rc;
+}
+
+static int writer_out(void *arg, const void *p, size_t n)
+{
+	struct writer *w = arg;
+	if (w->n + n > sizeof(w->buf)) {
+		int rc = writer_flush(w);
+		if (rc < 0)
+			return rc;
+		if (n >= sizeof(w->buf))
+			return write_all(w->fd, p, n);
+	}
+	memcpy(w->buf + w->n, p, n);
+	w->n += n;
+	return 0;
+}
+
+/* Give dst the mode, owner, group and extended attributes of src. */
+static int copy_meta(int src, int dst, const struct stat *st)
+{
+	if (fchown(dst, st->st_uid, st->st_gid) < 0)
+		return -errno;
+	if (fchmod(dst, st->st_mode & 07777) < 0)
+		return -errno;
+	ssize_t n = flistxattr(src, NULL, 0);
+	if (n < 0)
+		return errno == ENOTSUP ? 0 : -errno;
+	if (n == 0)
+		return 0;
+	_cleanup_free_ char *names = xmalloc((size_t)n);
+	n = flistxattr(src, names, (size_t)n);
+	if (n < 0)
+		return -errno;
+	for (char *name = names; name < names + n; name += strlen(name) + 1) {
+		ssize_t vn = fgetxattr(src, name, NULL, 0);
+		if (vn < 0)
+			return -errno;
+		_cleanup_free_ char *val = xmalloc((size_t)vn + 1);
+		vn = fgetxattr(src, name, val, (size_t)vn);
+		if (vn < 0)
+			return -errno;
+		if (fsetxattr(dst, name, val, (size_t)vn, 0) < 0 && errno != ENOTSUP)
+			return -errno;
+	}
+	return 0;
+}
+
+/* Split the real location of an instance path: parent directory fd and base name. With
+ * must_exist false the file may be absent (its parent must exist). */
+struct location {
+	int dirfd;          /* O_PATH fd of the parent directory */
+	char base[NAME_MAX + 1];
+	char path[PATH_MAX]; /* instance path of the file, symlinks resolved: "/etc/x" */
+	bool exists;
+};
+
+static void location_close(struct location *l)
+{
+	if (l->dirfd >= 0)
+		close(l->dirfd);
+	l->dirfd = -1;
+}
+
+static int root_prefix(struct root *r, char *out, size_t size)
+{
+	int rc = fd_path(r->fd, out, size);
+	if (rc < 0)
+		return rc;
+	if (strcmp(out, "/") == 0)
+		out[0] = '\0';
+	return 0;
+}
+
+/* Host path of fd -> instance path, checking it is inside the root. */
+static int instance_path_of(struct root *r, int fd, char *out, size_t size)
+{
+	char prefix[PATH_MAX], host[PATH_MAX];
+	int rc = root_prefix(r, prefix, sizeof(prefix));
+	if (rc < 0)
+		return rc;
+	if ((rc = fd_path(fd, host, sizeof(host))) < 0)
+		return rc;
+	size_t pl = strlen(prefix);
+	if (strncmp(host, prefix, pl) != 0 || (host[pl] != '/' && host[pl] != '\0'))
+		return -EXDEV;
+	snprintf(out, size, "%s", host[pl] ? host + pl : "/");
+	return 0;
+}
+
+static int locate(struct root *r, const char *path, struct location *l)
+{
+	memset(l, 0, sizeof(*l));
+	l->dirfd = -1;
+	char want[PATH_MAX];
+	if (snprintf(want, sizeof(want), "/%s", rel(path)) >= (int)sizeof(want))
+		return -ENAMETOOLONG;
+
+	_cleanup_close_ int fd = root_openat(r, want, O_PATH, 0);
+	if (fd >= 0) {
+		struct stat st;
+		if (fstat(fd, &st) < 0)
+			return -errno;
+		if (S_ISDIR(st.st_mode))
+			return -EISDIR;
+		int rc = instance_path_of(r, fd, l->path, sizeof(l->path));
+		if (rc < 0)
+			return rc;
+		l->exists = true;
+	} else if (fd == -ENOENT) {
+		snprintf(l->path, sizeof(l->path), "%s", want);
+	} else {
+		return fd;
+	}
+	char *slash = strrchr(l->path, '/');
+	if (!slash || !slash[1] || strlen(slash + 1) > NAME_MAX)
+		return -EINVAL;
+	snprintf(l->base, sizeof(l->base), "%s", slash + 1);
+	if (!strcmp(l->base, ".") || !strcmp(l->base, ".."))
+		return -EINVAL;
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - l->path), l->path);
+	l->dirfd = root_openat(r, dir[0] ? dir : "/", O_PATH | O_DIRECTORY, 0);
+	if (l->dirfd < 0) {
+		int rc = l->dirfd;
+		l->dirfd = -1;
+		return rc;
+	}
+	return 0;
+}
+
+static int manifest_append(struct root *r, const char *kind, const char *path, const char *extra);
+
+/* mkdir -p of an instance directory, every component inside the root, no symlinks followed
+ * (a symlinked backup directory in a hostile instance must not redirect our writes). With
+ * record, each directory made is owned by root and written to the manifest, so undo removes
+ * it again. */
+static int mkdir_p(struct root *r, const char *path, mode_t mode, bool record, int *out_fd)
+{
+	char buf[PATH_MAX];
+	if (snprintf(buf, sizeof(buf), "%s", rel(path)) >= (int)sizeof(buf))
+		return -ENAMETOOLONG;
+	int dfd = dup(r->fd);
+	if (dfd < 0)
+		return -errno;
+	char *save = NULL;
+	char sofar[PATH_MAX] = "";
+	int rc = 0;
+	for (char *comp = strtok_r(buf, "/", &save); comp; comp = strtok_r(NULL, "/", &save)) {
+		if (!strcmp(comp, ".") || !strcmp(comp, ".."))
+			continue;
+		size_t sl = strlen(sofar);
+		snprintf(sofar + sl, sizeof(sofar) - sl, "/%s", comp);
+		int nfd = xopenat2(dfd, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW, 0,
+				   RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS);
+		if (nfd == -ENOENT) {
+			if (record && (rc = manifest_append(r, "dir", sofar, NULL)) < 0)
+				break;
+			if (mkdirat(dfd, comp, mode) < 0 && errno != EEXIST) {
+				rc = -errno;
+				break;
+			}
+			if (record) {
+				r->n_changed++;
+				int wfd = openat(dfd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+				if (wfd >= 0) {
+					if (fchown(wfd, 0, 0) < 0 || fchmod(wfd, mode) < 0)
+						rc = -errno;
+					close(wfd);
+				}
+			}
+			nfd = xopenat2(dfd, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW, 0,
+				       RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS);
+		}
+		close(dfd);
+		dfd = -1;
+		if (nfd < 0) {
+			rc = nfd;
+			break;
+		}
+		dfd = nfd;
+	}
+	if (rc < 0 || !out_fd) {
+		if (dfd >= 0)
+			close(dfd);
+	} else {
+		*out_fd = dfd;
+	}
+	return rc;
+}
+
+static int fsync_dir(int dirfd)
+{
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int rc = fsync(fd) < 0 ? -errno : 0;
+	close(fd);
+	return rc;
+}
+
+/* Percent-escape a path for one manifest field (tab, newline and % are escaped). */
+static void escape_path(struct buf *b, const char *p)
+{
+	for (; *p; p++) {
+		if (*p == '\t' || *p == '\n' || *p == '%' || *p == '\r')
+			buf_printf(b, "%%%02X", (unsigned char)*p);
+		else
+			buf_append(b, p, 1);
+	}
+}
+
+static void unescape_path(char *p)
+{
+	char *w = p;
+	for (; *p; p++) {
+		unsigned v;
+		if (*p == '%' && sscanf(p + 1, "%2x", &v) == 1) {
+			*w++ = (char)v;
+			p += 2;
+		} else {
+			*w++ = *p;
+		}
+	}
+	*w = '\0';
+}
+
+static char *run_dir(struct root *r, const char *run_id)
+{
+	return xasprintf("%s/%s", r->backup_dir, run_id);
+}
+
+static int manifest_append(struct root *r, const char *kind, const char *path, const char *extra)
+{
+	if (r->manifest_fd < 0) {
+		_cleanup_free_ char *dir = run_dir(r, r->run_id);
+		_cleanup_close_ int dfd = -1;
+		int rc = mkdir_p(r, dir, 0700, false, &dfd);
+		if (rc < 0)
+			return rc;
+		int fd = openat(dfd, MANIFEST, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC,
+				0600);
+		if (fd < 0)
+			return -errno;
+		r->manifest_fd = fd;
+	}
+	struct buf line = { 0 };
+	buf_printf(&line, "%s\t", kind);
+	escape_path(&line, path);
+	if (extra)
+		buf_printf(&line, "\t%s", extra);
+	buf_puts(&line, "\n");
+	int rc = write_all(r->manifest_fd, line.data, line.len);
+	buf_free(&line);
+	if (rc == 0 && fsync(r->manifest_fd) < 0)
+		rc = -errno;
+	return rc;
+}
+
+/* Copy the content and metadata of an open regular file to a new file name in dirfd,
+ * atomically (temporary name, fsync, rename). */
+static int copy_to(int src, const struct stat *st, int dirfd, const char *name)
+{
+	char tmp[NAME_MAX + 1];
+	snprintf(tmp, sizeof(tmp), ".%.200s.sshrescue-%d", name, (int)getpid());
+	int dst = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (dst < 0)
+		return -errno;
+	int rc = 0;
+	char chunk[COPY_CHUNK];
+	off_t off = 0;
+	for (;;) {
+		ssize_t n = pread(src, chunk, sizeof(chunk), off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = -errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		if ((rc = write_all(dst, chunk, (size_t)n)) < 0)
+			break;
+		off += n;
+	}
+	if (rc == 0)
+		rc = copy_meta(src, dst, st);
+	if (rc == 0 && fsync(dst) < 0)
+		rc = -errno;
+	if (close(dst) < 0 && rc == 0)
+		rc = -errno;
+	if (rc == 0 && renameat(dirfd, tmp, dirfd, name) < 0)
+		rc = -errno;
+	if (rc < 0)
+		unlinkat(dirfd, tmp, 0);
+	else
+		rc = fsync_dir(dirfd);
+	return rc;
+}
+
+/* Save the original of l (which exists) under the run's backup directory. A hard link costs
+ * no copy and keeps the original inode exactly; it is only right when the caller replaces the
+ * file by rename (allow_link), and falls back to a copy across filesystems. */
+static int backup_save(struct root *r, struct location *l, const char *bpath, bool allow_link)
+{
+	_cleanup_free_ char *bdir = xstrndup(bpath, (size_t)(strrchr(bpath, '/') - bpath));
+	_cleanup_close_ int bfd = -1;
+	int rc = mkdir_p(r, bdir, 0700, false, &bfd);
+	if (rc < 0)
+		return rc;
+	_cleanup_close_ int src =
+		openat(l->dirfd, l->base, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (src < 0)
+		return -errno;
+	struct stat st;
+	if (fstat(src, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return -EINVAL;
+	unlinkat(bfd, l->base, 0); /* a leftover of an interrupted run of the same id */
+	if (allow_link && st.st_nlink == 1 && linkat(l->dirfd, l->base, bfd, l->base, 0) == 0)
+		rc = fsync_dir(bfd);
+	else
+		rc = copy_to(src, &st, bfd, l->base);
+	if (rc < 0)
+		return rc;
+	return manifest_append(r, "file", l->path, NULL);
+}
+
+static int backup_original(struct root *r, struct location *l, bool allow_link, char **backup)
+{
+	char *bpath = xasprintf("%s/%s/files%s", r->backup_dir, r->run_id, l->path);
+	int rc = 0;
+	if (!strv_contains(&r->backed_up, l->path)) {
+		rc = backup_save(r, l, bpath, allow_link);
+		if (rc == 0) {
+			strv_push(&r->backed_up, l->path);
+			r->n_changed++;
+		}
+	}
+	if (rc == 0 && backup)
+		*backup = bpath;
+	else
+		free(bpath);
+	return rc;
+}
+
+/* Remove temporaries that an interrupted run left beside name. */
+static void remove_stale_temps(int dirfd, const char *name)
+{
+	_cleanup_free_ char *prefix = xasprintf(".%.200s.sshrescue-", name);
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return;
+	}
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (strncmp(de->d_name, prefix, strlen(prefix)) == 0)
+			unlinkat(dirfd, de->d_name, 0);
+	closedir(d);
+}
+
+/* Write orig+edits (or data) to a temporary beside the file, give it the original's metadata
+ * (or root:root mode for a new file), fsync, rename over, fsync the directory. */
+static int replace_at(struct location *l, const char *orig, size_t orig_len,
+		      const struct edits *e, mode_t new_mode)
+{
+	int rc;
+	remove_stale_temps(l->dirfd, l->base);
+	char tmp[NAME_MAX + 1];
+	snprintf(tmp, sizeof(tmp), ".%.200s.sshrescue-%d", l->base, (int)getpid());
+	int wfd = xopenat2(l->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600, 0);
+	if (wfd < 0)
+		return wfd;
+	struct writer *w = xmalloc(sizeof(*w));
+	w->fd = wfd;
+	w->n = 0;
+	rc = edits_apply(orig, orig_len, e, writer_out, w);
+	if (rc == 0)
+		rc = writer_flush(w);
+	free(w);
+	if (rc == 0) {
+		int src = l->exists ? openat(l->dirfd, l->base, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC) : -1;
+		if (l->exists && src < 0) {
+			rc = -errno;
+		} else if (src >= 0) {
+			struct stat st;
+			rc = fstat(src, &st) < 0 ? -errno : copy_meta(src, wfd, &st);
+			close(src);
+		} else {
+			if (fchown(wfd, 0, 0) < 0 || fchmod(wfd, new_mode & 07777) < 0)
+				rc = -errno;
+		}
+	}
+	if (rc == 0 && fsync(wfd) < 0)
+		rc = -errno;
+	if (close(wfd) < 0 && rc == 0)
+		rc = -errno;
+	if (rc == 0 && renameat(l->dirfd, tmp, l->dirfd, l->base) < 0)
+		rc = -errno;
+	if (rc < 0) {
+		unlinkat(l->dirfd, tmp, 0);
+		return rc;
+	}
+	return fsync_dir(l->dirfd);
+}
+
+int root_replace(struct root *r, const char *path, const char *orig, size_t orig_len,
+		 const struct edits *e, char **backup)
+{
+	if (r->readonly)
+		return -EROFS;
+	struct location l;
+	int rc = locate(r, path, &l);
+	if (rc == 0 && !l.exists)
+		rc = -ENOENT;
+	if (rc == 0)
+		rc = backup_original(r, &l, true, backup);
+	if (rc == 0)
+		rc = replace_at(&l, orig, orig_len, e, 0644);
+	location_close(&l);
+	return rc;
+}
+
+int root_write_file(struct root *r, const char *path, const void *data, size_t len, mode_t mode,
+		    char **backup)
+{
+	if (r->readonly)
+		return -EROFS;
+	struct location l;
+	int rc = locate(r, path, &l);
+	if (rc == -ENOENT) {
+		/* the parent directory is missing: create it */
+		char dir[PATH_MAX];
+		snprintf(dir, sizeof(dir), "/%s", rel(path));
+		*strrchr(dir, '/') = '\0';
+		if ((rc = mkdir_p(r, dir[0] ? dir : "/", 0755, true, NULL)) == 0)
+			rc = locate(r, path, &l);
+	}
+	if (rc == 0) {
+		if (l.exists)
+			rc = backup_original(r, &l, true, backup);
+		else if ((rc = manifest_append(r, "absent", l.path, NULL)) == 0)
+			r->n_changed++;
+	}
+	if (rc == 0) {
+		struct edits whole = { 0 };
+		/* one edit that replaces nothing with the whole content */
+		struct edit ed = { .off = 0, .len = 0, .text = (char *)data, .text_len = len };
+		whole.v = &ed;
+		whole.n = 1;
+		rc = replace_at(&l, "", 0, &whole, mode);
+	}
+	location_close(&l);
+	return rc;
+}
+
+int root_backup_file(struct root *r, const char *path, char **backup)
+{
+	if (r->readonly)
+		return -EROFS;
+	struct location l;
+	int rc = locate(r, path, &l);
+	if (rc == 0 && !l.exists)
+		rc = -ENOENT;
+	if (rc == 0)
+		rc = backup_original(r, &l, false, backup);
+	location_close(&l);
+	return rc;
+}
+
+int root_set_mode(struct root *r, const char *path, uid_t uid, gid_t gid, mode_t mode)
+{
+	if (r->readonly)
+		return -EROFS;
+	_cleanup_close_ int fd = root_openat(r, path, O_PATH | O_NOFOLLOW, 0);
+	if (fd < 0)
+		return fd;
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+		return -EINVAL;
+	char ipath[PATH_MAX];
+	int rc = instance_path_of(r, fd, ipath, sizeof(ipath));
+	if (rc < 0)
+		return rc;
+	char extra[64];
+	snprintf(extra, sizeof(extra), "%o\t%u\t%u", (unsigned)(st.st_mode & 07777),
+		 (unsigned)st.st_uid, (unsigned)st.st_gid);
+	if ((rc = manifest_append(r, "mode", ipath, extra)) < 0)
+		return rc;
+	r->n_changed++;
+	char proc[64];
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	if ((uid != (uid_t)-1 || gid != (gid_t)-1) && chown(proc, uid, gid) < 0)
+		return -errno;
+	if (chmod(proc, mode & 07777) < 0)
+		return -errno;
+	return 0;
+}
+
+int root_mkdir(struct root *r, const char *path, mode_t mode)
+{
+	if (r->readonly)
+		return -EROFS;
+	struct stat st;
+	if (root_stat(r, path, &st) == 0)
+		return S_ISDIR(st.st_mode) ? 0 : -EEXIST;
+	return mkdir_p(r, path, mode, true, NULL);
+}
+
+int root_host_path(struct root *r, const char *path, char **host_path)
+{
+	char prefix[PATH_MAX];
+	int rc = root_prefix(r, prefix, sizeof(prefix));
+	if (rc < 0)
+		return rc;
+	struct location l;
+	rc = locate(r, path, &l);
+	if (rc == 0)
+		*host_path = xasprintf("%s%s", prefix, l.path);
+	location_close(&l);
+	return rc;
+}
+
+int root_write_own(struct root *r, const char *path, const void *data, size_t len)
+{
+	if (r->readonly)
+		return -EROFS;
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof(dir), "/%s", rel(path));
+	char *slash = strrchr(dir, '/');
+	*slash = '\0';
+	int rc = mkdir_p(r, dir[0] ? dir : "/", 0755, false, NULL);
+	if (rc < 0)
+		return rc;
+	struct location l;
+	if ((rc = locate(r, path, &l)) == 0) {
+		struct edit ed = { .off = 0, .len = 0, .text = (char *)data, .text_len = len };
+		struct edits whole = { .v = &ed, .n = 1 };
+		rc = replace_at(&l, "", 0, &whole, 0644);
+	}
+	location_close(&l);
+	return rc;
+}
+
+/* ---- undo ---- */
+
+static int restore_file(struct root *r, const char *run_id, const char *path)
+{
+	_cleanup_free_ char *bpath = xasprintf("%s/%s/files%s", r->backup_dir, run_id, path);
+	_cleanup_close_ int src = root_openat(r, bpath, O_RDONLY | O_NOFOLLOW | O_NONBLOCK, 0);
+	if (src < 0)
+		return src;
+	struct stat st;
+	if (fstat(src, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return -EINVAL;
+	struct location l;
+	int rc = locate(r, path, &l);
+	if (rc == -ENOENT) {
+		char dir[PATH_MAX];
+		snprintf(dir, sizeof(dir), "%s", path);
+		*strrchr(dir, '/') = '\0';
+		if ((rc = mkdir_p(r, dir[0] ? dir : "/", 0755, false, NULL)) == 0)
+			rc = locate(r, path, &l);
+	}
+	if (rc == 0)
+		rc = copy_to(src, &st, l.dirfd, l.base);
+	location_close(&l);
+	return rc;
+}
+
+static int restore_absent(struct root *r, const char *path)
+{
+	struct location l;
+	int rc = locate(r, path, &l);
+	if (rc == 0 && l.exists && unlinkat(l.dirfd, l.base, 0) < 0)
+		rc = -errno;
+	if (rc == 0)
+		rc = fsync_dir(l.dirfd);
+	location_close(&l);
+	return rc == -ENOENT ? 0 : rc;
+}
+
+static int restore_mode(struct root *r, const char *path, const char *extra)
+{
+	unsigned mode, uid, gid;
+	if (!extra || sscanf(extra, "%o\t%u\t%u", &mode, &uid, &gid) != 3)
+		return -EINVAL;
+	_cleanup_close_ int fd = root_openat(r, path, O_PATH | O_NOFOLLOW, 0);
+	if (fd < 0)
+		return fd;
+	char proc[64];
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	if (chown(proc, uid, gid) < 0 || chmod(proc, mode) < 0)
+		return -errno;
+	return 0;
+}
+
+static int restore_dir(struct root *r, const char *path)
+{
+	char parent[PATH_MAX];
+	snprintf(parent, sizeof(parent), "%s", path);
+	char *slash = strrchr(parent, '/');
+	if (!slash)
+		return -EINVAL;
+	*slash = '\0';
+	_cleanup_close_ int dfd = root_openat(r, parent[0] ? parent : "/", O_PATH | O_DIRECTORY, 0);
+	if (dfd < 0)
+		return dfd == -ENOENT ? 0 : dfd;
+	if (unlinkat(dfd, slash + 1, AT_REMOVEDIR) < 0 && errno != ENOENT && errno != ENOTEMPTY)
+		return -errno;
+	return 0;
+}
+
+static int cmp_str_desc(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)b, *(char *const *)a);
+}
+
+/* The newest run (by id) with a manifest that has not been undone. */
+static int latest_run(struct root *r, char **out)
+{
+	DIR *d;
+	int rc = root_opendir(r, r->backup_dir, &d);
+	if (rc < 0)
+		return rc == -ENOENT ? -ESRCH : rc;
+	struct strv ids = { 0 };
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.')
+			strv_push(&ids, de->d_name);
+	closedir(d);
+	if (ids.n)
+		qsort(ids.v, ids.n, sizeof(*ids.v), cmp_str_desc);
+	rc = -ESRCH;
+	for (size_t i = 0; i < ids.n && rc == -ESRCH; i++) {
+		_cleanup_free_ char *m = xasprintf("%s/%s/%s", r->backup_dir, ids.v[i], MANIFEST);
+		_cleanup_free_ char *u = xasprintf("%s/%s/%s", r->backup_dir, ids.v[i], UNDONE);
+		struct stat st;
+		if (root_stat(r, m, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+		    root_stat(r, u, &st) == -ENOENT) {
+			*out = xstrdup(ids.v[i]);
+			rc = 0;
+		}
+	}
+	strv_free(&ids);
+	return rc;
+}
+
+int root_undo(struct root *r, const char *run_id, size_t *restored, char **used,
+	      struct strv *messages)
+{
+	if (r->readonly)
+		return -EROFS;
+	_cleanup_free_ char *id = NULL;
+	int rc;
+	if (run_id) {
+		if (!*run_id || strchr(run_id, '/') || run_id[0] == '.')
+			return -EINVAL;
+		id = xstrdup(run_id);
+	} else if ((rc = latest_run(r, &id)) < 0) {
+		return rc;
+	}
+	_cleanup_free_ char *mpath = xasprintf("%s/%s/%s", r->backup_dir, id, MANIFEST);
+	_cleanup_free_ char *data = NULL;
+	size_t len;
+	if ((rc = root_read_file(r, mpath, ROOT_MAX_CONFIG, &data, &len)) < 0)
+		return rc == -ENOENT ? -ESRCH : rc;
+
+	/* Undo in reverse order: a file created after a directory was made goes first. */
+	struct strv lines = { 0 };
+	for (char *save = NULL, *line = strtok_r(data, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save))
+		strv_push(&lines, line);
+	*restored = 0;
+	int first_err = 0;
+	for (size_t i = lines.n; i-- > 0;) {
+		char *kind = lines.v[i];
+		char *path = strchr(kind, '\t');
+		if (!path)
+			continue;
+		*path++ = '\0';
+		char *extra = strchr(path, '\t');
+		if (extra)
+			*extra++ = '\0';
+		unescape_path(path);
+		if (!strcmp(kind, "file"))
+			rc = restore_file(r, id, path);
+		else if (!strcmp(kind, "absent"))
+			rc = restore_absent(r, path);
+		else if (!strcmp(kind, "mode"))
+			rc = restore_mode(r, path, extra);
+		else if (!strcmp(kind, "dir"))
+			rc = restore_dir(r, path);
+		else
+			rc = -EINVAL;
+		if (rc < 0) {
+			strv_push_owned(messages, xasprintf("%s: %s", path, strerror(-rc)));
+			if (!first_err)
+				first_err = rc;
+		} else {
+			strv_push_owned(messages, xasprintf("%s: restored", path));
+			(*restored)++;
+		}
+	}
+	strv_free(&lines);
+	if (!first_err) {
+		_cleanup_free_ char *u = xasprintf("%s/%s/%s", r->backup_dir, id, UNDONE);
+		int fd = root_openat(r, u, O_WRONLY | O_CREAT | O_NOFOLLOW, 0600);
+		if (fd >= 0)
+			close(fd);
+	}
+	*used = xstrdup(id);
+	return first_err;
+}
+
+char *root_new_run_id(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	struct tm tm;
+	gmtime_r(&ts.tv_sec, &tm);
+	char stamp[32];
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	return xasprintf("%s-%d", stamp, (int)getpid());
+}

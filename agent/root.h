@@ -1,0 +1,97 @@
+/* root.h: every access to the instance's files. Paths are instance paths ("/etc/hosts.deny"),
+ * resolved inside the instance root with openat2(RESOLVE_IN_ROOT), so a symlink or ".." in the
+ * instance never reaches a file of the system sshrescue runs on. Changed files are replaced
+ * atomically, keep mode, owner and extended attributes, and are backed up first under the
+ * run's backup directory, from where `undo` restores them. */
+#ifndef SSHRESCUE_ROOT_H
+#define SSHRESCUE_ROOT_H
+
+#include <stdbool.h>
+#include <dirent.h>
+#include <stddef.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "util.h"
+
+struct root {
+	int fd;           /* O_PATH directory fd of the instance root */
+	char *path;       /* where it is mounted, for messages */
+	char *run_id;     /* this run's id; names the backup directory */
+	char *backup_dir; /* instance path of the backup base, "/var/lib/sshrescue/backups" */
+	bool readonly;    /* check: every write is refused with -EROFS */
+	size_t n_changed; /* files replaced, created or removed by this run */
+	int manifest_fd;  /* this run's backup manifest, opened at the first change */
+	struct strv backed_up; /* instance paths already backed up in this run */
+};
+
+/* Largest file policies read, unless they ask for another bound. */
+#define ROOT_MAX_CONFIG (16u << 20)
+
+int root_open(struct root *r, const char *path, const char *backup_dir, const char *run_id,
+	      bool readonly);
+void root_close(struct root *r);
+
+/* Read a whole regular file. -ENOENT (absent), -EISDIR, -EINVAL (not a regular file: FIFO,
+ * socket, device), -EFBIG (larger than max), -ELOOP, other -errno. *data is NUL-terminated
+ * (the file may hold NUL bytes too: use *len). Never blocks on a FIFO. */
+int root_read_file(struct root *r, const char *path, size_t max, char **data, size_t *len);
+/* stat (following symlinks inside the root). */
+int root_stat(struct root *r, const char *path, struct stat *st);
+/* Open a directory of the instance for listing (caller closedir()s); -errno. */
+int root_opendir(struct root *r, const char *path, DIR **out);
+
+/* One replacement in a file: bytes [off, off+len) of the original become text[0..text_len). */
+struct edit {
+	size_t off, len;
+	char *text; /* owned; NULL for a pure deletion */
+	size_t text_len;
+};
+struct edits {
+	struct edit *v;
+	size_t n, cap;
+};
+/* Append an edit (edits must come in file order and not overlap). Adjacent deletions are
+ * merged, so deleting a million consecutive lines costs one entry. text is copied. */
+void edits_add(struct edits *e, size_t off, size_t len, const char *text, size_t text_len);
+void edits_free(struct edits *e);
+/* Apply edits to orig and hand the result, piece by piece, to out(). Pure. */
+int edits_apply(const char *orig, size_t orig_len, const struct edits *e,
+		int (*out)(void *arg, const void *p, size_t n), void *arg);
+
+/* Replace the file at path with orig+edits (orig is the file's current content as read).
+ * Backs up the original first; *backup (may be NULL) receives the backup's instance path.
+ * The file keeps its mode, owner, group and xattrs. A symlink is replaced at its target. */
+int root_replace(struct root *r, const char *path, const char *orig, size_t orig_len,
+		 const struct edits *e, char **backup);
+/* Write a whole file (new or existing) with the given content. A file that did not exist is
+ * created with mode (owner root) and recorded so that undo removes it; parent directories
+ * that do not exist are created 0755. */
+int root_write_file(struct root *r, const char *path, const void *data, size_t len,
+		    mode_t mode, char **backup);
+/* Back up a file that the caller changes by other means (e.g. an SQLite database); returns
+ * the backup's instance path. The caller then writes through root_open_file(). */
+int root_backup_file(struct root *r, const char *path, char **backup);
+/* Change mode (and owner: uid/gid (uid_t)-1 keeps) of an instance file or directory; the
+ * old mode and owner are recorded so undo puts them back. */
+int root_set_mode(struct root *r, const char *path, uid_t uid, gid_t gid, mode_t mode);
+/* Create a directory (parents too) owned by root; recorded so undo removes it when empty. */
+int root_mkdir(struct root *r, const char *path, mode_t mode);
+/* Open an instance file (flags as open(2), O_NOFOLLOW on the last component added); -errno. */
+int root_open_file(struct root *r, const char *path, int flags, mode_t mode);
+/* The host path of an instance path (for libraries that want a path, e.g. sqlite3); the
+ * path is resolved inside the root first, so it names a file that is inside it. */
+int root_host_path(struct root *r, const char *path, char **host_path);
+
+/* Write a file that is sshrescue's own (report, history), without backing it up. */
+int root_write_own(struct root *r, const char *path, const void *data, size_t len);
+
+/* undo: restore the files of run run_id (NULL: the latest run that changed any).
+ * *restored counts files put back; the run id used goes to *used (caller frees). */
+int root_undo(struct root *r, const char *run_id, size_t *restored, char **used,
+	      struct strv *messages);
+
+/* A run id: UTC time and pid, sortable: "20261125T030102Z-1234". */
+char *root_new_run_id(void);
+
+#endif

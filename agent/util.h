@@ -1,0 +1,69 @@
+/* util.h: small helpers shared by every module: cleanup attributes, checked allocation,
+ * growable buffers and string lists. Nothing here touches the instance. */
+#ifndef SSHRESCUE_UTIL_H
+#define SSHRESCUE_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+static inline void freep(void *p)
+{
+	free(*(void **)p);
+}
+static inline void closep(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+}
+static inline void fclosep(FILE **f)
+{
+	if (*f)
+		fclose(*f);
+}
+#define _cleanup_free_ __attribute__((cleanup(freep)))
+#define _cleanup_close_ __attribute__((cleanup(closep)))
+#define _cleanup_fclose_ __attribute__((cleanup(fclosep)))
+
+/* Allocation failure ends the program: there is nothing sensible to do without memory, and
+ * every write to the instance is atomic, so dying leaves no half-written file. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+
+/* A growable byte buffer; always NUL-terminated after any append. */
+struct buf {
+	char *data;
+	size_t len, cap;
+};
+void buf_append(struct buf *b, const void *p, size_t n);
+void buf_puts(struct buf *b, const char *s);
+void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void buf_free(struct buf *b);
+
+/* A growable list of owned strings. */
+struct strv {
+	char **v;
+	size_t n, cap;
+};
+void strv_push(struct strv *l, const char *s);
+void strv_push_owned(struct strv *l, char *s);
+void strv_free(struct strv *l);
+bool strv_contains(const struct strv *l, const char *s);
+
+/* Whole-string unsigned parse with range check; 0 or -EINVAL/-ERANGE. */
+int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out);
+
+/* Trim ASCII white space in place; returns s moved past leading space. */
+char *strstrip(char *s);
+
+#endif

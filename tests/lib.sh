@@ -1,0 +1,98 @@
+# tests/lib.sh: shared helpers of the integration tests (bash). Source it, then write cases:
+#   t_case "what the user sees"; ...; t_pass | t_fail "why"
+# Cleanup registered with t_defer runs at exit, in reverse order, even when a case fails.
+set -u
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+SSHRESCUE=${SSHRESCUE:-$TOP/build/sshrescue}
+RESULTS=${RESULTS:-/dev/null}
+T=$(mktemp -d /tmp/sshrescue-test.XXXXXX)
+_deferred=()
+_case=""
+_case_failed=0
+
+t_defer() { _deferred+=("$*"); }
+
+_t_cleanup() {
+	local i
+	_t_end_case
+	for ((i = ${#_deferred[@]} - 1; i >= 0; i--)); do
+		eval "${_deferred[$i]}" >/dev/null 2>&1 || true
+	done
+	rm -rf "$T"
+}
+trap _t_cleanup EXIT
+trap 'exit 130' INT TERM
+
+_t_end_case() {
+	[ -n "$_case" ] || return 0
+	if [ "$_case_failed" = 0 ]; then
+		echo "PASS $(basename "$0"): $_case"
+		echo pass >>"$RESULTS"
+	fi
+	_case=""
+}
+
+# Start a case; the previous one ends (and passes unless it failed).
+t_case() {
+	_t_end_case
+	_case="$*"
+	_case_failed=0
+}
+
+t_fail() {
+	if [ "$_case_failed" = 0 ]; then
+		echo "FAIL $(basename "$0"): $_case: $*"
+		echo fail >>"$RESULTS"
+	else
+		echo "     $*"
+	fi
+	_case_failed=1
+}
+
+t_done() { _t_end_case; }
+
+# assert helpers: each fails the current case with a message and returns 1.
+t_expect_exit() { # want cmd...
+	local want=$1 got
+	shift
+	"$@" >"$T/out" 2>"$T/err"
+	got=$?
+	if [ "$got" != "$want" ]; then
+		t_fail "exit $got, want $want: $*"
+		sed 's/^/       stderr: /' "$T/err" | head -20
+		return 1
+	fi
+}
+t_grep() { # pattern file
+	grep -q -e "$1" "$2" || { t_fail "'$1' not in $2"; sed 's/^/       | /' "$2" | head -20; return 1; }
+}
+t_no_grep() {
+	! grep -q -e "$1" "$2" || { t_fail "'$1' unexpectedly in $2"; return 1; }
+}
+t_same() { # file1 file2
+	cmp -s "$1" "$2" || { t_fail "$1 differs from $2"; diff "$1" "$2" | head -20; return 1; }
+}
+
+# Checksums, modes and owners of every file under a tree (to prove nothing was written).
+t_tree_sum() {
+	(cd "$1" && find . -path ./proc -prune -o -print0 | sort -z |
+		xargs -0 stat -c '%n %f %u %g %s %Y' && find . -type f -print0 | sort -z |
+		xargs -0 -r sha256sum) 2>/dev/null
+}
+
+# A minimal instance root: enough for sshrescue to call it a Linux root.
+t_mkroot() {
+	local r=$1
+	mkdir -p "$r/etc" "$r/var/lib" "$r/var/log" "$r/usr/lib"
+	printf 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nID=debian\nVERSION_ID="12"\n' >"$r/etc/os-release"
+	printf 'UUID=0b7e7a0c-0000-4000-8000-000000000001 / ext4 defaults 0 1\n' >"$r/etc/fstab"
+	echo locked-out >"$r/etc/hostname"
+	echo 0123456789abcdef0123456789abcdef >"$r/etc/machine-id"
+	: >"$r/etc/hosts.allow"
+	: >"$r/etc/hosts.deny"
+}
+
+# tcpd's verdict for daemon and client address, judged in the root's etc/.
+t_tcpd() { # root daemon addr -> prints granted|denied
+	(cd "$1/etc" && tcpdmatch -d "$2" "$3" 2>/dev/null | sed -n 's/^access: *//p' | tail -n 1)
+}
