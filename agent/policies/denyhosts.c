@@ -1,0 +1,512 @@
+/* denyhosts.c: the `denyhosts` policy. DenyHosts appends `BLOCK_SERVICE: HOST` to hosts.deny
+ * and keeps per-host failure counts in WORK_DIR; after every log pass it appends again each
+ * host whose counts are over its thresholds. So a protected host must leave hosts.deny AND the
+ * counting files, and go into WORK_DIR/allowed-hosts so that new failures do not block it. */
+#include <ctype.h>
+#include <errno.h>
+#include <string.h>
+#include <strings.h>
+
+#include "config.h"
+#include "parse/cidr.h"
+#include "policy.h"
+#include "root.h"
+#include "util.h"
+
+#define DENYHOSTS_CONF "/etc/denyhosts.conf"
+#define DENY_DELIMITER "# DenyHosts:"
+/* hosts.deny of a busy DenyHosts host can be large; its lines are streamed, not copied. */
+#define MAX_DENY_FILE (512u << 20)
+#define MAX_DETAILED 100
+#define MAX_ALLOWED_LINES 256
+
+/* Files of WORK_DIR that count failures per host: key:count:date, where the key is the host,
+ * or "user - host" in the per-user files. */
+static const struct {
+	const char *name;
+	bool user_key;
+} counting_files[] = {
+	{ "hosts", false },
+	{ "hosts-valid", false },
+	{ "hosts-root", false },
+	{ "hosts-restricted", false },
+	{ "users-hosts", true },
+	{ "suspicious-logins", true },
+};
+
+struct dh_settings {
+	char *work_dir;
+	char *hosts_deny;
+	char *block_service; /* may be empty: entries are then the bare host */
+	bool conf_found;
+};
+
+struct dh_run {
+	struct policy_ctx *ctx;
+	struct policy_result *res;
+	struct dh_settings set;
+	bool everything;     /* every source is protected: remove every entry */
+	size_t removed;      /* entries removed (or that would be) in all files */
+	size_t detailed;     /* findings written one per entry */
+	size_t summarized;   /* entries beyond MAX_DETAILED, reported in one finding per file */
+};
+
+static bool line_is_blank(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!isspace((unsigned char)p[i]))
+			return false;
+	return true;
+}
+
+/* "KEY = value" or "KEY: value" of denyhosts.conf, the way DenyHosts' prefs reader takes it. */
+static void read_settings(struct dh_run *run)
+{
+	struct dh_settings *s = &run->set;
+	s->work_dir = xstrdup(run->ctx->cfg->denyhosts_work_dir);
+	s->hosts_deny = xstrdup("/etc/hosts.deny");
+	s->block_service = xstrdup("sshd");
+	_cleanup_free_ char *data = NULL;
+	size_t len;
+	if (root_read_file(run->ctx->root, DENYHOSTS_CONF, ROOT_MAX_CONFIG, &data, &len) < 0)
+		return;
+	s->conf_found = true;
+	for (char *save = NULL, *line = strtok_r(data, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		line = strstrip(line);
+		if (!*line || *line == '#')
+			continue;
+		size_t k = strcspn(line, ":=");
+		if (!line[k])
+			continue;
+		char *value = strstrip(line + k + 1);
+		line[k] = '\0';
+		char *name = strstrip(line);
+		char **field = NULL;
+		if (!strcmp(name, "WORK_DIR"))
+			field = &s->work_dir;
+		else if (!strcmp(name, "HOSTS_DENY"))
+			field = &s->hosts_deny;
+		else if (!strcmp(name, "BLOCK_SERVICE"))
+			field = &s->block_service;
+		if (field && (field != &s->work_dir || value[0] == '/') &&
+		    (field != &s->hosts_deny || value[0] == '/')) {
+			free(*field);
+			*field = xstrdup(value);
+		}
+	}
+}
+
+static void settings_free(struct dh_settings *s)
+{
+	free(s->work_dir);
+	free(s->hosts_deny);
+	free(s->block_service);
+}
+
+/* Is this host (an address, or a name) one whose entries go? Names cannot be judged without
+ * DNS, so they only go when every source is protected. */
+static bool host_goes(struct dh_run *run, const char *host, size_t n)
+{
+	if (run->everything)
+		return true;
+	struct cidr addr;
+	if (cidr_parse_n(host, n, &addr) < 0 || addr.prefix != (addr.family == AF_INET ? 32u : 128u))
+		return false;
+	return policy_protects(run->ctx->cfg, &addr);
+}
+
+static void note_entry(struct dh_run *run, const char *file, unsigned line, const char *text,
+		       size_t text_len, const char *host, size_t host_len, const char *why)
+{
+	run->removed++;
+	if (run->detailed >= MAX_DETAILED) {
+		run->summarized++;
+		return;
+	}
+	run->detailed++;
+	_cleanup_free_ char *t = xstrndup(text, text_len);
+	struct finding *f = policy_add_finding(run->res, file, line, t, "%.*s %s", (int)host_len,
+					       host, why);
+	if (run->ctx->repair) {
+		finding_set_action(f, "removed");
+		f->fixed = true;
+	} else {
+		finding_set_action(f, "would remove");
+	}
+}
+
+/* After a file's pass: one finding for the entries past the detailed ones. */
+static void flush_summary(struct dh_run *run, const char *file)
+{
+	if (!run->summarized)
+		return;
+	struct finding *f = policy_add_finding(run->res, file, 0, NULL,
+					       "%zu more entries of protected sources", run->summarized);
+	if (run->ctx->repair) {
+		finding_set_action(f, "removed");
+		f->fixed = true;
+	} else {
+		finding_set_action(f, "would remove");
+	}
+	run->summarized = 0;
+}
+
+static void add_error(struct dh_run *run, const char *file, int rc, const char *what)
+{
+	struct finding *f = policy_add_finding(run->res, file, 0, NULL, "%s: %s", what,
+					       strerror(-rc));
+	f->error = true;
+}
+
+/* Write the edits (when repairing) and record the backup in the file's findings. */
+static int commit_edits(struct dh_run *run, const char *file, const char *data, size_t len,
+			struct edits *e, size_t first_finding)
+{
+	if (!e->n || !run->ctx->repair)
+		return 0;
+	char *backup = NULL;
+	int rc = root_replace(run->ctx->root, file, data, len, e, &backup);
+	if (rc < 0) {
+		for (size_t i = first_finding; i < run->res->n_findings; i++) {
+			run->res->findings[i].fixed = false;
+			finding_set_action(&run->res->findings[i], "not removed: %s", strerror(-rc));
+		}
+		add_error(run, file, rc, "cannot write");
+		return rc;
+	}
+	for (size_t i = first_finding; i < run->res->n_findings; i++)
+		run->res->findings[i].backup = xstrdup(backup);
+	free(backup);
+	return 0;
+}
+
+/* Parse "SERVICE: HOST" (optionally " : deny", the BSD form) or a bare HOST when BLOCK_SERVICE
+ * is empty. On success *host points into the line. */
+static bool parse_entry(const struct dh_settings *s, const char *p, size_t n, const char **host,
+			size_t *host_len)
+{
+	while (n && isspace((unsigned char)p[n - 1]))
+		n--;
+	while (n && isspace((unsigned char)*p)) {
+		p++;
+		n--;
+	}
+	size_t svc = strlen(s->block_service);
+	if (svc) {
+		if (n <= svc || strncasecmp(p, s->block_service, svc) != 0)
+			return false;
+		p += svc;
+		n -= svc;
+		while (n && (*p == ' ' || *p == '\t')) {
+			p++;
+			n--;
+		}
+		if (!n || *p != ':')
+			return false;
+		p++;
+		n--;
+		while (n && (*p == ' ' || *p == '\t')) {
+			p++;
+			n--;
+		}
+		static const char bsd[] = " : deny";
+		if (n > sizeof(bsd) - 1 && memcmp(p + n - (sizeof(bsd) - 1), bsd, sizeof(bsd) - 1) == 0)
+			n -= sizeof(bsd) - 1;
+	}
+	if (!n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (isspace((unsigned char)p[i]) || p[i] == ',')
+			return false;
+	*host = p;
+	*host_len = n;
+	return true;
+}
+
+/* hosts.deny: remove each DenyHosts entry that goes, with its "# DenyHosts: ... | entry"
+ * comment line just above it. Lines that continue a previous line (backslash) are part of
+ * a hand-written rule and stay. marked_only (no DenyHosts installed): only entries under
+ * DenyHosts' own comment are taken as its own. */
+static int clean_hosts_deny(struct dh_run *run, bool marked_only, bool *has_marks)
+{
+	const char *file = run->set.hosts_deny;
+	_cleanup_free_ char *data = NULL;
+	size_t len;
+	int rc = root_read_file(run->ctx->root, file, MAX_DENY_FILE, &data, &len);
+	if (rc == -ENOENT)
+		return 0;
+	if (rc < 0) {
+		add_error(run, file, rc, "cannot read");
+		return 0;
+	}
+	struct edits e = { 0 };
+	size_t first = run->res->n_findings;
+	size_t pos = 0, comment_off = 0, comment_len = 0;
+	unsigned lineno = 0;
+	bool continued = false, have_comment = false;
+	while (pos < len) {
+		const char *nl = memchr(data + pos, '\n', len - pos);
+		size_t end = nl ? (size_t)(nl - data) + 1 : len;
+		const char *p = data + pos;
+		size_t n = end - pos - (nl ? 1 : 0);
+		lineno++;
+		bool cont_next = n && p[n - 1] == '\\';
+		const char *host;
+		size_t host_len;
+		if (!continued && n >= sizeof(DENY_DELIMITER) - 1 &&
+		    memcmp(p, DENY_DELIMITER, sizeof(DENY_DELIMITER) - 1) == 0) {
+			*has_marks = true;
+			have_comment = true;
+			comment_off = pos;
+			comment_len = end - pos;
+		} else if (!continued && !cont_next && (have_comment || !marked_only) &&
+			   parse_entry(&run->set, p, n, &host, &host_len) &&
+			   host_goes(run, host, host_len)) {
+			if (have_comment)
+				edits_add(&e, comment_off, comment_len, NULL, 0);
+			edits_add(&e, pos, end - pos, NULL, 0);
+			note_entry(run, file, lineno, p, n, host, host_len, "is denied sshd by DenyHosts");
+			have_comment = false;
+		} else if (!line_is_blank(p, n)) {
+			have_comment = false;
+		}
+		continued = cont_next;
+		pos = end;
+	}
+	flush_summary(run, file);
+	rc = commit_edits(run, file, data, len, &e, first);
+	edits_free(&e);
+	return 0;
+}
+
+/* The host of one line of a counting file, or false when the line has no host key. */
+static bool counting_host(const char *p, size_t n, bool user_key, const char **host,
+			  size_t *host_len)
+{
+	/* key:count:date, the date being asctime()'s 24 characters ("Wed Nov 25 03:00:00 2026"),
+	 * which hold colons themselves: take count and date off the end. */
+	const size_t date_len = 24;
+	if (n < date_len + 3 || p[n - date_len - 1] != ':')
+		return false;
+	size_t i = n - date_len - 1;
+	size_t digits_end = i;
+	while (i > 0 && isdigit((unsigned char)p[i - 1]))
+		i--;
+	if (i == digits_end || i == 0 || p[i - 1] != ':')
+		return false;
+	size_t key_len = i - 1;
+	const char *key = p;
+	if (user_key) {
+		/* "user - host": the host is after the last " - " */
+		const char *sep = NULL;
+		for (size_t j = 0; j + 3 <= key_len; j++)
+			if (memcmp(key + j, " - ", 3) == 0)
+				sep = key + j;
+		if (!sep)
+			return false;
+		*host = sep + 3;
+		*host_len = key_len - (size_t)(sep + 3 - key);
+	} else {
+		*host = key;
+		*host_len = key_len;
+	}
+	return *host_len > 0;
+}
+
+static int clean_counting_file(struct dh_run *run, const char *name, bool user_key)
+{
+	_cleanup_free_ char *file = xasprintf("%s/%s", run->set.work_dir, name);
+	_cleanup_free_ char *data = NULL;
+	size_t len;
+	int rc = root_read_file(run->ctx->root, file, MAX_DENY_FILE, &data, &len);
+	if (rc == -ENOENT)
+		return 0;
+	if (rc < 0) {
+		add_error(run, file, rc, "cannot read");
+		return 0;
+	}
+	struct edits e = { 0 };
+	size_t first = run->res->n_findings;
+	size_t pos = 0;
+	unsigned lineno = 0;
+	while (pos < len) {
+		const char *nl = memchr(data + pos, '\n', len - pos);
+		size_t end = nl ? (size_t)(nl - data) + 1 : len;
+		const char *p = data + pos;
+		size_t n = end - pos - (nl ? 1 : 0);
+		lineno++;
+		const char *host;
+		size_t host_len;
+		if (counting_host(p, n, user_key, &host, &host_len) && host_goes(run, host, host_len)) {
+			edits_add(&e, pos, end - pos, NULL, 0);
+			note_entry(run, file, lineno, p, n, host, host_len,
+				   "has failure counts that make DenyHosts deny it again");
+		}
+		pos = end;
+	}
+	flush_summary(run, file);
+	rc = commit_edits(run, file, data, len, &e, first);
+	edits_free(&e);
+	return 0;
+}
+
+/* The allowed-hosts lines that cover one protected network: DenyHosts takes addresses,
+ * "a.b.c.*" and "a.b.c.[x-y]" (whose end changed meaning between releases: so no ranges),
+ * and no networks. Returns false when the network needs too many lines or is IPv6. */
+static bool allowed_lines(const struct cidr *net, struct strv *out)
+{
+	char a[CIDR_STRLEN];
+	if (net->family == AF_INET6) {
+		if (net->prefix != 128)
+			return false;
+		cidr_format_addr(net, a);
+		strv_push(out, a);
+		return true;
+	}
+	const uint8_t *b = net->addr;
+	if (net->prefix >= 24) {
+		if (net->prefix == 24) {
+			strv_push_owned(out, xasprintf("%u.%u.%u.*", b[0], b[1], b[2]));
+			return true;
+		}
+		unsigned count = 1u << (32 - net->prefix);
+		for (unsigned i = 0; i < count; i++)
+			strv_push_owned(out, xasprintf("%u.%u.%u.%u", b[0], b[1], b[2], b[3] + i));
+		return true;
+	}
+	if (net->prefix < 16)
+		return false;
+	unsigned count = 1u << (24 - net->prefix);
+	for (unsigned i = 0; i < count; i++)
+		strv_push_owned(out, xasprintf("%u.%u.%u.*", b[0], b[1], b[2] + i));
+	return true;
+}
+
+static int update_allowed_hosts(struct dh_run *run)
+{
+	const struct cidr_list *protect = &run->ctx->cfg->protect;
+	if (protect->n == 0)
+		return 0; /* every source: nothing to list, and the entries are all gone */
+	_cleanup_free_ char *file = xasprintf("%s/allowed-hosts", run->set.work_dir);
+	_cleanup_free_ char *data = NULL;
+	size_t len = 0;
+	int rc = root_read_file(run->ctx->root, file, ROOT_MAX_CONFIG, &data, &len);
+	if (rc < 0 && rc != -ENOENT) {
+		add_error(run, file, rc, "cannot read");
+		return 0;
+	}
+	struct strv present = { 0 };
+	for (char *save = NULL, *line = data ? strtok_r(data, "\n", &save) : NULL; line;
+	     line = strtok_r(NULL, "\n", &save))
+		strv_push(&present, strstrip(line));
+	/* strtok_r cut data: read it again for the rewrite */
+	free(data);
+	data = NULL;
+	len = 0;
+	if (rc == 0)
+		root_read_file(run->ctx->root, file, ROOT_MAX_CONFIG, &data, &len);
+
+	struct buf add = { 0 };
+	struct strv missing = { 0 };
+	for (size_t i = 0; i < protect->n; i++) {
+		struct strv lines = { 0 };
+		char net[CIDR_STRLEN];
+		cidr_format(&protect->v[i], net);
+		if (!allowed_lines(&protect->v[i], &lines)) {
+			policy_result_set_note(run->res,
+					       "%s cannot be listed in allowed-hosts (DenyHosts takes "
+					       "addresses and a.b.c.* only)", net);
+			strv_free(&lines);
+			continue;
+		}
+		bool any = false;
+		for (size_t j = 0; j < lines.n; j++) {
+			if (strv_contains(&present, lines.v[j]) || strv_contains(&missing, lines.v[j]))
+				continue;
+			strv_push(&missing, lines.v[j]);
+			buf_printf(&add, "%s\n", lines.v[j]);
+			any = true;
+		}
+		if (any) {
+			struct finding *f = policy_add_finding(
+				run->res, file, 0, NULL,
+				"protected network %s is not in DenyHosts' allowed hosts, so new "
+				"failed logins from it would be denied again", net);
+			finding_set_action(f, run->ctx->repair ? "added" : "would add");
+			f->fixed = run->ctx->repair;
+		}
+		strv_free(&lines);
+	}
+	strv_free(&present);
+	if (add.len && run->ctx->repair) {
+		struct buf whole = { 0 };
+		if (len) {
+			buf_append(&whole, data, len);
+			if (data[len - 1] != '\n')
+				buf_puts(&whole, "\n");
+		}
+		buf_printf(&whole, "# sshrescue %s: protected sources\n", run->ctx->run_id);
+		buf_append(&whole, add.data, add.len);
+		char *backup = NULL;
+		rc = root_write_file(run->ctx->root, file, whole.data, whole.len, 0644, &backup);
+		for (size_t i = 0; i < run->res->n_findings; i++) {
+			struct finding *f = &run->res->findings[i];
+			if (!f->file || strcmp(f->file, file) != 0)
+				continue;
+			if (rc < 0) {
+				f->fixed = false;
+				finding_set_action(f, "not added: %s", strerror(-rc));
+			} else if (backup) {
+				f->backup = xstrdup(backup);
+			}
+		}
+		if (rc < 0)
+			add_error(run, file, rc, "cannot write");
+		free(backup);
+		buf_free(&whole);
+	}
+	buf_free(&add);
+	strv_free(&missing);
+	return 0;
+}
+
+static int denyhosts_run(struct policy_ctx *ctx, struct policy_result *res)
+{
+	struct dh_run run = { .ctx = ctx, .res = res };
+	read_settings(&run);
+	run.everything = ctx->cfg->protect.n == 0 || ctx->cfg->denyhosts_scope == SCOPE_ALL;
+
+	struct stat st;
+	bool work_dir = root_stat(ctx->root, run.set.work_dir, &st) == 0 && S_ISDIR(st.st_mode);
+	bool marks = false;
+	clean_hosts_deny(&run, !run.set.conf_found && !work_dir, &marks);
+	if (work_dir) {
+		for (size_t i = 0; i < ARRAY_SIZE(counting_files); i++)
+			clean_counting_file(&run, counting_files[i].name, counting_files[i].user_key);
+		update_allowed_hosts(&run);
+	}
+	if (!run.set.conf_found && !work_dir && !marks) {
+		res->status = POLICY_SKIPPED;
+		policy_result_set_note(res, "no DenyHosts on this instance");
+	} else if (run.removed && !res->note) {
+		policy_result_set_note(res, "%zu DenyHosts entr%s of protected sources %s", run.removed,
+				       run.removed == 1 ? "y" : "ies",
+				       ctx->repair ? "removed" : "to remove");
+	}
+	settings_free(&run.set);
+	return 0;
+}
+
+static bool denyhosts_enabled(const struct config *cfg)
+{
+	return cfg->denyhosts_enabled;
+}
+
+static const struct policy denyhosts_policy = {
+	.name = "denyhosts",
+	.enabled = denyhosts_enabled,
+	.run = denyhosts_run,
+};
+/* Before hosts_access: the grant that policy adds is then only for denials that remain. */
+POLICY_REGISTER(denyhosts_policy, 5)
