@@ -12,9 +12,9 @@ VERSION := 0.1.0
 CC ?= cc
 CFLAGS ?= -O2 -g
 PKGS := blkid mount inih libcurl sqlite3 json-c
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
 
 WARN := -Wall -Wextra -Wshadow -Wformat=2 -Wno-unused-parameter -Wstrict-prototypes \
 	-Wmissing-prototypes -Wvla
@@ -25,7 +25,7 @@ HARDEN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-rec
 LDSAN := -fsanitize=address,undefined
 CFLAGS := -O1 -g
 endif
-ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE -DSSHRESCUE_VERSION='"$(VERSION)"' -Iagent \
+ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -DSSHRESCUE_VERSION='"$(VERSION)"' -Iagent \
 	$(WARN) $(HARDEN) $(PKG_CFLAGS) $(CFLAGS) -MMD -MP
 ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now $(LDSAN) $(LDFLAGS)
 
