@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/xattr.h>
 #include <time.h>
@@ -210,6 +211,45 @@ int root_read_file(struct root *r, const char *path, size_t max, char **data, si
 	*data = p;
 	*len = got;
 	return 0;
+}
+
+int root_map_file(struct root *r, const char *path, size_t max, struct root_map *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->data = "";
+	_cleanup_close_ int pfd = root_openat(r, path, O_PATH, 0);
+	if (pfd < 0)
+		return pfd;
+	struct stat st;
+	if (fstat(pfd, &st) < 0)
+		return -errno;
+	if (S_ISDIR(st.st_mode))
+		return -EISDIR;
+	if (!S_ISREG(st.st_mode))
+		return -EINVAL;
+	if ((uint64_t)st.st_size > max)
+		return -EFBIG;
+	if (st.st_size == 0)
+		return 0;
+	_cleanup_close_ int fd = reopen(pfd, O_RDONLY | O_NONBLOCK);
+	if (fd < 0)
+		return fd;
+	void *addr = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+	if (addr == MAP_FAILED)
+		return -errno;
+	madvise(addr, (size_t)st.st_size, MADV_SEQUENTIAL);
+	m->addr = addr;
+	m->data = addr;
+	m->len = (size_t)st.st_size;
+	return 0;
+}
+
+void root_unmap(struct root_map *m)
+{
+	if (m->addr)
+		munmap(m->addr, m->len);
+	memset(m, 0, sizeof(*m));
+	m->data = "";
 }
 
 /* ---- edits ---- */

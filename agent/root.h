@@ -36,6 +36,17 @@ void root_close(struct root *r);
  * socket, device), -EFBIG (larger than max), -ELOOP, other -errno. *data is NUL-terminated
  * (the file may hold NUL bytes too: use *len). Never blocks on a FIFO. */
 int root_read_file(struct root *r, const char *path, size_t max, char **data, size_t *len);
+/* A large instance file mapped read-only (no copy: a million-line hosts.deny is scanned
+ * straight from the page cache). data is NOT NUL-terminated; use len. The mapping shows the
+ * file as it was at the time of mapping only as long as nobody truncates it: use it on
+ * instances whose daemons are stopped (rescue, early boot). */
+struct root_map {
+	const char *data;
+	size_t len;
+	void *addr;
+};
+int root_map_file(struct root *r, const char *path, size_t max, struct root_map *m);
+void root_unmap(struct root_map *m);
 /* stat (following symlinks inside the root). */
 int root_stat(struct root *r, const char *path, struct stat *st);
 /* Open a directory of the instance for listing (caller closedir()s); -errno. */

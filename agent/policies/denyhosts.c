@@ -51,6 +51,15 @@ struct dh_run {
 	size_t summarized;   /* entries beyond MAX_DETAILED, reported in one finding per file */
 };
 
+/* The end of the line at pos (after its newline, or len). A plain loop: lines are short, and
+ * a library call per line costs more than the scan in million-line files. */
+static size_t line_end(const char *data, size_t len, size_t pos)
+{
+	while (pos < len && data[pos] != '\n')
+		pos++;
+	return pos < len ? pos + 1 : len;
+}
+
 static bool line_is_blank(const char *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -231,9 +240,10 @@ static bool parse_entry(const struct dh_settings *s, const char *p, size_t n, co
 static int clean_hosts_deny(struct dh_run *run, bool marked_only, bool *has_marks)
 {
 	const char *file = run->set.hosts_deny;
-	_cleanup_free_ char *data = NULL;
-	size_t len;
-	int rc = root_read_file(run->ctx->root, file, MAX_DENY_FILE, &data, &len);
+	struct root_map map;
+	int rc = root_map_file(run->ctx->root, file, MAX_DENY_FILE, &map);
+	const char *data = map.data;
+	size_t len = map.len;
 	if (rc == -ENOENT)
 		return 0;
 	if (rc < 0) {
@@ -246,10 +256,9 @@ static int clean_hosts_deny(struct dh_run *run, bool marked_only, bool *has_mark
 	unsigned lineno = 0;
 	bool continued = false, have_comment = false;
 	while (pos < len) {
-		const char *nl = memchr(data + pos, '\n', len - pos);
-		size_t end = nl ? (size_t)(nl - data) + 1 : len;
+		size_t end = line_end(data, len, pos);
 		const char *p = data + pos;
-		size_t n = end - pos - (nl ? 1 : 0);
+		size_t n = end - pos - (data[end - 1] == '\n' ? 1 : 0);
 		lineno++;
 		bool cont_next = n && p[n - 1] == '\\';
 		const char *host;
@@ -277,6 +286,7 @@ static int clean_hosts_deny(struct dh_run *run, bool marked_only, bool *has_mark
 	flush_summary(run, file);
 	rc = commit_edits(run, file, data, len, &e, first);
 	edits_free(&e);
+	root_unmap(&map);
 	return 0;
 }
 
@@ -317,9 +327,10 @@ static bool counting_host(const char *p, size_t n, bool user_key, const char **h
 static int clean_counting_file(struct dh_run *run, const char *name, bool user_key)
 {
 	_cleanup_free_ char *file = xasprintf("%s/%s", run->set.work_dir, name);
-	_cleanup_free_ char *data = NULL;
-	size_t len;
-	int rc = root_read_file(run->ctx->root, file, MAX_DENY_FILE, &data, &len);
+	struct root_map map;
+	int rc = root_map_file(run->ctx->root, file, MAX_DENY_FILE, &map);
+	const char *data = map.data;
+	size_t len = map.len;
 	if (rc == -ENOENT)
 		return 0;
 	if (rc < 0) {
@@ -331,10 +342,9 @@ static int clean_counting_file(struct dh_run *run, const char *name, bool user_k
 	size_t pos = 0;
 	unsigned lineno = 0;
 	while (pos < len) {
-		const char *nl = memchr(data + pos, '\n', len - pos);
-		size_t end = nl ? (size_t)(nl - data) + 1 : len;
+		size_t end = line_end(data, len, pos);
 		const char *p = data + pos;
-		size_t n = end - pos - (nl ? 1 : 0);
+		size_t n = end - pos - (data[end - 1] == '\n' ? 1 : 0);
 		lineno++;
 		const char *host;
 		size_t host_len;
@@ -348,6 +358,7 @@ static int clean_counting_file(struct dh_run *run, const char *name, bool user_k
 	flush_summary(run, file);
 	rc = commit_edits(run, file, data, len, &e, first);
 	edits_free(&e);
+	root_unmap(&map);
 	return 0;
 }
 
