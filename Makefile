@@ -45,8 +45,8 @@ BENCH_SRCS := $(sort $(wildcard tests/bench/*.c))
 BENCH_BINS := $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/bench/%)
 BIN := $(BUILD)/sshrescue
 
-.PHONY: all check unit integration bench fuzz demo install uninstall clean deps lint
-all: $(BIN) sshrescue
+.PHONY: all man check unit integration bench fuzz demo install uninstall clean deps lint
+all: $(BIN) sshrescue $(BUILD)/sshrescue-policy.5
 
 sshrescue: $(BIN)
 	$(Q)ln -sf $(BIN) sshrescue
@@ -90,10 +90,18 @@ demo: $(BIN)
 deps:
 	$(Q)tests/deps $(DEPS_SET)
 
-install: $(BIN)
+# The key list of sshrescue-policy(5) comes from the table that drives the parser.
+$(BUILD)/sshrescue-policy.5: man/sshrescue-policy.5.in man/policy-keys.awk $(BIN)
+	$(Q)$(BIN) --help-policy | awk -f man/policy-keys.awk >$@.keys
+	$(Q)sed -e '/^@KEYS@$$/{r $@.keys' -e 'd}' man/sshrescue-policy.5.in >$@
+	$(Q)rm -f $@.keys
+
+man: $(BUILD)/sshrescue-policy.5
+
+install: $(BIN) $(BUILD)/sshrescue-policy.5
 	install -D -m 0755 $(BIN) $(DESTDIR)$(SBINDIR)/sshrescue
 	install -D -m 0644 man/sshrescue.8 $(DESTDIR)$(MANDIR)/man8/sshrescue.8
-	install -D -m 0644 man/sshrescue-policy.5 $(DESTDIR)$(MANDIR)/man5/sshrescue-policy.5
+	install -D -m 0644 $(BUILD)/sshrescue-policy.5 $(DESTDIR)$(MANDIR)/man5/sshrescue-policy.5
 	install -D -m 0644 hooks/policy.ini.example $(DESTDIR)$(PREFIX)/share/sshrescue/policy.ini.example
 
 uninstall:
