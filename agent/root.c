@@ -1057,11 +1057,12 @@ int root_undo(struct root *r, const char *run_id, size_t *restored, char **used,
 
 char *root_new_run_id(void)
 {
+	/* Microseconds, so that two runs in one second still sort in the order they ran. */
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	struct tm tm;
 	gmtime_r(&ts.tv_sec, &tm);
 	char stamp[32];
-	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-	return xasprintf("%s-%d", stamp, (int)getpid());
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%S", &tm);
+	return xasprintf("%s.%06ldZ-%d", stamp, ts.tv_nsec / 1000, (int)getpid());
 }

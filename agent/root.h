@@ -102,7 +102,7 @@ int root_write_own(struct root *r, const char *path, const void *data, size_t le
 int root_undo(struct root *r, const char *run_id, size_t *restored, char **used,
 	      struct strv *messages);
 
-/* A run id: UTC time and pid, sortable: "20261125T030102Z-1234". */
+/* A run id: UTC time and pid, sortable: "20261125T030102.123456Z-1234". */
 char *root_new_run_id(void);
 
 #endif

@@ -1,0 +1,994 @@
+/* sshd.c: the sshd policy: the ways sshd closes a connection before the key exchange
+ * ("kex_exchange_identification: Connection closed by remote host"): a MaxStartups or
+ * PerSourceMaxStartups too low or malformed, a MaxStartups inside a Match block (sshd exits),
+ * no usable host key, a missing or unsafe privilege separation directory. The instance's own
+ * sshd judges the result (`sshd -t`, chrooted into the instance) when it can run here. */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "config.h"
+#include "parse/sshd_config.h"
+#include "policy.h"
+#include "root.h"
+
+#define SSHD_CONFIG "/etc/ssh/sshd_config"
+#define SSHD_BINARY "/usr/sbin/sshd"
+#define SSH_KEYGEN "/usr/bin/ssh-keygen"
+#define MAX_BINARY (64u << 20)
+#define CHILD_TIMEOUT_MS 60000
+#define MAX_GLOB_RESULTS 4096
+
+/* ---- Include through the instance root ------------------------------------------------ */
+
+static bool has_magic(const char *s)
+{
+	return strpbrk(s, "*?[") != NULL;
+}
+
+/* glob(3) without flags, one path component at a time, inside the root. */
+static void glob_walk(struct root *r, const char *dir, const char *rest, struct strv *out,
+		      int depth)
+{
+	if (depth > 64 || out->n >= MAX_GLOB_RESULTS)
+		return;
+	while (*rest == '/')
+		rest++;
+	if (!*rest) {
+		struct stat st;
+		if (root_stat(r, *dir ? dir : "/", &st) == 0)
+			strv_push(out, *dir ? dir : "/");
+		return;
+	}
+	const char *slash = strchr(rest, '/');
+	size_t n = slash ? (size_t)(slash - rest) : strlen(rest);
+	_cleanup_free_ char *comp = xstrndup(rest, n);
+	const char *next = slash ? slash : "";
+	if (!has_magic(comp)) {
+		_cleanup_free_ char *p = xasprintf("%s/%s", dir, comp);
+		glob_walk(r, p, next, out, depth + 1);
+		return;
+	}
+	DIR *d;
+	if (root_opendir(r, *dir ? dir : "/", &d) < 0)
+		return;
+	struct strv names = { 0 };
+	for (struct dirent *e; (e = readdir(d));)
+		if (fnmatch(comp, e->d_name, FNM_PERIOD) == 0 && strcmp(e->d_name, ".") &&
+		    strcmp(e->d_name, ".."))
+			strv_push(&names, e->d_name);
+	closedir(d);
+	for (size_t i = 0; i < names.n; i++) {
+		_cleanup_free_ char *p = xasprintf("%s/%s", dir, names.v[i]);
+		glob_walk(r, p, next, out, depth + 1);
+	}
+	strv_free(&names);
+}
+
+static int include_glob(void *arg, const char *pattern, struct strv *paths)
+{
+	if (pattern[0] != '/')
+		return -ENOENT; /* "~/..." and the like: no home directory at start-up */
+	glob_walk(arg, "", pattern, paths, 0);
+	return paths->n ? 0 : -ENOENT;
+}
+
+static int include_read(void *arg, const char *path, char **data, size_t *len)
+{
+	return root_read_file(arg, path, SSHD_MAX_FILE, data, len);
+}
+
+/* ---- running the instance's programs, chrooted ------------------------------------------ */
+
+struct child_result {
+	bool ran;      /* the program was executed */
+	int status;    /* exit status, or 128+signal */
+	char *output;  /* stdout and stderr together */
+	int exec_errno;
+};
+
+/* In a private mount namespace (so nothing is seen outside the child and everything is gone
+ * when it exits): a tmpfs on the instance's /run with /run/sshd in it (on disk /run is an
+ * empty directory; the service makes /run/sshd at boot), and /dev/null when the instance's
+ * /dev has none (devtmpfs is mounted at boot). Then chroot into the instance, cwd at cwd_fd
+ * (or /), and execute argv. Never returns. */
+static void child_exec(struct root *r, int cwd_fd, int out_fd, int err_pipe, char *const argv[])
+{
+	int e;
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		goto fail;
+	/* The root's fd belongs to the old namespace, and nothing can be mounted on a path
+	 * reached through it: open the root again here (this is the child's own copy of r), and
+	 * make sure it is the same directory. */
+	struct stat a, b;
+	int nfd = open(r->path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (nfd < 0 || fstat(nfd, &a) < 0 || fstat(r->fd, &b) < 0 || a.st_dev != b.st_dev ||
+	    a.st_ino != b.st_ino) {
+		errno = nfd < 0 ? errno : EXDEV;
+		goto fail;
+	}
+	r->fd = nfd;
+	int run_fd = root_open_file(r, "/run", O_PATH | O_DIRECTORY, 0);
+	if (run_fd >= 0) {
+		char p[64];
+		snprintf(p, sizeof(p), "/proc/self/fd/%d", run_fd);
+		if (mount("sshrescue", p, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") == 0) {
+			close(run_fd);
+			run_fd = root_open_file(r, "/run", O_PATH | O_DIRECTORY, 0);
+			if (run_fd >= 0 && mkdirat(run_fd, "sshd", 0755) < 0)
+				goto fail;
+		}
+		if (run_fd >= 0)
+			close(run_fd);
+	}
+	struct stat st;
+	if (root_stat(r, "/dev/null", &st) < 0 || !S_ISCHR(st.st_mode)) {
+		int dev_fd = root_open_file(r, "/dev", O_PATH | O_DIRECTORY, 0);
+		char p[64];
+		snprintf(p, sizeof(p), "/proc/self/fd/%d", dev_fd);
+		if (dev_fd < 0 || mount("sshrescue", p, "tmpfs", MS_NOSUID, "mode=0755") < 0)
+			goto fail;
+		close(dev_fd);
+		dev_fd = root_open_file(r, "/dev", O_PATH | O_DIRECTORY, 0);
+		int null_fd = openat(root_open_file(r, "/dev", O_DIRECTORY | O_RDONLY, 0), "null",
+				     O_CREAT | O_WRONLY | O_CLOEXEC, 0666);
+		if (dev_fd < 0 || null_fd < 0)
+			goto fail;
+		snprintf(p, sizeof(p), "/proc/self/fd/%d", null_fd);
+		if (mount("/dev/null", p, NULL, MS_BIND, NULL) < 0)
+			goto fail;
+	}
+	if (fchdir(r->fd) < 0 || chroot(".") < 0)
+		goto fail;
+	if (cwd_fd >= 0 ? fchdir(cwd_fd) < 0 : chdir("/") < 0)
+		goto fail;
+	dup2(out_fd, STDOUT_FILENO);
+	dup2(out_fd, STDERR_FILENO);
+	int nullfd = open("/dev/null", O_RDONLY);
+	if (nullfd >= 0)
+		dup2(nullfd, STDIN_FILENO);
+	char *const envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C", NULL };
+	execve(argv[0], argv, envp);
+fail:
+	e = errno;
+	if (write(err_pipe, &e, sizeof(e)) < 0) {
+		/* nothing left to tell */
+	}
+	_exit(127);
+}
+
+static int run_in_root(struct root *r, int cwd_fd, char *const argv[], struct child_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	int out[2], err[2];
+	if (pipe2(out, O_CLOEXEC) < 0)
+		return -errno;
+	if (pipe2(err, O_CLOEXEC) < 0) {
+		int rc = -errno;
+		close(out[0]);
+		close(out[1]);
+		return rc;
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		int rc = -errno;
+		close(out[0]), close(out[1]), close(err[0]), close(err[1]);
+		return rc;
+	}
+	if (pid == 0) {
+		close(out[0]);
+		close(err[0]);
+		/* out[1] must survive exec: a copy without O_CLOEXEC on 1 and 2 is made there. */
+		child_exec(r, cwd_fd, out[1], err[1], argv);
+	}
+	close(out[1]);
+	close(err[1]);
+	struct buf b = { 0 };
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		struct pollfd pfd = { .fd = out[0], .events = POLLIN };
+		int n = poll(&pfd, 1, 1000);
+		if (n > 0) {
+			char tmp[4096];
+			ssize_t k = read(out[0], tmp, sizeof(tmp));
+			if (k <= 0)
+				break;
+			if (b.len < (1u << 20))
+				buf_append(&b, tmp, (size_t)k);
+		}
+		struct timespec t1;
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		if ((t1.tv_sec - t0.tv_sec) * 1000 > CHILD_TIMEOUT_MS) {
+			kill(pid, SIGKILL);
+			break;
+		}
+	}
+	close(out[0]);
+	int st = 0;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	int e = 0;
+	if (read(err[0], &e, sizeof(e)) == sizeof(e))
+		res->exec_errno = e;
+	close(err[0]);
+	res->ran = res->exec_errno == 0;
+	res->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	res->output = b.data ? b.data : xstrdup("");
+	return 0;
+}
+
+/* First line of sshd's output that says what is wrong, without the trailing newline. */
+static char *first_message(const char *out)
+{
+	while (*out == '\n')
+		out++;
+	const char *nl = strchr(out, '\n');
+	return xstrndup(out, nl ? (size_t)(nl - out) : strlen(out));
+}
+
+/* ---- the run -------------------------------------------------------------------------- */
+
+struct file_edits {
+	size_t file;       /* index into cfg.files */
+	struct edits e;
+	unsigned *lines;   /* lines edited, for the sshd -t rollback */
+	size_t n_lines;
+	long *finding;     /* the finding of each line */
+	char *new_data;    /* the content written (after edits) */
+	size_t new_len;
+	bool written;
+};
+
+/* One planned change of one line. */
+struct line_fix {
+	size_t file;
+	unsigned line;
+	size_t off, len; /* bytes replaced */
+	char *text;      /* replacement */
+	bool comment;    /* commenting out wins over a value fix of the same line */
+	long finding;
+};
+
+struct sshd_run {
+	struct policy_ctx *ctx;
+	struct policy_result *res;
+	struct sshd_config cfg;
+	unsigned version;
+	struct line_fix *fixes;
+	size_t n_fixes;
+	char *insert_top; /* a line put first in sshd_config, when nothing sets MaxStartups */
+	long insert_finding;
+};
+
+static void plan_fix(struct sshd_run *run, const struct sshd_occurrence *o, size_t off,
+		     size_t len, const char *text, bool comment, long finding)
+{
+	for (size_t i = 0; i < run->n_fixes; i++) {
+		struct line_fix *f = &run->fixes[i];
+		if (f->file == o->file && f->line == o->line) {
+			/* The same line read twice (an Include used twice): one change. */
+			if (comment && !f->comment) {
+				free(f->text);
+				*f = (struct line_fix){ o->file, o->line, off, len, xstrdup(text),
+							comment, finding };
+			}
+			return;
+		}
+	}
+	run->fixes = xrealloc(run->fixes, (run->n_fixes + 1) * sizeof(*run->fixes));
+	run->fixes[run->n_fixes++] =
+		(struct line_fix){ o->file, o->line, off, len, xstrdup(text), comment, finding };
+}
+
+static char *occ_text(const struct sshd_run *run, const struct sshd_occurrence *o)
+{
+	return xstrndup(run->cfg.files[o->file].data + o->line_off, o->line_len);
+}
+
+static const char *occ_path(const struct sshd_run *run, const struct sshd_occurrence *o)
+{
+	return run->cfg.files[o->file].path;
+}
+
+static struct finding *occ_finding(struct sshd_run *run, const struct sshd_occurrence *o,
+				   long *index, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static struct finding *occ_finding(struct sshd_run *run, const struct sshd_occurrence *o,
+				   long *index, const char *fmt, ...)
+{
+	_cleanup_free_ char *text = occ_text(run, o);
+	va_list ap;
+	va_start(ap, fmt);
+	_cleanup_free_ char *problem = xvasprintf(fmt, ap);
+	va_end(ap);
+	*index = (long)run->res->n_findings;
+	return policy_add_finding(run->res, occ_path(run, o), o->line, text, "%s", problem);
+}
+
+/* A global occurrence: read at start-up in any release (outside Match, or in "Match all"). */
+static bool occ_global(const struct sshd_run *run, const struct sshd_occurrence *o)
+{
+	return o->match < 0 || sshd_match_active(&run->cfg, o->match, SSHD_VERSION_UNKNOWN);
+}
+
+/* MaxStartups or PerSourceMaxStartups: comment out occurrences in Match blocks (fatal to
+ * sshd), replace malformed ones, and make the first and the last global occurrence safe,
+ * since first-wins and last-wins releases read one or the other. */
+static void plan_startups(struct sshd_run *run, const char *keyword, const char *good,
+			  unsigned long min)
+{
+	bool per_source = strcmp(keyword, "persourcemaxstartups") == 0;
+	const char *name = per_source ? "PerSourceMaxStartups" : "MaxStartups";
+	long first = -1, last = -1;
+	for (long i = sshd_config_next(&run->cfg, keyword, -1); i >= 0;
+	     i = sshd_config_next(&run->cfg, keyword, i)) {
+		const struct sshd_occurrence *o = &run->cfg.occ[i];
+		if (!occ_global(run, o)) {
+			long fi;
+			struct finding *f = occ_finding(
+				run, o, &fi,
+				"%s inside a Match block (\"Match %s\"): sshd refuses to start with it",
+				name, run->cfg.matches[o->match].criteria);
+			f->fixed = run->ctx->repair;
+			finding_set_action(f, "%s the line", run->ctx->repair ? "commented out"
+									     : "would comment out");
+			_cleanup_free_ char *prefix = xasprintf("# sshrescue %s: ", run->ctx->run_id);
+			plan_fix(run, o, o->line_off, 0, prefix, true, fi);
+			continue;
+		}
+		if (first < 0)
+			first = i;
+		last = i;
+		bool bad = o->args.n != 1;
+		if (!bad) {
+			if (per_source) {
+				int v;
+				bad = sshd_per_source_max_startups_parse(o->args.v[0], &v) < 0;
+			} else {
+				struct sshd_max_startups m;
+				bad = sshd_max_startups_parse(o->args.v[0], &m) < 0;
+			}
+		}
+		if (bad) {
+			long fi;
+			_cleanup_free_ char *arg = xstrndup(run->cfg.files[o->file].data + o->args_off,
+							    o->args_len);
+			struct finding *f = occ_finding(run, o, &fi,
+							"%s \"%s\" is malformed: sshd refuses to start",
+							name, arg);
+			f->fixed = run->ctx->repair;
+			finding_set_action(f, "%s to %s", run->ctx->repair ? "set" : "would set", good);
+			_cleanup_free_ char *text =
+				o->args_len ? xstrdup(good) : xasprintf("%s ", good);
+			plan_fix(run, o, o->args_off, o->args_len, text, false, fi);
+		}
+	}
+	long ends[2] = { first, last };
+	for (int k = 0; k < 2; k++) {
+		if (ends[k] < 0 || (k == 1 && ends[1] == ends[0]))
+			continue;
+		const struct sshd_occurrence *o = &run->cfg.occ[ends[k]];
+		if (o->args.n != 1)
+			continue; /* malformed: planned above */
+		long start;
+		if (per_source) {
+			int v;
+			if (sshd_per_source_max_startups_parse(o->args.v[0], &v) < 0)
+				continue; /* planned above */
+			start = v;
+		} else {
+			struct sshd_max_startups m;
+			if (sshd_max_startups_parse(o->args.v[0], &m) < 0)
+				continue;
+			start = m.start;
+		}
+		if ((unsigned long)start >= min)
+			continue;
+		long fi;
+		struct finding *f = occ_finding(
+			run, o, &fi,
+			"%s %s %s before authentication, below the minimum %lu: the owner's "
+			"connections are closed before the key exchange",
+			name, o->args.v[0],
+			per_source ? "lets fewer connections from one source wait"
+				   : "starts dropping connections",
+			min);
+		f->fixed = run->ctx->repair;
+		finding_set_action(f, "%s to %s (the %s occurrence, read by %s-wins releases)",
+				   run->ctx->repair ? "set" : "would set", good,
+				   k == 0 ? "first" : "last", k == 0 ? "first" : "last");
+		plan_fix(run, o, o->args_off, o->args_len, good, false, fi);
+	}
+	if (!per_source && first < 0 && 10 < min) {
+		/* Nothing sets it and the default 10:30:100 is below the minimum. */
+		run->insert_top = xasprintf("MaxStartups %s\n", good);
+		run->insert_finding = (long)run->res->n_findings;
+		struct finding *f = policy_add_finding(
+			run->res, SSHD_CONFIG, 1, NULL,
+			"MaxStartups is not set and sshd's default 10:30:100 is below the minimum %lu",
+			min);
+		f->fixed = run->ctx->repair;
+		finding_set_action(f, "%s \"MaxStartups %s\" as the first line",
+				   run->ctx->repair ? "added" : "would add", good);
+	}
+}
+
+static int cmp_fix(const void *a, const void *b)
+{
+	const struct line_fix *x = a, *y = b;
+	if (x->file != y->file)
+		return x->file < y->file ? -1 : 1;
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+struct out_buf {
+	struct buf b;
+};
+static int out_collect(void *arg, const void *p, size_t n)
+{
+	buf_append(&((struct out_buf *)arg)->b, p, n);
+	return 0;
+}
+
+/* Apply the planned line changes, one root_replace per file. */
+static int apply_fixes(struct sshd_run *run, struct file_edits **out, size_t *n_out)
+{
+	*out = NULL;
+	*n_out = 0;
+	if (run->n_fixes > 1)
+		qsort(run->fixes, run->n_fixes, sizeof(*run->fixes), cmp_fix);
+	bool need_top = run->insert_top != NULL;
+	struct file_edits *fe = NULL;
+	size_t n = 0;
+	for (size_t i = 0; i < run->n_fixes || need_top; i++) {
+		size_t file = i < run->n_fixes ? run->fixes[i].file : 0;
+		if (!n || fe[n - 1].file != file) {
+			fe = xrealloc(fe, (n + 1) * sizeof(*fe));
+			memset(&fe[n], 0, sizeof(fe[n]));
+			fe[n].file = file;
+			n++;
+			if (file == 0 && need_top) {
+				edits_add(&fe[n - 1].e, 0, 0, run->insert_top, strlen(run->insert_top));
+				need_top = false;
+			}
+		}
+		if (i >= run->n_fixes)
+			break;
+		struct line_fix *f = &run->fixes[i];
+		struct file_edits *cur = &fe[n - 1];
+		edits_add(&cur->e, f->off, f->len, f->text, strlen(f->text));
+		cur->lines = xrealloc(cur->lines, (cur->n_lines + 1) * sizeof(*cur->lines));
+		cur->finding = xrealloc(cur->finding, (cur->n_lines + 1) * sizeof(*cur->finding));
+		cur->lines[cur->n_lines] = f->line;
+		cur->finding[cur->n_lines++] = f->finding;
+	}
+	int rc = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct sshd_file *sf = &run->cfg.files[fe[i].file];
+		struct out_buf ob = { { 0 } };
+		edits_apply(sf->data, sf->len, &fe[i].e, out_collect, &ob);
+		fe[i].new_data = ob.b.data ? ob.b.data : xstrdup("");
+		fe[i].new_len = ob.b.len;
+		char *backup = NULL;
+		int r = root_replace(run->ctx->root, sf->path, sf->data, sf->len, &fe[i].e, &backup);
+		if (r < 0) {
+			struct finding *f = policy_add_finding(run->res, sf->path, 0, NULL,
+							       "could not write the file: %s",
+							       strerror(-r));
+			f->error = true;
+			for (size_t k = 0; k < fe[i].n_lines; k++)
+				run->res->findings[fe[i].finding[k]].fixed = false;
+			rc = r;
+			continue;
+		}
+		fe[i].written = true;
+		for (size_t k = 0; k < fe[i].n_lines; k++) {
+			struct finding *f = &run->res->findings[fe[i].finding[k]];
+			free(f->backup);
+			f->backup = backup ? xstrdup(backup) : NULL;
+		}
+		if (fe[i].file == 0 && run->insert_top) {
+			struct finding *f = &run->res->findings[run->insert_finding];
+			free(f->backup);
+			f->backup = backup ? xstrdup(backup) : NULL;
+		}
+		free(backup);
+	}
+	*out = fe;
+	*n_out = n;
+	return rc;
+}
+
+static void file_edits_free(struct file_edits *fe, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		edits_free(&fe[i].e);
+		free(fe[i].lines);
+		free(fe[i].finding);
+		free(fe[i].new_data);
+	}
+	free(fe);
+}
+
+/* ---- host keys ------------------------------------------------------------------------ */
+
+/* The gid of group `name` in the instance's /etc/group; -1 when absent. */
+static long instance_gid(struct root *r, const char *name)
+{
+	_cleanup_free_ char *data = NULL;
+	size_t len;
+	if (root_read_file(r, "/etc/group", ROOT_MAX_CONFIG, &data, &len) < 0)
+		return -1;
+	size_t nl = strlen(name);
+	for (char *save = NULL, *l = strtok_r(data, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		if (strncmp(l, name, nl) != 0 || l[nl] != ':')
+			continue;
+		const char *g = strchr(l + nl + 1, ':');
+		unsigned long v;
+		if (!g)
+			return -1;
+		_cleanup_free_ char *num = xstrndup(g + 1, strcspn(g + 1, ":"));
+		return parse_uint(num, 0, UINT_MAX - 1, &v) == 0 ? (long)v : -1;
+	}
+	return -1;
+}
+
+static const char *key_type_of(const char *path)
+{
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	if (strstr(base, "ed25519"))
+		return "ed25519";
+	if (strstr(base, "ecdsa"))
+		return "ecdsa";
+	if (strstr(base, "rsa"))
+		return "rsa";
+	return "ed25519";
+}
+
+/* Generate a key with the instance's ssh-keygen, chrooted, into a private directory of the
+ * host (the child's working directory), then install it through root.c. */
+static int keygen_one(struct sshd_run *run, const char *path, char **err)
+{
+	struct root *r = run->ctx->root;
+	char tmpl[] = "/tmp/sshrescue-keygen.XXXXXX";
+	if (!mkdtemp(tmpl))
+		return -errno;
+	int rc = 0;
+	_cleanup_close_ int dfd = open(tmpl, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+	_cleanup_free_ char *hostname = NULL;
+	size_t hl;
+	if (root_read_file(r, "/etc/hostname", 4096, &hostname, &hl) == 0)
+		hostname[strcspn(hostname, " \t\r\n")] = '\0';
+	_cleanup_free_ char *comment =
+		xasprintf("root@%s", hostname && *hostname ? hostname : "localhost");
+	char *argv[] = { SSH_KEYGEN, "-q", "-t", (char *)key_type_of(path), "-N", "", "-C",
+			 comment, "-f", "key", NULL };
+	struct child_result cr = { 0 };
+	if (dfd < 0)
+		rc = -errno;
+	else
+		rc = run_in_root(r, dfd, argv, &cr);
+	if (rc == 0 && (!cr.ran || cr.status != 0)) {
+		*err = cr.ran ? xasprintf("ssh-keygen failed: %s", cr.output)
+			      : xasprintf("cannot run the instance's " SSH_KEYGEN ": %s",
+					  strerror(cr.exec_errno));
+		rc = -ENOEXEC;
+	}
+	free(cr.output);
+	static const char *const names[] = { "key", "key.pub" };
+	char *data[2] = { NULL, NULL };
+	size_t len[2] = { 0, 0 };
+	for (int i = 0; rc == 0 && i < 2; i++) {
+		int fd = openat(dfd, names[i], O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		struct stat st;
+		if (fd < 0 || fstat(fd, &st) < 0 || st.st_size > 65536) {
+			rc = -EIO;
+		} else {
+			data[i] = xmalloc((size_t)st.st_size + 1);
+			ssize_t k = read(fd, data[i], (size_t)st.st_size);
+			if (k != st.st_size)
+				rc = -EIO;
+			len[i] = (size_t)st.st_size;
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	if (dfd >= 0) {
+		unlinkat(dfd, "key", 0);
+		unlinkat(dfd, "key.pub", 0);
+	}
+	rmdir(tmpl);
+	if (rc == 0) {
+		rc = root_write_file(r, path, data[0], len[0], 0600, NULL);
+		_cleanup_free_ char *pub = xasprintf("%s.pub", path);
+		struct stat st;
+		if (rc == 0 && root_stat(r, pub, &st) == -ENOENT)
+			rc = root_write_file(r, pub, data[1], len[1], 0644, NULL);
+		if (rc < 0)
+			*err = xasprintf("writing %s: %s", path, strerror(-rc));
+	}
+	free(data[0]);
+	free(data[1]);
+	return rc;
+}
+
+static void check_host_keys(struct sshd_run *run)
+{
+	struct root *r = run->ctx->root;
+	struct strv keys = { 0 };
+	bool defaults;
+	sshd_config_host_keys(&run->cfg, run->version, &keys, &defaults);
+	long ssh_keys = instance_gid(r, "ssh_keys");
+	size_t usable = 0;
+	struct strv missing = { 0 };
+	for (size_t i = 0; i < keys.n; i++) {
+		const char *k = keys.v[i];
+		struct stat st;
+		int rc = root_stat(r, k, &st);
+		if (rc == -ENOENT) {
+			strv_push(&missing, k);
+			continue;
+		}
+		if (rc < 0 || !S_ISREG(st.st_mode) || st.st_size == 0) {
+			policy_add_finding(run->res, k, 0, NULL, "host key %s is %s: sshd cannot load it",
+					   k,
+					   rc < 0		   ? strerror(-rc)
+					   : !S_ISREG(st.st_mode) ? "not a regular file"
+								  : "empty");
+			if (rc == 0 && S_ISREG(st.st_mode))
+				strv_push(&missing, k); /* empty: ssh-keygen may replace it */
+			continue;
+		}
+		bool group_ok = ssh_keys >= 0 && (long)st.st_gid == ssh_keys;
+		mode_t want = group_ok ? 0640 : 0600;
+		mode_t perm = st.st_mode & 07777;
+		bool bad_mode = group_ok ? (perm & 0137) != 0 : (perm & 0177) != 0;
+		bool bad_owner = st.st_uid != 0;
+		if (!bad_mode && !bad_owner) {
+			usable++;
+			continue;
+		}
+		struct finding *f;
+		if (bad_owner)
+			f = policy_add_finding(run->res, k, 0, NULL,
+					       "host key %s is owned by uid %u (mode %04o): a host key "
+					       "must be root's and readable by root alone",
+					       k, (unsigned)st.st_uid, (unsigned)perm);
+		else
+			f = policy_add_finding(run->res, k, 0, NULL,
+					       "host key %s has mode %04o: sshd ignores a private key "
+					       "that others can read (\"UNPROTECTED PRIVATE KEY FILE\")",
+					       k, (unsigned)perm);
+		if (!run->ctx->repair) {
+			finding_set_action(f, "would set owner root and mode %04o", (unsigned)want);
+			continue;
+		}
+		rc = root_set_mode(r, k, bad_owner ? 0 : (uid_t)-1, (gid_t)-1, want);
+		if (rc < 0) {
+			finding_set_action(f, "setting mode %04o failed: %s", (unsigned)want,
+					   strerror(-rc));
+			f->error = true;
+			continue;
+		}
+		finding_set_action(f, "set owner root and mode %04o", (unsigned)want);
+		f->fixed = true;
+		usable++;
+	}
+	if (usable == 0) {
+		struct finding *f = policy_add_finding(
+			run->res, keys.n ? keys.v[0] : NULL, 0, NULL,
+			"no usable host key (%s%s): sshd exits with \"no hostkeys available\"",
+			defaults ? "sshd's default keys under " SSHD_SSHDIR : "HostKey files",
+			missing.n ? ", missing" : "");
+		if (!run->ctx->repair) {
+			finding_set_action(f, "would generate %zu key(s) with the instance's "
+					      "ssh-keygen",
+					   missing.n);
+		} else if (missing.n == 0) {
+			finding_set_action(f, "none generated: no key path is free to write");
+		} else {
+			size_t made = 0;
+			struct buf errs = { 0 };
+			for (size_t i = 0; i < missing.n; i++) {
+				char *err = NULL;
+				if (keygen_one(run, missing.v[i], &err) == 0)
+					made++;
+				else
+					buf_printf(&errs, "%s%s: %s", errs.len ? "; " : "",
+						   missing.v[i], err ? err : "failed");
+				free(err);
+			}
+			if (made)
+				f->fixed = true;
+			finding_set_action(f, "generated %zu of %zu with the instance's ssh-keygen%s%s",
+					   made, missing.n, errs.len ? ": " : "",
+					   errs.len ? errs.data : "");
+			buf_free(&errs);
+		}
+	}
+	strv_free(&missing);
+	strv_free(&keys);
+}
+
+/* ---- privilege separation directory --------------------------------------------------- */
+
+/* The directory the instance's sshd was built with (_PATH_PRIVSEP_CHROOT_DIR), read from its
+ * binary; NULL when it names none we know. */
+static const char *privsep_dir(const char *bin, size_t len)
+{
+	static const char *const dirs[] = { "/run/sshd", "/var/run/sshd", "/var/empty/sshd",
+					    "/usr/share/empty.sshd", "/var/lib/empty",
+					    "/var/empty" };
+	for (size_t i = 0; bin && i < ARRAY_SIZE(dirs); i++) {
+		char pat[64];
+		size_t n = (size_t)snprintf(pat, sizeof(pat), "%c%s", '\0', dirs[i]) + 1;
+		if (memmem(bin, len, pat, n))
+			return dirs[i];
+	}
+	return NULL;
+}
+
+static void check_privsep(struct sshd_run *run, const char *dir)
+{
+	if (!dir || strncmp(dir, "/run/", 5) == 0 || strncmp(dir, "/var/run/", 9) == 0)
+		return; /* made at boot on a tmpfs */
+	struct root *r = run->ctx->root;
+	struct stat st;
+	int rc = root_stat(r, dir, &st);
+	if (rc == 0 && S_ISDIR(st.st_mode) && st.st_uid == 0 && !(st.st_mode & 022))
+		return;
+	struct finding *f;
+	if (rc == -ENOENT)
+		f = policy_add_finding(run->res, dir, 0, NULL,
+				       "sshd's privilege separation directory %s is missing: sshd "
+				       "exits (\"Missing privilege separation directory\")",
+				       dir);
+	else if (rc < 0 || !S_ISDIR(st.st_mode))
+		f = policy_add_finding(run->res, dir, 0, NULL,
+				       "%s is not a directory: sshd exits", dir);
+	else
+		f = policy_add_finding(run->res, dir, 0, NULL,
+				       "%s is owned by uid %u with mode %04o: sshd exits unless it "
+				       "is root's and not group or world writable",
+				       dir, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+	if (!run->ctx->repair) {
+		finding_set_action(f, "would make it a root-owned directory, mode 0755");
+		return;
+	}
+	if (rc == -ENOENT)
+		rc = root_mkdir(r, dir, 0755);
+	else if (rc == 0 && S_ISDIR(st.st_mode))
+		rc = root_set_mode(r, dir, 0, (gid_t)-1, (st.st_mode & 07777) & ~(mode_t)022);
+	else
+		rc = -ENOTDIR;
+	if (rc < 0) {
+		finding_set_action(f, "not repaired: %s", strerror(-rc));
+		return;
+	}
+	finding_set_action(f, "made it a root-owned directory that only root can write");
+	f->fixed = true;
+}
+
+/* ---- validation ----------------------------------------------------------------------- */
+
+/* "FILE line N:" in sshd's message: which file and line it names. */
+static bool message_location(const char *msg, char **file, unsigned *line)
+{
+	const char *p = strstr(msg, " line ");
+	if (!p)
+		return false;
+	const char *start = p;
+	while (start > msg && start[-1] != ' ' && start[-1] != '\n')
+		start--;
+	unsigned long v;
+	char num[16];
+	size_t n = strspn(p + 6, "0123456789");
+	if (!n || n >= sizeof(num))
+		return false;
+	memcpy(num, p + 6, n);
+	num[n] = '\0';
+	if (parse_uint(num, 1, UINT_MAX, &v) < 0)
+		return false;
+	*file = xstrndup(start, (size_t)(p - start));
+	*line = (unsigned)v;
+	return true;
+}
+
+static int sshd_test(struct sshd_run *run, struct child_result *cr)
+{
+	char *argv[] = { SSHD_BINARY, "-t", NULL };
+	return run_in_root(run->ctx->root, -1, argv, cr);
+}
+
+static void validate(struct sshd_run *run, struct child_result *before, struct file_edits *fe,
+		     size_t n_fe)
+{
+	struct child_result after = { 0 };
+	if (sshd_test(run, &after) < 0 || !after.ran)
+		goto out;
+	for (int round = 0; after.status != 0 && round < 8; round++) {
+		_cleanup_free_ char *msg = first_message(after.output);
+		_cleanup_free_ char *file = NULL;
+		unsigned line = 0;
+		bool ours = false;
+		if (message_location(msg, &file, &line)) {
+			/* Our first line shifts the main file's lines by one. */
+			if (run->insert_top && strcmp(file, SSHD_CONFIG) == 0 && line > 1)
+				line--;
+			for (size_t i = 0; i < n_fe && !ours; i++) {
+				if (!fe[i].written || strcmp(run->cfg.files[fe[i].file].path, file))
+					continue;
+				for (size_t k = 0; k < fe[i].n_lines; k++) {
+					if (fe[i].lines[k] != line)
+						continue;
+					ours = true;
+				}
+				if (!ours)
+					continue;
+				/* Put the file back as it was and say why. */
+				const struct sshd_file *sf = &run->cfg.files[fe[i].file];
+				struct edits back = { 0 };
+				edits_add(&back, 0, fe[i].new_len, sf->data, sf->len);
+				int rc = root_replace(run->ctx->root, sf->path, fe[i].new_data,
+						      fe[i].new_len, &back, NULL);
+				edits_free(&back);
+				fe[i].written = false;
+				for (size_t k = 0; k < fe[i].n_lines; k++) {
+					struct finding *f = &run->res->findings[fe[i].finding[k]];
+					f->fixed = false;
+					finding_set_action(f, "edit %s: sshd -t refused it: %s",
+							   rc < 0 ? "could not be rolled back"
+								  : "rolled back",
+							   msg);
+				}
+			}
+		}
+		if (!ours) {
+			bool same = before && before->ran && before->status != 0 &&
+				    strstr(before->output, msg);
+			struct finding *f = policy_add_finding(
+				run->res, file, line, NULL, "sshd -t %s: %s",
+				same ? "fails before any edit" : "fails after the repair", msg);
+			(void)f;
+			break;
+		}
+		free(after.output);
+		if (sshd_test(run, &after) < 0 || !after.ran)
+			goto out;
+	}
+out:
+	free(after.output);
+}
+
+/* ---- the policy ----------------------------------------------------------------------- */
+
+static bool sshd_enabled(const struct config *cfg)
+{
+	return cfg->sshd_enabled;
+}
+
+static unsigned detect_version(struct root *r, const char *bin, size_t bin_len)
+{
+	unsigned v = SSHD_VERSION_UNKNOWN;
+	_cleanup_free_ char *status = NULL;
+	size_t len;
+	if (root_read_file(r, "/var/lib/dpkg/status", 64u << 20, &status, &len) == 0 &&
+	    sshd_version_from_dpkg_status(status, len, &v) == 0)
+		return v;
+	if (bin && sshd_version_from_binary(bin, bin_len, &v) == 0)
+		return v;
+	return SSHD_VERSION_UNKNOWN;
+}
+
+static int sshd_policy_run(struct policy_ctx *ctx, struct policy_result *res)
+{
+	struct root *r = ctx->root;
+	const struct config *c = ctx->cfg;
+	struct sshd_run run = { .ctx = ctx, .res = res, .insert_finding = -1 };
+	_cleanup_free_ char *bin = NULL, *data = NULL;
+	size_t bin_len = 0, len = 0;
+	int rc = root_read_file(r, SSHD_BINARY, MAX_BINARY, &bin, &bin_len);
+	bool have_sshd = rc == 0;
+	rc = root_read_file(r, SSHD_CONFIG, SSHD_MAX_FILE, &data, &len);
+	if (rc == -ENOENT && !have_sshd) {
+		res->status = POLICY_SKIPPED;
+		policy_result_set_note(res, "no sshd and no %s", SSHD_CONFIG);
+		return 0;
+	}
+	if (rc < 0 && rc != -ENOENT) {
+		struct finding *f = policy_add_finding(res, SSHD_CONFIG, 0, NULL,
+						       "cannot read it: %s", strerror(-rc));
+		f->error = true;
+		return 0;
+	}
+	run.version = detect_version(r, bin, bin_len);
+
+	struct sshd_max_startups good_ms;
+	if (!c->sshd_max_startups || sshd_max_startups_parse(c->sshd_max_startups, &good_ms) < 0 ||
+	    (unsigned long)good_ms.start < c->sshd_min_max_startups) {
+		struct finding *f = policy_add_finding(
+			res, NULL, 0, NULL,
+			"[sshd] max_startups = %s is not a MaxStartups value of at least "
+			"min_max_startups = %lu",
+			c->sshd_max_startups ? c->sshd_max_startups : "", c->sshd_min_max_startups);
+		f->error = true;
+		return 0;
+	}
+	/* PerSourceMaxStartups: the start value of max_startups, so that one source may hold
+	 * as many unauthenticated connections as sshd lets in before it starts dropping any. */
+	_cleanup_free_ char *good_ps = xasprintf("%d", good_ms.start);
+
+	struct sshd_include_ops ops = { include_glob, include_read, r };
+	sshd_config_parse(SSHD_CONFIG, data ? data : "", data ? len : 0, &ops, &run.cfg);
+
+	/* sshd -t before any edit: its own words on what is wrong already. */
+	struct child_result before = { 0 };
+	bool can_run = have_sshd && sshd_test(&run, &before) == 0 && before.ran;
+	if (!can_run)
+		for (size_t i = 0; i < run.cfg.n_errors; i++) {
+			const struct sshd_error *e = &run.cfg.errors[i];
+			policy_add_finding(res, run.cfg.files[e->file].path, e->line, NULL,
+					   "sshd refuses this: %s", e->message);
+		}
+
+	plan_startups(&run, "maxstartups", c->sshd_max_startups, c->sshd_min_max_startups);
+	plan_startups(&run, "persourcemaxstartups", good_ps, c->sshd_min_max_startups);
+
+	struct file_edits *fe = NULL;
+	size_t n_fe = 0;
+	if (ctx->repair && (run.n_fixes || run.insert_top))
+		apply_fixes(&run, &fe, &n_fe);
+
+	if (c->sshd_host_keys && have_sshd)
+		check_host_keys(&run);
+	if (have_sshd)
+		check_privsep(&run, privsep_dir(bin, bin_len));
+
+	if (can_run) {
+		if (ctx->repair && res->n_findings)
+			validate(&run, &before, fe, n_fe);
+		else if (before.status != 0 && !res->n_findings) {
+			_cleanup_free_ char *msg = first_message(before.output);
+			policy_add_finding(res, NULL, 0, NULL, "sshd -t fails: %s", msg);
+		} else if (before.status != 0) {
+			_cleanup_free_ char *msg = first_message(before.output);
+			policy_add_finding(res, NULL, 0, NULL,
+					   "sshd -t fails (before the repairs above): %s", msg);
+		}
+	}
+	if (!can_run && have_sshd)
+		policy_result_set_note(res, "the instance's sshd cannot run here%s%s",
+				       before.exec_errno ? ": " : "",
+				       before.exec_errno ? strerror(before.exec_errno) : "");
+	else if (!have_sshd)
+		policy_result_set_note(res, "no %s in the instance", SSHD_BINARY);
+	else if (run.version)
+		policy_result_set_note(res, "OpenSSH %u.%u", run.version / 100, run.version % 100);
+
+	free(before.output);
+	file_edits_free(fe, n_fe);
+	for (size_t i = 0; i < run.n_fixes; i++)
+		free(run.fixes[i].text);
+	free(run.fixes);
+	free(run.insert_top);
+	sshd_config_free(&run.cfg);
+	return 0;
+}
+
+static const struct policy sshd_policy = {
+	.name = "sshd",
+	.enabled = sshd_enabled,
+	.run = sshd_policy_run,
+};
+POLICY_REGISTER(sshd_policy, 40)
