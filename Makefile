@@ -51,9 +51,12 @@ all: $(BIN) sshrescue $(BUILD)/sshrescue-policy.5
 sshrescue: $(BIN)
 	$(Q)ln -sf $(BIN) sshrescue
 
+# Linked under a temporary name and renamed, so a test running the binary never sees it half
+# written or missing.
 $(BIN): $(AGENT_OBJS)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(PKG_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@.tmp $^ $(ALL_LDFLAGS) $(PKG_LIBS)
+	$(Q)mv -f $@.tmp $@
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -103,11 +106,13 @@ install: $(BIN) $(BUILD)/sshrescue-policy.5
 	install -D -m 0644 man/sshrescue.8 $(DESTDIR)$(MANDIR)/man8/sshrescue.8
 	install -D -m 0644 $(BUILD)/sshrescue-policy.5 $(DESTDIR)$(MANDIR)/man5/sshrescue-policy.5
 	install -D -m 0644 hooks/policy.ini.example $(DESTDIR)$(PREFIX)/share/sshrescue/policy.ini.example
+	install -D -m 0755 hooks/sshrescue-console-collect $(DESTDIR)$(PREFIX)/bin/sshrescue-console-collect
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/sshrescue $(DESTDIR)$(MANDIR)/man8/sshrescue.8 \
 		$(DESTDIR)$(MANDIR)/man5/sshrescue-policy.5 \
-		$(DESTDIR)$(PREFIX)/share/sshrescue/policy.ini.example
+		$(DESTDIR)$(PREFIX)/share/sshrescue/policy.ini.example \
+		$(DESTDIR)$(PREFIX)/bin/sshrescue-console-collect
 
 lint:
 	clang-tidy $(AGENT_SRCS) -- $(ALL_CFLAGS)

@@ -76,6 +76,8 @@ static const struct key keys[] = {
 	  "the report inside the instance root, for the owner after the reboot" },
 	{ "report", "ca_file", KEY_STRING, OFF(report_ca_file), "", NULL, 0, 0,
 	  "a PEM file of CA certificates trusted for the endpoint, besides the system's" },
+	{ "report", "imds", KEY_STRING, OFF(report_imds), "", NULL, 0, 0,
+	  "the instance metadata service for aws-imdsv2; empty: http://169.254.169.254" },
 	{ "report", "console", KEY_BOOL, OFF(report_console), "yes", NULL, 0, 0,
 	  "print the summary and a machine-readable report on the console" },
 };

@@ -47,6 +47,7 @@ struct config {
 	unsigned long report_deadline;
 	char *report_file;
 	char *report_ca_file;
+	char *report_imds;
 	bool report_console;
 };
 

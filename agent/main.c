@@ -385,13 +385,17 @@ static int cmd_check_repair(const struct options *o, struct config *cfg)
 	/* Deliver first, so the report on disk says how delivery went. */
 	if (deliver_report(cfg, have_root ? &root : NULL, &run, !repair) < 0)
 		run.exit_status |= EXIT_UNDELIVERED;
+	run.exit_status |= run.errors.n ? EXIT_OPERATIONAL : 0;
+	run.end_mono_ms = report_mono_ms();
 	if (have_root && repair) {
 		rc = deliver_write_file(cfg, &root, &run);
-		if (rc < 0)
+		if (rc < 0) {
+			/* the report inside the instance is lost; say so everywhere else */
 			strv_push_owned(&run.errors, xasprintf("%s: cannot write the report: %s",
 							       cfg->report_file, strerror(-rc)));
+			run.exit_status |= EXIT_OPERATIONAL;
+		}
 	}
-	run.exit_status |= run.errors.n ? EXIT_OPERATIONAL : 0;
 
 	_cleanup_free_ char *pretty = report_to_string(&run, true);
 	if (o->report_file && (rc = write_report_file(o->report_file, pretty)) < 0) {
@@ -413,6 +417,15 @@ static int cmd_check_repair(const struct options *o, struct config *cfg)
 		target_free(&t);
 	}
 	int ex = run.exit_status;
+	/* after: only once the report is out and the target released and synced */
+	if (repair && cfg->after != AFTER_NONE) {
+		rc = deliver_after(cfg->after, getpid() == 1);
+		if (rc < 0) {
+			fprintf(stderr, "sshrescue: %s: %s\n",
+				cfg->after == AFTER_REBOOT ? "reboot" : "poweroff", strerror(-rc));
+			ex |= EXIT_OPERATIONAL;
+		}
+	}
 	run.target = NULL;
 	run_free(&run);
 	return ex;

@@ -113,8 +113,10 @@ struct json_object *report_build(const struct run *run)
 	json_object_object_add(o, "command", jstr(run->command));
 	_cleanup_free_ char *started = rfc3339(run->started_ms);
 	json_object_object_add(o, "started_at", json_object_new_string(started));
-	json_object_object_add(o, "duration_ms",
-			       json_object_new_int64(report_mono_ms() - run->start_mono_ms));
+	/* Frozen once the run is over, so that the file, the console copy and the delivered body
+	 * are the same bytes. */
+	int64_t end = run->end_mono_ms ? run->end_mono_ms : report_mono_ms();
+	json_object_object_add(o, "duration_ms", json_object_new_int64(end - run->start_mono_ms));
 
 	struct json_object *inst = json_object_new_object();
 	json_object_object_add(inst, "hostname", jstr(run->hostname));

@@ -17,6 +17,7 @@ struct run {
 	const char *command; /* check | repair | undo | discover */
 	int64_t started_ms;  /* wall clock, ms since the epoch */
 	int64_t start_mono_ms;
+	int64_t end_mono_ms; /* set once the run's outcome is known; 0: still running */
 	/* instance */
 	char *hostname, *machine_id, *os, *cloud_instance_id;
 	const struct target *target;
@@ -27,7 +28,7 @@ struct run {
 	/* delivery */
 	char *delivery_url;
 	unsigned delivery_attempts;
-	char *delivery_status; /* "delivered" | "failed: ..." | "not configured" | "spooled" */
+	char *delivery_status; /* "delivered" | "spooled" | "failed: <why>" | "not configured" */
 	struct json_object *extra; /* added by delivery (e.g. the AWS identity document); owned */
 	int exit_status;
 	struct strv errors;

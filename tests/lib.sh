@@ -2,6 +2,8 @@
 #   t_case "what the user sees"; ...; t_pass | t_fail "why"
 # Cleanup registered with t_defer runs at exit, in reverse order, even when a case fails.
 set -u
+# Debian's python3 first: a pyenv shim on PATH may take a second to start.
+PATH=/usr/bin:$PATH
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SSHRESCUE=${SSHRESCUE:-$TOP/build/sshrescue}
 RESULTS=${RESULTS:-/dev/null}
