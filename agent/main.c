@@ -49,7 +49,8 @@ static void usage(FILE *out)
 	      "  repair            examine, repair, back up every file it changes\n"
 	      "  undo [RUN-ID]     put back the files a repair run changed (default: the latest)\n"
 	      "\n"
-	      "Target (at most one; default: the one instance root among the attached disks):\n"
+	      "Target (--root, or --device and/or --image; default: the one instance root among the\n"
+	      "attached disks):\n"
 	      "  --root DIR        an instance root mounted at DIR; \"/\" on the instance itself\n"
 	      "  --device SPEC     the root filesystem: /dev/..., UUID=..., LABEL=..., PARTUUID=...\n"
 	      "  --image FILE      a raw disk image (partitioned or bare filesystem)\n"
@@ -180,9 +181,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 	if (strcmp(o->command, "discover") && strcmp(o->command, "check") &&
 	    strcmp(o->command, "repair") && strcmp(o->command, "undo"))
 		return usage_error("unknown command '%s'", o->command);
-	int targets = !!o->target.root_dir + !!o->target.device + !!o->target.image;
-	if (targets > 1)
-		return usage_error("give at most one of --root, --device and --image");
+	/* --device with --image picks a filesystem inside the image */
+	if (o->target.root_dir && (o->target.device || o->target.image))
+		return usage_error("give --root, or --device and/or --image");
 	return -1;
 }
 
@@ -451,7 +452,9 @@ int main(int argc, char **argv)
 
 	if (strcmp(o.command, "discover") == 0) {
 		char *err = NULL;
-		if (target_discover(o.json, &err) < 0) {
+		struct target_opts topts = o.target;
+		topts.readonly = true; /* discover changes nothing */
+		if (target_discover(&topts, o.json, &err) < 0) {
 			fprintf(stderr, "sshrescue: discover: %s\n", err);
 			free(err);
 			ex = EXIT_OPERATIONAL;

@@ -43,8 +43,9 @@ int target_acquire(const struct target_opts *o, struct target *t, char **err);
 int target_release(struct target *t);
 /* The report's "target" object. */
 struct json_object *target_to_json(const struct target *t);
-/* `discover`: list candidates on stdout (text or JSON). Returns 0, or -errno. */
-int target_discover(bool json, char **err);
+/* `discover`: list candidates on stdout (text or JSON), among the attached disks or inside
+ * o->image / o->device. Returns 0, or -errno. */
+int target_discover(const struct target_opts *o, bool json, char **err);
 void target_free(struct target *t);
 
 #endif
