@@ -806,6 +806,70 @@ int root_backup_file(struct root *r, const char *path, char **backup)
 	return rc;
 }
 
+int root_backup_prepare(struct root *r, const char *path, char **backup, char **host_path)
+{
+	if (r->readonly)
+		return -EROFS;
+	struct location l;
+	int rc = locate(r, path, &l);
+	if (rc == 0 && !l.exists)
+		rc = -ENOENT;
+	if (rc == 0 && strv_contains(&r->backed_up, l.path))
+		rc = -EALREADY;
+	char *bpath = rc == 0 ? xasprintf("%s/%s/files%s", r->backup_dir, r->run_id, l.path) : NULL;
+	if (rc == 0) {
+		_cleanup_free_ char *bdir = xstrndup(bpath, (size_t)(strrchr(bpath, '/') - bpath));
+		_cleanup_close_ int bfd = -1;
+		_cleanup_close_ int src = -1;
+		_cleanup_close_ int dst = -1;
+		struct stat st;
+		if ((rc = mkdir_p(r, bdir, 0700, false, &bfd)) < 0)
+			goto done;
+		src = openat(l.dirfd, l.base, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		if (src < 0 || fstat(src, &st) < 0) {
+			rc = -errno;
+			goto done;
+		}
+		dst = openat(bfd, l.base, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (dst < 0) {
+			rc = -errno;
+			goto done;
+		}
+		rc = copy_meta(src, dst, &st);
+	}
+done:
+	if (rc == 0)
+		rc = root_host_path(r, bpath, host_path);
+	if (rc == 0)
+		*backup = bpath;
+	else
+		free(bpath);
+	location_close(&l);
+	return rc;
+}
+
+int root_backup_commit(struct root *r, const char *path)
+{
+	struct location l;
+	int rc = locate(r, path, &l);
+	_cleanup_free_ char *bpath = NULL;
+	if (rc == 0)
+		bpath = xasprintf("%s/%s/files%s", r->backup_dir, r->run_id, l.path);
+	_cleanup_close_ int fd = rc == 0 ? root_openat(r, bpath, O_RDONLY | O_NOFOLLOW, 0) : -1;
+	if (rc == 0 && fd < 0)
+		rc = fd;
+	if (rc == 0 && fsync(fd) < 0)
+		rc = -errno;
+	if (rc == 0)
+		rc = manifest_append(r, "file", l.path, NULL);
+	if (rc == 0) {
+		strv_push(&r->backed_up, l.path);
+		r->n_changed++;
+	}
+	location_close(&l);
+	return rc;
+}
+
 int root_set_mode(struct root *r, const char *path, uid_t uid, gid_t gid, mode_t mode)
 {
 	if (r->readonly)

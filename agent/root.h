@@ -88,6 +88,12 @@ int root_backup_file(struct root *r, const char *path, char **backup);
 int root_set_mode(struct root *r, const char *path, uid_t uid, gid_t gid, mode_t mode);
 /* Create a directory (parents too) owned by root; recorded so undo removes it when empty. */
 int root_mkdir(struct root *r, const char *path, mode_t mode);
+/* A backup that the caller writes itself (e.g. with SQLite's backup API): prepare creates the
+ * run's backup file of path, empty, with the original's mode, owner and xattrs, and gives its
+ * instance path and host path; commit, once the caller has written it whole, syncs it and
+ * records it in the manifest, so undo copies it back. -EALREADY: path has a backup already. */
+int root_backup_prepare(struct root *r, const char *path, char **backup, char **host_path);
+int root_backup_commit(struct root *r, const char *path);
 /* Open an instance file (flags as open(2), O_NOFOLLOW on the last component added); -errno. */
 int root_open_file(struct root *r, const char *path, int flags, mode_t mode);
 /* The host path of an instance path (for libraries that want a path, e.g. sqlite3); the

@@ -1,0 +1,1305 @@
+/* fail2ban.c: the `fail2ban` policy. fail2ban keeps its bans in an SQLite database and
+ * restores them at every start (0.11+ from `bips`, 0.9-0.10 from `bans`), so a locked-out
+ * owner stays banned across reboots. The policy deletes the chosen jails' ban rows of
+ * protected addresses (scope = all: every row) from the database the instance's own
+ * fail2ban.conf names, keeps `logs` (the read positions: without them fail2ban reads whole
+ * logs again and bans everyone again), adds the protected networks to the jails' ignoreip
+ * in a file of its own in jail.d, and on a live system tells the running server. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <spawn.h>
+#include <sqlite3.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "config.h"
+#include "parse/cidr.h"
+#include "parse/fail2ban_conf.h"
+#include "policy.h"
+#include "root.h"
+#include "util.h"
+
+#define F2B_DIR "/etc/fail2ban"
+#define F2B_DEFAULT_DB "/var/lib/fail2ban/fail2ban.sqlite3"
+#define F2B_OWN_FILE "/etc/fail2ban/jail.d/zz-sshrescue.local"
+#define MAX_DETAILED 100
+#define MAX_INCLUDE_DEPTH 8
+/* Waiting longer for a lock could hang a rescue boot behind a stuck writer; a locked
+ * database is reported and left alone. */
+#define BUSY_TIMEOUT_MS 250
+#define CLIENT_TIMEOUT_S 20
+#define CLIENT_MAX_OUTPUT (4u << 20)
+#define UNBAN_CHUNK 200
+/* SQLite's page cache for the flush, in KiB (negative: a size, not a page count) */
+#define DB_CACHE_KIB_NEG -65536
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+struct f2b_jails {
+	bool all;
+	struct strv names;
+};
+
+struct f2b_run {
+	struct policy_ctx *ctx;
+	struct policy_result *res;
+	struct f2b_jails jails;
+	bool have_etc;	   /* /etc/fail2ban exists */
+	bool have_db;	   /* a database file was found */
+	struct strv notes; /* joined into the result's note */
+	struct strv added; /* networks added to ignoreip (for the live server) */
+};
+
+static void note(struct f2b_run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void note(struct f2b_run *run, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	strv_push_owned(&run->notes, xvasprintf(fmt, ap));
+	va_end(ap);
+}
+
+static struct finding *error_finding(struct f2b_run *run, const char *file, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static struct finding *error_finding(struct f2b_run *run, const char *file, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	_cleanup_free_ char *msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	struct finding *f = policy_add_finding(run->res, file, 0, NULL, "%s", msg);
+	f->error = true;
+	return f;
+}
+
+static bool protects_text(const struct config *cfg, const char *ip)
+{
+	struct cidr c;
+	if (cidr_parse(ip, &c) < 0)
+		/* a host name or another ID: only "every source" covers it */
+		return cfg->protect.n == 0;
+	return policy_protects(cfg, &c);
+}
+
+/* ---- fail2ban's configuration files ---- */
+
+static char *dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return slash && slash != path ? xstrndup(path, (size_t)(slash - path)) : xstrdup("/");
+}
+
+static bool is_regular(struct root *r, const char *path)
+{
+	struct stat st;
+	return root_stat(r, path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* Names in dir ending in suffix, sorted as Python's sorted(glob()) sorts them (hidden files
+ * are not matched by '*'). */
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void list_dir(struct root *r, const char *dir, const char *suffix, struct strv *out)
+{
+	DIR *d = NULL;
+	if (root_opendir(r, dir, &d) < 0)
+		return;
+	struct strv names = {0};
+	struct dirent *de;
+	size_t sl = strlen(suffix);
+	while ((de = readdir(d))) {
+		size_t nl = strlen(de->d_name);
+		if (de->d_name[0] == '.' || nl < sl || strcmp(de->d_name + nl - sl, suffix) != 0)
+			continue;
+		strv_push(&names, de->d_name);
+	}
+	closedir(d);
+	if (names.n)
+		qsort(names.v, names.n, sizeof(*names.v), cmp_str);
+	for (size_t i = 0; i < names.n; i++)
+		strv_push_owned(out, xasprintf("%s/%s", dir, names.v[i]));
+	strv_free(&names);
+}
+
+struct conf_load {
+	struct f2b_run *run;
+	struct f2b_conf *conf;
+	const char *skip;   /* a file to leave out (sshrescue's own), or NULL */
+	bool report;	    /* add findings for unreadable or refused files */
+	bool refused;	    /* fail2ban would refuse the configuration */
+	struct strv loaded; /* every file merged, in order */
+	struct strv list;   /* the top-level list (for the .local expansion of includes) */
+};
+
+static void conf_load_file(struct conf_load *cl, const char *path, struct strv *seen, int depth);
+
+/* An included file, followed by its .local sibling (fail2ban's _expandConfFilesWithLocal). */
+static void conf_load_expanded(struct conf_load *cl, const char *path, struct strv *seen, int depth)
+{
+	conf_load_file(cl, path, seen, depth);
+	const char *dot = strrchr(path, '.');
+	const char *slash = strrchr(path, '/');
+	size_t stem = dot && (!slash || dot > slash) ? (size_t)(dot - path) : strlen(path);
+	_cleanup_free_ char *local = xasprintf("%.*s.local", (int)stem, path);
+	if (strcmp(local, path) != 0 && !strv_contains(&cl->list, local) &&
+	    is_regular(cl->run->ctx->root, local))
+		conf_load_file(cl, local, seen, depth);
+}
+
+static void conf_load_file(struct conf_load *cl, const char *path, struct strv *seen, int depth)
+{
+	struct f2b_run *run = cl->run;
+	if (cl->skip && strcmp(path, cl->skip) == 0)
+		return;
+	if (depth > MAX_INCLUDE_DEPTH || strv_contains(seen, path))
+		return;
+	_cleanup_free_ char *data = NULL;
+	size_t len;
+	int rc = root_read_file(run->ctx->root, path, ROOT_MAX_CONFIG, &data, &len);
+	if (rc == -ENOENT)
+		return;
+	if (rc < 0) {
+		/* configparser skips a file it cannot open; fail2ban logs it and goes on */
+		if (cl->report)
+			note(run, "%s: not read (%s)", path, strerror(-rc));
+		return;
+	}
+	struct f2b_file f;
+	unsigned line = 0;
+	_cleanup_free_ char *err = NULL;
+	if (f2b_file_parse(data, len, &f, &line, &err) < 0) {
+		cl->refused = true;
+		if (cl->report)
+			policy_add_finding(run->res, path, line, NULL,
+					   "%s: fail2ban refuses this file and does not start",
+					   err);
+		f2b_file_free(&f);
+		return;
+	}
+	strv_push(seen, path);
+	struct strv before = {0}, after = {0};
+	f2b_file_includes(&f, "before", &before);
+	f2b_file_includes(&f, "after", &after);
+	_cleanup_free_ char *dir = dir_of(path);
+	for (size_t i = 0; i < before.n; i++) {
+		_cleanup_free_ char *p = before.v[i][0] == '/'
+						 ? xstrdup(before.v[i])
+						 : xasprintf("%s/%s", dir, before.v[i]);
+		conf_load_expanded(cl, p, seen, depth + 1);
+	}
+	f2b_conf_merge(cl->conf, &f, path);
+	strv_push(&cl->loaded, path);
+	for (size_t i = 0; i < after.n; i++) {
+		_cleanup_free_ char *p = after.v[i][0] == '/' ? xstrdup(after.v[i])
+							      : xasprintf("%s/%s", dir, after.v[i]);
+		conf_load_expanded(cl, p, seen, depth + 1);
+	}
+	seen->n--;
+	free(seen->v[seen->n]);
+	strv_free(&before);
+	strv_free(&after);
+	f2b_file_free(&f);
+}
+
+/* NAME.conf, NAME.d/ *.conf, NAME.local, NAME.d/ *.local, in fail2ban's ConfigReader order. */
+static void conf_load(struct conf_load *cl, const char *name)
+{
+	struct root *r = cl->run->ctx->root;
+	_cleanup_free_ char *conf = xasprintf("%s/%s.conf", F2B_DIR, name);
+	_cleanup_free_ char *local = xasprintf("%s/%s.local", F2B_DIR, name);
+	_cleanup_free_ char *d = xasprintf("%s/%s.d", F2B_DIR, name);
+	strv_push(&cl->list, conf);
+	list_dir(r, d, ".conf", &cl->list);
+	strv_push(&cl->list, local);
+	list_dir(r, d, ".local", &cl->list);
+	struct strv seen = {0};
+	for (size_t i = 0; i < cl->list.n; i++)
+		conf_load_expanded(cl, cl->list.v[i], &seen, 0);
+	strv_free(&seen);
+}
+
+static void conf_load_free(struct conf_load *cl)
+{
+	strv_free(&cl->loaded);
+	strv_free(&cl->list);
+}
+
+/* ---- the database ---- */
+
+static char *uri_of(const char *host_path, const char *query)
+{
+	struct buf b = {0};
+	buf_puts(&b, "file:");
+	for (const unsigned char *p = (const unsigned char *)host_path; *p; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr("/._-~", *p))
+			buf_append(&b, p, 1);
+		else
+			buf_printf(&b, "%%%02X", *p);
+	}
+	buf_printf(&b, "?%s", query);
+	return b.data;
+}
+
+static void sql_protected(sqlite3_context *sc, int argc, sqlite3_value **argv)
+{
+	const struct config *cfg = sqlite3_user_data(sc);
+	const unsigned char *ip = sqlite3_value_text(argv[0]);
+	sqlite3_result_int(sc, ip && protects_text(cfg, (const char *)ip));
+}
+
+static const char *sqlite_why(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return "the database is locked by another process";
+	case SQLITE_NOTADB:
+		return "the file is not an SQLite database";
+	case SQLITE_CORRUPT:
+		return "the database is corrupt";
+	case SQLITE_READONLY:
+		return "the database cannot be written (read-only file or mount)";
+	case SQLITE_CANTOPEN:
+		return "the database cannot be opened";
+	case SQLITE_IOERR:
+		return "an I/O error";
+	case SQLITE_FULL:
+		return "the disk is full";
+	default:
+		return sqlite3_errstr(rc);
+	}
+}
+
+/* A database problem that is the instance's (not ours): unfixed, not an operational error. */
+static bool sqlite_is_instance_problem(int rc)
+{
+	return (rc & 0xff) == SQLITE_NOTADB || (rc & 0xff) == SQLITE_CORRUPT;
+}
+
+struct db {
+	struct f2b_run *run;
+	const char *path; /* instance path */
+	sqlite3 *h;
+	int version;	   /* fail2banDb.version, 0 if absent */
+	const char *table; /* the table fail2ban restores bans from: bips (v4) or bans (v2) */
+	const char *hist;  /* the ban history kept beside it (bans in v4), or NULL */
+	bool has_bantime;  /* table has a bantime column */
+	char *where;	   /* " WHERE ..." selecting the rows to delete */
+};
+
+static void db_report_sqlite(struct db *db, int rc, const char *doing)
+{
+	const char *msg = db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc);
+	struct finding *f = policy_add_finding(db->run->res, db->path, 0, NULL,
+					       "%s while %s (%s); nothing was changed",
+					       sqlite_why(rc), doing, msg);
+	f->error = !sqlite_is_instance_problem(rc);
+}
+
+static int db_bind_jails(struct db *db, sqlite3_stmt *st)
+{
+	const struct f2b_jails *j = &db->run->jails;
+	if (j->all)
+		return SQLITE_OK;
+	for (size_t i = 0; i < j->names.n; i++) {
+		int rc = sqlite3_bind_text(st, (int)i + 1, j->names.v[i], -1, SQLITE_STATIC);
+		if (rc != SQLITE_OK)
+			return rc;
+	}
+	return SQLITE_OK;
+}
+
+static int db_exec(struct db *db, const char *sql)
+{
+	return sqlite3_exec(db->h, sql, NULL, NULL, NULL);
+}
+
+/* Does table exist with the columns the policy relies on? */
+static bool db_table_usable(struct db *db, const char *table, bool *has_bantime)
+{
+	_cleanup_free_ char *sql = xasprintf("SELECT jail, ip FROM \"%s\" LIMIT 0", table);
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK)
+		return false;
+	sqlite3_finalize(st);
+	if (has_bantime) {
+		free(sql);
+		sql = xasprintf("SELECT bantime FROM \"%s\" LIMIT 0", table);
+		*has_bantime = sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) == SQLITE_OK;
+		sqlite3_finalize(st);
+	}
+	return true;
+}
+
+static int db_probe(struct db *db)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(db->h, "SELECT name FROM sqlite_master WHERE type = 'table'",
+				    -1, &st, NULL);
+	bool bips = false, bans = false, vers = false;
+	while ((rc == SQLITE_OK || rc == SQLITE_ROW) && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		rc = SQLITE_OK;
+		const char *n = (const char *)sqlite3_column_text(st, 0);
+		bips |= n && strcmp(n, "bips") == 0;
+		bans |= n && strcmp(n, "bans") == 0;
+		vers |= n && strcmp(n, "fail2banDb") == 0;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		db_report_sqlite(db, rc, "reading the schema");
+		return -EIO;
+	}
+	if (vers && sqlite3_prepare_v2(db->h, "SELECT version FROM fail2banDb LIMIT 1", -1, &st,
+				       NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			db->version = sqlite3_column_int(st, 0);
+		sqlite3_finalize(st);
+	}
+	bool bips_ok = bips && db_table_usable(db, "bips", &db->has_bantime);
+	bool bans_ok = bans && db_table_usable(db, "bans", bips_ok ? NULL : &db->has_bantime);
+	if (bips_ok) {
+		db->table = "bips";
+		db->hist = bans_ok ? "bans" : NULL;
+	} else if (bans_ok) {
+		db->table = "bans";
+	}
+	return 0;
+}
+
+static char *fmt_time(sqlite3_int64 t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	char s[32];
+	if (!gmtime_r(&tt, &tm) || !strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%SZ", &tm))
+		return xasprintf("%lld", (long long)t);
+	return xstrdup(s);
+}
+
+/* One finding per ban row, for the first MAX_DETAILED rows. */
+static int db_detail(struct db *db, size_t *n_rows, bool *more)
+{
+	const struct config *cfg = db->run->ctx->cfg;
+	_cleanup_free_ char *sql = xasprintf("SELECT jail, ip, timeofban, %s FROM %s%s LIMIT %d",
+					     db->has_bantime ? "bantime" : "NULL", db->table,
+					     db->where, MAX_DETAILED + 1);
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(db->h, sql, -1, &st, NULL);
+	if (rc == SQLITE_OK)
+		rc = db_bind_jails(db, st);
+	time_t now = time(NULL);
+	*n_rows = 0;
+	*more = false;
+	while ((rc == SQLITE_OK || rc == SQLITE_ROW) && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n_rows == MAX_DETAILED) {
+			*more = true;
+			continue;
+		}
+		const char *jail = (const char *)sqlite3_column_text(st, 0);
+		const char *ip = (const char *)sqlite3_column_text(st, 1);
+		sqlite3_int64 tob = sqlite3_column_int64(st, 2);
+		bool has_bt = sqlite3_column_type(st, 3) != SQLITE_NULL;
+		sqlite3_int64 bt = sqlite3_column_int64(st, 3);
+		_cleanup_free_ char *when = fmt_time(tob);
+		_cleanup_free_ char *state = NULL;
+		if (!has_bt || bt == -2)
+			state = xstrdup("for the jail's bantime");
+		else if (bt <= -1)
+			state = xstrdup("permanently");
+		else if (tob + bt > now) {
+			_cleanup_free_ char *until = fmt_time(tob + bt);
+			state = xasprintf("until %s", until);
+		} else {
+			state = xstrdup("(expired: it still lengthens the next ban)");
+		}
+		_cleanup_free_ char *text = xasprintf("%s: jail %s, ip %s, banned %s %s", db->table,
+						      jail ? jail : "", ip ? ip : "", when, state);
+		const char *who =
+			cfg->fail2ban_scope == SCOPE_ALL && !(ip && protects_text(cfg, ip))
+				? "address (scope = all)"
+				: "protected address";
+		policy_add_finding(
+			db->run->res, db->path, 0, text,
+			"fail2ban's database bans %s %s %s in jail %s; fail2ban restores "
+			"this ban from table %s at its next start",
+			who, ip ? ip : "", state, jail ? jail : "", db->table);
+		(*n_rows)++;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		db_report_sqlite(db, rc, "reading the bans");
+		return -EIO;
+	}
+	return 0;
+}
+
+static int db_count(struct db *db, const char *table, sqlite3_int64 *n)
+{
+	_cleanup_free_ char *sql = xasprintf("SELECT count(*) FROM %s%s", table, db->where);
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(db->h, sql, -1, &st, NULL);
+	if (rc == SQLITE_OK)
+		rc = db_bind_jails(db, st);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*n = sqlite3_column_int64(st, 0);
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_OK) {
+		db_report_sqlite(db, rc, "counting the bans");
+		return -EIO;
+	}
+	return 0;
+}
+
+static int db_delete(struct db *db, const char *table, sqlite3_int64 *n)
+{
+	_cleanup_free_ char *sql = xasprintf("DELETE FROM %s%s", table, db->where);
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(db->h, sql, -1, &st, NULL);
+	if (rc == SQLITE_OK)
+		rc = db_bind_jails(db, st);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_DONE)
+		rc = SQLITE_OK;
+	sqlite3_finalize(st);
+	if (rc != SQLITE_OK) {
+		db_report_sqlite(db, rc, "deleting the bans");
+		return -EIO;
+	}
+	*n = sqlite3_changes64(db->h);
+	return 0;
+}
+
+/* Back the database up before it changes, through SQLite's backup API from a second
+ * connection (a read lock beside our write lock), which is also right for a database in WAL
+ * mode, whose file alone is not the database. root.c registers the backup, so undo puts it
+ * back, only once it is whole. */
+static int db_backup(struct db *db, char **backup)
+{
+	struct root *r = db->run->ctx->root;
+	_cleanup_free_ char *src_host = NULL, *dst_host = NULL;
+	int rc = root_backup_prepare(r, db->path, backup, &dst_host);
+	if (rc == 0)
+		rc = root_host_path(r, db->path, &src_host);
+	if (rc < 0) {
+		error_finding(db->run, db->path,
+			      "cannot back up the database (%s); nothing was changed",
+			      strerror(-rc));
+		return rc;
+	}
+	_cleanup_free_ char *src_uri = uri_of(src_host, "mode=ro");
+	_cleanup_free_ char *dst_uri = uri_of(dst_host, "mode=rw");
+	sqlite3 *src = NULL, *dst = NULL;
+	int src_rc = sqlite3_open_v2(src_uri, &src, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
+	int dst_rc = sqlite3_open_v2(dst_uri, &dst,
+				     SQLITE_OPEN_READWRITE | SQLITE_OPEN_URI | SQLITE_OPEN_NOFOLLOW,
+				     NULL);
+	int brc = src_rc != SQLITE_OK ? src_rc : dst_rc;
+	if (brc == SQLITE_OK) {
+		sqlite3_busy_timeout(src, BUSY_TIMEOUT_MS);
+		sqlite3_busy_timeout(dst, BUSY_TIMEOUT_MS);
+		/* the destination is a fresh file that nothing else reads: a journal for it would
+		 * double the writes and sync at every cache spill; commit below syncs it */
+		sqlite3_exec(dst, "PRAGMA journal_mode = OFF", NULL, NULL, NULL);
+		sqlite3_backup *bk = sqlite3_backup_init(dst, "main", src, "main");
+		if (!bk) {
+			brc = sqlite3_errcode(dst);
+		} else {
+			brc = sqlite3_backup_step(bk, -1);
+			int frc = sqlite3_backup_finish(bk);
+			brc = brc == SQLITE_DONE ? frc : brc;
+		}
+	}
+	sqlite3_close_v2(src);
+	sqlite3_close_v2(dst);
+	if (brc != SQLITE_OK) {
+		error_finding(db->run, db->path,
+			      "SQLite's backup to %s failed (%s); nothing was changed", *backup,
+			      sqlite3_errstr(brc));
+		return -EIO;
+	}
+	if ((rc = root_backup_commit(r, db->path)) < 0) {
+		error_finding(db->run, db->path, "cannot record the backup (%s); nothing was changed",
+			      strerror(-rc));
+		return rc;
+	}
+	return 0;
+}
+
+/* A rollback journal with a non-zero header beside the database: an interrupted
+ * transaction that the next opener rolls back. */
+static bool hot_journal(struct root *r, const char *path)
+{
+	_cleanup_free_ char *j = xasprintf("%s-journal", path);
+	struct stat st;
+	if (root_stat(r, j, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0)
+		return false;
+	_cleanup_close_ int fd = root_open_file(r, j, O_RDONLY | O_NONBLOCK | O_CLOEXEC, 0);
+	if (fd < 0)
+		return true;
+	unsigned char hdr[8] = {0};
+	if (pread(fd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr))
+		return true;
+	for (size_t i = 0; i < sizeof(hdr); i++)
+		if (hdr[i])
+			return true;
+	return false;
+}
+
+static void db_close(struct db *db)
+{
+	if (db->h)
+		sqlite3_close_v2(db->h);
+	db->h = NULL;
+	free(db->where);
+	db->where = NULL;
+}
+
+static void build_where(struct db *db)
+{
+	const struct config *cfg = db->run->ctx->cfg;
+	struct buf b = {0};
+	buf_puts(&b, " WHERE 1");
+	if (!db->run->jails.all) {
+		buf_puts(&b, " AND jail IN (");
+		for (size_t i = 0; i < db->run->jails.names.n; i++)
+			buf_puts(&b, i ? ", ?" : "?");
+		buf_puts(&b, ")");
+	}
+	if (cfg->fail2ban_scope != SCOPE_ALL && cfg->protect.n)
+		buf_puts(&b, " AND sshrescue_protected(ip)");
+	db->where = b.data;
+}
+
+static const char *jails_text(const struct f2b_run *run, struct buf *b)
+{
+	if (run->jails.all) {
+		buf_puts(b, "every jail");
+	} else {
+		buf_puts(b, run->jails.names.n == 1 ? "jail " : "jails ");
+		for (size_t i = 0; i < run->jails.names.n; i++)
+			buf_printf(b, "%s%s", i ? ", " : "", run->jails.names.v[i]);
+	}
+	return b->data;
+}
+
+/* Report the chosen rows and, when writable (inside BEGIN IMMEDIATE), back the database up,
+ * delete them and commit. -EIO after a failure (reported); the caller rolls back. */
+static int db_apply(struct db *db, bool writable, char **backup, bool *committed)
+{
+	struct f2b_run *run = db->run;
+	const struct config *cfg = run->ctx->cfg;
+	size_t first = run->res->n_findings;
+	size_t detailed = 0;
+	bool more = false;
+	sqlite3_int64 n_main = 0, n_hist = 0;
+	if (db_detail(db, &detailed, &more) < 0)
+		return -EIO;
+	size_t n_rows_findings = run->res->n_findings;
+	const char *verb = "would delete";
+	if (writable) {
+		/* the DELETEs count the rows; only "is there any history?" is asked before */
+		if (!detailed && db->hist && db_count(db, db->hist, &n_hist) < 0)
+			return -EIO;
+		if (!detailed && !n_hist)
+			return 0; /* nothing to do: no change, no backup */
+		if (db_backup(db, backup) < 0)
+			return -EIO;
+		if (db_delete(db, db->table, &n_main) < 0 ||
+		    (db->hist && db_delete(db, db->hist, &n_hist) < 0))
+			return -EIO;
+		int src = db_exec(db, "COMMIT");
+		if (src != SQLITE_OK) {
+			db_report_sqlite(db, src, "committing");
+			return -EIO;
+		}
+		*committed = true;
+		verb = "deleted";
+	} else {
+		n_main = (sqlite3_int64)detailed;
+		if (more && db_count(db, db->table, &n_main) < 0)
+			return -EIO;
+		if (db->hist && db_count(db, db->hist, &n_hist) < 0)
+			return -EIO;
+		if (!n_main && !n_hist)
+			return 0;
+		if (run->ctx->repair) {
+			verb = "could not delete";
+			error_finding(run, db->path,
+				      "the database cannot be written (read-only file or mount); "
+				      "its bans remain");
+		}
+	}
+	struct buf jb = {0};
+	jails_text(run, &jb);
+	if (more)
+		policy_add_finding(
+			run->res, db->path, 0, NULL,
+			"%lld more ban rows of %s in %s, in table %s (not listed one by one)",
+			(long long)(n_main - MAX_DETAILED),
+			cfg->fail2ban_scope == SCOPE_ALL ? "addresses" : "protected addresses",
+			jb.data, db->table);
+	if (n_hist)
+		policy_add_finding(run->res, db->path, 0, NULL,
+				   "%lld rows of ban history of these addresses in table %s (%s); "
+				   "fail2ban's own unban deletes them too",
+				   (long long)n_hist, db->hist, jb.data);
+	buf_free(&jb);
+	for (size_t i = first; i < run->res->n_findings; i++) {
+		struct finding *f = &run->res->findings[i];
+		if (f->error)
+			continue;
+		finding_set_action(f, "%s %s", verb, i < n_rows_findings ? "the row" : "them");
+		f->fixed = *committed;
+		if (*backup)
+			f->backup = xstrdup(*backup);
+	}
+	if (db->hist)
+		note(run,
+		     "%s (schema version %d): %s %lld ban rows from %s and %lld from %s; kept "
+		     "the logs table (fail2ban's read positions)",
+		     db->path, db->version, verb, (long long)n_main, db->table, (long long)n_hist,
+		     db->hist);
+	else
+		note(run,
+		     "%s (schema version %d): %s %lld ban rows from %s; kept the logs table "
+		     "(fail2ban's read positions)",
+		     db->path, db->version, verb, (long long)n_main, db->table);
+	return 0;
+}
+
+static int db_run(struct f2b_run *run, const char *path)
+{
+	struct policy_ctx *ctx = run->ctx;
+	const struct config *cfg = ctx->cfg;
+	struct db db = {.run = run, .path = path};
+	struct stat st;
+	int rc = root_stat(ctx->root, path, &st);
+	if (rc == -ENOENT) {
+		note(run, "no database at %s (fail2ban has not run yet)", path);
+		return 0;
+	}
+	run->have_db = true;
+	if (rc < 0) {
+		error_finding(run, path, "cannot examine fail2ban's database: %s", strerror(-rc));
+		return 0;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		policy_add_finding(run->res, path, 0, NULL,
+				   "fail2ban's database is not a regular file; left alone");
+		return 0;
+	}
+	if (hot_journal(ctx->root, path)) {
+		policy_add_finding(
+			run->res, path, 0, NULL,
+			"a hot journal (%s-journal: an interrupted transaction) lies beside "
+			"fail2ban's database; its bans cannot be read reliably, and the "
+			"database was left alone (fail2ban rolls the journal back at its "
+			"next start; run sshrescue again afterwards)",
+			path);
+		return 0;
+	}
+	_cleanup_free_ char *host = NULL;
+	if ((rc = root_host_path(ctx->root, path, &host)) < 0) {
+		error_finding(run, path, "cannot locate fail2ban's database: %s", strerror(-rc));
+		return 0;
+	}
+	_cleanup_free_ char *wal = xasprintf("%s-wal", path);
+	struct stat wst;
+	bool in_wal = root_stat(ctx->root, wal, &wst) == 0 && wst.st_size > 0;
+	/* check must not change a byte. Read-only connections never write (a hot journal, the
+	 * one thing they would have to roll back, was refused above); immutable=1 also takes no
+	 * locks, right for a root nothing else runs on, but not for a running system's file that
+	 * fail2ban may be writing, nor for a WAL, which immutable would ignore */
+	const char *mode = ctx->repair		   ? "mode=rw"
+			   : (in_wal || ctx->live) ? "mode=ro"
+						   : "mode=ro&immutable=1";
+	_cleanup_free_ char *uri = uri_of(host, mode);
+	int flags = SQLITE_OPEN_URI | SQLITE_OPEN_NOFOLLOW |
+		    (ctx->repair ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY);
+	int src = sqlite3_open_v2(uri, &db.h, flags, NULL);
+	if (src != SQLITE_OK) {
+		db_report_sqlite(&db, src, "opening it");
+		db_close(&db);
+		return 0;
+	}
+	sqlite3_extended_result_codes(db.h, 1);
+	sqlite3_busy_timeout(db.h, BUSY_TIMEOUT_MS);
+	/* a flush of a large jail rewrites most pages of several indexes: with SQLite's default
+	 * 2 MiB cache each is read and spilled many times over */
+	db_exec(&db, "PRAGMA cache_size = " STR(DB_CACHE_KIB_NEG));
+	if (db_probe(&db) < 0) {
+		db_close(&db);
+		return 0;
+	}
+	if (!db.table) {
+		note(run, "%s holds no ban table", path);
+		db_close(&db);
+		return 0;
+	}
+	if (db.version && db.version != 2 && db.version != 4)
+		note(run,
+		     "%s: schema version %d, not one fail2ban 0.9-1.1 writes (2, 4); handled "
+		     "by its tables' jail and ip columns",
+		     path, db.version);
+	if (cfg->protect.n && cfg->fail2ban_scope != SCOPE_ALL &&
+	    sqlite3_create_function(db.h, "sshrescue_protected", 1,
+				    SQLITE_UTF8 | SQLITE_DETERMINISTIC, (void *)cfg, sql_protected,
+				    NULL, NULL) != SQLITE_OK) {
+		db_report_sqlite(&db, sqlite3_errcode(db.h), "preparing");
+		db_close(&db);
+		return 0;
+	}
+	build_where(&db);
+	bool writable = ctx->repair;
+	if (ctx->repair && sqlite3_db_readonly(db.h, "main") == 1)
+		writable = false;
+	if (writable && (src = db_exec(&db, "BEGIN IMMEDIATE")) != SQLITE_OK) {
+		db_report_sqlite(&db, src, "taking the write lock");
+		db_close(&db);
+		return 0;
+	}
+	_cleanup_free_ char *backup = NULL;
+	bool committed = false;
+	db_apply(&db, writable, &backup, &committed);
+	if (writable && !committed)
+		db_exec(&db, "ROLLBACK");
+	db_close(&db);
+	return 0;
+}
+
+/* The database fail2ban.conf (and its .d and .local files) names. */
+static int db_find(struct f2b_run *run, char **path)
+{
+	*path = NULL;
+	struct f2b_conf conf = {0};
+	struct conf_load cl = {.run = run, .conf = &conf, .report = true};
+	conf_load(&cl, "fail2ban");
+	char *v = NULL;
+	int rc = f2b_conf_get(&conf, "Definition", "dbfile", &v);
+	const struct f2b_value *where = f2b_conf_lookup(&conf, "Definition", "dbfile", NULL);
+	_cleanup_free_ char *origin = where ? xstrdup(conf.origins.v[where->origin]) : NULL;
+	unsigned line = where ? where->line : 0;
+	f2b_conf_free(&conf);
+	conf_load_free(&cl);
+	if (rc == -ENOENT) {
+		*path = xstrdup(F2B_DEFAULT_DB);
+		return 0;
+	}
+	if (rc < 0) {
+		policy_add_finding(run->res, origin, line, NULL,
+				   "dbfile cannot be interpolated (%s); fail2ban does not start "
+				   "with it",
+				   strerror(-rc));
+		return 0;
+	}
+	char *s = strstrip(v);
+	if (strcasecmp(s, "none") == 0 || strcmp(s, ":memory:") == 0 || !*s) {
+		note(run, "%s:%u: dbfile = %s: fail2ban keeps no bans across restarts", origin,
+		     line, s);
+		free(v);
+		return 0;
+	}
+	*path = s[0] == '/' ? xstrdup(s) : xasprintf("/%s", s);
+	free(v);
+	return 0;
+}
+
+/* ---- ignoreip ---- */
+
+static bool covered(const struct strv *words, const struct cidr *net)
+{
+	for (size_t i = 0; i < words->n; i++) {
+		struct cidr c;
+		if (cidr_parse(words->v[i], &c) == 0 && c.family == net->family &&
+		    cidr_contains(&c, net))
+			return true;
+	}
+	return false;
+}
+
+struct target {
+	char *section;
+	char *have;  /* interpolated ignoreip without sshrescue's file */
+	bool want;   /* it lacks a protected network */
+	size_t fidx; /* its finding (in force it lacks one), or SIZE_MAX */
+};
+
+static void escape_percent(struct buf *b, const char *s)
+{
+	for (; *s; s++)
+		buf_puts(b, *s == '%' ? "%%" : (char[2]){*s, 0});
+}
+
+/* Which sections to give an ignoreip, and which of them lack a protected network in the
+ * configuration as fail2ban reads it (full) and without sshrescue's own file (base).
+ * Findings for the lacking ones; returns whether any lacks. */
+static bool ignoreip_examine(struct f2b_run *run, const struct conf_load *lb,
+			     const struct f2b_conf *base, const struct f2b_conf *full,
+			     struct target **out, size_t *n_out)
+{
+	const struct config *cfg = run->ctx->cfg;
+	/* the chosen jails; for "*", [DEFAULT] and every section that sets its own ignoreip
+	 * (the others inherit [DEFAULT]'s) */
+	struct strv secs = {0};
+	if (run->jails.all) {
+		strv_push(&secs, F2B_DEFAULT);
+		for (size_t i = 0; i < base->sections.n; i++)
+			if (f2b_conf_key(base, base->sections.v[i], "ignoreip"))
+				strv_push(&secs, base->sections.v[i]);
+	} else {
+		for (size_t i = 0; i < run->jails.names.n; i++) {
+			if (f2b_conf_has_section(base, run->jails.names.v[i]))
+				strv_push(&secs, run->jails.names.v[i]);
+			else
+				note(run, "jail %s is not defined in %s: no ignoreip to extend",
+				     run->jails.names.v[i], F2B_DIR);
+		}
+	}
+	struct target *t = xcalloc(secs.n ? secs.n : 1, sizeof(*t));
+	size_t nt = 0;
+	bool need = false;
+	for (size_t i = 0; i < secs.n; i++) {
+		const char *s = secs.v[i];
+		char *have_full = NULL, *have = NULL;
+		int r1 = f2b_conf_get(full, s, "ignoreip", &have_full);
+		int r2 = f2b_conf_get(base, s, "ignoreip", &have);
+		if ((r1 < 0 && r1 != -ENOENT) || (r2 < 0 && r2 != -ENOENT)) {
+			const struct f2b_value *v = f2b_conf_lookup(base, s, "ignoreip", NULL);
+			int e = r2 < 0 && r2 != -ENOENT ? r2 : r1;
+			policy_add_finding(
+				run->res, v ? base->origins.v[v->origin] : NULL, v ? v->line : 0,
+				NULL,
+				"ignoreip of [%s] cannot be interpolated (%s): fail2ban fails "
+				"on it; left alone",
+				s, strerror(-e));
+			free(have_full);
+			free(have);
+			continue;
+		}
+		struct target *tg = &t[nt++];
+		tg->section = xstrdup(s);
+		tg->have = have ? have : xstrdup("");
+		tg->fidx = SIZE_MAX;
+		struct strv wf = {0}, wb = {0};
+		f2b_split_words(have_full ? have_full : "", &wf);
+		f2b_split_words(tg->have, &wb);
+		struct buf missing = {0};
+		for (size_t j = 0; j < cfg->protect.n; j++) {
+			if (!covered(&wf, &cfg->protect.v[j])) {
+				char c[CIDR_STRLEN];
+				cidr_format(&cfg->protect.v[j], c);
+				buf_printf(&missing, "%s%s", missing.len ? " " : "", c);
+			}
+			if (!covered(&wb, &cfg->protect.v[j]))
+				tg->want = true;
+		}
+		if (missing.len) {
+			tg->fidx = run->res->n_findings;
+			need = true;
+			const struct f2b_value *vf = f2b_conf_lookup(full, s, "ignoreip", NULL);
+			policy_add_finding(
+				run->res, vf ? full->origins.v[vf->origin] : lb->loaded.v[0],
+				vf ? vf->line : 0, have_full && *have_full ? have_full : NULL,
+				"ignoreip of [%s] lacks %s: new failures from there ban the "
+				"owner again",
+				s, missing.data);
+		}
+		buf_free(&missing);
+		strv_free(&wf);
+		strv_free(&wb);
+		free(have_full);
+	}
+	strv_free(&secs);
+	*out = t;
+	*n_out = nt;
+	return need;
+}
+
+/* sshrescue's jail.d file: each section that lacks a network, with the value it has without
+ * this file plus the missing networks, written out literally (no %(...)s left). */
+static void ignoreip_content(const struct config *cfg, const struct target *t, size_t nt,
+			     struct buf *content, struct strv *added)
+{
+	buf_puts(content,
+		 "# Written by sshrescue: the protected networks added to ignoreip, merged "
+		 "with\n# the value the rest of fail2ban's configuration gives. `sshrescue "
+		 "undo` removes\n# this file.\n");
+	for (size_t i = 0; i < nt; i++) {
+		if (!t[i].want)
+			continue;
+		struct strv w = {0};
+		f2b_split_words(t[i].have, &w);
+		buf_printf(content, "\n[%s]\nignoreip =", t[i].section);
+		for (size_t j = 0; j < w.n; j++) {
+			buf_puts(content, " ");
+			escape_percent(content, w.v[j]);
+		}
+		for (size_t j = 0; j < cfg->protect.n; j++) {
+			if (covered(&w, &cfg->protect.v[j]))
+				continue;
+			char c[CIDR_STRLEN];
+			cidr_format(&cfg->protect.v[j], c);
+			buf_printf(content, " %s", c);
+			if (!strv_contains(added, c))
+				strv_push(added, c);
+		}
+		buf_puts(content, "\n");
+		strv_free(&w);
+	}
+}
+
+/* Write the file (repair) and read the configuration back as fail2ban will, to tell whether
+ * the value is now in force. */
+static void ignoreip_write(struct f2b_run *run, const struct target *t, size_t nt,
+			   const struct buf *content, const struct strv *added)
+{
+	const struct config *cfg = run->ctx->cfg;
+	_cleanup_free_ char *backup = NULL;
+	int rc = root_write_file(run->ctx->root, F2B_OWN_FILE, content->data, content->len, 0644,
+				 &backup);
+	if (rc < 0) {
+		error_finding(run, F2B_OWN_FILE, "cannot write: %s", strerror(-rc));
+		return;
+	}
+	struct f2b_conf after = {0};
+	struct conf_load la = {.run = run, .conf = &after};
+	conf_load(&la, "jail");
+	for (size_t i = 0; i < nt; i++) {
+		if (t[i].fidx == SIZE_MAX)
+			continue;
+		struct finding *f = &run->res->findings[t[i].fidx];
+		_cleanup_free_ char *now = NULL;
+		struct strv w = {0};
+		if (f2b_conf_get(&after, t[i].section, "ignoreip", &now) == 0)
+			f2b_split_words(now, &w);
+		bool ok = true;
+		for (size_t j = 0; j < cfg->protect.n; j++)
+			ok = ok && covered(&w, &cfg->protect.v[j]);
+		strv_free(&w);
+		f->fixed = ok;
+		if (backup)
+			f->backup = xstrdup(backup);
+		finding_set_action(
+			f,
+			ok ? "wrote [%s] ignoreip in %s"
+			   : "wrote [%s] ignoreip in %s, but a file read after it replaces "
+			     "the value again",
+			t[i].section, F2B_OWN_FILE);
+	}
+	f2b_conf_free(&after);
+	conf_load_free(&la);
+	for (size_t i = 0; i < added->n; i++)
+		if (!strv_contains(&run->added, added->v[i]))
+			strv_push(&run->added, added->v[i]);
+}
+
+static void ignoreip_act(struct f2b_run *run, const struct target *t, size_t nt)
+{
+	struct buf content = {0};
+	struct strv added = {0};
+	ignoreip_content(run->ctx->cfg, t, nt, &content, &added);
+	char *old = NULL;
+	size_t old_len = 0;
+	bool same = root_read_file(run->ctx->root, F2B_OWN_FILE, ROOT_MAX_CONFIG, &old, &old_len) ==
+			    0 &&
+		    old_len == content.len && memcmp(old, content.data, old_len) == 0;
+	free(old);
+	if (same) {
+		/* our file is in place and still the value is not in force: a file read after it
+		 * sets ignoreip again */
+		for (size_t i = 0; i < nt; i++)
+			if (t[i].fidx != SIZE_MAX)
+				finding_set_action(
+					&run->res->findings[t[i].fidx],
+					"none: %s already adds them, and the file named "
+					"here, read after it, replaces the value; add them "
+					"there",
+					F2B_OWN_FILE);
+	} else if (!run->ctx->repair) {
+		for (size_t i = 0; i < nt; i++)
+			if (t[i].fidx != SIZE_MAX)
+				finding_set_action(&run->res->findings[t[i].fidx], "would write %s",
+						   F2B_OWN_FILE);
+	} else {
+		ignoreip_write(run, t, nt, &content, &added);
+	}
+	strv_free(&added);
+	buf_free(&content);
+}
+
+static void ignoreip_run(struct f2b_run *run)
+{
+	const struct config *cfg = run->ctx->cfg;
+	if (!cfg->fail2ban_ignoreip)
+		return;
+	if (!cfg->protect.n) {
+		note(run, "protect is empty (every source): no network to add to ignoreip");
+		return;
+	}
+	struct f2b_conf base = {0}, full = {0};
+	struct conf_load lb = {.run = run, .conf = &base, .skip = F2B_OWN_FILE, .report = true};
+	struct conf_load lf = {.run = run, .conf = &full};
+	conf_load(&lb, "jail");
+	conf_load(&lf, "jail");
+	struct target *t = NULL;
+	size_t nt = 0;
+	if (lb.refused || lf.refused)
+		note(run, "fail2ban refuses its jail configuration: ignoreip left alone");
+	else if (!lb.loaded.n)
+		note(run, "no jail configuration in %s", F2B_DIR);
+	else if (ignoreip_examine(run, &lb, &base, &full, &t, &nt))
+		ignoreip_act(run, t, nt);
+	for (size_t i = 0; i < nt; i++) {
+		free(t[i].section);
+		free(t[i].have);
+	}
+	free(t);
+	f2b_conf_free(&base);
+	f2b_conf_free(&full);
+	conf_load_free(&lb);
+	conf_load_free(&lf);
+}
+
+/* ---- the running server (live mode) ---- */
+
+/* Run argv with stdout and stderr captured (bounded), stdin /dev/null, a deadline, and a
+ * fixed environment; *status is the exit status, or -1 when killed or not run. */
+static int spawn_capture(char *const argv[], char **out, int *status)
+{
+	*out = NULL;
+	*status = -1;
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, p[1], 1);
+	posix_spawn_file_actions_adddup2(&fa, p[1], 2);
+	char *envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL};
+	pid_t pid;
+	int rc = posix_spawn(&pid, argv[0], &fa, NULL, argv, envp);
+	posix_spawn_file_actions_destroy(&fa);
+	close(p[1]);
+	if (rc != 0) {
+		close(p[0]);
+		return -rc;
+	}
+	struct buf b = {0};
+	struct timespec start;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	bool killed = false;
+	for (;;) {
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		long left = CLIENT_TIMEOUT_S * 1000L - ((now.tv_sec - start.tv_sec) * 1000L +
+							(now.tv_nsec - start.tv_nsec) / 1000000L);
+		if (left <= 0) {
+			kill(pid, SIGKILL);
+			killed = true;
+			break;
+		}
+		struct pollfd pfd = {.fd = p[0], .events = POLLIN};
+		int pr = poll(&pfd, 1, (int)left);
+		if (pr < 0 && errno == EINTR)
+			continue;
+		if (pr <= 0)
+			continue;
+		char chunk[4096];
+		ssize_t n = read(p[0], chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (b.len < CLIENT_MAX_OUTPUT)
+			buf_append(&b, chunk, (size_t)n);
+	}
+	close(p[0]);
+	int ws;
+	while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
+		;
+	if (!killed && WIFEXITED(ws))
+		*status = WEXITSTATUS(ws);
+	*out = b.data ? b.data : xstrdup("");
+	return 0;
+}
+
+/* The value after "label:" on a line of fail2ban-client's status output. */
+static char *status_field(const char *out, const char *label)
+{
+	const char *p = strstr(out, label);
+	if (!p)
+		return NULL;
+	p += strlen(label);
+	return xstrndup(p, strcspn(p, "\n"));
+}
+
+static void live_run(struct f2b_run *run)
+{
+	struct policy_ctx *ctx = run->ctx;
+	const struct config *cfg = ctx->cfg;
+	static const char *const clients[] = {"/usr/bin/fail2ban-client",
+					      "/usr/local/bin/fail2ban-client",
+					      "/bin/fail2ban-client"};
+	_cleanup_free_ char *client = NULL;
+	for (size_t i = 0; i < ARRAY_SIZE(clients) && !client; i++) {
+		char *h = NULL;
+		if (is_regular(ctx->root, clients[i]) &&
+		    root_host_path(ctx->root, clients[i], &h) == 0 && access(h, X_OK) == 0)
+			client = h;
+		else
+			free(h);
+	}
+	if (!client) {
+		note(run, "no fail2ban-client: the running system was not told");
+		return;
+	}
+	int st;
+	_cleanup_free_ char *out = NULL;
+	char *ping[] = {client, "ping", NULL};
+	if (spawn_capture(ping, &out, &st) < 0 || st != 0) {
+		note(run, "fail2ban-server is not running: nothing to tell it");
+		return;
+	}
+	struct strv jails = {0};
+	if (run->jails.all) {
+		free(out);
+		out = NULL;
+		char *status[] = {client, "status", NULL};
+		if (spawn_capture(status, &out, &st) == 0 && st == 0) {
+			_cleanup_free_ char *list = status_field(out, "Jail list:");
+			if (list)
+				f2b_split_words(list, &jails);
+		}
+	} else {
+		for (size_t i = 0; i < run->jails.names.n; i++)
+			strv_push(&jails, run->jails.names.v[i]);
+	}
+	for (size_t i = 0; i < jails.n; i++) {
+		char *jail = jails.v[i];
+		for (size_t j = 0; j < run->added.n; j++) {
+			char *add[] = {client, "set", jail, "addignoreip", run->added.v[j], NULL};
+			_cleanup_free_ char *o = NULL;
+			if (spawn_capture(add, &o, &st) < 0 || st != 0)
+				note(run, "fail2ban-client set %s addignoreip %s failed", jail,
+				     run->added.v[j]);
+		}
+		free(out);
+		out = NULL;
+		char *status[] = {client, "status", jail, NULL};
+		if (spawn_capture(status, &out, &st) < 0 || st != 0)
+			continue; /* not a running jail */
+		_cleanup_free_ char *list = status_field(out, "Banned IP list:");
+		struct strv banned = {0}, lift = {0};
+		if (list)
+			f2b_split_words(list, &banned);
+		for (size_t j = 0; j < banned.n; j++)
+			if (cfg->fail2ban_scope == SCOPE_ALL || protects_text(cfg, banned.v[j]))
+				strv_push(&lift, banned.v[j]);
+		strv_free(&banned);
+		if (!lift.n)
+			continue;
+		size_t done = 0;
+		bool failed = false;
+		for (size_t j = 0; j < lift.n; j += UNBAN_CHUNK) {
+			size_t n = lift.n - j < UNBAN_CHUNK ? lift.n - j : UNBAN_CHUNK;
+			char **argv = xcalloc(n + 5, sizeof(*argv));
+			argv[0] = client;
+			argv[1] = "set";
+			argv[2] = jail;
+			argv[3] = "unbanip";
+			for (size_t k = 0; k < n; k++)
+				argv[4 + k] = lift.v[j + k];
+			_cleanup_free_ char *o = NULL;
+			if (spawn_capture(argv, &o, &st) == 0 && st == 0)
+				done += n;
+			else
+				failed = true;
+			free(argv);
+		}
+		struct finding *f = policy_add_finding(
+			run->res, NULL, 0, NULL,
+			"the running fail2ban-server bans %zu %s in jail %s (first: %s)", lift.n,
+			cfg->fail2ban_scope == SCOPE_ALL ? "addresses" : "protected addresses",
+			jail, lift.v[0]);
+		finding_set_action(f, "unbanned %zu through %s set %s unbanip%s", done, client,
+				   jail, failed ? " (some calls failed)" : "");
+		f->fixed = !failed;
+		strv_free(&lift);
+	}
+	note(run, "told the running fail2ban-server through %s", client);
+	strv_free(&jails);
+}
+
+/* ---- the policy ---- */
+
+static void jails_parse(const char *s, struct f2b_jails *j)
+{
+	struct strv w = {0};
+	f2b_split_words(s ? s : "", &w);
+	for (size_t i = 0; i < w.n; i++) {
+		if (strcmp(w.v[i], "*") == 0)
+			j->all = true;
+		else if (!strv_contains(&j->names, w.v[i]))
+			strv_push(&j->names, w.v[i]);
+	}
+	strv_free(&w);
+}
+
+static bool fail2ban_enabled(const struct config *cfg)
+{
+	return cfg->fail2ban_enabled;
+}
+
+static int fail2ban_run(struct policy_ctx *ctx, struct policy_result *res)
+{
+	struct f2b_run run = {.ctx = ctx, .res = res};
+	jails_parse(ctx->cfg->fail2ban_jails, &run.jails);
+	struct stat st;
+	run.have_etc = root_stat(ctx->root, F2B_DIR, &st) == 0 && S_ISDIR(st.st_mode);
+	if (!run.jails.all && !run.jails.names.n) {
+		note(&run, "no jail chosen ([fail2ban] jails is empty)");
+	} else {
+		_cleanup_free_ char *db = NULL;
+		db_find(&run, &db);
+		if (db)
+			db_run(&run, db);
+		if (run.have_etc)
+			ignoreip_run(&run);
+		if (ctx->live && ctx->repair && (run.have_etc || run.have_db))
+			live_run(&run);
+	}
+	if (!run.have_etc && !run.have_db && !res->n_findings) {
+		res->status = POLICY_SKIPPED;
+		policy_result_set_note(res, "no fail2ban on the instance");
+	} else if (run.notes.n) {
+		struct buf b = {0};
+		for (size_t i = 0; i < run.notes.n; i++)
+			buf_printf(&b, "%s%s", i ? "; " : "", run.notes.v[i]);
+		policy_result_set_note(res, "%s", b.data);
+		buf_free(&b);
+	}
+	strv_free(&run.notes);
+	strv_free(&run.added);
+	strv_free(&run.jails.names);
+	return 0;
+}
+
+static const struct policy fail2ban_policy = {
+	.name = "fail2ban",
+	.enabled = fail2ban_enabled,
+	.run = fail2ban_run,
+};
+
+POLICY_REGISTER(fail2ban_policy, 30)

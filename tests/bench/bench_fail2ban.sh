@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# bench_fail2ban.sh: flushing one jail (scope = all) from a fail2ban database of 1,000,000
+# ban rows, against the sqlite3 command-line tool running the same DELETE statements on a
+# copy, side by side in one run (best of 3 each). Goal: sshrescue <= 1.5x the sqlite3 tool.
+# The database (fail2ban 1.0's schema, version 4) is built once and cached.
+set -eu
+SSHRESCUE=${SSHRESCUE:?}
+ROWS=1000000
+OTHER=1000 # rows of a second jail, which must stay
+GEN="fail2ban 1.0 schema v4; bips+bans; sshd $ROWS; recidive $OTHER; gen 1"
+CACHE=/var/cache/sshrescue-tests/fail2ban-bench-$(echo "$GEN" | sha256sum | cut -c1-16)
+if [ ! -s "$CACHE/fail2ban.sqlite3" ]; then
+	mkdir -p "$CACHE"
+	rm -f "$CACHE/tmp.sqlite3"
+	# fail2ban's own CREATE statements (fail2ban/server/database.py, 0.11 to 1.1)
+	sqlite3 "$CACHE/tmp.sqlite3" <<EOF
+CREATE TABLE fail2banDb(version INTEGER);
+INSERT INTO fail2banDb(version) VALUES (4);
+CREATE TABLE jails(name TEXT NOT NULL UNIQUE, enabled INTEGER NOT NULL DEFAULT 1);
+CREATE INDEX jails_name ON jails(name);
+CREATE TABLE logs(jail TEXT NOT NULL, path TEXT, firstlinemd5 TEXT, lastfilepos INTEGER DEFAULT 0,
+	FOREIGN KEY(jail) REFERENCES jails(name) ON DELETE CASCADE, UNIQUE(jail, path),
+	UNIQUE(jail, path, firstlinemd5));
+CREATE INDEX logs_path ON logs(path);
+CREATE INDEX logs_jail_path ON logs(jail, path);
+CREATE TABLE bans(jail TEXT NOT NULL, ip TEXT, timeofban INTEGER NOT NULL,
+	bantime INTEGER NOT NULL, bancount INTEGER NOT NULL default 1, data JSON,
+	FOREIGN KEY(jail) REFERENCES jails(name));
+CREATE INDEX bans_jail_timeofban_ip ON bans(jail, timeofban);
+CREATE INDEX bans_jail_ip ON bans(jail, ip);
+CREATE INDEX bans_ip ON bans(ip);
+CREATE TABLE bips(ip TEXT NOT NULL, jail TEXT NOT NULL, timeofban INTEGER NOT NULL,
+	bantime INTEGER NOT NULL, bancount INTEGER NOT NULL default 1, data JSON,
+	PRIMARY KEY(ip, jail), FOREIGN KEY(jail) REFERENCES jails(name));
+CREATE INDEX bips_timeofban ON bips(timeofban);
+CREATE INDEX bips_ip ON bips(ip);
+INSERT INTO jails VALUES ('sshd', 1), ('recidive', 1);
+INSERT INTO logs VALUES ('sshd', '/var/log/auth.log', 'd41d8cd98f00b204e9800998ecf8427e', 123456);
+BEGIN;
+WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < $ROWS - 1)
+INSERT INTO bips SELECT '10.' || (i >> 16) || '.' || ((i >> 8) & 255) || '.' || (i & 255),
+	'sshd', strftime('%s', 'now') - (i % 3600), 86400, 1, '{"failures": 5}' FROM n;
+INSERT INTO bans SELECT jail, ip, timeofban, bantime, bancount, data FROM bips;
+WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < $OTHER - 1)
+INSERT INTO bips SELECT '172.16.' || (i >> 8) || '.' || (i & 255), 'recidive',
+	strftime('%s', 'now'), -1, 3, '{"failures": 5}' FROM n;
+INSERT INTO bans SELECT jail, ip, timeofban, bantime, bancount, data FROM bips
+	WHERE jail = 'recidive';
+COMMIT;
+EOF
+	mv "$CACHE/tmp.sqlite3" "$CACHE/fail2ban.sqlite3"
+fi
+W=$(mktemp -d /var/tmp/sshrescue-bench.XXXXXX)
+trap 'rm -rf "$W"' EXIT
+cat >"$W/policy.ini" <<'EOF'
+[hosts_access]
+enabled = no
+[denyhosts]
+enabled = no
+[firewall]
+enabled = no
+[sshd]
+enabled = no
+[fail2ban]
+jails = sshd
+scope = all
+ignoreip = no
+[report]
+console = no
+EOF
+size=$(stat -c %s "$CACHE/fail2ban.sqlite3")
+ms() { echo $((($2 - $1) / 1000000)); }
+runs=2
+best_cli=999999 best_sr=999999
+for i in $(seq $runs); do
+	rm -rf "$W/cli.sqlite3"* "$W/r"
+	cp "$CACHE/fail2ban.sqlite3" "$W/cli.sqlite3"
+	mkdir -p "$W/r/etc" "$W/r/var/lib/fail2ban"
+	cp "$CACHE/fail2ban.sqlite3" "$W/r/var/lib/fail2ban/fail2ban.sqlite3"
+	sync
+	s=$(date +%s%N)
+	sqlite3 "$W/cli.sqlite3" "DELETE FROM bips WHERE jail = 'sshd'; DELETE FROM bans WHERE jail = 'sshd';"
+	e=$(date +%s%N)
+	t=$(ms "$s" "$e"); [ "$t" -lt $best_cli ] && best_cli=$t
+	sync
+	s=$(date +%s%N)
+	rc=0
+	"$SSHRESCUE" -q repair --root "$W/r" --policy "$W/policy.ini" >/dev/null 2>&1 || rc=$?
+	e=$(date +%s%N)
+	[ $rc = 1 ] || { echo "bench fail2ban: sshrescue exited $rc (want 1)"; echo "bench fail2ban: goal MISSED (sshrescue failed)"; exit 0; }
+	t=$(ms "$s" "$e"); [ "$t" -lt $best_sr ] && best_sr=$t
+done
+q="SELECT (SELECT count(*) FROM bips WHERE jail = 'sshd') + (SELECT count(*) FROM bans WHERE jail = 'sshd'), (SELECT count(*) FROM bips), (SELECT count(*) FROM logs)"
+left_sr=$(sqlite3 "$W/r/var/lib/fail2ban/fail2ban.sqlite3" "$q")
+left_cli=$(sqlite3 "$W/cli.sqlite3" "$q")
+echo "bench fail2ban: database $((size / 1048576)) MiB, $ROWS ban rows of jail sshd in bips and $ROWS in bans, $OTHER of recidive"
+echo "bench fail2ban: sqlite3 CLI DELETE ${best_cli} ms, sshrescue repair (backup included) ${best_sr} ms (best of $runs)"
+ratio=$(awk -v a="$best_sr" -v b="$best_cli" 'BEGIN { printf "%.2f", a / (b ? b : 1) }')
+echo "bench fail2ban: ratio ${ratio}x (goal <= 1.5x); rows left sshd|bips|logs: sshrescue $left_sr, sqlite3 $left_cli"
+if [ "$left_sr" != "$left_cli" ] || [ "$left_sr" != "0|$OTHER|1" ]; then
+	echo "bench fail2ban: goal MISSED (the databases differ after the flush)"
+elif awk -v r="$ratio" 'BEGIN { exit !(r <= 1.5) }'; then
+	echo "bench fail2ban: goal met"
+else
+	echo "bench fail2ban: goal MISSED (ratio ${ratio}x > 1.5x)"
+fi

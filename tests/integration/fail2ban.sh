@@ -1,0 +1,486 @@
+#!/usr/bin/env bash
+# tests/integration/fail2ban.sh: the fail2ban policy judged by Debian's own fail2ban (1.0.x).
+# The real fail2ban-server bans addresses from a log of failed sshd logins (dummy action,
+# polling backend). It runs in a private mount namespace where the instance root's
+# /etc/fail2ban, /var/lib/fail2ban and /var/log stand at their usual places, so the instance's
+# configuration (what sshrescue reads) is exactly what the server reads, and nothing of the
+# system's own fail2ban is touched. After the server stops, sshrescue repairs the root; the
+# server is started again on the same database and logs and `fail2ban-client status sshd`
+# says what it restored, and whether it read old log lines again.
+source "$(dirname "$0")/../lib.sh"
+
+for p in fail2ban-client fail2ban-server sqlite3 unshare python3; do
+	command -v "$p" >/dev/null || {
+		echo "FAIL fail2ban.sh: $p is missing (tests/deps installs fail2ban, sqlite3)"
+		exit 1
+	}
+done
+
+PROTECTED="203.0.113.5 2001:db8::5"
+OTHERS="198.51.100.7 192.0.2.9"
+PROTECT=(--protect 203.0.113.0/24 --protect 2001:db8::/32)
+DB=var/lib/fail2ban/fail2ban.sqlite3
+
+policy() { # file scope [ignoreip]
+	cat >"$1" <<EOF
+[hosts_access]
+enabled = no
+[denyhosts]
+enabled = no
+[firewall]
+enabled = no
+[sshd]
+enabled = no
+[fail2ban]
+jails = sshd
+scope = $2
+ignoreip = ${3:-yes}
+EOF
+}
+policy "$T/protected.ini" protected
+policy "$T/all.ini" all
+policy "$T/db-only.ini" protected no
+
+# An instance root with Debian's stock fail2ban configuration (the package's files, not the
+# system's .local or .d overrides), an sshd jail on a test log, and the owner's ignoreip.
+mkroot() {
+	local r=$1
+	t_mkroot "$r"
+	mkdir -p "$r/etc/fail2ban/jail.d" "$r/etc/fail2ban/fail2ban.d" "$r/var/lib/fail2ban"
+	cp -a /etc/fail2ban/fail2ban.conf /etc/fail2ban/jail.conf /etc/fail2ban/paths-*.conf \
+		/etc/fail2ban/filter.d /etc/fail2ban/action.d "$r/etc/fail2ban/"
+	# the server's socket and pid file inside the root, so the host can reach the socket
+	cat >"$r/etc/fail2ban/fail2ban.local" <<'EOF'
+[DEFAULT]
+socket = /var/lib/fail2ban/fail2ban.sock
+pidfile = /var/lib/fail2ban/fail2ban.pid
+logtarget = /var/log/fail2ban.log
+loglevel = INFO
+EOF
+	cat >"$r/etc/fail2ban/jail.local" <<'EOF'
+[DEFAULT]
+ignoreip = 127.0.0.1/8 ::1 10.9.9.9
+
+[sshd]
+enabled = true
+backend = polling
+logpath = /var/log/sshd-test.log
+action = dummy[target=/var/lib/fail2ban/dummy.txt]
+maxretry = 2
+findtime = 1h
+bantime = 1d
+EOF
+}
+
+pid_no=100
+failures() { # log ip count
+	local i
+	for ((i = 0; i < $3; i++)); do
+		pid_no=$((pid_no + 1))
+		echo "$(date '+%b %e %H:%M:%S') locked-out sshd[$pid_no]: Failed password for root from $2 port $((40000 + pid_no)) ssh2" >>"$1"
+	done
+}
+
+client() { # root args...
+	timeout 20 fail2ban-client -s "$1/var/lib/fail2ban/fail2ban.sock" "${@:2}"
+}
+
+# Start the real server with the root's files at their usual places (private mount namespace;
+# the server keeps it alive). Returns when the jails are up.
+f2b_start() { # root
+	local r=$1
+	t_defer "f2b_stop '$r'"
+	timeout 60 unshare -m --propagation private sh -c '
+		for d in etc/fail2ban var/lib/fail2ban var/log; do
+			mount --bind "$1/$d" "/$d" || exit 99
+		done
+		exec fail2ban-client -x start' f2b_start "$r" >"$T/f2b-start.out" 2>&1 || {
+		t_fail "fail2ban did not start"
+		sed 's/^/       | /' "$T/f2b-start.out" "$r/var/log/fail2ban.log" | tail -20
+		return 1
+	}
+}
+
+f2b_stop() { # root
+	local r=$1 pid
+	[ -S "$r/var/lib/fail2ban/fail2ban.sock" ] && client "$r" stop >/dev/null 2>&1
+	pid=$(cat "$r/var/lib/fail2ban/fail2ban.pid" 2>/dev/null)
+	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+		kill -9 "$pid"
+	fi
+	rm -f "$r/var/lib/fail2ban/fail2ban.pid" "$r/var/lib/fail2ban/fail2ban.sock"
+	return 0
+}
+
+banned() { # root -> the banned list of jail sshd, one per line
+	client "$1" status sshd | sed -n 's/.*Banned IP list:[[:space:]]*//p' | tr ' ' '\n' |
+		sed '/^$/d' | sort
+}
+
+total_failed() { # root
+	client "$1" status sshd | sed -n 's/.*Total failed:[[:space:]]*//p'
+}
+
+# Wait until the banned list holds every address given (or time runs out).
+wait_banned() { # root addr...
+	local r=$1 a ok i
+	shift
+	for ((i = 0; i < 100; i++)); do
+		ok=1
+		banned "$r" >"$T/banned"
+		for a in "$@"; do grep -qxF "$a" "$T/banned" || ok=0; done
+		[ $ok = 1 ] && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
+# The log of the running server after a restart: it must have read nothing again. The
+# polling backend looks at the file every second: give it three looks.
+expect_no_reread() { # root
+	sleep 3
+	local n
+	n=$(total_failed "$1")
+	[ "$n" = 0 ] || t_fail "fail2ban counted $n failures again from log lines it had read"
+}
+
+expect_banned() { # root addr...
+	local a
+	banned "$1" >"$T/banned"
+	for a in "${@:2}"; do
+		grep -qxF "$a" "$T/banned" || { t_fail "$a is not banned"; sed 's/^/       banned: /' "$T/banned"; }
+	done
+}
+expect_not_banned() { # root addr...
+	local a
+	banned "$1" >"$T/banned"
+	for a in "${@:2}"; do
+		! grep -qxF "$a" "$T/banned" || t_fail "$a is banned"
+	done
+}
+
+db_sum() { sha256sum <"$1/$DB"; }
+db_rows() { sqlite3 "$1/$DB" "SELECT ip FROM $2 WHERE jail = 'sshd' ORDER BY ip" 2>&1; }
+
+# ---- the banned instance every case starts from ----
+
+t_case "the real fail2ban bans four addresses from the failed logins"
+BASE=$T/base
+mkroot "$BASE"
+for a in $PROTECTED $OTHERS; do failures "$BASE/var/log/sshd-test.log" "$a" 3; done
+if f2b_start "$BASE"; then
+	wait_banned "$BASE" $PROTECTED $OTHERS || t_fail "not all four banned: $(banned "$BASE" | tr '\n' ' ')"
+	f2b_stop "$BASE"
+fi
+[ -s "$BASE/$DB" ] || { t_fail "no database"; exit 1; }
+[ "$(db_rows "$BASE" bips | wc -l)" = 4 ] || t_fail "bips holds $(db_rows "$BASE" bips)"
+[ "$(sqlite3 "$BASE/$DB" 'SELECT count(*) FROM logs')" = 1 ] || t_fail "no log position"
+
+new_root() { # name -> R, a copy of the banned instance
+	R=$T/$1
+	cp -a "$BASE" "$R"
+}
+
+# ---- check ----
+
+t_case "check reports the protected bans and changes no byte of fail2ban's files"
+new_root check
+before=$(t_tree_sum "$R/etc/fail2ban"; t_tree_sum "$R/var/lib/fail2ban")
+t_expect_exit 4 "$SSHRESCUE" check --root "$R" --policy "$T/protected.ini" "${PROTECT[@]}" --json
+after=$(t_tree_sum "$R/etc/fail2ban"; t_tree_sum "$R/var/lib/fail2ban")
+[ "$before" = "$after" ] || t_fail "check changed fail2ban's files"
+t_grep 'address 203.0.113.5 ' "$T/out"
+t_grep 'address 2001:db8::5 ' "$T/out"
+t_no_grep 'address 198.51.100.7 ' "$T/out"
+t_grep 'ignoreip of \[sshd\] lacks 203.0.113.0/24 2001:db8::/32' "$T/out"
+[ "$(db_rows "$R" bips | wc -l)" = 4 ] || t_fail "rows went missing"
+
+# ---- scope = protected ----
+
+t_case "repair: restarted fail2ban bans no protected address, still the others, reads nothing again"
+new_root prot
+t_expect_exit 1 "$SSHRESCUE" repair --root "$R" --policy "$T/protected.ini" "${PROTECT[@]}"
+[ "$(db_rows "$R" logs)" != "" ] || t_fail "the logs table lost its row"
+t_grep '^ignoreip = 127.0.0.1/8 ::1 10.9.9.9 203.0.113.0/24 2001:db8::/32$' \
+	"$R/etc/fail2ban/jail.d/zz-sshrescue.local"
+if f2b_start "$R"; then
+	wait_banned "$R" $OTHERS || t_fail "the other bans were not restored"
+	expect_not_banned "$R" $PROTECTED
+	expect_no_reread "$R"
+	client "$R" get sshd ignoreip >"$T/ignoreip"
+	for n in 203.0.113.0/24 2001:db8::/32 10.9.9.9 127.0.0.0/8; do
+		t_grep "$n" "$T/ignoreip"
+	done
+
+	t_case "repair: new failures from a protected network are ignored, others are banned"
+	failures "$R/var/log/sshd-test.log" 203.0.113.77 3
+	failures "$R/var/log/sshd-test.log" 192.0.2.77 3
+	wait_banned "$R" 192.0.2.77 || t_fail "192.0.2.77 was not banned: is fail2ban reading?"
+	expect_not_banned "$R" 203.0.113.77
+	f2b_stop "$R"
+fi
+
+t_case "a second repair changes nothing"
+rm -f "$R/var/lib/fail2ban/dummy.txt"
+runs=$(ls "$R/var/lib/sshrescue/backups" | wc -l)
+sum=$(db_sum "$R")
+t_expect_exit 0 "$SSHRESCUE" repair --root "$R" --policy "$T/protected.ini" "${PROTECT[@]}"
+[ "$(ls "$R/var/lib/sshrescue/backups" | wc -l)" = "$runs" ] || t_fail "a new backup run"
+[ "$(db_sum "$R")" = "$sum" ] || t_fail "the database changed"
+
+t_case "undo puts the database back and removes sshrescue's jail.d file"
+new_root undo
+t_expect_exit 1 "$SSHRESCUE" repair --root "$R" --policy "$T/protected.ini" "${PROTECT[@]}"
+[ -e "$R/etc/fail2ban/jail.d/zz-sshrescue.local" ] || t_fail "no jail.d file"
+t_expect_exit 0 "$SSHRESCUE" undo --root "$R"
+[ ! -e "$R/etc/fail2ban/jail.d/zz-sshrescue.local" ] || t_fail "jail.d file still there"
+sqlite3 "$BASE/$DB" .dump >"$T/dump.base"
+sqlite3 "$R/$DB" .dump >"$T/dump.undo"
+t_same "$T/dump.base" "$T/dump.undo"
+
+# ---- scope = all ----
+
+t_case "scope = all: restarted fail2ban bans nobody and reads nothing again"
+new_root all
+t_expect_exit 1 "$SSHRESCUE" repair --root "$R" --policy "$T/all.ini" "${PROTECT[@]}"
+[ -z "$(db_rows "$R" bips)$(db_rows "$R" bans)" ] || t_fail "rows left: $(db_rows "$R" bips)"
+if f2b_start "$R"; then
+	expect_no_reread "$R"
+	[ -z "$(banned "$R")" ] || t_fail "still banned: $(banned "$R" | tr '\n' ' ')"
+	# the server is alive and reading: a new offender is banned, alone
+	failures "$R/var/log/sshd-test.log" 192.0.2.78 3
+	wait_banned "$R" 192.0.2.78 || t_fail "192.0.2.78 was not banned: is fail2ban reading?"
+	[ "$(banned "$R")" = 192.0.2.78 ] || t_fail "banned: $(banned "$R" | tr '\n' ' ')"
+	f2b_stop "$R"
+fi
+
+# ---- the schema of fail2ban 0.9 and 0.10 (version 2) ----
+
+# fail2ban 0.10.6's CREATE statements (fail2ban/server/database.py), filled with the rows the
+# real server wrote in the base instance.
+mkv2() { # src-db dst-db
+	sqlite3 "$2" <<EOF
+CREATE TABLE fail2banDb(version INTEGER);
+INSERT INTO fail2banDb(version) VALUES (2);
+CREATE TABLE jails(name TEXT NOT NULL UNIQUE, enabled INTEGER NOT NULL DEFAULT 1);
+CREATE INDEX jails_name ON jails(name);
+CREATE TABLE logs(jail TEXT NOT NULL, path TEXT, firstlinemd5 TEXT, lastfilepos INTEGER DEFAULT 0,
+	FOREIGN KEY(jail) REFERENCES jails(name) ON DELETE CASCADE, UNIQUE(jail, path),
+	UNIQUE(jail, path, firstlinemd5));
+CREATE INDEX logs_path ON logs(path);
+CREATE INDEX logs_jail_path ON logs(jail, path);
+CREATE TABLE bans(jail TEXT NOT NULL, ip TEXT, timeofban INTEGER NOT NULL, data JSON,
+	FOREIGN KEY(jail) REFERENCES jails(name));
+CREATE INDEX bans_jail_timeofban_ip ON bans(jail, timeofban);
+CREATE INDEX bans_jail_ip ON bans(jail, ip);
+CREATE INDEX bans_ip ON bans(ip);
+ATTACH '$1' AS v4;
+INSERT INTO jails SELECT name, enabled FROM v4.jails;
+INSERT INTO logs SELECT jail, path, firstlinemd5, lastfilepos FROM v4.logs;
+INSERT INTO bans SELECT jail, ip, timeofban, data FROM v4.bans;
+EOF
+}
+
+t_case "a version 2 database: check reports its bans from table bans"
+new_root v2
+rm -f "$R/$DB"
+mkv2 "$BASE/$DB" "$R/$DB" || t_fail "cannot build the version 2 database"
+sum=$(db_sum "$R")
+t_expect_exit 4 "$SSHRESCUE" check --root "$R" --policy "$T/protected.ini" "${PROTECT[@]}" --json
+t_grep 'bans: jail sshd, ip 203.0.113.5' "$T/out"
+[ "$(db_sum "$R")" = "$sum" ] || t_fail "check changed the database"
+
+t_case "a version 2 database: fail2ban 1.x upgrades the repaired file and restores no protected ban"
+t_expect_exit 1 "$SSHRESCUE" repair --root "$R" --policy "$T/protected.ini" "${PROTECT[@]}"
+[ "$(sqlite3 "$R/$DB" 'SELECT version FROM fail2banDb')" = 2 ] || t_fail "not version 2 any more"
+if f2b_start "$R"; then
+	[ "$(sqlite3 "$R/$DB" 'SELECT version FROM fail2banDb')" = 4 ] ||
+		t_fail "fail2ban did not upgrade the database"
+	wait_banned "$R" $OTHERS || t_fail "the other bans were not restored"
+	expect_not_banned "$R" $PROTECTED
+	expect_no_reread "$R"
+	f2b_stop "$R"
+fi
+
+# ---- the running server (live mode: --root / inside a namespace that shows the root's
+# files at the system's places; other policies are off) ----
+
+t_case "live: repair --root / unbans protected addresses in the running server and says so"
+new_root live
+mkdir -p "$R/var/lib/sshrescue"
+if f2b_start "$R"; then
+	wait_banned "$R" $PROTECTED $OTHERS || t_fail "restored bans missing"
+	timeout 60 unshare -m --propagation private sh -c '
+		for d in etc/fail2ban var/lib var/log; do
+			mount --bind "$1/$d" "/$d" || exit 99
+		done
+		shift
+		exec "$@"' live "$R" "$SSHRESCUE" repair --root / --policy "$T/protected.ini" \
+		"${PROTECT[@]}" --json >"$T/out" 2>"$T/err"
+	rc=$?
+	[ $rc = 1 ] || { t_fail "exit $rc, want 1"; sed 's/^/       | /' "$T/err" | head; }
+	t_grep 'told the running fail2ban-server' "$T/out"
+	t_grep 'unbanned 2 through' "$T/out"
+	expect_not_banned "$R" $PROTECTED
+	expect_banned "$R" $OTHERS
+	client "$R" get sshd ignoreip >"$T/ignoreip"
+	t_grep 203.0.113.0/24 "$T/ignoreip"
+	[ -z "$(db_rows "$R" bips | grep -F -e 203.0.113.5 -e 2001:db8::5)" ] || t_fail "rows left"
+	f2b_stop "$R"
+fi
+
+# ---- databases fail2ban cannot use, or sshrescue must not touch ----
+
+t_case "a hot journal: a finding, and neither the database nor the journal changes"
+new_root hot
+python3 - "$R/$DB" <<'PY'
+import os, sqlite3, sys
+c = sqlite3.connect(sys.argv[1], isolation_level=None)
+c.execute("PRAGMA journal_mode=DELETE")
+c.execute("PRAGMA cache_size=1")  # spill: the journal is synced and the file written
+c.execute("BEGIN IMMEDIATE")
+c.execute("DELETE FROM bips")
+c.execute("DELETE FROM bans")
+c.execute("DELETE FROM logs")
+os._exit(9)
+PY
+[ "$(head -c 8 "$R/$DB-journal" | od -An -tx1 | tr -d ' \n')" != 0000000000000000 ] ||
+	t_fail "the test made no hot journal"
+sums=$(sha256sum "$R/$DB" "$R/$DB-journal")
+t_expect_exit 4 "$SSHRESCUE" repair --root "$R" --policy "$T/db-only.ini" "${PROTECT[@]}" --json
+t_grep 'hot journal' "$T/out"
+[ "$sums" = "$(sha256sum "$R/$DB" "$R/$DB-journal")" ] || t_fail "the files changed"
+# SQLite's own recovery (as fail2ban's next start does) finds every row again
+[ "$(db_rows "$R" bips | wc -l)" = 4 ] || t_fail "rows lost after rollback: $(db_rows "$R" bips)"
+
+t_case "a locked database: a finding within seconds, nothing changed"
+new_root locked
+sum=$(db_sum "$R")
+python3 - "$R/$DB" "$T/locked.ready" <<'PY' &
+import sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None)
+c.execute("BEGIN EXCLUSIVE")
+c.execute("DELETE FROM logs WHERE 0")
+open(sys.argv[2], "w").close()
+time.sleep(60)
+PY
+locker=$!
+t_defer "kill $locker"
+for ((i = 0; i < 50; i++)); do [ -e "$T/locked.ready" ] && break; sleep 0.1; done
+start=$(date +%s)
+timeout 30 "$SSHRESCUE" repair --root "$R" --policy "$T/db-only.ini" "${PROTECT[@]}" --json \
+	>"$T/out" 2>"$T/err"
+rc=$?
+[ $((rc & 8)) = 8 ] || t_fail "exit $rc, want bit 8 (operational error)"
+[ $(($(date +%s) - start)) -le 5 ] || t_fail "took $(($(date +%s) - start)) s"
+t_grep 'locked' "$T/out"
+kill $locker 2>/dev/null
+wait $locker 2>/dev/null
+[ "$(db_sum "$R")" = "$sum" ] || t_fail "the database changed"
+
+t_case "a file that is not SQLite: a finding, the file unchanged"
+new_root garbage
+printf 'this is not a database\n%.0s' {1..200} >"$R/$DB"
+sum=$(db_sum "$R")
+t_expect_exit 4 "$SSHRESCUE" repair --root "$R" --policy "$T/db-only.ini" "${PROTECT[@]}" --json
+t_grep 'not an SQLite database' "$T/out"
+[ "$(db_sum "$R")" = "$sum" ] || t_fail "the file changed"
+
+t_case "a corrupt database: a finding, the file unchanged"
+new_root corrupt
+size=$(stat -c %s "$R/$DB")
+# every page after the first (the schema) overwritten with 0xff: no valid b-tree page left
+head -c $((size - 4096)) /dev/zero | tr '\0' '\377' |
+	dd of="$R/$DB" bs=4096 seek=1 conv=notrunc status=none
+sum=$(db_sum "$R")
+"$SSHRESCUE" repair --root "$R" --policy "$T/db-only.ini" "${PROTECT[@]}" --json >"$T/out" 2>"$T/err"
+rc=$?
+[ $((rc & 4)) = 4 ] || t_fail "exit $rc, want bit 4 (problems remain)"
+t_grep 'corrupt\|malformed\|not an SQLite' "$T/out"
+[ "$(db_sum "$R")" = "$sum" ] || t_fail "the file changed"
+
+t_case "a read-only mount: an error finding, nothing changed"
+new_root ro
+sum=$(db_sum "$R")
+unshare -m --propagation private sh -c '
+	mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" || exit 99
+	shift
+	exec "$@"' ro "$R/var/lib/fail2ban" "$SSHRESCUE" repair --root "$R" --policy "$T/db-only.ini" \
+	"${PROTECT[@]}" --json >"$T/out" 2>"$T/err"
+rc=$?
+[ $((rc & 8)) = 8 ] || { t_fail "exit $rc, want bit 8"; sed 's/^/       | /' "$T/err" | head -5; }
+t_grep 'read-only' "$T/out"
+[ "$(db_sum "$R")" = "$sum" ] || t_fail "the database changed"
+
+# ---- which database ----
+
+t_case "the database fail2ban.d names is the one cleared; the default path is left alone"
+new_root dbfile
+mkdir -p "$R/var/lib/f2b-custom"
+cp "$R/$DB" "$R/var/lib/f2b-custom/bans.db"
+printf '[Definition]\ndbfile = /var/lib/f2b-custom/bans.db\n' >"$R/etc/fail2ban/fail2ban.d/db.local"
+sum=$(db_sum "$R")
+t_expect_exit 1 "$SSHRESCUE" repair --root "$R" --policy "$T/protected.ini" "${PROTECT[@]}"
+[ "$(db_sum "$R")" = "$sum" ] || t_fail "the default database changed"
+[ "$(sqlite3 "$R/var/lib/f2b-custom/bans.db" "SELECT count(*) FROM bips")" = 2 ] ||
+	t_fail "the named database still holds $(sqlite3 "$R/var/lib/f2b-custom/bans.db" "SELECT ip FROM bips")"
+
+t_case "dbfile = :memory: keeps nothing: no database finding, the file on disk untouched"
+new_root memory
+printf '[DEFAULT]\ndbfile = :memory:\n' >>"$R/etc/fail2ban/fail2ban.d/db.conf"
+sum=$(db_sum "$R")
+t_expect_exit 0 "$SSHRESCUE" repair --root "$R" --policy "$T/db-only.ini" "${PROTECT[@]}" --json
+t_grep 'keeps no bans' "$T/out"
+[ "$(db_sum "$R")" = "$sum" ] || t_fail "the database changed"
+
+# ---- ignoreip as fail2ban reads it (fail2ban-client -d: the configuration it would send to
+# the server, without starting one) ----
+
+dump_ignoreip() { # root jail -> the jail's ignoreip words, one per line
+	timeout 30 fail2ban-client -c "$1/etc/fail2ban" -d 2>/dev/null |
+		sed -n "s/^\['set', '$2', 'addignoreip', \(.*\)\]$/\1/p" | tr -d "'," | tr ' ' '\n' |
+		sed '/^$/d'
+}
+
+t_case "jails = *: every jail's ignoreip, merged as fail2ban merges, gains the protected networks"
+new_root star
+printf '\n[recidive]\nenabled = true\nignoreip = 10.2.2.2\nlogpath = /var/log/sshd-test.log\naction = dummy[target=/var/lib/fail2ban/dummy2.txt]\n' \
+	>>"$R/etc/fail2ban/jail.local"
+printf '[sshd]\nignoreip = %%(known/ignoreip)s 10.1.1.1\n' >"$R/etc/fail2ban/jail.d/10-owner.local"
+policy "$T/star.ini" protected
+sed -i 's/^jails = sshd/jails = */' "$T/star.ini"
+t_expect_exit 1 "$SSHRESCUE" repair --root "$R" --policy "$T/star.ini" "${PROTECT[@]}"
+dump_ignoreip "$R" sshd >"$T/sshd.ign"
+dump_ignoreip "$R" recidive >"$T/recidive.ign"
+for w in 127.0.0.1/8 ::1 10.9.9.9 10.1.1.1 203.0.113.0/24 2001:db8::/32; do
+	grep -qxF "$w" "$T/sshd.ign" || t_fail "sshd's ignoreip lacks $w: $(tr '\n' ' ' <"$T/sshd.ign")"
+done
+for w in 10.2.2.2 203.0.113.0/24 2001:db8::/32; do
+	grep -qxF "$w" "$T/recidive.ign" ||
+		t_fail "recidive's ignoreip lacks $w: $(tr '\n' ' ' <"$T/recidive.ign")"
+done
+t_grep '^\[DEFAULT\]$' "$R/etc/fail2ban/jail.d/zz-sshrescue.local"
+
+t_case "a file read after sshrescue's replaces ignoreip: reported as not repaired"
+new_root late
+printf '[sshd]\nignoreip = 10.3.3.3\n' >"$R/etc/fail2ban/jail.d/zzz-late.local"
+"$SSHRESCUE" repair --root "$R" --policy "$T/protected.ini" "${PROTECT[@]}" --json >"$T/out" 2>&1
+rc=$?
+[ $((rc & 4)) = 4 ] || t_fail "exit $rc, want bit 4 (problems remain)"
+t_grep 'zzz-late.local' "$T/out"
+dump_ignoreip "$R" sshd >"$T/sshd.ign"
+grep -qxF 10.3.3.3 "$T/sshd.ign" || t_fail "the oracle shows no ignoreip"
+! grep -qxF 203.0.113.0/24 "$T/sshd.ign" || t_fail "the oracle disagrees: 203.0.113.0/24 is in force"
+
+t_case "many bans: 100 findings one by one, the rest in one"
+new_root many
+sqlite3 "$R/$DB" "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 249)
+	INSERT INTO bips SELECT '203.0.113.' || i, 'sshd', strftime('%s', 'now'), -1, 1, NULL
+	FROM n WHERE i != 5" || t_fail "cannot add rows"
+t_expect_exit 1 "$SSHRESCUE" repair --root "$R" --policy "$T/db-only.ini" "${PROTECT[@]}" --json
+[ "$(grep -c '"text": *"bips: jail sshd' "$T/out")" = 100 ] ||
+	t_fail "$(grep -c '"text": *"bips: jail sshd' "$T/out") findings one by one, want 100"
+t_grep '151 more ban rows of protected addresses' "$T/out"
+[ "$(sqlite3 "$R/$DB" "SELECT count(*) FROM bips")" = 2 ] || t_fail "rows left"
+
+t_done
