@@ -38,6 +38,7 @@ struct dh_settings {
 	char *work_dir;
 	char *hosts_deny;
 	char *block_service; /* may be empty: entries are then the bare host */
+	size_t block_service_len;
 	bool conf_found;
 };
 
@@ -75,6 +76,7 @@ static void read_settings(struct dh_run *run)
 	s->work_dir = xstrdup(run->ctx->cfg->denyhosts_work_dir);
 	s->hosts_deny = xstrdup("/etc/hosts.deny");
 	s->block_service = xstrdup("sshd");
+	s->block_service_len = strlen(s->block_service);
 	_cleanup_free_ char *data = NULL;
 	size_t len;
 	if (root_read_file(run->ctx->root, DENYHOSTS_CONF, ROOT_MAX_CONFIG, &data, &len) < 0)
@@ -104,6 +106,7 @@ static void read_settings(struct dh_run *run)
 			*field = xstrdup(value);
 		}
 	}
+	s->block_service_len = strlen(s->block_service);
 }
 
 static void settings_free(struct dh_settings *s)
@@ -201,7 +204,7 @@ static bool parse_entry(const struct dh_settings *s, const char *p, size_t n, co
 		p++;
 		n--;
 	}
-	size_t svc = strlen(s->block_service);
+	size_t svc = s->block_service_len;
 	if (svc) {
 		if (n <= svc || strncasecmp(p, s->block_service, svc) != 0)
 			return false;
@@ -263,7 +266,7 @@ static int clean_hosts_deny(struct dh_run *run, bool marked_only, bool *has_mark
 		bool cont_next = n && p[n - 1] == '\\';
 		const char *host;
 		size_t host_len;
-		if (!continued && n >= sizeof(DENY_DELIMITER) - 1 &&
+		if (!continued && n >= sizeof(DENY_DELIMITER) - 1 && p[0] == '#' &&
 		    memcmp(p, DENY_DELIMITER, sizeof(DENY_DELIMITER) - 1) == 0) {
 			*has_marks = true;
 			have_comment = true;
