@@ -35,7 +35,7 @@ struct options {
 	const char *report_file;
 	const char *report_url;
 	int reboot; /* -1: as the policy says */
-	bool json, verbose, quiet;
+	bool json, verbose, quiet, live;
 };
 
 static void usage(FILE *out)
@@ -61,6 +61,8 @@ static void usage(FILE *out)
 	      "      --report-file FILE  also write the JSON report to FILE\n"
 	      "      --report-url URL  deliver the report to URL (overrides [report] url)\n"
 	      "      --json            print the JSON report on stdout instead of the summary\n"
+	      "      --live            the target is the running system (implied by --root /):\n"
+	      "                        running daemons and the kernel's rules are fixed too\n"
 	      "      --reboot, --no-reboot  override [agent] after\n"
 	      "      --help-policy     print every policy section and key with its default\n"
 	      "  -v, --verbose  -q, --quiet  -V, --version  -h, --help\n"
@@ -93,6 +95,7 @@ enum {
 	OPT_REBOOT,
 	OPT_NO_REBOOT,
 	OPT_HELP_POLICY,
+	OPT_LIVE,
 };
 
 static const struct option longopts[] = {
@@ -107,6 +110,7 @@ static const struct option longopts[] = {
 	{ "reboot", no_argument, NULL, OPT_REBOOT },
 	{ "no-reboot", no_argument, NULL, OPT_NO_REBOOT },
 	{ "help-policy", no_argument, NULL, OPT_HELP_POLICY },
+	{ "live", no_argument, NULL, OPT_LIVE },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "version", no_argument, NULL, 'V' },
@@ -150,6 +154,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		case OPT_NO_REBOOT:
 			o->reboot = 0;
+			break;
+		case OPT_LIVE:
+			o->live = true;
 			break;
 		case OPT_HELP_POLICY:
 			config_print_help(stdout);
@@ -376,7 +383,7 @@ static int cmd_check_repair(const struct options *o, struct config *cfg)
 		else
 			have_root = true;
 	}
-	bool live = o->target.root_dir && strcmp(o->target.root_dir, "/") == 0;
+	bool live = o->live || (o->target.root_dir && strcmp(o->target.root_dir, "/") == 0);
 	if (have_root) {
 		report_read_instance(&run, &root);
 		run_policies(&run, &root, cfg, repair, live);

@@ -17,10 +17,10 @@
 /* The traffic a repair must let through: new TCP connections from every peer to every port,
  * and the packets that follow in both directions. */
 struct fw_scope {
-	int family;               /* AF_INET or AF_INET6 */
+	int family;		  /* AF_INET or AF_INET6 */
 	const struct cidr *peers; /* protected networks of this family; */
-	size_t n_peers;           /* 0: every source of the family is protected */
-	const unsigned *ports;    /* sshd's ports */
+	size_t n_peers;		  /* 0: every source of the family is protected */
+	const unsigned *ports;	  /* sshd's ports */
 	size_t n_ports;
 };
 
@@ -29,8 +29,8 @@ enum fw_class { FW_NONE = 0, FW_SOME = 1, FW_ALL = 2 };
 
 /* The packets of one connection, as the rules see them. */
 enum fw_kind {
-	FW_IN_NEW, /* client's SYN, conntrack NEW */
-	FW_IN_EST, /* client's later packets, ESTABLISHED */
+	FW_IN_NEW,  /* client's SYN, conntrack NEW */
+	FW_IN_EST,  /* client's later packets, ESTABLISHED */
 	FW_OUT_EST, /* sshd's SYN-ACK and later packets, ESTABLISHED, reply direction */
 	FW_N_KINDS,
 };
@@ -49,11 +49,11 @@ enum ipt_op { IPT_APPEND, IPT_INSERT, IPT_NEW, IPT_POLICY, IPT_FLUSH, IPT_DELETE
 struct ipt_cmd {
 	unsigned line;
 	size_t off, len; /* the line's bytes, without the newline */
-	size_t table;    /* index in ipt_file.tables */
+	size_t table;	 /* index in ipt_file.tables */
 	enum ipt_op op;
 	char *chain;
 	unsigned long pos; /* -I position (1 when none) */
-	char **argv;       /* the words after the chain (and position), unquoted */
+	char **argv;	   /* the words after the chain (and position), unquoted */
 	size_t argc;
 };
 
@@ -95,8 +95,11 @@ const struct ipt_chain *iptables_save_chain(const struct ipt_table *t, const cha
 struct ipt_entry {
 	const char *table;
 	const char *chain;
-	bool out;            /* the reply direction (OUTPUT): peer is -d, sshd's port is --sport */
-	const char *policy;  /* NULL: the chain's declared policy */
+	bool out;	    /* the reply direction (OUTPUT): peer is -d, sshd's port is --sport */
+	const char *policy; /* NULL: the chain's declared policy */
+	bool new_only;	    /* established packets are accepted before this chain (ufw) */
+	bool top_level;	    /* fixes go on the entry chain's rules, never inside jumped-to
+			       chains (ufw's tuples describe only the entry chain) */
 };
 /* The hooks a connection to a local sshd passes through, in kernel order. */
 extern const struct ipt_entry IPT_HOOKS[];
@@ -104,16 +107,16 @@ extern const size_t IPT_N_HOOKS;
 
 enum ipt_fix_kind {
 	IPT_FIX_COMMENT, /* comment out command cmd */
-	IPT_FIX_INSERT,  /* add an accept rule in front of command cmd (SIZE_MAX: end of chain) */
+	IPT_FIX_INSERT,	 /* add an accept rule in front of command cmd (SIZE_MAX: end of chain) */
 };
 
 struct ipt_fix {
 	enum ipt_fix_kind kind;
-	size_t cmd;    /* index in ipt_file.cmds; SIZE_MAX: at the end of the chain */
-	size_t table;  /* index in ipt_file.tables */
+	size_t cmd;   /* index in ipt_file.cmds; SIZE_MAX: at the end of the chain */
+	size_t table; /* index in ipt_file.tables */
 	char *chain;
-	bool out;      /* the accept is for the reply direction */
-	char *why;     /* one line: why this rule blocks the scope's traffic */
+	bool out;  /* the accept is for the reply direction */
+	char *why; /* one line: why this rule blocks the scope's traffic */
 };
 
 struct ipt_fixes {
@@ -129,6 +132,14 @@ void ipt_fixes_free(struct ipt_fixes *f);
 int iptables_save_analyze(const struct ipt_file *f, const struct fw_scope *s,
 			  const struct ipt_entry *entries, size_t n_entries, struct ipt_fixes *out);
 
+/* Where the functions that change a file send each change: bytes [off, off+len) of the
+ * original become text[0..n). Changes come in file order. (The policy adds them to root.h's
+ * struct edits; the parsers stay free of root.c.) */
+struct fw_edit_sink {
+	void (*add)(void *arg, size_t off, size_t len, const char *text, size_t n);
+	void *arg;
+};
+
 /* The words of an accept rule for the scope ("-s a,b -p tcp -m tcp --dport 22 -j ACCEPT"),
  * without "-A chain"; caller frees. */
 char *iptables_save_accept_words(const struct fw_scope *s, bool out);
@@ -136,10 +147,9 @@ char *iptables_save_accept_words(const struct fw_scope *s, bool out);
 /* The fixes as edits of the file (root.h): a commented line gets marker ("# sshrescue ID: ")
  * in front; an inserted rule goes on a line of its own, announced by a marker comment line that
  * gives the reason. Fixes must come from iptables_save_analyze() on the same file. */
-struct edits;
 void iptables_save_edits(const char *buf, size_t len, const struct ipt_file *f,
 			 const struct ipt_fixes *fx, const struct fw_scope *s, const char *marker,
-			 struct edits *out);
+			 const struct fw_edit_sink *out);
 /* Byte offset of the line after the one at off (len when it is the last). */
 size_t iptables_save_next_line(const char *buf, size_t len, size_t off);
 

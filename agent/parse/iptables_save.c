@@ -1,0 +1,1339 @@
+/* iptables_save.c: the iptables-save format, and which of its rules keep a protected source from
+ * reaching sshd. The grammar follows iptables-restore (iptables: iptables/iptables-restore.c,
+ * xshared.c): "*table", ":chain policy [p:b]", commands, "COMMIT", "#" comments in column 0,
+ * words split on blanks with "..." quoting and \" inside quotes. */
+#include "parse/iptables_save.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+
+#define IPT_MAX_LINE (64u << 10)
+#define IPT_MAX_CMDS 1000000u
+#define IPT_MAX_WORDS 4096u
+#define WALK_MAX_DEPTH 32u
+#define WALK_MAX_STEPS 2000000u
+
+/* ---- shared firewall classes ---- */
+
+static bool cidr_is_any(const struct cidr *c)
+{
+	return c->prefix == 0;
+}
+
+bool fw_nets_within_peers(const struct fw_scope *s, const struct cidr *nets, size_t n)
+{
+	if (!s->n_peers)
+		return true;
+	for (size_t i = 0; i < n; i++) {
+		bool in = false;
+		for (size_t j = 0; j < s->n_peers && !in; j++)
+			in = nets[i].family == s->peers[j].family &&
+			     cidr_contains(&s->peers[j], &nets[i]);
+		if (!in)
+			return false;
+	}
+	return true;
+}
+
+static enum fw_class negate(enum fw_class c, bool neg)
+{
+	if (!neg)
+		return c;
+	return c == FW_ALL ? FW_NONE : c == FW_NONE ? FW_ALL : FW_SOME;
+}
+
+enum fw_class fw_class_nets(const struct fw_scope *s, const struct cidr *nets, size_t n, bool neg)
+{
+	size_t all = 0, none = 0;
+	if (!s->n_peers) {
+		/* Every source: only a match of every address matches all of them. */
+		for (size_t i = 0; i < n; i++)
+			if (nets[i].family == s->family && cidr_is_any(&nets[i]))
+				return negate(FW_ALL, neg);
+		return FW_SOME;
+	}
+	for (size_t j = 0; j < s->n_peers; j++) {
+		bool inside = false, overlap = false;
+		for (size_t i = 0; i < n; i++) {
+			if (nets[i].family != s->peers[j].family)
+				continue;
+			if (cidr_contains(&nets[i], &s->peers[j]))
+				inside = true;
+			if (cidr_overlaps(&nets[i], &s->peers[j]))
+				overlap = true;
+		}
+		all += inside;
+		none += !overlap;
+	}
+	if (all == s->n_peers)
+		return negate(FW_ALL, neg);
+	if (none == s->n_peers)
+		return negate(FW_NONE, neg);
+	return FW_SOME;
+}
+
+enum fw_class fw_class_ports(const struct fw_scope *s, const unsigned (*ranges)[2], size_t n,
+			     bool neg)
+{
+	size_t in = 0;
+	for (size_t p = 0; p < s->n_ports; p++)
+		for (size_t i = 0; i < n; i++)
+			if (s->ports[p] >= ranges[i][0] && s->ports[p] <= ranges[i][1]) {
+				in++;
+				break;
+			}
+	if (in == s->n_ports)
+		return negate(FW_ALL, neg);
+	if (in == 0)
+		return negate(FW_NONE, neg);
+	return FW_SOME;
+}
+
+/* ---- parsing ---- */
+
+static void set_err(char **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void set_err(char **err, const char *fmt, ...)
+{
+	va_list ap;
+	if (!err)
+		return;
+	va_start(ap, fmt);
+	free(*err);
+	*err = xvasprintf(fmt, ap);
+	va_end(ap);
+}
+
+/* Split a line into words as iptables-restore does. -EINVAL on an open quote. */
+static int split_words(const char *p, size_t n, struct strv *out)
+{
+	struct buf w = {0};
+	bool in_word = false, quote = false, esc = false;
+	for (size_t i = 0; i < n; i++) {
+		char c = p[i];
+		if (quote) {
+			if (esc) {
+				buf_append(&w, &c, 1);
+				esc = false;
+			} else if (c == '\\') {
+				esc = true;
+			} else if (c == '"') {
+				quote = false;
+			} else {
+				buf_append(&w, &c, 1);
+			}
+			continue;
+		}
+		if (c == '"') {
+			quote = in_word = true;
+			continue;
+		}
+		if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+			if (in_word) {
+				strv_push(out, w.data ? w.data : "");
+				w.len = 0;
+				if (w.data)
+					w.data[0] = '\0';
+				in_word = false;
+			}
+			continue;
+		}
+		buf_append(&w, &c, 1);
+		in_word = true;
+		if (out->n > IPT_MAX_WORDS)
+			break;
+	}
+	if (in_word && !quote)
+		strv_push(out, w.data ? w.data : "");
+	buf_free(&w);
+	if (quote)
+		return -EINVAL;
+	if (out->n > IPT_MAX_WORDS)
+		return -E2BIG;
+	return 0;
+}
+
+static bool valid_name(const char *s)
+{
+	size_t n = strlen(s);
+	if (!n || n > 28)
+		return false;
+	for (; *s; s++)
+		if (isspace((unsigned char)*s) || !isprint((unsigned char)*s))
+			return false;
+	return true;
+}
+
+static struct ipt_table *add_table(struct ipt_file *f, const char *name, unsigned line, size_t off)
+{
+	f->tables = xrealloc(f->tables, (f->n_tables + 1) * sizeof(*f->tables));
+	struct ipt_table *t = &f->tables[f->n_tables++];
+	*t = (struct ipt_table){.name = xstrdup(name), .line = line, .off = off};
+	return t;
+}
+
+static void add_chain(struct ipt_table *t, const char *name, const char *policy, unsigned line,
+		      size_t off)
+{
+	t->chains = xrealloc(t->chains, (t->n_chains + 1) * sizeof(*t->chains));
+	t->chains[t->n_chains++] = (struct ipt_chain){
+		.name = xstrdup(name), .policy = xstrdup(policy), .line = line, .off = off};
+}
+
+const struct ipt_chain *iptables_save_chain(const struct ipt_table *t, const char *name)
+{
+	for (size_t i = 0; i < t->n_chains; i++)
+		if (!strcmp(t->chains[i].name, name))
+			return &t->chains[i];
+	return NULL;
+}
+
+static const struct {
+	const char *s, *l;
+	enum ipt_op op;
+} ops[] = {
+	{"-A", "--append", IPT_APPEND},	     {"-I", "--insert", IPT_INSERT},
+	{"-N", "--new-chain", IPT_NEW},	     {"-P", "--policy", IPT_POLICY},
+	{"-F", "--flush", IPT_FLUSH},	     {"-X", "--delete-chain", IPT_DELETE_CHAIN},
+	{"-D", "--delete", IPT_OTHER},	     {"-R", "--replace", IPT_OTHER},
+	{"-E", "--rename-chain", IPT_OTHER}, {"-Z", "--zero", IPT_OTHER},
+};
+
+static int parse_cmd(struct ipt_file *f, struct ipt_table *t, struct strv *w, unsigned line,
+		     size_t off, size_t len, char **err)
+{
+	size_t i = 0;
+	/* "[packets:bytes] -A ..." as iptables-save -c writes it */
+	if (w->n && w->v[0][0] == '[')
+		i++;
+	if (i >= w->n) {
+		set_err(err, "a counter with no command");
+		return -EINVAL;
+	}
+	enum ipt_op op = IPT_OTHER;
+	bool known = false;
+	for (size_t k = 0; k < ARRAY_SIZE(ops); k++)
+		if (!strcmp(w->v[i], ops[k].s) || !strcmp(w->v[i], ops[k].l)) {
+			op = ops[k].op;
+			known = true;
+		}
+	if (!known) {
+		set_err(err, "\"%s\" is not a command iptables-restore knows", w->v[i]);
+		return -EINVAL;
+	}
+	i++;
+	char *chain = NULL;
+	if (i < w->n && w->v[i][0] != '-' && strcmp(w->v[i], "!"))
+		chain = w->v[i++];
+	if (!chain && op != IPT_FLUSH && op != IPT_DELETE_CHAIN && op != IPT_OTHER) {
+		set_err(err, "%s needs a chain", w->v[i - 1]);
+		return -EINVAL;
+	}
+	if (chain && !valid_name(chain)) {
+		set_err(err, "\"%s\" is not a valid chain name", chain);
+		return -EINVAL;
+	}
+	unsigned long pos = 1;
+	if (op == IPT_INSERT && i < w->n && isdigit((unsigned char)w->v[i][0])) {
+		if (parse_uint(w->v[i], 1, 1000000, &pos) < 0) {
+			set_err(err, "bad rule number \"%s\"", w->v[i]);
+			return -EINVAL;
+		}
+		i++;
+	}
+	if (op == IPT_POLICY && i >= w->n) {
+		set_err(err, "-P needs a policy");
+		return -EINVAL;
+	}
+	if (f->n_cmds >= IPT_MAX_CMDS) {
+		set_err(err, "more than %u commands", IPT_MAX_CMDS);
+		return -E2BIG;
+	}
+	f->cmds = xrealloc(f->cmds, (f->n_cmds + 1) * sizeof(*f->cmds));
+	struct ipt_cmd *c = &f->cmds[f->n_cmds++];
+	*c = (struct ipt_cmd){.line = line,
+			      .off = off,
+			      .len = len,
+			      .table = (size_t)(t - f->tables),
+			      .op = op,
+			      .chain = chain ? xstrdup(chain) : NULL,
+			      .pos = pos};
+	c->argc = w->n - i;
+	c->argv = xcalloc(c->argc + 1, sizeof(char *));
+	for (size_t k = 0; k < c->argc; k++)
+		c->argv[k] = xstrdup(w->v[i + k]);
+	if (op == IPT_NEW && !iptables_save_chain(t, chain))
+		add_chain(t, chain, "-", line, off);
+	return 0;
+}
+
+int iptables_save_parse(const char *buf, size_t len, struct ipt_file *out, unsigned *err_line,
+			char **err)
+{
+	struct ipt_table *t = NULL;
+	unsigned line = 0;
+	size_t pos = 0;
+	int rc = 0;
+	*out = (struct ipt_file){0};
+	if (err_line)
+		*err_line = 0;
+	while (pos < len) {
+		const char *p = buf + pos, *nl = memchr(p, '\n', len - pos);
+		size_t n = nl ? (size_t)(nl - p) : len - pos;
+		size_t off = pos;
+		pos += n + (nl != NULL);
+		line++;
+		if (n > IPT_MAX_LINE) {
+			set_err(err, "line longer than %u bytes", IPT_MAX_LINE);
+			rc = -E2BIG;
+			goto fail;
+		}
+		if (memchr(p, '\0', n)) {
+			set_err(err, "NUL byte in the line");
+			rc = -EINVAL;
+			goto fail;
+		}
+		if (n == 0 || p[0] == '#')
+			continue;
+		struct strv w = {0};
+		rc = split_words(p, n, &w);
+		if (rc < 0) {
+			strv_free(&w);
+			set_err(err, rc == -EINVAL ? "unterminated quote" : "too many words");
+			goto fail;
+		}
+		if (w.n == 0) {
+			strv_free(&w);
+			continue;
+		}
+		if (w.v[0][0] == '*') {
+			if (t && !t->commit_line) {
+				set_err(err, "table %s starts before COMMIT of table %s",
+					w.v[0] + 1, t->name);
+				rc = -EINVAL;
+			} else if (!valid_name(w.v[0] + 1) || w.n != 1) {
+				set_err(err, "bad table line");
+				rc = -EINVAL;
+			} else {
+				t = add_table(out, w.v[0] + 1, line, off);
+			}
+		} else if (!strcmp(w.v[0], "COMMIT")) {
+			if (!t || t->commit_line) {
+				set_err(err, "COMMIT outside a table");
+				rc = -EINVAL;
+			} else {
+				t->commit_line = line;
+				t->commit_off = off;
+			}
+		} else if (w.v[0][0] == ':') {
+			if (!t || t->commit_line) {
+				set_err(err, "chain declared outside a table");
+				rc = -EINVAL;
+			} else if (w.n < 2 || !valid_name(w.v[0] + 1)) {
+				set_err(err, "bad chain line");
+				rc = -EINVAL;
+			} else if (iptables_save_chain(t, w.v[0] + 1)) {
+				set_err(err, "chain %s declared twice", w.v[0] + 1);
+				rc = -EINVAL;
+			} else {
+				add_chain(t, w.v[0] + 1, w.v[1], line, off);
+			}
+		} else if (!t || t->commit_line) {
+			set_err(err, "a command outside a table (no \"*filter\" line before it)");
+			rc = -EINVAL;
+		} else {
+			rc = parse_cmd(out, t, &w, line, off, n, err);
+		}
+		strv_free(&w);
+		if (rc < 0)
+			goto fail;
+	}
+	if (t && !t->commit_line) {
+		line++;
+		set_err(err, "COMMIT expected at the end of table %s", t->name);
+		rc = -EINVAL;
+		goto fail;
+	}
+	return 0;
+fail:
+	if (err_line)
+		*err_line = line;
+	iptables_save_free(out);
+	return rc;
+}
+
+void iptables_save_free(struct ipt_file *f)
+{
+	for (size_t i = 0; i < f->n_tables; i++) {
+		for (size_t j = 0; j < f->tables[i].n_chains; j++) {
+			free(f->tables[i].chains[j].name);
+			free(f->tables[i].chains[j].policy);
+		}
+		free(f->tables[i].chains);
+		free(f->tables[i].name);
+	}
+	free(f->tables);
+	for (size_t i = 0; i < f->n_cmds; i++) {
+		for (size_t k = 0; k < f->cmds[i].argc; k++)
+			free(f->cmds[i].argv[k]);
+		free(f->cmds[i].argv);
+		free(f->cmds[i].chain);
+	}
+	free(f->cmds);
+	*f = (struct ipt_file){0};
+}
+
+void ipt_fixes_free(struct ipt_fixes *f)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		free(f->v[i].chain);
+		free(f->v[i].why);
+	}
+	free(f->v);
+	free(f->note);
+	*f = (struct ipt_fixes){0};
+}
+
+/* ---- what one rule matches ---- */
+
+/* The packets of each kind, as TCP flag sets (FIN 1 SYN 2 RST 4 PSH 8 ACK 16 URG 32). */
+static const unsigned kind_flags[FW_N_KINDS][3] = {
+	[FW_IN_NEW] = {0x02},
+	[FW_IN_EST] = {0x10, 0x18},
+	[FW_OUT_EST] = {0x12, 0x10, 0x18},
+};
+static const size_t kind_n_flags[FW_N_KINDS] = {1, 2, 3};
+
+struct rule_eval {
+	enum fw_class cls;
+	bool peer_within; /* a positive peer address match inside the protected networks */
+	bool port_within; /* a positive local port match inside sshd's ports, TCP */
+	bool tcp;
+	const char *target;
+	bool go; /* -g */
+};
+
+static enum fw_class cls_and(enum fw_class a, enum fw_class b)
+{
+	return a < b ? a : b;
+}
+
+static const struct {
+	const char *name;
+	unsigned port;
+} services[] = {
+	{"ssh", 22},	     {"ftp", 21},	   {"telnet", 23}, {"smtp", 25},    {"domain", 53},
+	{"http", 80},	     {"www", 80},	   {"pop3", 110},  {"ntp", 123},    {"imap", 143},
+	{"https", 443},	     {"imaps", 993},	   {"pop3s", 995}, {"mysql", 3306}, {"smtps", 465},
+	{"submission", 587}, {"postgresql", 5432},
+};
+
+static int parse_port(const char *s, size_t n, unsigned *out)
+{
+	char tmp[32];
+	unsigned long v;
+	if (!n || n >= sizeof(tmp))
+		return -EINVAL;
+	memcpy(tmp, s, n);
+	tmp[n] = '\0';
+	if (isdigit((unsigned char)tmp[0]))
+		return parse_uint(tmp, 0, 65535, &v) < 0 ? -EINVAL : (*out = (unsigned)v, 0);
+	for (size_t i = 0; i < ARRAY_SIZE(services); i++)
+		if (!strcmp(services[i].name, tmp)) {
+			*out = services[i].port;
+			return 0;
+		}
+	return -ENOENT;
+}
+
+/* "22", "22:25", ":1024", "1024:", comma-separated when list (multiport). */
+static int parse_port_ranges(const char *s, bool list, unsigned (**out)[2], size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	for (const char *p = s;;) {
+		const char *e = list ? strchrnul(p, ',') : p + strlen(p);
+		const char *colon = memchr(p, ':', (size_t)(e - p));
+		unsigned lo = 0, hi = 65535;
+		int rc = 0;
+		if (colon) {
+			if (colon > p)
+				rc = parse_port(p, (size_t)(colon - p), &lo);
+			if (!rc && e > colon + 1)
+				rc = parse_port(colon + 1, (size_t)(e - colon - 1), &hi);
+		} else {
+			rc = parse_port(p, (size_t)(e - p), &lo);
+			hi = lo;
+		}
+		if (rc < 0 || lo > hi) {
+			free(*out);
+			*out = NULL;
+			return rc < 0 ? rc : -EINVAL;
+		}
+		*out = xrealloc(*out, (*n + 1) * sizeof(**out));
+		(*out)[*n][0] = lo;
+		(*out)[(*n)++][1] = hi;
+		if (!*e)
+			return 0;
+		p = e + 1;
+		if (*n > 64)
+			return 0;
+	}
+}
+
+/* Class of a local port match (sshd's port) or a peer port match (the client's ephemeral
+ * port, 1024-65535; and sshd's reply goes to it). */
+static enum fw_class port_class(const struct fw_scope *s, const char *v, bool list, bool local,
+				bool neg, bool *within)
+{
+	unsigned(*r)[2] = NULL;
+	size_t n = 0;
+	enum fw_class c;
+	if (parse_port_ranges(v, list, &r, &n) < 0)
+		return FW_SOME;
+	if (local) {
+		c = fw_class_ports(s, (const unsigned(*)[2])r, n, neg);
+		if (within && !neg) {
+			bool w = true;
+			for (size_t i = 0; i < n && w; i++) {
+				bool one = false;
+				for (size_t p = 0; p < s->n_ports; p++)
+					one |= r[i][0] == s->ports[p] && r[i][1] == s->ports[p];
+				w = one;
+			}
+			*within = w;
+		}
+	} else {
+		const unsigned eph[2] = {1024, 65535};
+		bool all = false, any = false;
+		for (size_t i = 0; i < n; i++) {
+			all |= r[i][0] <= eph[0] && r[i][1] >= eph[1];
+			any |= r[i][1] >= eph[0] && r[i][0] <= eph[1];
+		}
+		c = negate(all ? FW_ALL : any ? FW_SOME : FW_NONE, neg);
+	}
+	free(r);
+	return c;
+}
+
+static int parse_nets(const char *v, int family, struct cidr **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	for (const char *p = v;;) {
+		const char *e = strchrnul(p, ',');
+		struct cidr c;
+		if (cidr_parse_n(p, (size_t)(e - p), &c) < 0 || c.family != family) {
+			free(*out);
+			*out = NULL;
+			return -EINVAL;
+		}
+		*out = xrealloc(*out, (*n + 1) * sizeof(**out));
+		(*out)[(*n)++] = c;
+		if (!*e || *n > 256)
+			return 0;
+		p = e + 1;
+	}
+}
+
+static enum fw_class peer_class(const struct fw_scope *s, const char *v, bool neg, bool *within)
+{
+	struct cidr *nets;
+	size_t n;
+	if (parse_nets(v, s->family, &nets, &n) < 0)
+		return FW_SOME; /* a host name, resolved when the rules load */
+	enum fw_class c = fw_class_nets(s, nets, n, neg);
+	if (within && !neg)
+		*within = fw_nets_within_peers(s, nets, n);
+	free(nets);
+	return c;
+}
+
+/* The local address: the instance's own, unknown here; only loopback and "any" are sure. */
+static enum fw_class local_class(const struct fw_scope *s, const char *v, bool neg)
+{
+	struct cidr *nets;
+	size_t n;
+	enum fw_class c = FW_SOME;
+	if (parse_nets(v, s->family, &nets, &n) < 0)
+		return FW_SOME;
+	bool any = false, loop = true;
+	struct cidr lo4, lo6;
+	cidr_parse("127.0.0.0/8", &lo4);
+	cidr_parse("::1/128", &lo6);
+	for (size_t i = 0; i < n; i++) {
+		any |= cidr_is_any(&nets[i]);
+		loop &= cidr_contains(nets[i].family == AF_INET ? &lo4 : &lo6, &nets[i]);
+	}
+	free(nets);
+	if (any)
+		c = FW_ALL;
+	else if (loop)
+		c = FW_NONE;
+	return negate(c, neg);
+}
+
+static enum fw_class iface_class(const char *v, bool neg)
+{
+	if (!strcmp(v, "lo"))
+		return negate(FW_NONE, neg);
+	if (!strcmp(v, "+"))
+		return negate(FW_ALL, neg);
+	return FW_SOME;
+}
+
+static unsigned tcp_flag_bits(const char *v)
+{
+	static const struct {
+		const char *n;
+		unsigned bit;
+	} f[] = {{"FIN", 1},  {"SYN", 2},  {"RST", 4},	 {"PSH", 8},   {"ACK", 16},
+		 {"URG", 32}, {"ECE", 64}, {"CWR", 128}, {"ALL", 255}, {"NONE", 0}};
+	unsigned bits = 0;
+	for (const char *p = v;;) {
+		const char *e = strchrnul(p, ',');
+		for (size_t i = 0; i < ARRAY_SIZE(f); i++)
+			if (strlen(f[i].n) == (size_t)(e - p) &&
+			    !strncasecmp(f[i].n, p, (size_t)(e - p)))
+				bits |= f[i].bit;
+		if (!*e)
+			return bits;
+		p = e + 1;
+	}
+}
+
+static enum fw_class flags_class(enum fw_kind k, unsigned mask, unsigned comp, bool neg)
+{
+	size_t hit = 0;
+	for (size_t i = 0; i < kind_n_flags[k]; i++)
+		hit += (kind_flags[k][i] & mask) == comp;
+	return negate(hit == kind_n_flags[k] ? FW_ALL : hit ? FW_SOME : FW_NONE, neg);
+}
+
+static bool list_has(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+	for (const char *p = list;;) {
+		const char *e = strchrnul(p, ',');
+		if ((size_t)(e - p) == n && !strncasecmp(p, word, n))
+			return true;
+		if (!*e)
+			return false;
+		p = e + 1;
+	}
+}
+
+static bool streq_any(const char *s, const char *a, const char *b)
+{
+	return !strcmp(s, a) || (b && !strcmp(s, b));
+}
+
+/* Number of values an option takes; -1: as many words as do not start with '-'. */
+static int option_nargs(const char *o)
+{
+	static const char *zero[] = {"--syn",
+				     "--set",
+				     "--rcheck",
+				     "--update",
+				     "--remove",
+				     "--rttl",
+				     "--rsource",
+				     "--rdest",
+				     "--reap",
+				     "--fragment",
+				     "--log-uid",
+				     "--log-tcp-sequence",
+				     "--log-tcp-options",
+				     "--log-ip-options",
+				     "--limit-iface-in",
+				     "--limit-iface-out",
+				     "--queue-bypass",
+				     "--physdev-is-in",
+				     "--physdev-is-out",
+				     "--physdev-is-bridged",
+				     "--checksum-fill",
+				     "--notrack",
+				     "--return-nomatch",
+				     "--strict",
+				     "--next",
+				     "--ipv4",
+				     "--ipv6",
+				     "--exist"};
+	static const char *two[] = {"--tcp-flags", "--match-set", "--set-counters"};
+	for (size_t i = 0; i < ARRAY_SIZE(zero); i++)
+		if (!strcmp(o, zero[i]))
+			return 0;
+	for (size_t i = 0; i < ARRAY_SIZE(two); i++)
+		if (!strcmp(o, two[i]))
+			return 2;
+	if (!strncmp(o, "--", 2))
+		return -1;
+	return 1;
+}
+
+/* One module option; returns its class for kind k (FW_SOME when not understood). */
+static enum fw_class module_option(const struct fw_scope *s, enum fw_kind k, bool out,
+				   const char *mod, const char *o, char **v, size_t nv, bool neg,
+				   struct rule_eval *ev)
+{
+	const char *v0 = nv ? v[0] : "";
+	bool is_port_mod = streq_any(mod, "tcp", "udp") || !strcmp(mod, "sctp") ||
+			   !strcmp(mod, "dccp") || !strcmp(mod, "udplite");
+	if (is_port_mod && nv == 1) {
+		bool d = streq_any(o, "--dport", "--destination-port");
+		bool sp = streq_any(o, "--sport", "--source-port");
+		if (d || sp) {
+			bool local = out ? sp : d;
+			bool w = false;
+			enum fw_class c = port_class(s, v0, false, local, neg, local ? &w : NULL);
+			if (local && w && !strcmp(mod, "tcp"))
+				ev->port_within = true;
+			return c;
+		}
+	}
+	if (!strcmp(mod, "tcp")) {
+		if (!strcmp(o, "--syn"))
+			return flags_class(k, 0x17, 0x02, neg);
+		if (!strcmp(o, "--tcp-flags") && nv == 2)
+			return flags_class(k, tcp_flag_bits(v[0]), tcp_flag_bits(v[1]), neg);
+		return FW_SOME;
+	}
+	if (!strcmp(mod, "multiport") && nv == 1) {
+		bool d = streq_any(o, "--dports", "--destination-ports");
+		bool sp = streq_any(o, "--sports", "--source-ports");
+		if (d || sp) {
+			bool local = out ? sp : d;
+			bool w = false;
+			enum fw_class c = port_class(s, v0, true, local, neg, local ? &w : NULL);
+			if (local && w && ev->tcp)
+				ev->port_within = true;
+			return c;
+		}
+		if (!strcmp(o, "--ports")) /* either port: sshd's side decides */
+			return port_class(s, v0, true, true, neg, NULL);
+		return FW_SOME;
+	}
+	if (streq_any(mod, "state", "conntrack")) {
+		const char *st = k == FW_IN_NEW ? "NEW" : "ESTABLISHED";
+		if (streq_any(o, "--state", "--ctstate") && nv == 1)
+			return negate(list_has(v0, st) ? FW_ALL : FW_NONE, neg);
+		if (!strcmp(o, "--ctdir") && nv == 1)
+			return negate(!strcasecmp(v0, out ? "REPLY" : "ORIGINAL") ? FW_ALL
+										  : FW_NONE,
+				      neg);
+		if (!strcmp(o, "--ctproto") && nv == 1)
+			return negate(streq_any(v0, "tcp", "6") ? FW_ALL : FW_NONE, neg);
+		return FW_SOME;
+	}
+	if (!strcmp(mod, "comment"))
+		return FW_ALL;
+	if (!strcmp(mod, "iprange") && nv == 1) {
+		bool src = !strcmp(o, "--src-range");
+		if (!src && strcmp(o, "--dst-range"))
+			return FW_SOME;
+		const char *dash = strchr(v0, '-');
+		struct cidr a, b;
+		if (!dash || cidr_parse_n(v0, (size_t)(dash - v0), &a) < 0 ||
+		    cidr_parse(dash + 1, &b) < 0 || a.family != s->family || b.family != a.family)
+			return FW_SOME;
+		if (src == out) /* the local address */
+			return FW_SOME;
+		/* against each peer network: inside the range, outside it, or across */
+		size_t al = s->family == AF_INET ? 4 : 16;
+		if (!neg) {
+			bool w = !s->n_peers;
+			for (size_t j = 0; j < s->n_peers && !w; j++) {
+				struct cidr f, l;
+				cidr_first(&s->peers[j], &f);
+				cidr_last(&s->peers[j], &l);
+				w = memcmp(f.addr, a.addr, al) <= 0 &&
+				    memcmp(b.addr, l.addr, al) <= 0;
+			}
+			ev->peer_within |= w;
+		}
+		if (!s->n_peers)
+			return FW_SOME;
+		size_t all = 0, none = 0;
+		for (size_t j = 0; j < s->n_peers; j++) {
+			struct cidr f, l;
+			cidr_first(&s->peers[j], &f);
+			cidr_last(&s->peers[j], &l);
+			all += memcmp(f.addr, a.addr, al) >= 0 && memcmp(l.addr, b.addr, al) <= 0;
+			none += memcmp(l.addr, a.addr, al) < 0 || memcmp(f.addr, b.addr, al) > 0;
+		}
+		return negate(all == s->n_peers	   ? FW_ALL
+			      : none == s->n_peers ? FW_NONE
+						   : FW_SOME,
+			      neg);
+	}
+	if (!strcmp(mod, "addrtype") && nv == 1) {
+		bool dst = !strcmp(o, "--dst-type");
+		if (!dst && strcmp(o, "--src-type"))
+			return strncmp(o, "--limit-iface", 13) ? FW_SOME : FW_ALL;
+		bool local_side = dst != out;
+		if (local_side) {
+			if (list_has(v0, "LOCAL") || list_has(v0, "UNICAST"))
+				return negate(FW_ALL, neg);
+			if (list_has(v0, "BROADCAST") || list_has(v0, "MULTICAST") ||
+			    list_has(v0, "BLACKHOLE") || list_has(v0, "UNREACHABLE") ||
+			    list_has(v0, "PROHIBIT") || list_has(v0, "ANYCAST"))
+				return negate(FW_NONE, neg);
+			return FW_SOME;
+		}
+		if (list_has(v0, "UNICAST"))
+			return negate(FW_ALL, neg);
+		if (list_has(v0, "BROADCAST") || list_has(v0, "MULTICAST"))
+			return negate(FW_NONE, neg);
+		return FW_SOME;
+	}
+	if (!strcmp(mod, "pkttype") && !strcmp(o, "--pkt-type") && nv == 1)
+		return negate(!strcasecmp(v0, "unicast") ? FW_ALL
+			      : (!strcasecmp(v0, "broadcast") || !strcasecmp(v0, "multicast"))
+				      ? FW_NONE
+				      : FW_SOME,
+			      neg);
+	if (!strcmp(mod, "recent")) {
+		/* --set alone always matches; the others depend on history */
+		if (!strcmp(o, "--set") || !strcmp(o, "--name") || !strcmp(o, "--rsource") ||
+		    !strcmp(o, "--rdest") || !strcmp(o, "--mask"))
+			return FW_ALL;
+		return FW_SOME;
+	}
+	if (streq_any(mod, "icmp", "icmp6"))
+		return FW_NONE;
+	return FW_SOME;
+}
+
+/* Modules that restrict nothing by being named (their options do). */
+static bool module_neutral(const char *m)
+{
+	static const char *n[] = {"tcp",     "udp",	"multiport", "state",	"conntrack",
+				  "comment", "iprange", "addrtype",  "pkttype", "recent",
+				  "icmp",    "icmp6",	"sctp",	     "dccp",	"udplite"};
+	for (size_t i = 0; i < ARRAY_SIZE(n); i++)
+		if (!strcmp(m, n[i]))
+			return true;
+	return false;
+}
+
+/* Evaluate a rule's words for one kind of packet. */
+static void rule_eval(const struct fw_scope *s, enum fw_kind k, bool out, char **argv, size_t argc,
+		      struct rule_eval *ev)
+{
+	const char *mod = NULL, *proto = NULL;
+	bool neg = false, after_target = false;
+	/* with every source protected, whatever sources a rule names are protected ones */
+	*ev = (struct rule_eval){.cls = FW_ALL, .peer_within = !s->n_peers};
+	/* -p comes first in iptables-save output, but may come anywhere: find it first */
+	for (size_t i = 0; i + 1 < argc; i++)
+		if (streq_any(argv[i], "-p", "--protocol")) {
+			proto = argv[i + 1];
+			bool n = i > 0 && !strcmp(argv[i - 1], "!");
+			ev->tcp = !n && streq_any(proto, "tcp", "6");
+			if (n)
+				ev->cls = cls_and(ev->cls, streq_any(proto, "tcp", "6") ||
+									   !strcmp(proto, "all")
+								   ? FW_NONE
+								   : FW_ALL);
+			else
+				ev->cls = cls_and(ev->cls, ev->tcp || !strcmp(proto, "all") ||
+									   !strcmp(proto, "0")
+								   ? FW_ALL
+								   : FW_NONE);
+		}
+	for (size_t i = 0; i < argc;) {
+		const char *o = argv[i];
+		if (!strcmp(o, "!")) {
+			neg = true;
+			i++;
+			continue;
+		}
+		if (o[0] != '-') { /* a stray word: iptables would refuse it; be cautious */
+			ev->cls = cls_and(ev->cls, FW_SOME);
+			i++;
+			continue;
+		}
+		int na = option_nargs(o);
+		size_t nv = 0;
+		if (na < 0)
+			while (i + 1 + nv < argc && argv[i + 1 + nv][0] != '-' &&
+			       strcmp(argv[i + 1 + nv], "!"))
+				nv++;
+		else
+			nv = (size_t)na;
+		if (i + 1 + nv > argc)
+			nv = argc - i - 1;
+		char **v = argv + i + 1;
+		const char *v0 = nv ? v[0] : "";
+		enum fw_class c = FW_ALL;
+		bool w = false;
+		if (streq_any(o, "-p", "--protocol")) {
+		} else if (streq_any(o, "-s", "--source") || !strcmp(o, "--src")) {
+			c = out ? local_class(s, v0, neg) : peer_class(s, v0, neg, &w);
+			if (w)
+				ev->peer_within = true;
+		} else if (streq_any(o, "-d", "--destination") || !strcmp(o, "--dst")) {
+			c = out ? peer_class(s, v0, neg, &w) : local_class(s, v0, neg);
+			if (w)
+				ev->peer_within = true;
+		} else if (streq_any(o, "-i", "--in-interface")) {
+			c = out ? FW_SOME : iface_class(v0, neg);
+		} else if (streq_any(o, "-o", "--out-interface")) {
+			c = out ? iface_class(v0, neg) : FW_SOME;
+		} else if (streq_any(o, "-f", "--fragment")) {
+			c = negate(FW_NONE, neg);
+		} else if (streq_any(o, "-4", "--ipv4")) {
+			c = s->family == AF_INET ? FW_ALL : FW_NONE;
+		} else if (streq_any(o, "-6", "--ipv6")) {
+			c = s->family == AF_INET6 ? FW_ALL : FW_NONE;
+		} else if (streq_any(o, "-c", "--set-counters")) {
+		} else if (streq_any(o, "-m", "--match")) {
+			mod = v0;
+			after_target = false;
+			if (!module_neutral(mod))
+				c = FW_SOME;
+		} else if (streq_any(o, "-j", "--jump") || streq_any(o, "-g", "--goto")) {
+			ev->target = v0;
+			ev->go = o[1] == 'g' || !strcmp(o, "--goto");
+			after_target = true;
+		} else if (after_target) {
+			/* the target's own options */
+		} else {
+			const char *m = mod ? mod : proto ? proto : "";
+			c = module_option(s, k, out, m, o, v, nv, neg, ev);
+		}
+		ev->cls = cls_and(ev->cls, c);
+		neg = false;
+		i += 1 + nv;
+	}
+}
+
+/* ---- the walk through the chains ---- */
+
+struct corder {
+	size_t table;
+	const char *name;
+	size_t *cmds;
+	size_t n;
+	bool has_insert;
+	bool has_other;
+	bool builtin;	   /* jumps to it are refused by iptables */
+	bool on_path;	   /* being walked: a loop, which iptables refuses too */
+	unsigned char end; /* accept added at the end: 2 (in), 4 (out) */
+};
+
+struct walker {
+	const struct ipt_file *f;
+	const struct fw_scope *s;
+	struct ipt_fixes *fx;
+	struct corder *ord;
+	size_t n_ord;
+	enum fw_kind kind;
+	bool out;
+	bool path_peer, path_port; /* accumulated along the jumps */
+	enum fw_class path_cls;	   /* the least class of the jumps that led here */
+	bool top_level;		   /* fixes go on the entry chain's rule that led here */
+	size_t top_cmd;		   /* that rule, while depth > 1 */
+	struct corder *top_ord;
+	size_t depth, steps;
+	bool stop;
+	bool unwind;	      /* a fix went on the entry chain's rule: back to depth 1 */
+	unsigned char *fixed; /* per command: 1 commented, 2 accept in front (in), 4 (out) */
+};
+
+static struct corder *order_find(struct walker *w, size_t table, const char *name)
+{
+	for (size_t i = 0; i < w->n_ord; i++)
+		if (w->ord[i].table == table && !strcmp(w->ord[i].name, name))
+			return &w->ord[i];
+	return NULL;
+}
+
+/* Each chain's rules in the order the kernel holds them after the file loads. */
+static void build_orders(struct walker *w)
+{
+	const struct ipt_file *f = w->f;
+	for (size_t t = 0; t < f->n_tables; t++)
+		for (size_t c = 0; c < f->tables[t].n_chains; c++) {
+			w->ord = xrealloc(w->ord, (w->n_ord + 1) * sizeof(*w->ord));
+			w->ord[w->n_ord++] = (struct corder){
+				.table = t,
+				.name = f->tables[t].chains[c].name,
+				.builtin = strcmp(f->tables[t].chains[c].policy, "-") != 0};
+		}
+	for (size_t i = 0; i < f->n_cmds; i++) {
+		const struct ipt_cmd *c = &f->cmds[i];
+		struct corder *o = c->chain ? order_find(w, c->table, c->chain) : NULL;
+		switch (c->op) {
+		case IPT_APPEND:
+		case IPT_INSERT:
+			if (!o)
+				break; /* iptables-restore refuses this; parse() lets it through */
+			o->cmds = xrealloc(o->cmds, (o->n + 1) * sizeof(*o->cmds));
+			if (c->op == IPT_APPEND || c->pos > o->n) {
+				o->cmds[o->n++] = i;
+			} else {
+				memmove(o->cmds + c->pos, o->cmds + c->pos - 1,
+					(o->n - c->pos + 1) * sizeof(*o->cmds));
+				o->cmds[c->pos - 1] = i;
+				o->n++;
+			}
+			if (c->op == IPT_INSERT)
+				o->has_insert = true;
+			break;
+		case IPT_FLUSH:
+			for (size_t k = 0; k < w->n_ord; k++)
+				if (w->ord[k].table == c->table &&
+				    (!c->chain || !strcmp(w->ord[k].name, c->chain)))
+					w->ord[k].n = 0;
+			break;
+		case IPT_NEW:
+		case IPT_POLICY:
+		case IPT_DELETE_CHAIN:
+			break;
+		case IPT_OTHER:
+			for (size_t k = 0; k < w->n_ord; k++)
+				if (w->ord[k].table == c->table)
+					w->ord[k].has_other = true;
+			break;
+		}
+	}
+}
+
+static const char *kind_text(enum fw_kind k)
+{
+	switch (k) {
+	case FW_IN_NEW:
+		return "new connections to sshd";
+	case FW_IN_EST:
+		return "the client's packets of established sshd connections";
+	default:
+		return "sshd's replies";
+	}
+}
+
+static void add_fix(struct walker *w, enum ipt_fix_kind kind, size_t cmd, struct corder *o,
+		    char *why)
+{
+	struct ipt_fixes *fx = w->fx;
+	if (kind == IPT_FIX_INSERT && (o->has_insert || o->has_other)) {
+		fx->unsupported = true;
+		free(fx->note);
+		fx->note = xasprintf("chain %s is built with -I/-D/-R commands; an accept rule "
+				     "cannot be placed safely: %s",
+				     o->name, why);
+		free(why);
+		w->stop = true;
+		return;
+	}
+	if (fx->n == fx->cap) {
+		fx->cap = fx->cap ? 2 * fx->cap : 8;
+		fx->v = xrealloc(fx->v, fx->cap * sizeof(*fx->v));
+	}
+	fx->v[fx->n++] = (struct ipt_fix){.kind = kind,
+					  .cmd = cmd,
+					  .table = o->table,
+					  .chain = xstrdup(o->name),
+					  .out = w->out,
+					  .why = why};
+	unsigned char bit = kind == IPT_FIX_COMMENT ? 1 : w->out ? 4 : 2;
+	if (cmd == SIZE_MAX)
+		o->end |= bit;
+	else
+		w->fixed[cmd] |= bit;
+}
+
+static bool is_f2b_chain(const char *name)
+{
+	return !strncmp(name, "f2b-", 4) || !strncmp(name, "fail2ban-", 9);
+}
+
+static bool is_block_target(const char *t)
+{
+	return !strcmp(t, "DROP") || !strcmp(t, "REJECT") || !strcmp(t, "TARPIT");
+}
+
+/* Walk a chain for the walker's kind of packet. Returns true when every such packet that
+ * enters the chain is accepted (false: some fall off its end or return). A built-in chain's
+ * end applies policy. A blocking rule is commented out (the walk goes on past it) or gets an
+ * accept in front (which accepts everything that reaches it: the walk ends there). */
+static bool walk_chain(struct walker *w, struct corder *o, const char *policy)
+{
+	const struct ipt_file *f = w->f;
+	unsigned char in_bit = w->out ? 4 : 2;
+	if (w->depth >= WALK_MAX_DEPTH || o->on_path)
+		return false;
+	w->depth++;
+	o->on_path = true;
+	bool res = false;
+	for (size_t r = 0; r < o->n && !w->stop; r++) {
+		size_t ci = o->cmds[r];
+		const struct ipt_cmd *c = &f->cmds[ci];
+		if (++w->steps > WALK_MAX_STEPS) {
+			w->stop = true;
+			break;
+		}
+		if (w->fixed[ci] & in_bit) {
+			res = true;
+			goto out;
+		}
+		if (w->fixed[ci] & 1)
+			continue;
+		struct rule_eval ev;
+		rule_eval(w->s, w->kind, w->out, c->argv, c->argc, &ev);
+		if (ev.cls == FW_NONE || !ev.target)
+			continue;
+		bool peer = w->path_peer || ev.peer_within;
+		bool port = w->path_port || ev.port_within;
+		if (!strcmp(ev.target, "ACCEPT")) {
+			if (ev.cls == FW_ALL) {
+				res = true;
+				goto out;
+			}
+		} else if (is_block_target(ev.target)) {
+			char *why = xasprintf("-j %s %s %s from protected sources", ev.target,
+					      cls_and(ev.cls, w->path_cls) == FW_ALL ? "blocks"
+										     : "can block",
+					      kind_text(w->kind));
+			enum ipt_fix_kind kind = peer && (port || is_f2b_chain(o->name))
+							 ? IPT_FIX_COMMENT
+							 : IPT_FIX_INSERT;
+			if (w->top_level && w->depth > 1) {
+				add_fix(w, kind, w->top_cmd, w->top_ord, why);
+				w->unwind = true;
+				goto out;
+			}
+			add_fix(w, kind, ci, o, why);
+			if (kind == IPT_FIX_INSERT) {
+				res = !w->stop;
+				goto out;
+			}
+		} else if (!strcmp(ev.target, "RETURN")) {
+			if (ev.cls == FW_ALL && !policy)
+				goto out;
+		} else {
+			struct corder *sub = order_find(w, o->table, ev.target);
+			if (!sub || sub->builtin)
+				continue; /* LOG, MARK, ...: the packet goes on */
+			bool sp = w->path_peer, spo = w->path_port;
+			enum fw_class spc = w->path_cls;
+			w->path_peer = peer;
+			w->path_port = port;
+			w->path_cls = cls_and(spc, ev.cls);
+			if (w->depth == 1) {
+				w->top_cmd = ci;
+				w->top_ord = o;
+			}
+			bool acc = walk_chain(w, sub, NULL);
+			w->path_peer = sp;
+			w->path_port = spo;
+			w->path_cls = spc;
+			if (w->stop)
+				goto out;
+			if (w->unwind) {
+				if (w->depth > 1)
+					goto out;
+				/* back in the entry chain: the jump rule is now commented out (go
+				 * on) or has an accept in front (all accepted) */
+				w->unwind = false;
+				if (w->fixed[ci] & in_bit) {
+					res = true;
+					goto out;
+				}
+				continue;
+			}
+			if (ev.cls == FW_ALL && (acc || ev.go)) {
+				res = acc;
+				goto out;
+			}
+		}
+	}
+	if (w->stop)
+		goto out;
+	if (o->end & in_bit) {
+		res = true;
+		goto out;
+	}
+	if (policy) {
+		if (is_block_target(policy)) {
+			add_fix(w, IPT_FIX_INSERT, SIZE_MAX, o,
+				xasprintf(
+					"chain %s's policy %s drops %s from protected sources and "
+					"no rule accepts them",
+					o->name, policy, kind_text(w->kind)));
+			res = !w->stop;
+		} else {
+			res = true;
+		}
+	}
+out:
+	o->on_path = false;
+	w->depth--;
+	return res;
+}
+
+const struct ipt_entry IPT_HOOKS[] = {
+	{.table = "raw", .chain = "PREROUTING"},
+	{.table = "mangle", .chain = "PREROUTING"},
+	{.table = "mangle", .chain = "INPUT"},
+	{.table = "filter", .chain = "INPUT"},
+	{.table = "security", .chain = "INPUT"},
+	{.table = "raw", .chain = "OUTPUT", .out = true},
+	{.table = "mangle", .chain = "OUTPUT", .out = true},
+	{.table = "filter", .chain = "OUTPUT", .out = true},
+	{.table = "security", .chain = "OUTPUT", .out = true},
+	{.table = "mangle", .chain = "POSTROUTING", .out = true},
+};
+const size_t IPT_N_HOOKS = ARRAY_SIZE(IPT_HOOKS);
+
+int iptables_save_analyze(const struct ipt_file *f, const struct fw_scope *s,
+			  const struct ipt_entry *entries, size_t n_entries, struct ipt_fixes *out)
+{
+	struct walker w = {.f = f, .s = s, .fx = out};
+	*out = (struct ipt_fixes){0};
+	w.fixed = xcalloc(f->n_cmds + 1, 1);
+	build_orders(&w);
+	/* One pass per kind: a fix only removes a drop or adds an accept, so it never undoes what
+	 * an earlier walk found accepted. */
+	for (int k = 0; k < FW_N_KINDS && !w.stop; k++) {
+		w.kind = (enum fw_kind)k;
+		w.out = k == FW_OUT_EST;
+		for (size_t e = 0; e < n_entries && !w.stop; e++) {
+			const struct ipt_entry *en = &entries[e];
+			if (en->out != w.out || (en->new_only && w.kind != FW_IN_NEW))
+				continue;
+			/* the last section of a table wins: iptables-restore flushes it */
+			size_t t = SIZE_MAX;
+			for (size_t i = 0; i < f->n_tables; i++)
+				if (!strcmp(f->tables[i].name, en->table))
+					t = i;
+			if (t == SIZE_MAX)
+				continue;
+			const struct ipt_chain *ch = iptables_save_chain(&f->tables[t], en->chain);
+			struct corder *o = order_find(&w, t, en->chain);
+			if (!ch || !o)
+				continue;
+			const char *pol = en->policy ? en->policy : ch->policy;
+			/* a later "-P chain POLICY" overrides the declaration */
+			for (size_t i = 0; !en->policy && i < f->n_cmds; i++)
+				if (f->cmds[i].op == IPT_POLICY && f->cmds[i].table == t &&
+				    !strcmp(f->cmds[i].chain, en->chain) && f->cmds[i].argc)
+					pol = f->cmds[i].argv[0];
+			w.path_peer = w.path_port = w.unwind = false;
+			w.path_cls = FW_ALL;
+			w.depth = 0;
+			w.top_level = en->top_level;
+			walk_chain(&w, o, pol);
+		}
+	}
+	free(w.fixed);
+	for (size_t i = 0; i < w.n_ord; i++)
+		free(w.ord[i].cmds);
+	free(w.ord);
+	if (w.stop && !out->unsupported) {
+		out->unsupported = true;
+		out->note = xstrdup("the rules are too deep or too many to follow");
+	}
+	return 0;
+}
+
+/* ---- writing the fixes ---- */
+
+static void append_ports(struct buf *b, const struct fw_scope *s, bool out)
+{
+	if (s->n_ports == 1) {
+		buf_printf(b, " -p tcp -m tcp --%s %u", out ? "sport" : "dport", s->ports[0]);
+		return;
+	}
+	buf_printf(b, " -p tcp -m multiport --%s ", out ? "sports" : "dports");
+	for (size_t i = 0; i < s->n_ports && i < 15; i++)
+		buf_printf(b, "%s%u", i ? "," : "", s->ports[i]);
+}
+
+char *iptables_save_accept_words(const struct fw_scope *s, bool out)
+{
+	struct buf b = {0};
+	if (s->n_peers) {
+		buf_puts(&b, out ? "-d " : "-s ");
+		for (size_t i = 0; i < s->n_peers; i++) {
+			char t[CIDR_STRLEN];
+			cidr_format(&s->peers[i], t);
+			buf_printf(&b, "%s%s", i ? "," : "", t);
+		}
+	}
+	append_ports(&b, s, out);
+	buf_puts(&b, " -j ACCEPT");
+	char *r = xstrdup(b.data[0] == ' ' ? b.data + 1 : b.data);
+	buf_free(&b);
+	return r;
+}
+
+size_t iptables_save_next_line(const char *buf, size_t len, size_t off)
+{
+	const char *nl = off < len ? memchr(buf + off, '\n', len - off) : NULL;
+	return nl ? (size_t)(nl - buf) + 1 : len;
+}
+
+struct placed {
+	size_t off;
+	int order; /* inserts before comments at the same offset */
+	const struct ipt_fix *fx;
+};
+
+static int placed_cmp(const void *a, const void *b)
+{
+	const struct placed *x = a, *y = b;
+	if (x->off != y->off)
+		return x->off < y->off ? -1 : 1;
+	return x->order - y->order;
+}
+
+void iptables_save_edits(const char *buf, size_t len, const struct ipt_file *f,
+			 const struct ipt_fixes *fx, const struct fw_scope *s, const char *marker,
+			 const struct fw_edit_sink *out)
+{
+	struct placed *pl = xcalloc(fx->n + 1, sizeof(*pl));
+	for (size_t i = 0; i < fx->n; i++) {
+		const struct ipt_fix *x = &fx->v[i];
+		size_t off;
+		if (x->cmd != SIZE_MAX) {
+			off = f->cmds[x->cmd].off;
+		} else {
+			/* after the last command that shapes the chain (its last rule, or a flush
+			 * after it), else in front of COMMIT */
+			size_t last = SIZE_MAX;
+			for (size_t c = 0; c < f->n_cmds; c++) {
+				const struct ipt_cmd *k = &f->cmds[c];
+				if (k->table != x->table || k->op == IPT_POLICY ||
+				    k->op == IPT_OTHER)
+					continue;
+				if (!k->chain || !strcmp(k->chain, x->chain))
+					last = c;
+			}
+			off = last != SIZE_MAX
+				      ? iptables_save_next_line(buf, len, f->cmds[last].off)
+				      : f->tables[x->table].commit_off;
+		}
+		pl[i] = (struct placed){
+			.off = off, .order = x->kind == IPT_FIX_INSERT ? 0 : 1, .fx = x};
+	}
+	qsort(pl, fx->n, sizeof(*pl), placed_cmp);
+	for (size_t i = 0; i < fx->n; i++) {
+		const struct ipt_fix *x = pl[i].fx;
+		if (x->kind == IPT_FIX_COMMENT) {
+			out->add(out->arg, pl[i].off, 0, marker, strlen(marker));
+			continue;
+		}
+		struct buf b = {0};
+		_cleanup_free_ char *words = iptables_save_accept_words(s, x->out);
+		if (pl[i].off == len && len && buf[len - 1] != '\n')
+			buf_puts(&b, "\n");
+		buf_printf(&b, "%sadded the next rule: %s\n-A %s %s\n", marker, x->why, x->chain,
+			   words);
+		out->add(out->arg, pl[i].off, 0, b.data, b.len);
+		buf_free(&b);
+	}
+	free(pl);
+}

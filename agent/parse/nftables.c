@@ -1,0 +1,1316 @@
+/* nftables.c: the subset of the nft language that decides what reaches sshd (nftables:
+ * src/scanner.l, src/parser_bison.y): tokens, table / chain / set blocks, "add rule" commands,
+ * defines; and which rules of the ip/ip6/inet base chains block protected SSH traffic. */
+#include "parse/nftables.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#define NFT_MAX_TOKS 4000000u
+#define NFT_MAX_DEPTH 16u
+#define NFT_WALK_STEPS 2000000u
+
+/* ---- tokens ---- */
+
+struct lexer {
+	struct nft_tok *v;
+	size_t n, cap;
+};
+
+static void push_tok(struct lexer *lx, const char *s, size_t n, size_t off, unsigned line,
+		     bool quoted)
+{
+	if (lx->n == lx->cap) {
+		lx->cap = lx->cap ? 2 * lx->cap : 256;
+		lx->v = xrealloc(lx->v, lx->cap * sizeof(*lx->v));
+	}
+	lx->v[lx->n++] =
+		(struct nft_tok){.s = xstrndup(s, n), .off = off, .line = line, .quoted = quoted};
+}
+
+static bool special(char c)
+{
+	return c == '{' || c == '}' || c == '(' || c == ')' || c == ';' || c == ',' || c == '"' ||
+	       c == '#';
+}
+
+static int lex(const char *buf, size_t len, struct lexer *lx, unsigned *err_line, char **err)
+{
+	unsigned line = 1;
+	for (size_t i = 0; i < len;) {
+		char c = buf[i];
+		if (lx->n >= NFT_MAX_TOKS) {
+			*err = xstrdup("too many tokens");
+			*err_line = line;
+			return -E2BIG;
+		}
+		if (c == '\0') {
+			*err = xstrdup("NUL byte");
+			*err_line = line;
+			return -EINVAL;
+		}
+		if (c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v') {
+			i++;
+		} else if (c == '\\' && i + 1 < len && buf[i + 1] == '\n') {
+			i += 2;
+			line++;
+		} else if (c == '\n') {
+			push_tok(lx, "\n", 1, i, line, false);
+			i++;
+			line++;
+		} else if (c == '#') {
+			while (i < len && buf[i] != '\n')
+				i++;
+		} else if (c == '"') {
+			const char *e = memchr(buf + i + 1, '"', len - i - 1);
+			const char *nl = memchr(buf + i + 1, '\n', len - i - 1);
+			if (!e || (nl && nl < e)) {
+				*err = xstrdup("unterminated string");
+				*err_line = line;
+				return -EINVAL;
+			}
+			push_tok(lx, buf + i + 1, (size_t)(e - buf - i - 1), i, line, true);
+			i = (size_t)(e - buf) + 1;
+		} else if (special(c)) {
+			push_tok(lx, buf + i, 1, i, line, false);
+			i++;
+		} else {
+			size_t j = i;
+			while (j < len && !special(buf[j]) && !isspace((unsigned char)buf[j]) &&
+			       buf[j] != '\0')
+				j++;
+			if (j == i) { /* cannot happen: every other byte starts a word */
+				*err = xstrdup("unexpected byte");
+				*err_line = line;
+				return -EINVAL;
+			}
+			push_tok(lx, buf + i, j - i, i, line, false);
+			i = j;
+		}
+	}
+	return 0;
+}
+
+static size_t tok_end(const struct nft_tok *t)
+{
+	return t->off + strlen(t->s) + (t->quoted ? 2 : 0);
+}
+
+static bool is(const struct nft_tok *t, const char *s)
+{
+	return !t->quoted && !strcmp(t->s, s);
+}
+
+/* ---- structure ---- */
+
+struct parser {
+	struct nft_tok *t;
+	size_t n, i;
+	struct nft_file *f;
+	char *err;
+	unsigned err_line;
+};
+
+static bool at_end_of_stmt(struct parser *p)
+{
+	return p->i >= p->n || is(&p->t[p->i], "\n") || is(&p->t[p->i], ";");
+}
+
+static int fail(struct parser *p, const char *msg)
+{
+	if (!p->err) {
+		p->err = xstrdup(msg);
+		p->err_line = p->i < p->n ? p->t[p->i].line : (p->n ? p->t[p->n - 1].line : 1);
+	}
+	return -EINVAL;
+}
+
+/* Skip one statement: to the newline or ';' outside braces (a "}" at depth 0 is left). */
+static int skip_stmt(struct parser *p)
+{
+	int depth = 0;
+	for (; p->i < p->n; p->i++) {
+		const struct nft_tok *t = &p->t[p->i];
+		if (is(t, "{")) {
+			depth++;
+		} else if (is(t, "}")) {
+			if (!depth)
+				return 0;
+			depth--;
+		} else if (!depth && (is(t, "\n") || is(t, ";"))) {
+			p->i++;
+			return 0;
+		}
+	}
+	return depth ? fail(p, "unbalanced braces") : 0;
+}
+
+static bool is_family(const struct nft_tok *t)
+{
+	static const char *fam[] = {"ip", "ip6", "inet", "arp", "bridge", "netdev"};
+	for (size_t i = 0; i < ARRAY_SIZE(fam); i++)
+		if (is(t, fam[i]))
+			return true;
+	return false;
+}
+
+static struct nft_table *find_table(struct nft_file *f, const char *fam, const char *name)
+{
+	for (size_t i = 0; i < f->n_tables; i++)
+		if (!strcmp(f->tables[i].family, fam) && !strcmp(f->tables[i].name, name))
+			return &f->tables[i];
+	return NULL;
+}
+
+static struct nft_table *get_table(struct nft_file *f, const char *fam, const char *name,
+				   unsigned line)
+{
+	struct nft_table *t = find_table(f, fam, name);
+	if (t)
+		return t;
+	f->tables = xrealloc(f->tables, (f->n_tables + 1) * sizeof(*f->tables));
+	t = &f->tables[f->n_tables++];
+	*t = (struct nft_table){.family = xstrdup(fam), .name = xstrdup(name), .line = line};
+	return t;
+}
+
+static struct nft_chain *get_chain(struct nft_table *t, const char *name, unsigned line, size_t off)
+{
+	for (size_t i = 0; i < t->n_chains; i++)
+		if (!strcmp(t->chains[i].name, name))
+			return &t->chains[i];
+	t->chains = xrealloc(t->chains, (t->n_chains + 1) * sizeof(*t->chains));
+	struct nft_chain *c = &t->chains[t->n_chains++];
+	*c = (struct nft_chain){
+		.name = xstrdup(name), .policy = xstrdup("accept"), .line = line, .off = off};
+	return c;
+}
+
+static void tok_copy(struct nft_tok *dst, const struct nft_tok *src)
+{
+	*dst = *src;
+	dst->s = xstrdup(src->s);
+}
+
+/* A rule: tokens to the end of the statement. */
+static int parse_rule(struct parser *p, struct nft_chain *c, const struct nft_tok *cmd, bool insert)
+{
+	size_t start = p->i;
+	int depth = 0;
+	for (; p->i < p->n; p->i++) {
+		const struct nft_tok *t = &p->t[p->i];
+		if (is(t, "{")) {
+			depth++;
+		} else if (is(t, "}")) {
+			if (!depth)
+				break;
+			depth--;
+		} else if (!depth && (is(t, "\n") || is(t, ";"))) {
+			break;
+		}
+	}
+	if (depth)
+		return fail(p, "unbalanced braces in a rule");
+	if (p->i == start)
+		return 0;
+	c->rules = xrealloc(c->rules, (c->n_rules + 1) * sizeof(*c->rules));
+	struct nft_rule *r = &c->rules[c->n_rules++];
+	/* a command's rule starts at its verb: "add rule ..." is what gets commented */
+	*r = (struct nft_rule){.line = cmd ? cmd->line : p->t[start].line,
+			       .off = cmd ? cmd->off : p->t[start].off,
+			       .end = tok_end(&p->t[p->i - 1]),
+			       .from_command = cmd != NULL,
+			       .insert = insert};
+	r->toks = xcalloc(p->i - start, sizeof(*r->toks));
+	for (size_t k = start; k < p->i; k++)
+		if (!is(&p->t[k], "\n"))
+			tok_copy(&r->toks[r->n_toks++], &p->t[k]);
+	if (insert) { /* "insert rule" puts it first */
+		struct nft_rule tmp = c->rules[c->n_rules - 1];
+		memmove(c->rules + 1, c->rules, (c->n_rules - 1) * sizeof(*c->rules));
+		c->rules[0] = tmp;
+	}
+	return 0;
+}
+
+static int parse_chain_body(struct parser *p, struct nft_chain *c)
+{
+	while (p->i < p->n) {
+		const struct nft_tok *t = &p->t[p->i];
+		if (is(t, "\n") || is(t, ";")) {
+			p->i++;
+		} else if (is(t, "}")) {
+			c->close = t->off;
+			p->i++;
+			return 0;
+		} else if (is(t, "type")) {
+			for (p->i++; !at_end_of_stmt(p) && !is(&p->t[p->i], "}"); p->i++) {
+				if (is(&p->t[p->i], "hook") && p->i + 1 < p->n) {
+					free(c->hook);
+					c->hook = xstrdup(p->t[++p->i].s);
+				}
+				if (is(&p->t[p->i], "filter"))
+					c->filter = true;
+			}
+		} else if (is(t, "policy") && p->i + 1 < p->n) {
+			free(c->policy);
+			c->policy = xstrdup(p->t[p->i + 1].s);
+			p->i += 2;
+		} else if (is(t, "comment") || is(t, "devices") || is(t, "device")) {
+			int rc = skip_stmt(p);
+			if (rc < 0)
+				return rc;
+		} else {
+			int rc = parse_rule(p, c, NULL, false);
+			if (rc < 0)
+				return rc;
+		}
+	}
+	return fail(p, "chain block without a closing brace");
+}
+
+static void parse_set_body(struct parser *p, struct nft_table *tb, const char *name)
+{
+	tb->sets = xrealloc(tb->sets, (tb->n_sets + 1) * sizeof(*tb->sets));
+	struct nft_set *s = &tb->sets[tb->n_sets++];
+	*s = (struct nft_set){.name = xstrdup(name)};
+	int depth = 1;
+	for (; p->i < p->n && depth; p->i++) {
+		const struct nft_tok *t = &p->t[p->i];
+		if (is(t, "{"))
+			depth++;
+		else if (is(t, "}"))
+			depth--;
+		else if (depth == 1 && (is(t, "dynamic") || is(t, "timeout")))
+			s->dynamic = true;
+		else if (depth == 2 && !is(t, ",") && !is(t, "\n")) {
+			s->elems = xrealloc(s->elems, (s->n_elems + 1) * sizeof(*s->elems));
+			tok_copy(&s->elems[s->n_elems++], t);
+		}
+	}
+}
+
+static int parse_table_body(struct parser *p, struct nft_table *tb)
+{
+	while (p->i < p->n) {
+		const struct nft_tok *t = &p->t[p->i];
+		if (is(t, "\n") || is(t, ";")) {
+			p->i++;
+		} else if (is(t, "}")) {
+			p->i++;
+			return 0;
+		} else if (is(t, "chain") && p->i + 2 < p->n && is(&p->t[p->i + 2], "{")) {
+			struct nft_chain *c = get_chain(tb, p->t[p->i + 1].s, t->line, t->off);
+			p->i += 3;
+			int rc = parse_chain_body(p, c);
+			if (rc < 0)
+				return rc;
+		} else if ((is(t, "set") || is(t, "map")) && p->i + 2 < p->n &&
+			   is(&p->t[p->i + 2], "{")) {
+			const char *name = p->t[p->i + 1].s;
+			p->i += 3;
+			parse_set_body(p, tb, name);
+		} else {
+			int rc = skip_stmt(p);
+			if (rc < 0)
+				return rc;
+		}
+	}
+	return fail(p, "table block without a closing brace");
+}
+
+/* "[family] name" at p->i; family defaults to ip. */
+static void family_name(struct parser *p, const char **fam, const char **name)
+{
+	*fam = "ip";
+	*name = "";
+	if (p->i < p->n && is_family(&p->t[p->i]) && p->i + 1 < p->n && !is(&p->t[p->i + 1], "{") &&
+	    !is(&p->t[p->i + 1], "\n"))
+		*fam = p->t[p->i++].s;
+	if (p->i < p->n)
+		*name = p->t[p->i++].s;
+}
+
+static int parse_command(struct parser *p)
+{
+	const struct nft_tok *verb = &p->t[p->i++];
+	if (p->i >= p->n)
+		return 0;
+	const struct nft_tok *obj = &p->t[p->i++];
+	const char *fam, *name;
+	if (is(obj, "table")) {
+		family_name(p, &fam, &name);
+		struct nft_table *tb = get_table(p->f, fam, name, obj->line);
+		if (p->i < p->n && is(&p->t[p->i], "{")) {
+			p->i++;
+			return parse_table_body(p, tb);
+		}
+		return skip_stmt(p);
+	}
+	if (is(obj, "chain") || is(obj, "rule")) {
+		family_name(p, &fam, &name);
+		struct nft_table *tb = get_table(p->f, fam, name, obj->line);
+		if (p->i >= p->n)
+			return fail(p, "chain name missing");
+		struct nft_chain *c = get_chain(tb, p->t[p->i].s, obj->line, obj->off);
+		p->i++;
+		if (is(obj, "chain")) {
+			if (p->i < p->n && is(&p->t[p->i], "{")) {
+				p->i++;
+				int rc = parse_chain_body(p, c);
+				c->close = 0;
+				return rc;
+			}
+			return skip_stmt(p);
+		}
+		/* "add rule t c position N ..." and "handle N": the order is the kernel's; refuse
+		 */
+		if (p->i < p->n && (is(&p->t[p->i], "position") || is(&p->t[p->i], "handle") ||
+				    is(&p->t[p->i], "index")))
+			return fail(p, "rules placed by position or handle are not supported");
+		return parse_rule(p, c, verb, is(verb, "insert"));
+	}
+	return skip_stmt(p);
+}
+
+int nftables_parse(const char *buf, size_t len, struct nft_file *out, unsigned *err_line,
+		   char **err)
+{
+	struct lexer lx = {0};
+	*out = (struct nft_file){0};
+	*err_line = 0;
+	*err = NULL;
+	int rc = lex(buf, len, &lx, err_line, err);
+	struct parser p = {.t = lx.v, .n = lx.n, .f = out};
+	while (rc == 0 && p.i < p.n) {
+		const struct nft_tok *t = &p.t[p.i];
+		if (is(t, "\n") || is(t, ";")) {
+			p.i++;
+		} else if (is(t, "table")) {
+			p.i++;
+			const char *fam, *name;
+			family_name(&p, &fam, &name);
+			struct nft_table *tb = get_table(out, fam, name, t->line);
+			if (p.i < p.n && is(&p.t[p.i], "{")) {
+				p.i++;
+				rc = parse_table_body(&p, tb);
+			} else {
+				rc = skip_stmt(&p);
+			}
+		} else if (is(t, "define") || is(t, "redefine")) {
+			if (p.i + 2 >= p.n || !is(&p.t[p.i + 2], "=")) {
+				rc = fail(&p, "define without \"=\"");
+				break;
+			}
+			out->defines = xrealloc(out->defines,
+						(out->n_defines + 1) * sizeof(*out->defines));
+			struct nft_define *d = &out->defines[out->n_defines++];
+			*d = (struct nft_define){.name = xstrdup(p.t[p.i + 1].s)};
+			p.i += 3;
+			size_t s = p.i;
+			rc = skip_stmt(&p);
+			d->toks = xcalloc(p.i - s + 1, sizeof(*d->toks));
+			for (size_t k = s; k < p.i; k++)
+				if (!is(&p.t[k], "\n") && !is(&p.t[k], ";"))
+					tok_copy(&d->toks[d->n_toks++], &p.t[k]);
+		} else if (is(t, "include")) {
+			if (p.i + 1 < p.n)
+				strv_push(&out->includes, p.t[p.i + 1].s);
+			rc = skip_stmt(&p);
+		} else if (is(t, "add") || is(t, "create") || is(t, "insert")) {
+			rc = parse_command(&p);
+		} else if (is(t, "}")) {
+			rc = fail(&p, "\"}\" without a block");
+		} else {
+			rc = skip_stmt(&p);
+		}
+	}
+	for (size_t i = 0; i < lx.n; i++)
+		free(lx.v[i].s);
+	free(lx.v);
+	if (rc < 0) {
+		if (p.err) {
+			free(*err);
+			*err = p.err;
+			*err_line = p.err_line;
+		}
+		nftables_free(out);
+	}
+	return rc;
+}
+
+static void toks_free(struct nft_tok *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(t[i].s);
+	free(t);
+}
+
+void nftables_free(struct nft_file *f)
+{
+	for (size_t i = 0; i < f->n_tables; i++) {
+		struct nft_table *t = &f->tables[i];
+		for (size_t j = 0; j < t->n_chains; j++) {
+			struct nft_chain *c = &t->chains[j];
+			for (size_t k = 0; k < c->n_rules; k++)
+				toks_free(c->rules[k].toks, c->rules[k].n_toks);
+			free(c->rules);
+			free(c->name);
+			free(c->hook);
+			free(c->policy);
+		}
+		for (size_t j = 0; j < t->n_sets; j++) {
+			toks_free(t->sets[j].elems, t->sets[j].n_elems);
+			free(t->sets[j].name);
+		}
+		free(t->chains);
+		free(t->sets);
+		free(t->family);
+		free(t->name);
+	}
+	free(f->tables);
+	for (size_t i = 0; i < f->n_defines; i++) {
+		toks_free(f->defines[i].toks, f->defines[i].n_toks);
+		free(f->defines[i].name);
+	}
+	free(f->defines);
+	strv_free(&f->includes);
+	*f = (struct nft_file){0};
+}
+
+void nft_fixes_free(struct nft_fixes *f)
+{
+	for (size_t i = 0; i < f->n; i++)
+		free(f->v[i].why);
+	free(f->v);
+	free(f->note);
+	*f = (struct nft_fixes){0};
+}
+
+/* ---- what a rule matches ---- */
+
+struct neval {
+	enum fw_class cls;
+	bool peer_within, port_within;
+	const char *verdict; /* accept drop reject jump goto return; NULL: none */
+	const char *target;
+};
+
+struct ectx {
+	const struct nft_file *f;
+	const struct nft_table *tb;
+	const struct fw_scope *s;
+	enum fw_kind k;
+	bool out;
+};
+
+static enum fw_class neg_cls(enum fw_class c, bool neg)
+{
+	if (!neg)
+		return c;
+	return c == FW_ALL ? FW_NONE : c == FW_NONE ? FW_ALL : FW_SOME;
+}
+
+static enum fw_class and_cls(enum fw_class a, enum fw_class b)
+{
+	return a < b ? a : b;
+}
+
+/* A value: "{ a, b }", "@set", "$define", or a word with ", word" continuations. The words go
+ * to vals (borrowed pointers); false when it cannot be known (dynamic set, unknown name). */
+static bool take_value(const struct ectx *e, const struct nft_tok *t, size_t n, size_t *i,
+		       const char ***vals, size_t *nv, int depth)
+{
+	if (*i >= n)
+		return false;
+	const struct nft_tok *x = &t[*i];
+	if (is(x, "{")) {
+		bool ok = true;
+		for ((*i)++; *i < n && !is(&t[*i], "}"); (*i)++) {
+			if (is(&t[*i], ","))
+				continue;
+			if (t[*i].s[0] == '$' || t[*i].s[0] == '@' || is(&t[*i], "{")) {
+				size_t j = *i;
+				ok &= take_value(e, t, n, &j, vals, nv, depth + 1);
+				*i = j - 1;
+				continue;
+			}
+			*vals = xrealloc(*vals, (*nv + 1) * sizeof(**vals));
+			(*vals)[(*nv)++] = t[*i].s;
+		}
+		(*i)++;
+		return ok;
+	}
+	if (x->s[0] == '@') {
+		(*i)++;
+		for (size_t k = 0; e->tb && k < e->tb->n_sets; k++)
+			if (!strcmp(e->tb->sets[k].name, x->s + 1)) {
+				const struct nft_set *st = &e->tb->sets[k];
+				for (size_t m = 0; m < st->n_elems; m++) {
+					*vals = xrealloc(*vals, (*nv + 1) * sizeof(**vals));
+					(*vals)[(*nv)++] = st->elems[m].s;
+				}
+				return !st->dynamic;
+			}
+		return false;
+	}
+	if (x->s[0] == '$') {
+		(*i)++;
+		for (size_t k = 0; depth < 8 && k < e->f->n_defines; k++)
+			if (!strcmp(e->f->defines[k].name, x->s + 1)) {
+				const struct nft_define *d = &e->f->defines[k];
+				size_t j = 0;
+				bool ok = true;
+				while (j < d->n_toks) {
+					ok &= take_value(e, d->toks, d->n_toks, &j, vals, nv,
+							 depth + 1);
+					if (j < d->n_toks && is(&d->toks[j], ","))
+						j++;
+					else
+						break;
+				}
+				return ok;
+			}
+		return false;
+	}
+	for (;;) {
+		*vals = xrealloc(*vals, (*nv + 1) * sizeof(**vals));
+		(*vals)[(*nv)++] = t[*i].s;
+		(*i)++;
+		if (*i + 1 < n && is(&t[*i], ",")) {
+			(*i)++;
+			continue;
+		}
+		return true;
+	}
+}
+
+static const struct {
+	const char *name;
+	unsigned port;
+} nft_services[] = {{"ssh", 22},  {"http", 80}, {"https", 443}, {"domain", 53},
+		    {"smtp", 25}, {"ftp", 21},	{"telnet", 23}, {"ntp", 123}};
+
+static bool port_of(const char *s, unsigned *out)
+{
+	unsigned long v;
+	if (isdigit((unsigned char)s[0]))
+		return parse_uint(s, 0, 65535, &v) == 0 && (*out = (unsigned)v, true);
+	for (size_t i = 0; i < ARRAY_SIZE(nft_services); i++)
+		if (!strcmp(s, nft_services[i].name))
+			return (*out = nft_services[i].port, true);
+	return false;
+}
+
+/* ports "22", "20-25"; op "<" etc. turns one value into a range. */
+static enum fw_class ports_class(const struct fw_scope *s, const char **v, size_t nv,
+				 const char *op, bool local, bool *within)
+{
+	unsigned(*r)[2] = xcalloc(nv + 1, sizeof(*r));
+	size_t n = 0;
+	bool ok = true, neg = op && (!strcmp(op, "!=") || !strcmp(op, "ne"));
+	for (size_t i = 0; i < nv && ok; i++) {
+		const char *dash = strchr(v[i], '-');
+		unsigned lo, hi;
+		if (dash) {
+			char a[32];
+			size_t al = (size_t)(dash - v[i]);
+			if (al >= sizeof(a))
+				ok = false;
+			else {
+				memcpy(a, v[i], al);
+				a[al] = '\0';
+				ok = port_of(a, &lo) && port_of(dash + 1, &hi) && lo <= hi;
+			}
+		} else {
+			ok = port_of(v[i], &lo);
+			hi = lo;
+		}
+		if (ok && op && nv == 1) {
+			if (!strcmp(op, "<") || !strcmp(op, "lt"))
+				hi = lo ? lo - 1 : 0, lo = 0;
+			else if (!strcmp(op, "<=") || !strcmp(op, "le"))
+				hi = lo, lo = 0;
+			else if (!strcmp(op, ">") || !strcmp(op, "gt"))
+				lo = lo + 1, hi = 65535;
+			else if (!strcmp(op, ">=") || !strcmp(op, "ge"))
+				hi = 65535;
+		}
+		if (ok) {
+			r[n][0] = lo;
+			r[n++][1] = hi;
+		}
+	}
+	enum fw_class c = FW_SOME;
+	if (ok && local) {
+		c = fw_class_ports(s, (const unsigned(*)[2])r, n, neg);
+		bool w = !neg && n > 0;
+		for (size_t i = 0; i < n && w; i++) {
+			bool one = false;
+			for (size_t p = 0; p < s->n_ports; p++)
+				one |= r[i][0] == s->ports[p] && r[i][1] == s->ports[p];
+			w = one;
+		}
+		*within = w;
+	} else if (ok) {
+		bool all = false, any = false;
+		for (size_t i = 0; i < n; i++) {
+			all |= r[i][0] <= 1024 && r[i][1] >= 65535;
+			any |= r[i][1] >= 1024;
+		}
+		c = neg_cls(all ? FW_ALL : any ? FW_SOME : FW_NONE, neg);
+	}
+	free(r);
+	return c;
+}
+
+static enum fw_class addrs_class(const struct fw_scope *s, const char **v, size_t nv, bool neg,
+				 bool peer, bool *within)
+{
+	struct cidr *nets = xcalloc(nv + 1, sizeof(*nets));
+	size_t n = 0;
+	bool ok = true;
+	for (size_t i = 0; i < nv && ok; i++) {
+		const char *dash = strchr(v[i], '-');
+		if (dash) /* a range: only sure when it covers nothing of interest */
+			ok = false;
+		else
+			ok = cidr_parse(v[i], &nets[n++]) == 0;
+	}
+	enum fw_class c = FW_SOME;
+	if (ok && peer) {
+		c = fw_class_nets(s, nets, n, neg);
+		if (!neg)
+			*within = fw_nets_within_peers(s, nets, n);
+	} else if (ok) {
+		bool any = false, loop = n > 0;
+		struct cidr lo4, lo6;
+		cidr_parse("127.0.0.0/8", &lo4);
+		cidr_parse("::1/128", &lo6);
+		for (size_t i = 0; i < n; i++) {
+			any |= nets[i].prefix == 0;
+			loop &= cidr_contains(nets[i].family == AF_INET ? &lo4 : &lo6, &nets[i]);
+		}
+		c = neg_cls(any ? FW_ALL : loop ? FW_NONE : FW_SOME, neg);
+	}
+	free(nets);
+	return c;
+}
+
+static bool vals_have(const char **v, size_t nv, const char *w)
+{
+	for (size_t i = 0; i < nv; i++)
+		if (!strcasecmp(v[i], w))
+			return true;
+	return false;
+}
+
+static bool is_op(const struct nft_tok *t)
+{
+	static const char *ops[] = {"==", "!=", "eq", "ne", "<",  ">",
+				    "<=", ">=", "lt", "gt", "le", "ge"};
+	for (size_t i = 0; i < ARRAY_SIZE(ops); i++)
+		if (is(t, ops[i]))
+			return true;
+	return false;
+}
+
+static unsigned flag_bits(const char *s)
+{
+	static const struct {
+		const char *n;
+		unsigned b;
+	} f[] = {{"fin", 1},  {"syn", 2},  {"rst", 4},	{"psh", 8},
+		 {"ack", 16}, {"urg", 32}, {"ecn", 64}, {"cwr", 128}};
+	unsigned bits = 0;
+	for (const char *p = s; *p;) {
+		size_t l = strcspn(p, "|,()");
+		for (size_t i = 0; i < ARRAY_SIZE(f); i++)
+			if (strlen(f[i].n) == l && !strncmp(p, f[i].n, l))
+				bits |= f[i].b;
+		p += l;
+		if (*p)
+			p++;
+	}
+	return bits;
+}
+
+static const unsigned nkind_flags[FW_N_KINDS][3] = {
+	[FW_IN_NEW] = {0x02}, [FW_IN_EST] = {0x10, 0x18}, [FW_OUT_EST] = {0x12, 0x10, 0x18}};
+static const size_t nkind_n[FW_N_KINDS] = {1, 2, 3};
+
+static enum fw_class nflags_class(enum fw_kind k, unsigned mask, unsigned want, bool exact_any)
+{
+	size_t hit = 0;
+	for (size_t i = 0; i < nkind_n[k]; i++) {
+		unsigned f = nkind_flags[k][i];
+		hit += exact_any ? (f & mask) != 0 : (f & mask) == want;
+	}
+	return hit == nkind_n[k] ? FW_ALL : hit ? FW_SOME : FW_NONE;
+}
+
+static bool is_stmt_start(const struct nft_tok *t)
+{
+	static const char *w[] = {
+		"ip",	   "ip6",      "tcp",	   "udp",     "th",	 "meta",       "ct",
+		"iif",	   "iifname",  "oif",	   "oifname", "counter", "log",	       "limit",
+		"accept",  "drop",     "reject",   "jump",    "goto",	 "return",     "continue",
+		"queue",   "comment",  "icmp",	   "icmpv6",  "fib",	 "sctp",       "dccp",
+		"udplite", "notrack",  "l4proto",  "mark",    "nfproto", "pkttype",    "ether",
+		"vlan",	   "add",      "update",   "set",     "quota",	 "meter",      "ah",
+		"esp",	   "igmp",     "rt",	   "socket",  "tproxy",	 "masquerade", "snat",
+		"dnat",	   "redirect", "synproxy", "numgen",  "jhash",	 "symhash",    "osf",
+		"ipsec",   "flow",     "dup",	   "fwd"};
+	for (size_t i = 0; i < ARRAY_SIZE(w); i++)
+		if (is(t, w[i]))
+			return true;
+	return false;
+}
+
+/* Skip words up to the next statement start. */
+static void skip_unknown(const struct nft_tok *t, size_t n, size_t *i)
+{
+	(*i)++;
+	while (*i < n && !is_stmt_start(&t[*i]))
+		(*i)++;
+}
+
+static void rule_eval(const struct ectx *e, const struct nft_rule *r, struct neval *ev)
+{
+	const struct nft_tok *t = r->toks;
+	size_t n = r->n_toks, i = 0;
+	const struct fw_scope *s = e->s;
+	bool v4 = s->family == AF_INET;
+	*ev = (struct neval){.cls = FW_ALL, .peer_within = !s->n_peers};
+	while (i < n && ev->cls != FW_NONE) {
+		const struct nft_tok *a = &t[i];
+		const char *b = i + 1 < n ? t[i + 1].s : "";
+		enum fw_class c = FW_ALL;
+		if (a->quoted || is(a, ".")) {
+			c = FW_SOME;
+			i++;
+		} else if ((is(a, "ip") || is(a, "ip6")) &&
+			   (!strcmp(b, "saddr") || !strcmp(b, "daddr") || !strcmp(b, "protocol") ||
+			    !strcmp(b, "nexthdr") || !strcmp(b, "version"))) {
+			bool fam_ok = is(a, "ip") == v4;
+			const bool addr = !strcmp(b, "saddr") || !strcmp(b, "daddr");
+			i += 2;
+			const char *op = i < n && is_op(&t[i]) ? t[i++].s : NULL;
+			bool neg = op && (!strcmp(op, "!=") || !strcmp(op, "ne"));
+			const char **v = NULL;
+			size_t nv = 0;
+			bool known = take_value(e, t, n, &i, &v, &nv, 0);
+			if (!fam_ok) {
+				c = FW_NONE;
+			} else if (!known || (op && !neg && strcmp(op, "==") && strcmp(op, "eq"))) {
+				c = FW_SOME;
+			} else if (addr) {
+				bool peer = (!strcmp(b, "saddr")) != e->out, w = false;
+				c = addrs_class(s, v, nv, neg, peer, &w);
+				if (peer && w)
+					ev->peer_within = true;
+			} else if (!strcmp(b, "version")) {
+				c = FW_ALL;
+			} else {
+				c = neg_cls(vals_have(v, nv, "tcp") || vals_have(v, nv, "6")
+						    ? FW_ALL
+						    : FW_NONE,
+					    neg);
+			}
+			free(v);
+		} else if ((is(a, "tcp") || is(a, "th") || is(a, "udp") || is(a, "sctp") ||
+			    is(a, "dccp") || is(a, "udplite")) &&
+			   (!strcmp(b, "dport") || !strcmp(b, "sport"))) {
+			bool tcpish = is(a, "tcp") || is(a, "th");
+			bool local = (!strcmp(b, "dport")) != e->out;
+			i += 2;
+			const char *op = i < n && is_op(&t[i]) ? t[i++].s : NULL;
+			const char **v = NULL;
+			size_t nv = 0;
+			bool known = take_value(e, t, n, &i, &v, &nv, 0);
+			bool w = false;
+			if (!tcpish)
+				c = FW_NONE;
+			else if (!known)
+				c = FW_SOME;
+			else
+				c = ports_class(s, v, nv, op, local, &w);
+			if (local && w && is(a, "tcp"))
+				ev->port_within = true;
+			free(v);
+		} else if (is(a, "tcp") && !strcmp(b, "flags")) {
+			i += 2;
+			c = FW_SOME;
+			if (i + 4 < n && is(&t[i], "&") && is(&t[i + 1], "(")) {
+				size_t j = i + 2;
+				struct buf m = {0};
+				while (j < n && !is(&t[j], ")"))
+					buf_puts(&m, t[j++].s);
+				if (j + 2 < n && (is(&t[j + 1], "==") || is(&t[j + 1], "!="))) {
+					unsigned mask = flag_bits(m.data ? m.data : "");
+					unsigned want = flag_bits(t[j + 2].s);
+					c = neg_cls(nflags_class(e->k, mask, want, false),
+						    is(&t[j + 1], "!="));
+					i = j + 3;
+				}
+				buf_free(&m);
+			} else if (i < n && (is(&t[i], "==") || is(&t[i], "!=")) && i + 1 < n &&
+				   !is(&t[i + 1], "{")) {
+				c = neg_cls(nflags_class(e->k, 0xff, flag_bits(t[i + 1].s), false),
+					    is(&t[i], "!="));
+				i += 2;
+			} else if (i < n && !is(&t[i], "{") && !is_op(&t[i])) {
+				unsigned v = flag_bits(t[i].s);
+				if (i + 2 < n && is(&t[i + 1], "/")) {
+					c = nflags_class(e->k, flag_bits(t[i + 2].s), v, false);
+					i += 3;
+				} else {
+					c = nflags_class(e->k, v, v, true);
+					i++;
+				}
+			}
+			if (c == FW_SOME)
+				skip_unknown(t, n, &i);
+		} else if ((is(a, "meta") &&
+			    (!strcmp(b, "l4proto") || !strcmp(b, "nfproto") || !strcmp(b, "iif") ||
+			     !strcmp(b, "iifname") || !strcmp(b, "oif") || !strcmp(b, "oifname") ||
+			     !strcmp(b, "pkttype") || !strcmp(b, "protocol"))) ||
+			   is(a, "iif") || is(a, "iifname") || is(a, "oif") || is(a, "oifname") ||
+			   is(a, "l4proto") || is(a, "nfproto") || is(a, "pkttype")) {
+			const char *key = is(a, "meta") ? b : a->s;
+			i += is(a, "meta") ? 2 : 1;
+			const char *op = i < n && is_op(&t[i]) ? t[i++].s : NULL;
+			bool neg = op && (!strcmp(op, "!=") || !strcmp(op, "ne"));
+			const char **v = NULL;
+			size_t nv = 0;
+			bool known = take_value(e, t, n, &i, &v, &nv, 0);
+			if (!known) {
+				c = FW_SOME;
+			} else if (!strcmp(key, "l4proto")) {
+				c = neg_cls(vals_have(v, nv, "tcp") || vals_have(v, nv, "6")
+						    ? FW_ALL
+						    : FW_NONE,
+					    neg);
+			} else if (!strcmp(key, "nfproto")) {
+				c = neg_cls(vals_have(v, nv, v4 ? "ipv4" : "ipv6") ? FW_ALL
+										   : FW_NONE,
+					    neg);
+			} else if (!strcmp(key, "protocol")) {
+				c = neg_cls(vals_have(v, nv, v4 ? "ip" : "ip6") ? FW_ALL : FW_NONE,
+					    neg);
+			} else if (!strcmp(key, "pkttype")) {
+				c = vals_have(v, nv, "host") ? neg_cls(FW_ALL, neg)
+				    : (vals_have(v, nv, "broadcast") ||
+				       vals_have(v, nv, "multicast"))
+					    ? neg_cls(FW_NONE, neg)
+					    : FW_SOME;
+			} else {
+				bool mine = (key[0] == 'i') != e->out;
+				if (!mine)
+					c = FW_SOME;
+				else if (nv == 1 && !strcmp(v[0], "lo"))
+					c = neg_cls(FW_NONE, neg);
+				else
+					c = FW_SOME;
+			}
+			free(v);
+		} else if (is(a, "ct") && (!strcmp(b, "state") || !strcmp(b, "direction"))) {
+			bool state = !strcmp(b, "state");
+			i += 2;
+			const char *op = i < n && is_op(&t[i]) ? t[i++].s : NULL;
+			bool neg = op && (!strcmp(op, "!=") || !strcmp(op, "ne"));
+			const char **v = NULL;
+			size_t nv = 0;
+			bool known = take_value(e, t, n, &i, &v, &nv, 0);
+			const char *want = state ? (e->k == FW_IN_NEW ? "new" : "established")
+						 : (e->out ? "reply" : "original");
+			c = known ? neg_cls(vals_have(v, nv, want) ? FW_ALL : FW_NONE, neg)
+				  : FW_SOME;
+			free(v);
+		} else if (is(a, "icmp") || is(a, "icmpv6") || is(a, "igmp") || is(a, "udp") ||
+			   is(a, "sctp") || is(a, "dccp") || is(a, "esp") || is(a, "ah")) {
+			c = FW_NONE;
+			i++;
+		} else if (is(a, "fib") && i + 4 < n && is(&t[i + 1], "daddr") &&
+			   is(&t[i + 2], "type") && is(&t[i + 3], "local") && !e->out) {
+			i += 4;
+		} else if (is(a, "counter") || is(a, "log") || is(a, "comment") ||
+			   is(a, "notrack")) {
+			/* no match; their options are words up to the next statement */
+			skip_unknown(t, n, &i);
+			while (i < n && (is(&t[i], "packets") || is(&t[i], "bytes")))
+				skip_unknown(t, n, &i);
+		} else if (is(a, "accept") || is(a, "drop") || is(a, "reject") || is(a, "return")) {
+			ev->verdict = a->s;
+			i = n;
+		} else if ((is(a, "jump") || is(a, "goto")) && i + 1 < n) {
+			ev->verdict = a->s;
+			ev->target = t[i + 1].s;
+			i = n;
+		} else if (is(a, "continue")) {
+			i++;
+		} else {
+			c = FW_SOME; /* limit, meter, set lookups of other kinds, ... */
+			skip_unknown(t, n, &i);
+		}
+		ev->cls = and_cls(ev->cls, c);
+	}
+}
+
+/* ---- the walk ---- */
+
+struct nwalk {
+	const char *buf;
+	size_t len;
+	const struct nft_file *f;
+	const struct fw_scope *s;
+	struct nft_fixes *fx;
+	enum fw_kind k;
+	bool out;
+	bool path_peer, path_port;
+	size_t path[NFT_MAX_DEPTH + 1]; /* chains being walked: a jump back is a loop */
+	size_t depth, steps;
+	bool stop;
+};
+
+static bool nfix_at(const struct nft_fixes *fx, enum nft_fix_kind kind, size_t t, size_t c,
+		    size_t r, int family, bool out)
+{
+	for (size_t i = 0; i < fx->n; i++) {
+		const struct nft_fix *x = &fx->v[i];
+		if (x->kind != kind || x->table != t || x->chain != c || x->rule != r)
+			continue;
+		if (kind == NFT_FIX_COMMENT)
+			return true;
+		if (x->out == out && (x->every || x->family == family))
+			return true;
+	}
+	return false;
+}
+
+/* Does the rule stand on lines of its own (blanks before it, blanks, ";" or a comment after)? */
+static bool rule_own_lines(const char *buf, size_t len, const struct nft_rule *r, bool before)
+{
+	for (size_t o = r->off; o > 0 && buf[o - 1] != '\n'; o--)
+		if (buf[o - 1] != ' ' && buf[o - 1] != '\t')
+			return false;
+	if (before)
+		return true;
+	for (size_t o = r->end; o < len && buf[o] != '\n' && buf[o] != '#'; o++)
+		if (buf[o] != ' ' && buf[o] != '\t' && buf[o] != ';' && buf[o] != '\r')
+			return false;
+	return true;
+}
+
+static void nadd_fix(struct nwalk *w, enum nft_fix_kind kind, size_t t, size_t c, size_t r,
+		     char *why)
+{
+	const struct nft_chain *ch = &w->f->tables[t].chains[c];
+	struct nft_fixes *fx = w->fx;
+	if (kind == NFT_FIX_COMMENT && !rule_own_lines(w->buf, w->len, &ch->rules[r], false))
+		kind = NFT_FIX_INSERT;
+	if (kind == NFT_FIX_INSERT && r != SIZE_MAX &&
+	    !rule_own_lines(w->buf, w->len, &ch->rules[r], true)) {
+		fx->unsupported = true;
+		free(fx->note);
+		fx->note = xasprintf("line %u: the rule shares its line with another statement; "
+				     "not changed: %s",
+				     ch->rules[r].line, why);
+		free(why);
+		w->stop = true;
+		return;
+	}
+	if (kind == NFT_FIX_INSERT && (r == SIZE_MAX ? !ch->close : ch->rules[r].from_command)) {
+		fx->unsupported = true;
+		free(fx->note);
+		fx->note = xasprintf("chain %s is built by \"add rule\" commands; not changed: %s",
+				     ch->name, why);
+		free(why);
+		w->stop = true;
+		return;
+	}
+	if (fx->n == fx->cap) {
+		fx->cap = fx->cap ? 2 * fx->cap : 8;
+		fx->v = xrealloc(fx->v, fx->cap * sizeof(*fx->v));
+	}
+	fx->v[fx->n++] =
+		(struct nft_fix){.kind = kind,
+				 .table = t,
+				 .chain = c,
+				 .rule = r,
+				 .family = w->s->family,
+				 .out = w->out,
+				 .every = !w->s->n_peers && !strcmp(w->f->tables[t].family, "inet"),
+				 .why = why};
+}
+
+static const char *nkind_text(enum fw_kind k)
+{
+	return k == FW_IN_NEW	? "new connections to sshd"
+	       : k == FW_IN_EST ? "the client's packets of established sshd connections"
+				: "sshd's replies";
+}
+
+static bool nwalk_chain(struct nwalk *w, size_t t, size_t ci, bool base)
+{
+	const struct nft_table *tb = &w->f->tables[t];
+	const struct nft_chain *ch = &tb->chains[ci];
+	struct ectx e = {w->f, tb, w->s, w->k, w->out};
+	bool res = false;
+	if (w->depth >= NFT_MAX_DEPTH)
+		return false;
+	for (size_t k = 0; k < w->depth; k++)
+		if (w->path[k] == ci)
+			return false; /* nft refuses loops */
+	w->path[w->depth++] = ci;
+	for (size_t r = 0; r < ch->n_rules && !w->stop; r++) {
+		if (++w->steps > NFT_WALK_STEPS) {
+			w->stop = true;
+			break;
+		}
+		if (nfix_at(w->fx, NFT_FIX_INSERT, t, ci, r, w->s->family, w->out)) {
+			res = true;
+			goto out;
+		}
+		if (nfix_at(w->fx, NFT_FIX_COMMENT, t, ci, r, 0, false))
+			continue;
+		struct neval ev;
+		rule_eval(&e, &ch->rules[r], &ev);
+		if (ev.cls == FW_NONE || !ev.verdict)
+			continue;
+		bool peer = w->path_peer || ev.peer_within, port = w->path_port || ev.port_within;
+		if (!strcmp(ev.verdict, "accept")) {
+			if (ev.cls == FW_ALL) {
+				res = true;
+				goto out;
+			}
+		} else if (!strcmp(ev.verdict, "drop") || !strcmp(ev.verdict, "reject")) {
+			char *why = xasprintf("\"%s\" %s %s from protected sources", ev.verdict,
+					      ev.cls == FW_ALL ? "blocks" : "can block",
+					      nkind_text(w->k));
+			enum nft_fix_kind kind = peer && port ? NFT_FIX_COMMENT : NFT_FIX_INSERT;
+			nadd_fix(w, kind, t, ci, r, why);
+			/* a commented rule is passed; an accept in front takes everything here */
+			if (nfix_at(w->fx, NFT_FIX_INSERT, t, ci, r, w->s->family, w->out)) {
+				res = true;
+				goto out;
+			}
+			if (w->stop)
+				goto out;
+		} else if (!strcmp(ev.verdict, "return")) {
+			if (ev.cls == FW_ALL && !base)
+				goto out;
+		} else if (ev.target) {
+			size_t sub = SIZE_MAX;
+			for (size_t k = 0; k < tb->n_chains; k++)
+				if (!strcmp(tb->chains[k].name, ev.target))
+					sub = k;
+			if (sub == SIZE_MAX || sub == ci)
+				continue;
+			bool sp = w->path_peer, spo = w->path_port;
+			w->path_peer = peer;
+			w->path_port = port;
+			bool acc = nwalk_chain(w, t, sub, false);
+			w->path_peer = sp;
+			w->path_port = spo;
+			if (w->stop)
+				goto out;
+			if (ev.cls == FW_ALL && (acc || !strcmp(ev.verdict, "goto"))) {
+				res = acc;
+				goto out;
+			}
+		}
+	}
+	if (w->stop)
+		goto out;
+	if (nfix_at(w->fx, NFT_FIX_INSERT, t, ci, SIZE_MAX, w->s->family, w->out)) {
+		res = true;
+		goto out;
+	}
+	if (base) {
+		if (!strcmp(ch->policy, "drop")) {
+			nadd_fix(w, NFT_FIX_INSERT, t, ci, SIZE_MAX,
+				 xasprintf("chain %s's policy drop drops %s from protected sources "
+					   "and no rule accepts them",
+					   ch->name, nkind_text(w->k)));
+			res = !w->stop;
+		} else {
+			res = true;
+		}
+	}
+out:
+	w->depth--;
+	return res;
+}
+
+int nftables_analyze(const struct nft_file *f, const char *buf, size_t len,
+		     const struct fw_scope *scopes, size_t n_scopes, struct nft_fixes *out)
+{
+	*out = (struct nft_fixes){0};
+	struct nwalk w = {.buf = buf, .len = len, .f = f, .fx = out};
+	/* one pass per scope and kind: fixes only remove drops or add accepts */
+	for (size_t sc = 0; sc < n_scopes && !w.stop; sc++) {
+		w.s = &scopes[sc];
+		for (int k = 0; k < FW_N_KINDS && !w.stop; k++) {
+			w.k = (enum fw_kind)k;
+			w.out = k == FW_OUT_EST;
+			for (size_t t = 0; t < f->n_tables && !w.stop; t++) {
+				const struct nft_table *tb = &f->tables[t];
+				bool fam =
+					!strcmp(tb->family, "inet") ||
+					!strcmp(tb->family, w.s->family == AF_INET ? "ip" : "ip6");
+				for (size_t c = 0; fam && c < tb->n_chains && !w.stop; c++) {
+					const struct nft_chain *ch = &tb->chains[c];
+					if (!ch->hook || !ch->filter)
+						continue;
+					bool in = !strcmp(ch->hook, "input") ||
+						  !strcmp(ch->hook, "prerouting");
+					bool o = !strcmp(ch->hook, "output") ||
+						 !strcmp(ch->hook, "postrouting");
+					if (!(w.out ? o : in))
+						continue;
+					w.path_peer = w.path_port = false;
+					w.depth = 0;
+					nwalk_chain(&w, t, c, true);
+				}
+			}
+		}
+	}
+	if (w.stop && !out->unsupported) {
+		out->unsupported = true;
+		out->note = xstrdup("the rules are too deep or too many to follow");
+	}
+	return 0;
+}
+
+/* ---- writing ---- */
+
+char *nftables_accept_rule(const struct fw_scope *s, const struct nft_file *f,
+			   const struct nft_fix *x)
+{
+	struct buf b = {0};
+	buf_puts(&b, "");
+	if (s->n_peers) {
+		buf_printf(&b, "%s %s { ", s->family == AF_INET ? "ip" : "ip6",
+			   x->out ? "daddr" : "saddr");
+		for (size_t i = 0; i < s->n_peers; i++) {
+			char t[CIDR_STRLEN];
+			cidr_format(&s->peers[i], t);
+			buf_printf(&b, "%s%s", i ? ", " : "", t);
+		}
+		buf_puts(&b, " } ");
+	} else if (!x->every && !strcmp(f->tables[x->table].family, "inet")) {
+		buf_printf(&b, "meta nfproto %s ", s->family == AF_INET ? "ipv4" : "ipv6");
+	}
+	buf_printf(&b, "tcp %s ", x->out ? "sport" : "dport");
+	if (s->n_ports == 1) {
+		buf_printf(&b, "%u", s->ports[0]);
+	} else {
+		buf_puts(&b, "{ ");
+		for (size_t i = 0; i < s->n_ports; i++)
+			buf_printf(&b, "%s%u", i ? ", " : "", s->ports[i]);
+		buf_puts(&b, " }");
+	}
+	buf_puts(&b, " accept");
+	return b.data;
+}
+
+struct nplaced {
+	size_t off;
+	int order;
+	char *text;
+};
+
+static int nplaced_cmp(const void *a, const void *b)
+{
+	const struct nplaced *x = a, *y = b;
+	if (x->off != y->off)
+		return x->off < y->off ? -1 : 1;
+	return x->order - y->order;
+}
+
+static size_t line_start(const char *buf, size_t off)
+{
+	while (off > 0 && buf[off - 1] != '\n')
+		off--;
+	return off;
+}
+
+void nftables_edits(const char *buf, size_t len, const struct nft_file *f,
+		    const struct nft_fixes *fx, const struct fw_scope *scopes, size_t n_scopes,
+		    const char *marker, const struct fw_edit_sink *out)
+{
+	struct nplaced *pl = NULL;
+	size_t n = 0;
+	for (size_t i = 0; i < fx->n; i++) {
+		const struct nft_fix *x = &fx->v[i];
+		const struct nft_chain *ch = &f->tables[x->table].chains[x->chain];
+		const struct fw_scope *s = NULL;
+		for (size_t k = 0; k < n_scopes; k++)
+			if (scopes[k].family == x->family)
+				s = &scopes[k];
+		if (!s)
+			continue;
+		if (x->kind == NFT_FIX_COMMENT) {
+			const struct nft_rule *r = &ch->rules[x->rule];
+			/* every line the rule spans gets the marker */
+			for (size_t o = line_start(buf, r->off); o < r->end;) {
+				pl = xrealloc(pl, (n + 1) * sizeof(*pl));
+				pl[n++] = (struct nplaced){o, 1, xstrdup(marker)};
+				const char *nl = memchr(buf + o, '\n', len - o);
+				if (!nl)
+					break;
+				o = (size_t)(nl - buf) + 1;
+			}
+			continue;
+		}
+		_cleanup_free_ char *rule = nftables_accept_rule(s, f, x);
+		size_t at;
+		struct buf b = {0};
+		if (x->rule != SIZE_MAX) {
+			const struct nft_rule *r = &ch->rules[x->rule];
+			at = line_start(buf, r->off);
+			buf_printf(&b, "%.*s%sadded the next rule: %s\n%.*s%s\n",
+				   (int)(r->off - at), buf + at, marker, x->why, (int)(r->off - at),
+				   buf + at, rule);
+		} else {
+			size_t cl = line_start(buf, ch->close);
+			bool own_line = true;
+			for (size_t o = cl; o < ch->close; o++)
+				own_line &= buf[o] == ' ' || buf[o] == '\t';
+			/* indentation: of the chain's last rule, else one tab more than "}" */
+			const char *ind = "\t";
+			int il = 1;
+			if (ch->n_rules) {
+				size_t ls = line_start(buf, ch->rules[ch->n_rules - 1].off),
+				       le = ls;
+				while (buf[le] == ' ' || buf[le] == '\t')
+					le++;
+				if (le > ls) {
+					ind = buf + ls;
+					il = (int)(le - ls);
+				}
+			}
+			if (own_line) {
+				at = cl;
+				buf_printf(&b, "%.*s%sadded the next rule: %s\n%.*s%s\n", il, ind,
+					   marker, x->why, il, ind, rule);
+			} else {
+				at = ch->close;
+				buf_printf(&b, "\n%.*s%sadded the next rule: %s\n%.*s%s\n", il, ind,
+					   marker, x->why, il, ind, rule);
+			}
+		}
+		pl = xrealloc(pl, (n + 1) * sizeof(*pl));
+		pl[n++] = (struct nplaced){at, 0, b.data};
+	}
+	qsort(pl, n, sizeof(*pl), nplaced_cmp);
+	for (size_t i = 0; i < n; i++) {
+		out->add(out->arg, pl[i].off, 0, pl[i].text, strlen(pl[i].text));
+		free(pl[i].text);
+	}
+	free(pl);
+}

@@ -1,0 +1,914 @@
+/* firewall.c: the `firewall` policy. Rules saved to disk come back at every boot: iptables-save
+ * files (iptables-persistent, iptables-services), /etc/nftables.conf, ufw's user rules and
+ * firewalld's zones. For each, it finds the rules that keep protected sources from sshd's ports
+ * and makes the smallest change that lets them through: a blocking rule that only concerns
+ * protected SSH traffic is commented out; otherwise one accept rule goes in front of it (or in
+ * front of a drop policy). Every other rule stays byte for byte. */
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#include "config.h"
+#include "parse/cidr.h"
+#include "parse/firewalld.h"
+#include "parse/iptables_save.h"
+#include "parse/nftables.h"
+#include "parse/sshd_config.h"
+#include "parse/ufw.h"
+#include "policy.h"
+#include "root.h"
+#include "util.h"
+
+#define FW_MAX_FILE (64u << 20)
+
+struct fw_run {
+	struct policy_ctx *ctx;
+	struct policy_result *res;
+	unsigned *ports;
+	size_t n_ports;
+	char *marker;	     /* "# sshrescue RUN-ID: " */
+	size_t files;	     /* firewall files found */
+	size_t live_checked; /* running rule sets examined */
+};
+
+static void sink_add(void *arg, size_t off, size_t len, const char *text, size_t n)
+{
+	edits_add(arg, off, len, text, n);
+}
+
+/* ---- sshd's ports ---- */
+
+static int sshd_glob(void *arg, const char *pattern, struct strv *paths)
+{
+	struct root *r = arg;
+	const char *slash = strrchr(pattern, '/');
+	if (!slash)
+		return -ENOENT;
+	_cleanup_free_ char *dir = xstrndup(pattern, (size_t)(slash - pattern));
+	if (strpbrk(dir, "*?["))
+		return -ENOENT; /* wildcards in directories: not seen in practice */
+	if (!strpbrk(slash + 1, "*?[")) {
+		struct stat st;
+		if (root_stat(r, pattern, &st) == 0)
+			strv_push(paths, pattern);
+		return 0;
+	}
+	DIR *d;
+	int rc = root_opendir(r, *dir ? dir : "/", &d);
+	if (rc < 0)
+		return rc;
+	for (struct dirent *e; (e = readdir(d));)
+		if (e->d_name[0] != '.' && fnmatch(slash + 1, e->d_name, FNM_PERIOD) == 0)
+			strv_push_owned(paths, xasprintf("%s/%s", dir, e->d_name));
+	closedir(d);
+	return 0;
+}
+
+static int sshd_read(void *arg, const char *path, char **data, size_t *len)
+{
+	return root_read_file(arg, path, SSHD_MAX_FILE, data, len);
+}
+
+/* The TCP ports sshd listens on, from the instance's sshd_config (22 when it cannot tell). */
+static void sshd_ports(struct fw_run *run)
+{
+	_cleanup_free_ char *data = NULL;
+	size_t len;
+	run->ports = NULL;
+	run->n_ports = 0;
+	if (root_read_file(run->ctx->root, "/etc/ssh/sshd_config", SSHD_MAX_FILE, &data, &len) ==
+	    0) {
+		struct sshd_include_ops ops = {sshd_glob, sshd_read, run->ctx->root};
+		struct sshd_config cfg = {0};
+		long bad;
+		sshd_config_parse("/etc/ssh/sshd_config", data, len, &ops, &cfg);
+		if (sshd_config_ports(&cfg, SSHD_VERSION_UNKNOWN, &run->ports, &run->n_ports,
+				      &bad) < 0) {
+			run->ports = NULL;
+			run->n_ports = 0;
+		}
+		sshd_config_free(&cfg);
+	}
+	if (!run->n_ports) {
+		free(run->ports);
+		run->ports = xmalloc(sizeof(*run->ports));
+		run->ports[0] = 22;
+		run->n_ports = 1;
+	}
+}
+
+/* The protected networks of one family; false when there are none (while others are). */
+static bool scope_for(struct fw_run *run, int family, struct fw_scope *s, struct cidr **own)
+{
+	const struct cidr_list *p = &run->ctx->cfg->protect;
+	*own = NULL;
+	*s = (struct fw_scope){.family = family, .ports = run->ports, .n_ports = run->n_ports};
+	if (!p->n)
+		return true;
+	*own = xcalloc(p->n, sizeof(**own));
+	for (size_t i = 0; i < p->n; i++)
+		if (p->v[i].family == family)
+			(*own)[s->n_peers++] = p->v[i];
+	s->peers = *own;
+	return s->n_peers > 0;
+}
+
+static char *line_text(const char *buf, size_t len, size_t off)
+{
+	size_t end = iptables_save_next_line(buf, len, off);
+	while (end > off && (buf[end - 1] == '\n' || buf[end - 1] == '\r'))
+		end--;
+	return xstrndup(buf + off, end - off);
+}
+
+/* Replace a file with its edits, or say in check mode what would be done; marks the findings
+ * first..res->n_findings fixed or not. */
+static void commit_edits(struct fw_run *run, const char *path, const char *data, size_t len,
+			 const struct edits *e, size_t first)
+{
+	struct policy_result *res = run->res;
+	if (!run->ctx->repair)
+		return;
+	_cleanup_free_ char *backup = NULL;
+	int rc = root_replace(run->ctx->root, path, data, len, e, &backup);
+	for (size_t i = first; i < res->n_findings; i++) {
+		struct finding *f = &res->findings[i];
+		if (rc < 0) {
+			f->fixed = false;
+			f->error = true;
+			finding_set_action(f, "not changed: %s", strerror(-rc));
+		} else {
+			f->fixed = true;
+			f->backup = backup ? xstrdup(backup) : NULL;
+		}
+	}
+}
+
+/* ---- iptables-save files ---- */
+
+static const struct {
+	const char *path;
+	int family;
+} ipt_files[] = {
+	{"/etc/iptables/rules.v4", AF_INET},
+	{"/etc/iptables/rules.v6", AF_INET6},
+	{"/etc/sysconfig/iptables", AF_INET},
+	{"/etc/sysconfig/ip6tables", AF_INET6},
+};
+
+/* Findings for the fixes of one iptables-format file; returns the index of the first. */
+static size_t ipt_findings(struct fw_run *run, const char *path, const char *data, size_t len,
+			   const struct ipt_file *f, const struct ipt_fixes *fx,
+			   const struct fw_scope *s)
+{
+	size_t first = run->res->n_findings;
+	for (size_t i = 0; i < fx->n; i++) {
+		const struct ipt_fix *x = &fx->v[i];
+		unsigned line;
+		_cleanup_free_ char *text = NULL;
+		if (x->cmd != SIZE_MAX) {
+			line = f->cmds[x->cmd].line;
+			text = line_text(data, len, f->cmds[x->cmd].off);
+		} else {
+			const struct ipt_chain *c =
+				iptables_save_chain(&f->tables[x->table], x->chain);
+			line = c ? c->line : f->tables[x->table].line;
+			text = c ? line_text(data, len, c->off) : NULL;
+		}
+		struct finding *fd = policy_add_finding(run->res, path, line, text, "%s", x->why);
+		if (x->kind == IPT_FIX_COMMENT) {
+			finding_set_action(
+				fd, "%s", run->ctx->repair ? "commented out" : "would comment out");
+		} else {
+			_cleanup_free_ char *w = iptables_save_accept_words(s, x->out);
+			finding_set_action(fd, "%s \"-A %s %s\" %s",
+					   run->ctx->repair ? "added" : "would add", x->chain, w,
+					   x->cmd == SIZE_MAX ? "at the end of the chain"
+							      : "in front of it");
+		}
+	}
+	return first;
+}
+
+static void check_ipt_file(struct fw_run *run, const char *path, int family)
+{
+	_cleanup_free_ char *data = NULL;
+	size_t len;
+	int rc = root_read_file(run->ctx->root, path, FW_MAX_FILE, &data, &len);
+	if (rc == -ENOENT)
+		return;
+	run->files++;
+	if (rc < 0) {
+		struct finding *f = policy_add_finding(
+			run->res, path, 0, NULL, "cannot read the saved rules: %s", strerror(-rc));
+		f->error = true;
+		return;
+	}
+	struct fw_scope s;
+	_cleanup_free_ struct cidr *own = NULL;
+	if (!scope_for(run, family, &s, &own))
+		return; /* no protected network of this family */
+	struct ipt_file f;
+	unsigned el = 0;
+	_cleanup_free_ char *err = NULL;
+	rc = iptables_save_parse(data, len, &f, &el, &err);
+	if (rc < 0) {
+		policy_add_finding(
+			run->res, path, el, NULL,
+			"%s; iptables-restore refuses the file, so what it blocks cannot "
+			"be told; left as it is",
+			err ? err : "cannot parse");
+		return;
+	}
+	struct ipt_fixes fx;
+	iptables_save_analyze(&f, &s, IPT_HOOKS, IPT_N_HOOKS, &fx);
+	if (fx.unsupported) {
+		policy_add_finding(run->res, path, 0, NULL, "%s; left as it is", fx.note);
+	} else if (fx.n) {
+		size_t first = ipt_findings(run, path, data, len, &f, &fx, &s);
+		struct edits e = {0};
+		iptables_save_edits(data, len, &f, &fx, &s, run->marker,
+				    &(struct fw_edit_sink){sink_add, &e});
+		commit_edits(run, path, data, len, &e, first);
+		edits_free(&e);
+	}
+	ipt_fixes_free(&fx);
+	iptables_save_free(&f);
+}
+
+/* ---- nftables ---- */
+
+#define NFT_CONF "/etc/nftables.conf"
+
+static void check_nft_file(struct fw_run *run, const char *path)
+{
+	_cleanup_free_ char *data = NULL;
+	size_t len;
+	int rc = root_read_file(run->ctx->root, path, FW_MAX_FILE, &data, &len);
+	if (rc == -ENOENT)
+		return;
+	run->files++;
+	if (rc < 0) {
+		struct finding *f = policy_add_finding(
+			run->res, path, 0, NULL, "cannot read the saved rules: %s", strerror(-rc));
+		f->error = true;
+		return;
+	}
+	struct fw_scope sc[2];
+	_cleanup_free_ struct cidr *own4 = NULL, *own6 = NULL;
+	size_t n_sc = 0;
+	if (scope_for(run, AF_INET, &sc[n_sc], &own4))
+		n_sc++;
+	if (scope_for(run, AF_INET6, &sc[n_sc], &own6))
+		n_sc++;
+	struct nft_file f;
+	unsigned el = 0;
+	_cleanup_free_ char *err = NULL;
+	rc = nftables_parse(data, len, &f, &el, &err);
+	if (rc < 0) {
+		policy_add_finding(
+			run->res, path, el, NULL,
+			"%s; nft refuses the file, so what it blocks cannot be told; left "
+			"as it is",
+			err ? err : "cannot parse");
+		return;
+	}
+	for (size_t i = 0; i < f.includes.n; i++)
+		policy_add_finding(
+			run->res, path, 0, NULL,
+			"includes \"%s\", which is not examined; its rules may block sshd",
+			f.includes.v[i]);
+	struct nft_fixes fx;
+	nftables_analyze(&f, data, len, sc, n_sc, &fx);
+	if (fx.unsupported) {
+		policy_add_finding(run->res, path, 0, NULL, "%s; left as it is", fx.note);
+	} else if (fx.n) {
+		size_t first = run->res->n_findings;
+		for (size_t i = 0; i < fx.n; i++) {
+			const struct nft_fix *x = &fx.v[i];
+			const struct nft_chain *ch = &f.tables[x->table].chains[x->chain];
+			const struct nft_rule *r = x->rule != SIZE_MAX ? &ch->rules[x->rule] : NULL;
+			_cleanup_free_ char *text = r ? xstrndup(data + r->off, r->end - r->off)
+						      : line_text(data, len, ch->off);
+			struct finding *fd = policy_add_finding(
+				run->res, path, r ? r->line : ch->line, text, "%s", x->why);
+			if (x->kind == NFT_FIX_COMMENT) {
+				finding_set_action(fd, "%s",
+						   run->ctx->repair ? "commented out"
+								    : "would comment out");
+			} else {
+				const struct fw_scope *s =
+					x->family == AF_INET ? &sc[0] : &sc[n_sc - 1];
+				_cleanup_free_ char *rule = nftables_accept_rule(s, &f, x);
+				finding_set_action(fd, "%s \"%s\" %s chain %s of table %s %s",
+						   run->ctx->repair ? "added" : "would add", rule,
+						   r ? "in front of it in" : "at the end of",
+						   ch->name, f.tables[x->table].family,
+						   f.tables[x->table].name);
+			}
+		}
+		struct edits e = {0};
+		nftables_edits(data, len, &f, &fx, sc, n_sc, run->marker,
+			       &(struct fw_edit_sink){sink_add, &e});
+		commit_edits(run, path, data, len, &e, first);
+		edits_free(&e);
+	}
+	nft_fixes_free(&fx);
+	nftables_free(&f);
+}
+
+/* ---- ufw ---- */
+
+/* Edits gathered from several analyses of one file (one per port), merged in file order. */
+struct collected_edit {
+	size_t off, len, seq;
+	char *text;
+	size_t text_len;
+};
+
+struct collected {
+	struct collected_edit *v;
+	size_t n, cap;
+	bool failed;
+};
+
+static void collect_add(void *arg, size_t off, size_t len, const char *text, size_t n)
+{
+	struct collected *c = arg;
+	for (size_t i = 0; i < c->n; i++) /* the same comment from two analyses */
+		if (c->v[i].off == off && c->v[i].len == len && c->v[i].text_len == n &&
+		    !memcmp(c->v[i].text, text, n))
+			return;
+	if (c->n == c->cap) {
+		c->cap = c->cap ? 2 * c->cap : 8;
+		c->v = xrealloc(c->v, c->cap * sizeof(*c->v));
+	}
+	c->v[c->n] = (struct collected_edit){off, len, c->n, xstrndup(text, n), n};
+	c->n++;
+}
+
+/* File order; at one offset, added lines (they end in a newline) before a comment mark (which
+ * must stay in front of the original line), else in the order they came. */
+static int collected_cmp(const void *a, const void *b)
+{
+	const struct collected_edit *x = a, *y = b;
+	if (x->off != y->off)
+		return x->off < y->off ? -1 : 1;
+	bool xl = x->text_len && x->text[x->text_len - 1] == '\n';
+	bool yl = y->text_len && y->text[y->text_len - 1] == '\n';
+	if (xl != yl)
+		return xl ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static void collected_to_edits(struct collected *c, struct edits *e)
+{
+	qsort(c->v, c->n, sizeof(*c->v), collected_cmp);
+	for (size_t i = 0; i < c->n; i++)
+		edits_add(e, c->v[i].off, c->v[i].len, c->v[i].text, c->v[i].text_len);
+}
+
+static void collected_free(struct collected *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		free(c->v[i].text);
+	free(c->v);
+}
+
+static void check_ufw_rules(struct fw_run *run, const char *path, bool v6, const char *policy)
+{
+	_cleanup_free_ char *data = NULL;
+	size_t len;
+	int rc = root_read_file(run->ctx->root, path, FW_MAX_FILE, &data, &len);
+	if (rc == -ENOENT)
+		return;
+	if (rc < 0) {
+		struct finding *f = policy_add_finding(
+			run->res, path, 0, NULL, "cannot read ufw's rules: %s", strerror(-rc));
+		f->error = true;
+		return;
+	}
+	struct fw_scope s;
+	_cleanup_free_ struct cidr *own = NULL;
+	if (!scope_for(run, v6 ? AF_INET6 : AF_INET, &s, &own))
+		return;
+	struct ipt_file f;
+	unsigned el = 0;
+	_cleanup_free_ char *err = NULL;
+	rc = iptables_save_parse(data, len, &f, &el, &err);
+	if (rc < 0) {
+		policy_add_finding(run->res, path, el, NULL,
+				   "%s; ufw cannot load the file; left as it is",
+				   err ? err : "cannot parse");
+		return;
+	}
+	/* one port at a time: a ufw rule (tuple) names one port */
+	struct ipt_entry en = ufw_entry(v6, policy);
+	struct collected col = {0};
+	size_t first = run->res->n_findings;
+	for (size_t p = 0; p < run->n_ports; p++) {
+		struct fw_scope one = s;
+		one.ports = &run->ports[p];
+		one.n_ports = 1;
+		struct ipt_fixes fx;
+		iptables_save_analyze(&f, &one, &en, 1, &fx);
+		if (fx.unsupported) {
+			policy_add_finding(run->res, path, 0, NULL, "%s; left as it is", fx.note);
+			ipt_fixes_free(&fx);
+			col.failed = true;
+			break;
+		}
+		for (size_t i = 0; i < fx.n; i++) {
+			const struct ipt_fix *x = &fx.v[i];
+			struct ufw_group g;
+			unsigned line = 0;
+			_cleanup_free_ char *text = NULL;
+			if (x->cmd != SIZE_MAX) {
+				bool grp = ufw_group_at(data, len, f.cmds[x->cmd].off, &g);
+				line = grp ? g.line : f.cmds[x->cmd].line;
+				text = line_text(data, len, grp ? g.start : f.cmds[x->cmd].off);
+			}
+			struct finding *fd = policy_add_finding(
+				run->res, path, line, text, "%s%s",
+				x->cmd == SIZE_MAX ? "ufw's default " : "", x->why);
+			if (x->kind == IPT_FIX_COMMENT) {
+				finding_set_action(
+					fd, "%s",
+					run->ctx->repair
+						? "commented out the ufw rule and its tuple"
+						: "would comment out the ufw rule and its tuple");
+			} else {
+				_cleanup_free_ char *t = ufw_accept_text(&one, v6);
+				char *nl = strchr(t, '\n');
+				if (nl)
+					*nl = '\0';
+				finding_set_action(fd, "%s \"%s\"%s %s",
+						   run->ctx->repair ? "added" : "would add",
+						   t + strlen("### tuple ### "),
+						   one.n_peers > 1 ? " and the like" : "",
+						   x->cmd == SIZE_MAX ? "at the end of the rules"
+								      : "in front of it");
+			}
+		}
+		ufw_edits(data, len, &f, &fx, &one, v6, run->marker,
+			  &(struct fw_edit_sink){collect_add, &col});
+		ipt_fixes_free(&fx);
+	}
+	if (!col.failed && col.n) {
+		struct edits e = {0};
+		collected_to_edits(&col, &e);
+		commit_edits(run, path, data, len, &e, first);
+		edits_free(&e);
+	}
+	collected_free(&col);
+	iptables_save_free(&f);
+}
+
+static void check_ufw(struct fw_run *run)
+{
+	_cleanup_free_ char *conf = NULL, *defaults = NULL, *enabled = NULL, *policy = NULL,
+			    *ipv6 = NULL;
+	size_t len, dlen = 0;
+	if (root_read_file(run->ctx->root, "/etc/ufw/ufw.conf", ROOT_MAX_CONFIG, &conf, &len) < 0)
+		return;
+	run->files++;
+	enabled = ufw_conf_value(conf, len, "ENABLED");
+	if (!enabled || strcasecmp(enabled, "yes"))
+		return; /* ufw-init loads nothing at boot */
+	if (root_read_file(run->ctx->root, "/etc/default/ufw", ROOT_MAX_CONFIG, &defaults, &dlen) ==
+	    0) {
+		policy = ufw_conf_value(defaults, dlen, "DEFAULT_INPUT_POLICY");
+		ipv6 = ufw_conf_value(defaults, dlen, "IPV6");
+	}
+	const char *pol = policy && !strcasecmp(policy, "ACCEPT") ? "ACCEPT" : "DROP";
+	check_ufw_rules(run, "/etc/ufw/user.rules", false, pol);
+	if (!ipv6 || !strcasecmp(ipv6, "yes"))
+		check_ufw_rules(run, "/etc/ufw/user6.rules", true, pol);
+}
+
+/* ---- firewalld ---- */
+
+#define FWD_ETC "/etc/firewalld"
+#define FWD_LIB "/usr/lib/firewalld"
+#define FWD_WANTS "/etc/systemd/system/multi-user.target.wants"
+
+struct buf_out {
+	struct buf b;
+};
+
+static int to_buf(void *arg, const void *p, size_t n)
+{
+	buf_append(&((struct buf_out *)arg)->b, p, n);
+	return 0;
+}
+
+static void check_zone(struct fw_run *run, const char *zone, const struct fw_scope *sc, size_t n_sc)
+{
+	_cleanup_free_ char *etc = xasprintf(FWD_ETC "/zones/%s.xml", zone);
+	_cleanup_free_ char *lib = xasprintf(FWD_LIB "/zones/%s.xml", zone);
+	_cleanup_free_ char *data = NULL;
+	size_t len;
+	const char *path = etc;
+	int rc = root_read_file(run->ctx->root, etc, ROOT_MAX_CONFIG, &data, &len);
+	if (rc == -ENOENT) {
+		path = lib;
+		rc = root_read_file(run->ctx->root, lib, ROOT_MAX_CONFIG, &data, &len);
+	}
+	if (rc < 0) {
+		struct finding *f = policy_add_finding(run->res, etc, 0, NULL,
+						       "cannot read firewalld zone %s: %s", zone,
+						       strerror(-rc));
+		f->error = rc != -ENOENT;
+		return;
+	}
+	struct xml_doc d;
+	unsigned el;
+	_cleanup_free_ char *err = NULL;
+	if (firewalld_xml_parse(data, len, &d, &el, &err) < 0) {
+		policy_add_finding(run->res, path, el, NULL,
+				   "%s; firewalld cannot load the zone; left as it is", err);
+		return;
+	}
+	struct fwd_fixes fx = {0};
+	for (size_t i = 0; i < n_sc && !fx.unsupported; i++)
+		firewalld_zone_analyze(data, len, &d, &sc[i], &fx);
+	if (fx.unsupported) {
+		policy_add_finding(run->res, path, 0, NULL, "%s; left as it is", fx.note);
+	} else if (fx.n) {
+		size_t first = run->res->n_findings;
+		_cleanup_free_ char *xmark = xasprintf("sshrescue %s: ", run->ctx->run_id);
+		for (size_t i = 0; i < fx.n; i++) {
+			const struct fwd_fix *x = &fx.v[i];
+			const struct xml_elem *e = x->kind == FWD_COMMENT ? &d.v[x->elem] : NULL;
+			_cleanup_free_ char *text =
+				e ? xstrndup(data + e->start, e->end - e->start) : NULL;
+			struct finding *fd = policy_add_finding(run->res, path, e ? e->line : 0,
+								text, "zone %s: %s", zone, x->why);
+			if (e) {
+				finding_set_action(fd, "%s",
+						   run->ctx->repair ? "commented out"
+								    : "would comment out");
+			} else {
+				const struct fw_scope *s = &sc[0];
+				for (size_t k = 0; k < n_sc; k++)
+					if (sc[k].family == x->family)
+						s = &sc[k];
+				_cleanup_free_ char *xml = firewalld_accept_xml(s, x);
+				finding_set_action(fd, "%s %s to %s",
+						   run->ctx->repair ? "added" : "would add", xml,
+						   etc);
+			}
+		}
+		struct edits e = {0};
+		firewalld_edits(data, len, &d, &fx, sc, n_sc, xmark,
+				&(struct fw_edit_sink){sink_add, &e});
+		if (path == etc) {
+			commit_edits(run, path, data, len, &e, first);
+		} else if (run->ctx->repair) {
+			/* firewalld reads a zone of the same name in /etc instead of /usr/lib */
+			struct buf_out o = {{0}};
+			buf_puts(&o.b, "");
+			edits_apply(data, len, &e, to_buf, &o);
+			rc = root_write_file(run->ctx->root, etc, o.b.data, o.b.len, 0644, NULL);
+			for (size_t i = first; i < run->res->n_findings; i++) {
+				run->res->findings[i].fixed = rc == 0;
+				run->res->findings[i].error = rc < 0;
+				if (rc < 0)
+					finding_set_action(&run->res->findings[i],
+							   "not written: %s", strerror(-rc));
+			}
+			buf_free(&o.b);
+		}
+		edits_free(&e);
+	}
+	fwd_fixes_free(&fx);
+	firewalld_xml_free(&d);
+}
+
+/* Zones other than the default one that apply to protected sources: bound to their addresses,
+ * or to interfaces (which the traffic may arrive on). */
+static void other_zones(struct fw_run *run, const char *dir, const struct fw_scope *sc, size_t n_sc,
+			struct strv *zones)
+{
+	DIR *dh;
+	if (root_opendir(run->ctx->root, dir, &dh) < 0)
+		return;
+	for (struct dirent *de; (de = readdir(dh));) {
+		size_t l = strlen(de->d_name);
+		if (l < 5 || strcmp(de->d_name + l - 4, ".xml") || de->d_name[0] == '.')
+			continue;
+		_cleanup_free_ char *name = xstrndup(de->d_name, l - 4);
+		_cleanup_free_ char *over = xasprintf(FWD_ETC "/zones/%s", de->d_name);
+		struct stat st;
+		if (strv_contains(zones, name) ||
+		    (strcmp(dir, FWD_ETC "/zones") && root_stat(run->ctx->root, over, &st) == 0))
+			continue;
+		_cleanup_free_ char *p = xasprintf("%s/%s", dir, de->d_name), *data = NULL;
+		size_t len;
+		struct xml_doc d;
+		unsigned el;
+		_cleanup_free_ char *err = NULL;
+		if (root_read_file(run->ctx->root, p, ROOT_MAX_CONFIG, &data, &len) < 0 ||
+		    firewalld_xml_parse(data, len, &d, &el, &err) < 0)
+			continue;
+		bool applies = firewalld_zone_has_interfaces(&d);
+		for (size_t i = 0; i < n_sc; i++)
+			applies |= firewalld_zone_binds_peers(&d, &sc[i]);
+		if (applies)
+			strv_push(zones, name);
+		firewalld_xml_free(&d);
+	}
+	closedir(dh);
+}
+
+/* Is firewalld.service enabled (its link in multi-user.target.wants; the link's target is
+ * in /usr/lib, which need not resolve inside a rescue mount, so the name is enough)? */
+static bool firewalld_enabled(struct fw_run *run)
+{
+	DIR *dh;
+	bool found = false;
+	if (root_opendir(run->ctx->root, FWD_WANTS, &dh) < 0)
+		return false;
+	for (struct dirent *de; (de = readdir(dh));)
+		found |= !strcmp(de->d_name, "firewalld.service");
+	closedir(dh);
+	return found;
+}
+
+static void check_firewalld(struct fw_run *run)
+{
+	_cleanup_free_ char *conf = NULL, *zone = NULL;
+	size_t len = 0;
+	bool have_conf = root_read_file(run->ctx->root, FWD_ETC "/firewalld.conf", ROOT_MAX_CONFIG,
+					&conf, &len) == 0;
+	if (!have_conf)
+		return;
+	run->files++;
+	if (!firewalld_enabled(run))
+		return; /* firewalld does not start at boot */
+	zone = firewalld_default_zone(conf, len);
+	struct fw_scope sc[2];
+	_cleanup_free_ struct cidr *own4 = NULL, *own6 = NULL;
+	size_t n_sc = 0;
+	if (scope_for(run, AF_INET, &sc[n_sc], &own4))
+		n_sc++;
+	if (scope_for(run, AF_INET6, &sc[n_sc], &own6))
+		n_sc++;
+	struct strv zones = {0};
+	strv_push(&zones, zone);
+	other_zones(run, FWD_ETC "/zones", sc, n_sc, &zones);
+	other_zones(run, FWD_LIB "/zones", sc, n_sc, &zones);
+	for (size_t i = 0; i < zones.n; i++)
+		check_zone(run, zones.v[i], sc, n_sc);
+	strv_free(&zones);
+}
+
+/* ---- live mode: the rules loaded in the running kernel ---- */
+
+extern char **environ;
+
+#define LIVE_MAX_OUTPUT (64u << 20)
+
+/* Run argv (looked up in PATH: on a live instance, its own programs), write in to its stdin,
+ * collect stdout (bounded) and stderr (the first line, for messages). *status: exit status, or
+ * 127 when the program is absent. */
+static int run_prog(char *const argv[], const char *in, size_t in_len, struct buf *out,
+		    struct buf *err, int *status)
+{
+	int pin[2] = {-1, -1}, pout[2] = {-1, -1}, perr[2] = {-1, -1};
+	posix_spawn_file_actions_t fa;
+	pid_t pid;
+	int rc;
+	*status = 127;
+	if (pipe2(pin, O_CLOEXEC) < 0 || pipe2(pout, O_CLOEXEC) < 0 || pipe2(perr, O_CLOEXEC) < 0) {
+		rc = -errno;
+		goto out;
+	}
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, pin[0], STDIN_FILENO);
+	posix_spawn_file_actions_adddup2(&fa, pout[1], STDOUT_FILENO);
+	posix_spawn_file_actions_adddup2(&fa, perr[1], STDERR_FILENO);
+	rc = -posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(pin[0]);
+	close(pout[1]);
+	close(perr[1]);
+	pin[0] = pout[1] = perr[1] = -1;
+	if (rc < 0) {
+		if (rc == -ENOENT)
+			rc = 0; /* absent: status 127 */
+		goto out;
+	}
+	size_t woff = 0;
+	if (!in_len) {
+		close(pin[1]);
+		pin[1] = -1;
+	}
+	void (*old)(int) = signal(SIGPIPE, SIG_IGN);
+	while (pout[0] >= 0 || perr[0] >= 0) {
+		struct pollfd pf[3] = {
+			{pout[0], POLLIN, 0}, {perr[0], POLLIN, 0}, {pin[1], POLLOUT, 0}};
+		if (poll(pf, 3, 30000) <= 0)
+			break; /* a hung program: give up after 30 s of silence */
+		char chunk[65536];
+		for (int k = 0; k < 2; k++) {
+			int *fd = k ? &perr[0] : &pout[0];
+			if (*fd < 0 || !(pf[k].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			ssize_t r = read(*fd, chunk, sizeof(chunk));
+			if (r <= 0) {
+				close(*fd);
+				*fd = -1;
+			} else if (k == 0 && out->len + (size_t)r <= LIVE_MAX_OUTPUT) {
+				buf_append(out, chunk, (size_t)r);
+			} else if (k == 1 && err->len < 4096) {
+				buf_append(err, chunk, (size_t)r);
+			}
+		}
+		if (pin[1] >= 0 && (pf[2].revents & (POLLOUT | POLLERR | POLLHUP))) {
+			ssize_t w = write(pin[1], in + woff, in_len - woff);
+			if (w > 0)
+				woff += (size_t)w;
+			if (w <= 0 || woff == in_len) {
+				close(pin[1]);
+				pin[1] = -1;
+			}
+		}
+	}
+	signal(SIGPIPE, old);
+	int ws;
+	if (pout[0] >= 0 || perr[0] >= 0)
+		kill(pid, SIGKILL);
+	while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
+		;
+	*status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128;
+	rc = 0;
+out:
+	for (int k = 0; k < 2; k++) {
+		if (pin[k] >= 0)
+			close(pin[k]);
+		if (pout[k] >= 0)
+			close(pout[k]);
+		if (perr[k] >= 0)
+			close(perr[k]);
+	}
+	if (err->data) {
+		char *nl = strchr(err->data, '\n');
+		if (nl)
+			*nl = '\0';
+	}
+	return rc;
+}
+
+static int to_buf2(void *arg, const void *p, size_t n)
+{
+	buf_append(arg, p, n);
+	return 0;
+}
+
+/* The findings and, in repair, the restore of one saved dump of the running rules. */
+static void live_fix_dump(struct fw_run *run, const char *save, const char *restore,
+			  const struct buf *dump, const struct fw_scope *s)
+{
+	struct ipt_file f;
+	unsigned el;
+	_cleanup_free_ char *perr = NULL;
+	if (iptables_save_parse(dump->data, dump->len, &f, &el, &perr) < 0) {
+		policy_add_finding(run->res, NULL, 0, NULL,
+				   "%s output line %u: %s; running rules not examined", save, el,
+				   perr);
+		return;
+	}
+	struct ipt_fixes fx;
+	iptables_save_analyze(&f, s, IPT_HOOKS, IPT_N_HOOKS, &fx);
+	run->live_checked++;
+	if (fx.unsupported) {
+		policy_add_finding(run->res, NULL, 0, NULL, "running rules (%s): %s", save,
+				   fx.note);
+	} else if (fx.n) {
+		size_t first = run->res->n_findings;
+		for (size_t i = 0; i < fx.n; i++) {
+			const struct ipt_fix *x = &fx.v[i];
+			_cleanup_free_ char *text =
+				x->cmd != SIZE_MAX
+					? line_text(dump->data, dump->len, f.cmds[x->cmd].off)
+					: NULL;
+			_cleanup_free_ char *w = iptables_save_accept_words(s, x->out);
+			struct finding *fd = policy_add_finding(
+				run->res, NULL, 0, text, "running rules (%s, table %s): %s", save,
+				f.tables[x->table].name, x->why);
+			if (x->kind == IPT_FIX_COMMENT)
+				finding_set_action(fd, "%s",
+						   run->ctx->repair
+							   ? "deleted from the running rules"
+							   : "would delete from the running rules");
+			else
+				finding_set_action(fd, "%s \"-A %s %s\" to the running rules",
+						   run->ctx->repair ? "added" : "would add",
+						   x->chain, w);
+		}
+		if (run->ctx->repair) {
+			struct edits e = {0};
+			struct buf fixed = {0}, rerr = {0}, rout = {0};
+			int st;
+			iptables_save_edits(dump->data, dump->len, &f, &fx, s, run->marker,
+					    &(struct fw_edit_sink){sink_add, &e});
+			edits_apply(dump->data, dump->len, &e, to_buf2, &fixed);
+			char *rargv[] = {(char *)restore, "-c", NULL};
+			int rc = run_prog(rargv, fixed.data, fixed.len, &rout, &rerr, &st);
+			for (size_t i = first; i < run->res->n_findings; i++) {
+				struct finding *fd = &run->res->findings[i];
+				fd->fixed = rc == 0 && st == 0;
+				if (!fd->fixed) {
+					fd->error = true;
+					finding_set_action(fd, "%s failed: %s", restore,
+							   rerr.data ? rerr.data : "exit status");
+				}
+			}
+			buf_free(&fixed);
+			buf_free(&rerr);
+			buf_free(&rout);
+			edits_free(&e);
+		}
+	}
+	ipt_fixes_free(&fx);
+	iptables_save_free(&f);
+}
+
+/* One back end of the running rules: save, analyze as a file, restore the fixed dump (atomic
+ * per table; counters kept with -c). A ban that fail2ban adds in between is lost; it bans
+ * again on the next failure. */
+static void live_iptables(struct fw_run *run, const char *save, const char *restore, int family)
+{
+	struct buf dump = {0}, err = {0};
+	struct fw_scope s;
+	_cleanup_free_ struct cidr *own = NULL;
+	int st;
+	char *sargv[] = {(char *)save, "-c", NULL};
+	if (scope_for(run, family, &s, &own) && run_prog(sargv, NULL, 0, &dump, &err, &st) == 0 &&
+	    st == 0 && dump.len)
+		live_fix_dump(run, save, restore, &dump, &s);
+	buf_free(&dump);
+	buf_free(&err);
+}
+
+static void check_live(struct fw_run *run)
+{
+	static const struct {
+		const char *save, *restore;
+		int family;
+	} backends[] = {
+		{"iptables-legacy-save", "iptables-legacy-restore", AF_INET},
+		{"iptables-nft-save", "iptables-nft-restore", AF_INET},
+		{"ip6tables-legacy-save", "ip6tables-legacy-restore", AF_INET6},
+		{"ip6tables-nft-save", "ip6tables-nft-restore", AF_INET6},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(backends); i++)
+		live_iptables(run, backends[i].save, backends[i].restore, backends[i].family);
+}
+
+/* ---- the policy ---- */
+
+static int firewall_run(struct policy_ctx *ctx, struct policy_result *res)
+{
+	struct fw_run run = {.ctx = ctx, .res = res};
+	run.marker = xasprintf("# sshrescue %s: ", ctx->run_id ? ctx->run_id : "");
+	sshd_ports(&run);
+	for (size_t i = 0; i < ARRAY_SIZE(ipt_files); i++)
+		check_ipt_file(&run, ipt_files[i].path, ipt_files[i].family);
+	check_nft_file(&run, NFT_CONF);
+	check_ufw(&run);
+	check_firewalld(&run);
+	/* Live: the rules in the kernel now, after the files are right. */
+	if (ctx->live)
+		check_live(&run);
+	if (!run.files && !run.live_checked) {
+		res->status = POLICY_SKIPPED;
+		policy_result_set_note(res, "no saved firewall rules on this instance");
+	} else if (!res->n_findings) {
+		policy_result_set_note(res,
+				       "saved firewall rules let protected sources reach sshd");
+	}
+	free(run.ports);
+	free(run.marker);
+	return 0;
+}
+
+static bool firewall_enabled(const struct config *cfg)
+{
+	return cfg->firewall_enabled;
+}
+
+static const struct policy firewall_policy = {
+	.name = "firewall",
+	.enabled = firewall_enabled,
+	.run = firewall_run,
+};
+POLICY_REGISTER(firewall_policy, 50)
