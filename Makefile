@@ -45,6 +45,8 @@ BENCH_SRCS := $(sort $(wildcard tests/bench/*.c))
 BENCH_BINS := $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/bench/%)
 BIN := $(BUILD)/sshrescue
 
+include image/image.mk
+
 .PHONY: all man check unit integration bench fuzz demo install uninstall clean deps lint
 all: $(BIN) sshrescue $(BUILD)/sshrescue-policy.5
 

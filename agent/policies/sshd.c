@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -97,6 +98,17 @@ struct child_result {
 	int exec_errno;
 };
 
+/* statvfs of an instance directory, resolved inside the root. */
+static int statvfs_in_root(struct root *r, const char *path, struct statvfs *vfs)
+{
+	int fd = root_open_file(r, path, O_RDONLY | O_DIRECTORY, 0);
+	if (fd < 0)
+		return fd;
+	int rc = fstatvfs(fd, vfs) < 0 ? -errno : 0;
+	close(fd);
+	return rc;
+}
+
 /* In a private mount namespace (so nothing is seen outside the child and everything is gone
  * when it exits): a tmpfs on the instance's /run with /run/sshd in it (on disk /run is an
  * empty directory; the service makes /run/sshd at boot), and /dev/null when the instance's
@@ -132,7 +144,11 @@ static void child_exec(struct root *r, int cwd_fd, int out_fd, int err_pipe, cha
 			close(run_fd);
 	}
 	struct stat st;
-	if (root_stat(r, "/dev/null", &st) < 0 || !S_ISCHR(st.st_mode)) {
+	/* The instance's own /dev/null is of no use when it is missing, not a device, or on a
+	 * filesystem mounted nodev (every rescue mount is): give it a private one. */
+	struct statvfs vfs;
+	if (root_stat(r, "/dev/null", &st) < 0 || !S_ISCHR(st.st_mode) ||
+	    statvfs_in_root(r, "/dev", &vfs) < 0 || (vfs.f_flag & ST_NODEV)) {
 		int dev_fd = root_open_file(r, "/dev", O_PATH | O_DIRECTORY, 0);
 		char p[64];
 		snprintf(p, sizeof(p), "/proc/self/fd/%d", dev_fd);
