@@ -11,8 +11,10 @@ VERSION := 0.1.0
 
 CC ?= cc
 CFLAGS ?= -O2 -g
-PKGS := blkid mount inih libcurl sqlite3 json-c
-PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+# libcurl is loaded with dlopen when a report is delivered (see deliver.c): its headers are
+# needed to build, its library only at run time (libcurl4).
+PKGS := blkid mount inih sqlite3 json-c
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) libcurl 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
 

@@ -4,8 +4,12 @@
  * lines and the chunked machine-readable report), and finally the reboot or poweroff. */
 #include "deliver.h"
 
+/* The plain prototypes, not curl's type-checking macros: the functions are called through the
+ * pointers below. */
+#define CURL_DISABLE_TYPECHECK
 #include <curl/curl.h>
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -26,6 +30,81 @@
 #ifndef SSHRESCUE_VERSION
 #define SSHRESCUE_VERSION "0"
 #endif
+
+/* libcurl is loaded when a report is to be delivered, not when sshrescue starts: it brings
+ * some 30 shared libraries (TLS, HTTP/2, IDN, LDAP, Kerberos) whose loading and relocation
+ * cost more than a whole repair of a small instance. */
+#define LIBCURL_SONAME "libcurl.so.4"
+static struct {
+	CURLcode (*global_init)(long);
+	void (*global_cleanup)(void);
+	CURL *(*easy_init)(void);
+	CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
+	CURLcode (*easy_perform)(CURL *);
+	CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+	void (*easy_cleanup)(CURL *);
+	const char *(*easy_strerror)(CURLcode);
+	void (*free)(void *);
+	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+	void (*slist_free_all)(struct curl_slist *);
+	CURLU *(*url)(void);
+	void (*url_cleanup)(CURLU *);
+	CURLUcode (*url_get)(const CURLU *, CURLUPart, char **, unsigned int);
+	CURLUcode (*url_set)(CURLU *, CURLUPart, const char *, unsigned int);
+} lc;
+
+/* 0, or -ENOENT with why filled when libcurl or one of its functions is missing. */
+static int libcurl_load(char *why, size_t size)
+{
+	static void *handle;
+	if (handle)
+		return 0;
+	void *h = dlopen(LIBCURL_SONAME, RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		snprintf(why, size, "cannot load %s: %s", LIBCURL_SONAME, dlerror());
+		return -ENOENT;
+	}
+	static const struct {
+		const char *name;
+		size_t offset;
+	} syms[] = {
+#define SYM(f) { "curl_" #f, offsetof(__typeof__(lc), f) }
+		SYM(global_init), SYM(global_cleanup), SYM(easy_init),	    SYM(easy_setopt),
+		SYM(easy_perform), SYM(easy_getinfo),  SYM(easy_cleanup),   SYM(easy_strerror),
+		SYM(free),	   SYM(slist_append),  SYM(slist_free_all), SYM(url),
+		SYM(url_cleanup),  SYM(url_get),       SYM(url_set),
+#undef SYM
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(syms); i++) {
+		void *f = dlsym(h, syms[i].name);
+		if (!f) {
+			snprintf(why, size, "%s lacks %s", LIBCURL_SONAME, syms[i].name);
+			dlclose(h);
+			memset(&lc, 0, sizeof(lc));
+			return -ENOENT;
+		}
+		memcpy((char *)&lc + syms[i].offset, &f, sizeof(f));
+	}
+	handle = h;
+	return 0;
+}
+#undef curl_easy_setopt
+#undef curl_easy_getinfo
+#define curl_global_init lc.global_init
+#define curl_global_cleanup lc.global_cleanup
+#define curl_easy_init lc.easy_init
+#define curl_easy_setopt lc.easy_setopt
+#define curl_easy_perform lc.easy_perform
+#define curl_easy_getinfo lc.easy_getinfo
+#define curl_easy_cleanup lc.easy_cleanup
+#define curl_easy_strerror lc.easy_strerror
+#define curl_free lc.free
+#define curl_slist_append lc.slist_append
+#define curl_slist_free_all lc.slist_free_all
+#define curl_url lc.url
+#define curl_url_cleanup lc.url_cleanup
+#define curl_url_get lc.url_get
+#define curl_url_set lc.url_set
 
 #define SPOOL_DIR "/var/lib/sshrescue/spool"
 #define HISTORY_KEEP 20 /* reports kept in the history beside [report] file */
@@ -742,6 +821,10 @@ int deliver_report(const struct config *cfg, struct root *root, struct run *run,
 	if (!configured) {
 		set_status(run, "not configured");
 		return 0;
+	}
+	if (libcurl_load(last_why, sizeof(last_why)) < 0) {
+		set_status(run, "failed: %s", last_why);
+		return -ENOENT;
 	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		snprintf(last_why, sizeof(last_why), "libcurl could not start");

@@ -48,6 +48,8 @@ struct dh_run {
 	struct dh_settings set;
 	bool everything;     /* every source is protected: remove every entry */
 	size_t removed;      /* entries removed (or that would be) in all files */
+	size_t file_start;   /* removed when the current file's pass began */
+	size_t not_removed;  /* entries of files that could not be written */
 	size_t detailed;     /* findings written one per entry */
 	size_t summarized;   /* entries beyond MAX_DETAILED, reported in one finding per file */
 };
@@ -79,9 +81,19 @@ static void read_settings(struct dh_run *run)
 	s->block_service_len = strlen(s->block_service);
 	_cleanup_free_ char *data = NULL;
 	size_t len;
-	if (root_read_file(run->ctx->root, DENYHOSTS_CONF, ROOT_MAX_CONFIG, &data, &len) < 0)
+	int rc = root_read_file(run->ctx->root, DENYHOSTS_CONF, ROOT_MAX_CONFIG, &data, &len);
+	if (rc == -ENOENT)
 		return;
 	s->conf_found = true;
+	if (rc < 0) {
+		/* a FIFO, a device, a directory, a huge file: said, and the defaults assumed */
+		struct finding *f = policy_add_finding(run->res, DENYHOSTS_CONF, 0, NULL,
+						       "cannot read DenyHosts' settings (%s); its "
+						       "defaults are assumed",
+						       strerror(-rc));
+		f->error = true;
+		return;
+	}
 	for (char *save = NULL, *line = strtok_r(data, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
 		line = strstrip(line);
@@ -185,6 +197,7 @@ static int commit_edits(struct dh_run *run, const char *file, const char *data, 
 			finding_set_action(&run->res->findings[i], "not removed: %s", strerror(-rc));
 		}
 		add_error(run, file, rc, "cannot write");
+		run->not_removed += run->removed - run->file_start;
 		return rc;
 	}
 	for (size_t i = first_finding; i < run->res->n_findings; i++)
@@ -206,7 +219,8 @@ static bool parse_entry(const struct dh_settings *s, const char *p, size_t n, co
 	}
 	size_t svc = s->block_service_len;
 	if (svc) {
-		if (n <= svc || strncasecmp(p, s->block_service, svc) != 0)
+		if (n <= svc || (p[0] | 0x20) != (s->block_service[0] | 0x20) ||
+		    strncasecmp(p, s->block_service, svc) != 0)
 			return false;
 		p += svc;
 		n -= svc;
@@ -223,7 +237,8 @@ static bool parse_entry(const struct dh_settings *s, const char *p, size_t n, co
 			n--;
 		}
 		static const char bsd[] = " : deny";
-		if (n > sizeof(bsd) - 1 && memcmp(p + n - (sizeof(bsd) - 1), bsd, sizeof(bsd) - 1) == 0)
+		if (n > sizeof(bsd) - 1 && p[n - 1] == 'y' &&
+		    memcmp(p + n - (sizeof(bsd) - 1), bsd, sizeof(bsd) - 1) == 0)
 			n -= sizeof(bsd) - 1;
 	}
 	if (!n)
@@ -255,6 +270,7 @@ static int clean_hosts_deny(struct dh_run *run, bool marked_only, bool *has_mark
 	}
 	struct edits e = { 0 };
 	size_t first = run->res->n_findings;
+	run->file_start = run->removed;
 	size_t pos = 0, comment_off = 0, comment_len = 0;
 	unsigned lineno = 0;
 	bool continued = false, have_comment = false;
@@ -342,6 +358,7 @@ static int clean_counting_file(struct dh_run *run, const char *name, bool user_k
 	}
 	struct edits e = { 0 };
 	size_t first = run->res->n_findings;
+	run->file_start = run->removed;
 	size_t pos = 0;
 	unsigned lineno = 0;
 	while (pos < len) {
@@ -503,6 +520,9 @@ static int denyhosts_run(struct policy_ctx *ctx, struct policy_result *res)
 	if (!run.set.conf_found && !work_dir && !marks) {
 		res->status = POLICY_SKIPPED;
 		policy_result_set_note(res, "no DenyHosts on this instance");
+	} else if (run.not_removed && !res->note) {
+		policy_result_set_note(res, "%zu of %zu DenyHosts entries of protected sources could "
+				       "not be removed", run.not_removed, run.removed);
 	} else if (run.removed && !res->note) {
 		policy_result_set_note(res, "%zu DenyHosts entr%s of protected sources %s", run.removed,
 				       run.removed == 1 ? "y" : "ies",
