@@ -428,4 +428,69 @@ for backend in legacy nft; do
 	expect_open $UNPROT4 $SRV4 80
 done
 
+# ---- live mode, nft: a ruleset loaded with nft -f, which iptables-save does not show ----
+# The instance has no saved rules at all; the kernel has an inet table of nft's own (a drop rule
+# for the protected client, a broad IPv6 drop, policy drop) and a table of iptables-nft's (left to
+# the iptables path, which fixes it through iptables-nft-restore).
+
+RN=$T/root-live-nftset
+t_mkroot "$RN"
+cat >"$T/live-nft.conf" <<'NFT'
+table inet filter {
+	chain input {
+		type filter hook input priority filter; policy drop;
+		ct state established,related accept
+		iif lo accept
+		meta l4proto ipv6-icmp accept
+		ip saddr 203.0.113.10 tcp dport 22 drop
+		ip6 saddr 2001:db8::/32 tcp dport 22 drop
+		tcp dport 80 accept
+	}
+}
+NFT
+ns_up 22 80 8080
+ip netns exec "$S" nft -f "$T/live-nft.conf" || t_fail "nft refuses the test's live ruleset"
+ip netns exec "$S" iptables-nft -A INPUT -s 203.0.113.0/24 -p tcp --dport 22 -j DROP ||
+	t_fail "iptables-nft refuses the test's rule"
+
+t_case "live (nft -f): the running ruleset shuts the protected client out"
+! connect $PROT4 $SRV4 22 && ! connect $PROT6 $SRV6 22 && connect $UNPROT4 $SRV4 80 ||
+	t_fail "the running ruleset does not behave as the test expects"
+
+t_case "live (nft -f): check reports the running nft rules and changes nothing"
+ip netns exec "$S" nft -a list ruleset >"$T/nftlive.before"
+t_expect_exit 4 ip netns exec "$S" "$SSHRESCUE" check --live --root "$RN" \
+	--policy "$POLICY" "${PROTECT[@]}"
+t_grep 'running nft rules (table inet filter, chain input, handle [0-9]*): .*would delete rule handle [0-9]* from chain input of table inet filter' "$T/err"
+t_grep 'would insert "ip6 saddr { 2001:db8:2::/64 } tcp dport 22 accept" in front of handle [0-9]* in chain input of table inet filter' "$T/err"
+t_grep 'would add "ip saddr { 203.0.113.0/24 } tcp dport 22 accept" at the end of chain input of table inet filter' "$T/err"
+t_grep 'running rules (iptables-nft-save, table filter)' "$T/err"
+t_no_grep 'running nft rules (table ip filter' "$T/err"
+ip netns exec "$S" nft -a list ruleset >"$T/nftlive.after"
+t_same "$T/nftlive.before" "$T/nftlive.after"
+! connect $PROT4 $SRV4 22 || t_fail "the protected client got in after check"
+
+t_case "live (nft -f): repair deletes the blocker by handle, adds accepts; the protected client gets in"
+t_expect_exit 1 ip netns exec "$S" "$SSHRESCUE" repair --live --root "$RN" \
+	--policy "$POLICY" "${PROTECT[@]}"
+ip netns exec "$S" nft list ruleset >"$T/nftlive.repaired"
+t_no_grep 'ip saddr 203.0.113.10 tcp dport 22 drop' "$T/nftlive.repaired"
+t_grep '^		ip6 saddr 2001:db8:2::/64 tcp dport 22 accept comment "sshrescue ' "$T/nftlive.repaired"
+t_grep '^		ip saddr 203.0.113.0/24 tcp dport 22 accept comment "sshrescue ' "$T/nftlive.repaired"
+grep -A1 '2001:db8:2::/64 tcp dport 22 accept' "$T/nftlive.repaired" |
+	grep -q 'ip6 saddr 2001:db8::/32 tcp dport 22 drop' ||
+	t_fail "the IPv6 accept is not in front of the broad IPv6 drop"
+expect_open $PROT4 $SRV4 22
+expect_open $PROT6 $SRV6 22
+
+t_case "live (nft -f): unprotected clients and closed ports stay shut"
+expect_closed $UNPROT4 $SRV4 22
+expect_closed $UNPROT6 $SRV6 22
+expect_closed $PROT4 $SRV4 8080
+expect_open $UNPROT4 $SRV4 80
+
+t_case "live (nft -f): check on the repaired running rules finds nothing"
+t_expect_exit 0 ip netns exec "$S" "$SSHRESCUE" check --live --root "$RN" \
+	--policy "$POLICY" "${PROTECT[@]}"
+
 t_done
