@@ -753,8 +753,11 @@ int root_replace(struct root *r, const char *path, const char *orig, size_t orig
 		rc = -ENOENT;
 	if (rc == 0)
 		rc = backup_original(r, &l, true, backup);
-	if (rc == 0)
-		rc = replace_at(&l, orig, orig_len, e, 0644);
+	if (rc == 0 && (rc = replace_at(&l, orig, orig_len, e, 0644)) < 0 && backup) {
+		/* nothing changed: no backup to name (and nothing for the caller to free) */
+		free(*backup);
+		*backup = NULL;
+	}
 	location_close(&l);
 	return rc;
 }
@@ -787,6 +790,10 @@ int root_write_file(struct root *r, const char *path, const void *data, size_t l
 		whole.v = &ed;
 		whole.n = 1;
 		rc = replace_at(&l, "", 0, &whole, mode);
+		if (rc < 0 && backup && l.exists) {
+			free(*backup);
+			*backup = NULL;
+		}
 	}
 	location_close(&l);
 	return rc;
@@ -806,6 +813,14 @@ int root_backup_file(struct root *r, const char *path, char **backup)
 	return rc;
 }
 
+/* The temporary name of a backup being copied: ".NAME.sshrescue-PID" beside it. */
+static char *backup_temp_path(const char *bpath)
+{
+	const char *slash = strrchr(bpath, '/');
+	return xasprintf("%.*s/.%.200s.sshrescue-%d", (int)(slash - bpath), bpath, slash + 1,
+			 (int)getpid());
+}
+
 int root_backup_prepare(struct root *r, const char *path, char **backup, char **host_path)
 {
 	if (r->readonly)
@@ -817,6 +832,9 @@ int root_backup_prepare(struct root *r, const char *path, char **backup, char **
 	if (rc == 0 && strv_contains(&r->backed_up, l.path))
 		rc = -EALREADY;
 	char *bpath = rc == 0 ? xasprintf("%s/%s/files%s", r->backup_dir, r->run_id, l.path) : NULL;
+	/* The copy is made under a temporary name, renamed by root_backup_commit() once whole:
+	 * a run killed while copying leaves no partial file under the backup's name. */
+	_cleanup_free_ char *tpath = rc == 0 ? backup_temp_path(bpath) : NULL;
 	if (rc == 0) {
 		_cleanup_free_ char *bdir = xstrndup(bpath, (size_t)(strrchr(bpath, '/') - bpath));
 		_cleanup_close_ int bfd = -1;
@@ -830,7 +848,14 @@ int root_backup_prepare(struct root *r, const char *path, char **backup, char **
 			rc = -errno;
 			goto done;
 		}
-		dst = openat(bfd, l.base, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+		/* The caller changes the file in place: with other names (a hard link that may
+		 * lie outside the root, in a --root directory) they would change too. */
+		if (!S_ISREG(st.st_mode) || st.st_nlink > 1) {
+			rc = S_ISREG(st.st_mode) ? -EMLINK : -EINVAL;
+			goto done;
+		}
+		dst = openat(bfd, strrchr(tpath, '/') + 1,
+			     O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (dst < 0) {
 			rc = -errno;
 			goto done;
@@ -839,7 +864,7 @@ int root_backup_prepare(struct root *r, const char *path, char **backup, char **
 	}
 done:
 	if (rc == 0)
-		rc = root_host_path(r, bpath, host_path);
+		rc = root_host_path(r, tpath, host_path);
 	if (rc == 0)
 		*backup = bpath;
 	else
@@ -852,14 +877,27 @@ int root_backup_commit(struct root *r, const char *path)
 {
 	struct location l;
 	int rc = locate(r, path, &l);
-	_cleanup_free_ char *bpath = NULL;
-	if (rc == 0)
+	_cleanup_free_ char *bpath = NULL, *tpath = NULL;
+	if (rc == 0) {
 		bpath = xasprintf("%s/%s/files%s", r->backup_dir, r->run_id, l.path);
-	_cleanup_close_ int fd = rc == 0 ? root_openat(r, bpath, O_RDONLY | O_NOFOLLOW, 0) : -1;
+		tpath = backup_temp_path(bpath);
+	}
+	_cleanup_close_ int fd = rc == 0 ? root_openat(r, tpath, O_RDONLY | O_NOFOLLOW, 0) : -1;
 	if (rc == 0 && fd < 0)
 		rc = fd;
 	if (rc == 0 && fsync(fd) < 0)
 		rc = -errno;
+	if (rc == 0) {
+		/* whole and on disk: give it the backup's name */
+		*strrchr(bpath, '/') = '\0';
+		_cleanup_close_ int bfd = root_openat(r, bpath, O_PATH | O_DIRECTORY | O_NOFOLLOW, 0);
+		if (bfd < 0)
+			rc = bfd;
+		else if (renameat(bfd, strrchr(tpath, '/') + 1, bfd, l.base) < 0)
+			rc = -errno;
+		else
+			rc = fsync_dir(bfd);
+	}
 	if (rc == 0)
 		rc = manifest_append(r, "file", l.path, NULL);
 	if (rc == 0) {
@@ -882,6 +920,9 @@ int root_set_mode(struct root *r, const char *path, uid_t uid, gid_t gid, mode_t
 		return -errno;
 	if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
 		return -EINVAL;
+	/* a hard link's other names, maybe outside the root, would change mode too */
+	if (S_ISREG(st.st_mode) && st.st_nlink > 1)
+		return -EMLINK;
 	char ipath[PATH_MAX];
 	int rc = instance_path_of(r, fd, ipath, sizeof(ipath));
 	if (rc < 0)
