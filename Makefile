@@ -1,6 +1,7 @@
 # sshrescue: gives a locked-out Linux instance its SSH access back.
 # make | make check | make bench | make fuzz | make demo | make install DESTDIR= PREFIX=
-# make deps (apt-get installs what is missing) | make lint | V=1 for verbose | SANITIZE=1
+# make deps (apt-get installs what is missing) | make lint | V=1 for verbose
+# SANITIZE=1 (ASan+UBSan build in build-san/) | VALGRIND=1 (tests under valgrind)
 
 PREFIX ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
@@ -26,7 +27,12 @@ ifeq ($(SANITIZE),1)
 HARDEN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDSAN := -fsanitize=address,undefined
 CFLAGS := -O1 -g
+# Any report fails the test that caused it: exit status 99, which no test expects.
+export ASAN_OPTIONS ?= detect_leaks=1:exitcode=99:abort_on_error=0
+export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1:exitcode=99
 endif
+# make VALGRIND=1 check|unit: every program under valgrind (memcheck, leaks), errors exit 99
+VALGRIND ?=
 ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -DSSHRESCUE_VERSION='"$(VERSION)"' -Iagent \
 	$(WARN) $(HARDEN) $(PKG_CFLAGS) $(CFLAGS) -MMD -MP
 ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now $(LDSAN) $(LDFLAGS)
@@ -80,10 +86,11 @@ $(BUILD)/bench/%: tests/bench/%.c $(LIB_OBJS)
 # The whole suite: unit tests (cmocka), then integration tests against the real programs.
 # Ends with one summary line "N passed, N failed".
 check: $(BIN) sshrescue $(UNIT_BINS)
-	$(Q)BUILD=$(BUILD) SSHRESCUE=$(CURDIR)/$(BIN) tests/run $(UNIT_BINS)
+	$(Q)BUILD=$(BUILD) VALGRIND=$(VALGRIND) SSHRESCUE=$(CURDIR)/$(BIN) tests/run $(UNIT_BINS)
 
 unit: $(UNIT_BINS)
-	$(Q)BUILD=$(BUILD) SSHRESCUE=$(CURDIR)/$(BIN) TESTS_ONLY_UNIT=1 tests/run $(UNIT_BINS)
+	$(Q)BUILD=$(BUILD) VALGRIND=$(VALGRIND) SSHRESCUE=$(CURDIR)/$(BIN) TESTS_ONLY_UNIT=1 \
+		tests/run $(UNIT_BINS)
 
 bench: $(BIN) $(BENCH_BINS)
 	$(Q)BUILD=$(BUILD) SSHRESCUE=$(CURDIR)/$(BIN) tests/bench/run

@@ -809,6 +809,24 @@ static void set_status(struct run *run, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Keep the report in the instance's spool, for the next run to send. */
+static void spool_report(struct root *root, struct run *run, const char *why)
+{
+	/* the spooled copy says "spooled"; it is sent as it is by the next run */
+	_cleanup_free_ char *path = xasprintf(SPOOL_DIR "/%s.json", run->run_id);
+	set_status(run, "spooled");
+	_cleanup_free_ char *json = report_to_string(run, false);
+	_cleanup_free_ char *text = xasprintf("%s\n", json);
+	int wrc = root_write_own(root, path, text, strlen(text));
+	if (wrc < 0) {
+		fprintf(stderr, "sshrescue: delivery: %s: cannot keep the report: %s\n", path,
+			strerror(-wrc));
+		set_status(run, "failed: %s", why);
+	} else {
+		prune_dir(root, SPOOL_DIR, SPOOL_KEEP);
+	}
+}
+
 int deliver_report(const struct config *cfg, struct root *root, struct run *run, bool readonly)
 {
 	bool gce = cfg->report_flavor == FLAVOR_GCE;
@@ -822,14 +840,18 @@ int deliver_report(const struct config *cfg, struct root *root, struct run *run,
 		set_status(run, "not configured");
 		return 0;
 	}
-	if (libcurl_load(last_why, sizeof(last_why)) < 0) {
-		set_status(run, "failed: %s", last_why);
-		return -ENOENT;
-	}
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+	int rc = libcurl_load(last_why, sizeof(last_why)) < 0 ? -ENOENT : 0;
+	if (rc == 0 && curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		snprintf(last_why, sizeof(last_why), "libcurl could not start");
+		rc = -ENOMEM;
+	}
+	if (rc < 0) {
+		/* nothing can be sent by this run: the report waits in the spool all the same */
+		run->exit_status |= EXIT_BIT_UNDELIVERED;
 		set_status(run, "failed: %s", last_why);
-		return -ENOMEM;
+		if (writable)
+			spool_report(root, run, last_why);
+		return rc;
 	}
 	struct deliver d = { .cfg = cfg,
 			     .deadline = mono_ms() + (int64_t)cfg->report_deadline * 1000 };
@@ -857,7 +879,7 @@ int deliver_report(const struct config *cfg, struct root *root, struct run *run,
 	if (cfg->report_flavor == FLAVOR_AWS && !endpoint_down)
 		aws_identity(&d, run);
 
-	int rc = -EHOSTUNREACH;
+	rc = -EHOSTUNREACH;
 	unsigned attempts = 0;
 	char why[sizeof(last_why)] = "the endpoint failed for an earlier spooled report";
 	struct payload p = { .run = run, .run_id = run->run_id };
@@ -871,21 +893,8 @@ int deliver_report(const struct config *cfg, struct root *root, struct run *run,
 		run->exit_status |= EXIT_BIT_UNDELIVERED;
 		set_status(run, "failed: %s", why);
 	}
-	if (rc < 0 && writable) {
-		/* the spooled copy says "spooled"; it is sent as it is by the next run */
-		_cleanup_free_ char *path = xasprintf(SPOOL_DIR "/%s.json", run->run_id);
-		set_status(run, "spooled");
-		_cleanup_free_ char *json = report_to_string(run, false);
-		_cleanup_free_ char *text = xasprintf("%s\n", json);
-		int wrc = root_write_own(root, path, text, strlen(text));
-		if (wrc < 0) {
-			fprintf(stderr, "sshrescue: delivery: %s: cannot keep the report: %s\n", path,
-				strerror(-wrc));
-			set_status(run, "failed: %s", why);
-		} else {
-			prune_dir(root, SPOOL_DIR, SPOOL_KEEP);
-		}
-	}
+	if (rc < 0 && writable)
+		spool_report(root, run, why);
 	if (spool_left)
 		fprintf(stderr, "sshrescue: delivery: %zu report%s of earlier runs still in %s\n",
 			spool_left, spool_left == 1 ? "" : "s", SPOOL_DIR);

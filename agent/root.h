@@ -36,14 +36,16 @@ void root_close(struct root *r);
  * socket, device), -EFBIG (larger than max), -ELOOP, other -errno. *data is NUL-terminated
  * (the file may hold NUL bytes too: use *len). Never blocks on a FIFO. */
 int root_read_file(struct root *r, const char *path, size_t max, char **data, size_t *len);
-/* A large instance file mapped read-only (no copy: a million-line hosts.deny is scanned
- * straight from the page cache). data is NOT NUL-terminated; use len. The mapping shows the
- * file as it was at the time of mapping only as long as nobody truncates it: use it on
- * instances whose daemons are stopped (rescue, early boot). */
+/* A large instance file read whole into private memory (huge pages when available: on
+ * virtual machines with shadow page tables a 4 KiB page fault costs microseconds), read-only.
+ * data is NOT NUL-terminated; use len. It is a snapshot: st says which file and version it
+ * is, so root_replace_map() can copy the unchanged ranges from the file itself. */
 struct root_map {
 	const char *data;
 	size_t len;
-	void *addr;
+	void *addr; /* the anonymous mapping data lies in, cap bytes */
+	size_t cap;
+	struct stat st;
 };
 int root_map_file(struct root *r, const char *path, size_t max, struct root_map *m);
 void root_unmap(struct root_map *m);
@@ -75,6 +77,10 @@ int edits_apply(const char *orig, size_t orig_len, const struct edits *e,
  * The file keeps its mode, owner, group and xattrs. A symlink is replaced at its target. */
 int root_replace(struct root *r, const char *path, const char *orig, size_t orig_len,
 		 const struct edits *e, char **backup);
+/* The same for a file read with root_map_file(): when the file is still the one read (inode,
+ * size, mtime, ctime), its unchanged ranges are copied inside the kernel, as cp does. */
+int root_replace_map(struct root *r, const char *path, const struct root_map *m,
+		     const struct edits *e, char **backup);
 /* Write a whole file (new or existing) with the given content. A file that did not exist is
  * created with mode (owner root) and recorded so that undo removes it; parent directories
  * that do not exist are created 0755. */

@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 
 static void oom(void)
@@ -33,6 +34,16 @@ void *xrealloc(void *p, size_t n)
 	if (!p)
 		oom();
 	return p;
+}
+
+void *xgrow(void *p, size_t n, size_t size)
+{
+	if (n != 0 && (n < 8 || (n & (n - 1)) != 0))
+		return p; /* the allocation holds the next power of two (at least 8) */
+	size_t cap = n == 0 ? 8 : n * 2;
+	if (cap > SIZE_MAX / size)
+		oom();
+	return xrealloc(p, cap * size);
 }
 
 char *xstrdup(const char *s)

@@ -35,6 +35,10 @@ static inline void fclosep(FILE **f)
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
+/* Room for element n (0-based) of an array p of elements of size bytes whose allocation only
+ * ever came from xgrow() (or NULL): grows to 8, 16, 32... elements, so appending one at a time
+ * costs O(n) copies in all, even where realloc() always moves (sanitizers, valgrind). */
+void *xgrow(void *p, size_t n, size_t size);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -53,6 +53,8 @@ void hosts_access_cursor_init(struct hosts_access_cursor *c, const char *buf, si
 	c->pos = 0;
 	c->line = 0;
 	c->done = false;
+	/* one vector scan of the whole file spares the reader a NUL test on every byte */
+	c->has_nul = memchr(c->buf, '\0', c->len) != NULL;
 }
 
 /* misc.c xgets() over fgets(buf, 2048): each fgets reads up to the next newline or until the
@@ -73,10 +75,20 @@ static size_t read_logical(struct hosts_access_cursor *c, struct hosts_access_ru
 			break;
 		const char *p = c->buf + c->pos;
 		size_t avail = c->len - c->pos, lim = avail < room - 1 ? avail : room - 1;
-		const char *nl = memchr(p, '\n', lim);
-		size_t chunk = nl ? (size_t)(nl - p) + 1 : lim;
-		const char *z = memchr(p, '\0', chunk);
-		size_t got = z ? (size_t)(z - p) : chunk;
+		size_t k, zpos = SIZE_MAX;
+		if (!c->has_nul) {
+			const char *q = memchr(p, '\n', lim);
+			k = q ? (size_t)(q - p) : lim;
+		} else {
+			/* one byte loop finds the newline and the first NUL before it */
+			for (k = 0; k < lim && p[k] != '\n'; k++)
+				if (p[k] == '\0' && zpos == SIZE_MAX)
+					zpos = k;
+		}
+		const char *nl = k < lim ? p + k : NULL;
+		size_t chunk = nl ? k + 1 : lim;
+		const char *z = zpos != SIZE_MAX ? p + zpos : NULL;
+		size_t got = z ? zpos : chunk;
 		c->pos += chunk;
 		if (nl) {
 			c->line++;
@@ -1165,6 +1177,65 @@ static void report(hosts_access_hit_fn hit, void *arg, size_t table, size_t quer
 	hit(arg, &h);
 }
 
+/* Million-line files are DenyHosts' "DAEMON: a.b.c.d" lines, nearly all of which match no
+ * query. A line of exactly that shape (the daemon the previous rule named, so its match is
+ * known: dmatch; one canonical address; nothing else) that matches no open query is stepped
+ * over here without the general reader's copy and split. true: skipped. */
+struct v4_query {
+	uint32_t net, mask;
+	bool v4; /* an IPv4 client network (others contain no IPv4 address) */
+};
+
+static bool skip_plain_line(struct hosts_access_cursor *c, const char *daemon, size_t dlen,
+			    tri dmatch, const struct decide_state *st, const struct v4_query *qv,
+			    size_t n)
+{
+	if (c->has_nul || c->done || dlen == 0)
+		return false;
+	const char *p = c->buf + c->pos;
+	size_t avail = c->len - c->pos;
+	if (avail > HOSTS_ACCESS_BUFLEN - 2)
+		avail = HOSTS_ACCESS_BUFLEN - 2; /* longer lines are the reader's business */
+	if (avail < dlen + 9 || p[dlen] != ':')
+		return false;
+	for (size_t i = 0; i < dlen; i++) /* a few bytes: no library call */
+		if (p[i] != daemon[i])
+			return false;
+	size_t k = dlen + 1;
+	while (k < avail && (p[k] == ' ' || p[k] == '\t'))
+		k++;
+	uint32_t v = 0;
+	for (int part = 0; part < 4; part++) {
+		if (k >= avail || (unsigned)(p[k] - '0') > 9)
+			return false;
+		unsigned o = (unsigned)(p[k++] - '0');
+		if (o != 0)
+			for (int d = 0; d < 2 && k < avail && (unsigned)(p[k] - '0') <= 9; d++)
+				o = o * 10 + (unsigned)(p[k++] - '0');
+		if (o > 255 || k >= avail || p[k] != (part == 3 ? '\n' : '.'))
+			return false;
+		k++;
+		v = v << 8 | o;
+	}
+	if (dmatch != NO)
+		for (size_t i = 0; i < n; i++)
+			if (st[i].open && qv[i].v4 && (v & qv[i].mask) == qv[i].net)
+				return false;
+	c->pos += k;
+	c->line++;
+	return true;
+}
+
+/* strcmp() == 0 for the short daemon names compared on every line. */
+static inline bool str_eq(const char *a, const char *b)
+{
+	while (*a && *a == *b) {
+		a++;
+		b++;
+	}
+	return *a == *b;
+}
+
 void hosts_access_decide(const struct hosts_access_table tables[2],
 			 const struct hosts_access_query *q, size_t n, unsigned flags,
 			 unsigned *out, hosts_access_hit_fn hit, void *arg)
@@ -1178,10 +1249,18 @@ void hosts_access_decide(const struct hosts_access_table tables[2],
 	char last_daemon[HOSTS_ACCESS_BUFLEN] = "";
 	tri last_daemon_match = NO;
 
+	struct v4_query *qv = xcalloc(n ? n : 1, sizeof(*qv));
 	for (size_t i = 0; i < n; i++) {
 		out[i] = 0;
 		mctx_init(&st[i].m, &q[i]);
 		st[i].open = true;
+		const struct cidr *net = &st[i].m.client.net;
+		if (net->family == AF_INET) {
+			qv[i].v4 = true;
+			qv[i].mask = net->prefix ? ~0u << (32 - net->prefix) : 0;
+			qv[i].net = ((uint32_t)net->addr[0] << 24 | (uint32_t)net->addr[1] << 16 |
+				     (uint32_t)net->addr[2] << 8 | net->addr[3]) & qv[i].mask;
+		}
 	}
 	for (size_t t = 0; t < 2 && n_open > 0; t++) {
 		const struct hosts_access_table *tab = &tables[t];
@@ -1210,7 +1289,14 @@ void hosts_access_decide(const struct hosts_access_table tables[2],
 		}
 		struct hosts_access_rule r;
 		hosts_access_cursor_init(c, tab->data, tab->len);
-		while (n_open > 0 && hosts_access_next(c, &r)) {
+		last_daemon[0] = '\0';
+		size_t last_daemon_len = 0;
+		while (n_open > 0) {
+			if (shared && skip_plain_line(c, last_daemon, last_daemon_len,
+						      last_daemon_match, st, qv, n))
+				continue;
+			if (!hosts_access_next(c, &r))
+				break;
 			if (r.kind == HOSTS_ACCESS_BROKEN) {
 				if (t == 0)
 					break;
@@ -1240,15 +1326,17 @@ void hosts_access_decide(const struct hosts_access_table tables[2],
 			enum hosts_access_effect e = HOSTS_ACCESS_EFFECT_NONE;
 			const char *why = NULL;
 			tri d_shared = MAYBE;
-			if (shared && r.n_daemons == 1 && strcmp(r.daemons[0], last_daemon) == 0) {
+			if (shared && r.n_daemons == 1 && str_eq(r.daemons[0], last_daemon)) {
 				d_shared = last_daemon_match;
 			} else if (shared) {
 				st[0].m.budget = FILE_TOKEN_BUDGET;
 				d_shared = daemons_match(&r, &st[0].m);
 				/* Large files repeat one daemon on every line. */
 				if (r.n_daemons == 1) {
-					snprintf(last_daemon, sizeof(last_daemon), "%s",
-						 r.daemons[0]);
+					int w = snprintf(last_daemon, sizeof(last_daemon), "%s",
+							 r.daemons[0]);
+					last_daemon_len = w > 0 && (size_t)w < sizeof(last_daemon)
+							? (size_t)w : 0;
 					last_daemon_match = d_shared;
 				}
 			}
@@ -1292,6 +1380,7 @@ void hosts_access_decide(const struct hosts_access_table tables[2],
 			out[i] |= HOSTS_ACCESS_GRANT;
 	free(c);
 	free(st);
+	free(qv);
 }
 
 void hosts_access_format_net(const struct cidr *c, char out[HOSTS_ACCESS_NET_STRLEN])

@@ -49,6 +49,7 @@ struct hosts_access_cursor {
 	size_t len, pos;
 	unsigned line;
 	bool done;
+	bool has_nul; /* the buffer holds a NUL byte somewhere */
 	char text[HOSTS_ACCESS_BUFLEN];
 	char *daemons[HOSTS_ACCESS_MAX_TOKENS];
 	char *clients[HOSTS_ACCESS_MAX_TOKENS];

@@ -171,7 +171,7 @@ if ! [ -s "$T/pki/good.pem" ] || ! [ -s "$T/pki/evil.pem" ]; then
 	exit 1
 fi
 
-for r in post aws2 f1next f2next f4next f5next t3next proxy direct; do launch_rec $r; done
+for r in post aws2 f0next f1next f2next f4next f5next t3next proxy direct; do launch_rec $r; done
 launch_rec gce --mode gce
 launch_rec gce404 --mode gce
 launch_rec aws --mode aws
@@ -280,6 +280,16 @@ run_sr repair "$T/f1" "$T/pf" "http://127.0.0.1:$refused/report"
 expect_spooled "$T/f1" 8 3
 t_grep "^sshrescue: delivery: not delivered to .* after 3 attempts" "$T/err"
 expect_next_run_delivers "$T/f1" "$T/pf" f1next
+
+t_case "fault: libcurl cannot be loaded: no attempt, the report spooled all the same, delivered next"
+t_mkroot "$T/f0"
+mkdir -p "$T/nocurl"
+# a libcurl.so.4 without curl's functions, found first through LD_LIBRARY_PATH
+cc -shared -o "$T/nocurl/libcurl.so.4" -x c /dev/null || t_fail "cannot build the empty library"
+run_sr repair "$T/f0" "$T/pf" "http://127.0.0.1:$refused/report" LD_LIBRARY_PATH="$T/nocurl"
+expect_spooled "$T/f0" 8 0
+t_grep "cannot load libcurl.so.4\|curl_global_init" "$T/err"
+expect_next_run_delivers "$T/f0" "$T/pf" f0next
 
 t_case "fault: accepts and never answers: 3 attempts cut at the timeout, spooled, delivered next"
 t_mkroot "$T/f2"
