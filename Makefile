@@ -53,6 +53,7 @@ BENCH_SRCS := $(sort $(wildcard tests/bench/*.c))
 BENCH_BINS := $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/bench/%)
 BIN := $(BUILD)/sshrescue
 
+.DEFAULT_GOAL := all
 include image/image.mk
 
 .PHONY: all man check unit integration bench fuzz demo install uninstall clean deps lint

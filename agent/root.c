@@ -5,6 +5,7 @@
  * original or the new version, and a hard link to a file outside the root is never written
  * through. */
 #include "root.h"
+#include "resolve.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -39,9 +40,9 @@ static int xopenat2(int dirfd, const char *path, int flags, mode_t mode, uint64_
 	};
 	int fd;
 	do
-		fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
-	while (fd < 0 && (errno == EAGAIN || errno == EINTR));
-	return fd < 0 ? -errno : fd;
+		fd = resolve_openat2(dirfd, path, &how);
+	while (fd == -EAGAIN || fd == -EINTR);
+	return fd;
 }
 
 /* "/etc/x" -> "etc/x"; "" or "/" -> "." */

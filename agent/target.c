@@ -39,6 +39,7 @@
 #include <time.h>
 
 #include "loopdev.h"
+#include "resolve.h"
 
 extern char **environ;
 
@@ -357,8 +358,7 @@ static int target_openat2(int dirfd, const char *path, int flags)
 		path++;
 	if (!*path)
 		path = ".";
-	int fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
-	return fd < 0 ? -errno : fd;
+	return resolve_openat2(dirfd, path, &how);
 }
 
 /* A regular file of the instance (resolved inside its root), at most max bytes. */

@@ -172,4 +172,50 @@ t_expect_exit 1 "$SSHRESCUE" repair --root "$R6" --protect 203.0.113.0/24 --prot
 [ "$(t_tcpd "$R6" sshd 10.0.1.9)" = granted ] || t_fail "10.0.1.9 not granted"
 [ "$(t_tcpd "$R6" sshd 10.0.2.9)" = denied ] || t_fail "10.0.2.9 no longer denied"
 [ "$(grep -c '^sshd: 10\.' "$R6/etc/hosts.deny")" = 99744 ] || t_fail "entries left: $(grep -c '^sshd: 10\.' "$R6/etc/hosts.deny")"
+
+# Large files are read by two threads (the second from a line past the middle): the protected
+# networks lie before, across and after the middle, among lines of other shapes, and what is
+# removed must be exactly the entries of protected sources, with their line numbers.
+t_case "a 400,000-line hosts.deny with protected sources on both sides of its middle"
+R7=$T/big2
+mk_denyhosts_root "$R7"
+read -r want first_line < <(python3 - "$R7" "$T/big2.expected" <<'PY'
+import ipaddress, sys
+r, expected = sys.argv[1], sys.argv[2]
+nets = [ipaddress.ip_network(n) for n in ("10.1.0.0/28", "10.3.64.0/26", "10.5.16.0/20")]
+head = open(r + "/etc/hosts.deny").read()
+keep, lines, gone = [head], [], []
+for i in range(400000):
+    a = "10.%d.%d.%d" % (i >> 16, (i >> 8) & 255, i & 255)
+    line = "sshd: %s\n" % a
+    # other shapes of lines, in the first half and at the end (not where the reading
+    # ahead from the middle goes, which stops at the first of them)
+    if i % 50000 == 7 and not 150000 < i < 390000:
+        line = "sshd: %s EXCEPT 10.99.0.1\n" % a  # a hand-written rule: stays
+    elif i % 70001 == 3 and not 150000 < i < 390000:
+        line = "ALL: %s\n" % a                     # not DenyHosts': stays
+    goes = line == "sshd: %s\n" % a and any(ipaddress.ip_address(a) in n for n in nets)
+    if goes:
+        gone.append(head.count("\n") + i + 1)
+    if not goes:
+        keep.append(line)
+    lines.append(line)
+open(r + "/etc/hosts.deny", "w").write(head + "".join(lines))
+open(expected, "w").write("".join(keep))
+open(expected + ".lines", "w").write("".join("%d\n" % n for n in gone[:100]))
+print(len(gone), gone[0])
+PY
+)
+t_expect_exit 1 "$SSHRESCUE" repair --root "$R7" --report-file "$T/big2.json" \
+	--protect 10.1.0.0/28 --protect 10.3.64.0/26 --protect 10.5.16.0/20
+cmp -s "$R7/etc/hosts.deny" "$T/big2.expected" || t_fail "hosts.deny is not the expected one: $(diff "$R7/etc/hosts.deny" "$T/big2.expected" | head -3)"
+note=$(jq -r '.policies[] | select(.name == "denyhosts") | .note' "$T/big2.json")
+[ "$note" = "$want DenyHosts entries of protected sources removed" ] || t_fail "note: $note (want $want entries)"
+# one finding per entry for the first 100, the rest summed up: same lines, same order
+jq '.policies[] | select(.name == "denyhosts") | .findings[] | select(.line != null) | .line' \
+	"$T/big2.json" >"$T/big2.lines"
+cmp -s "$T/big2.lines" "$T/big2.expected.lines" ||
+	t_fail "findings' lines differ: $(diff "$T/big2.lines" "$T/big2.expected.lines" | head -3)"
+[ "$(t_tcpd "$R7" sshd 10.5.20.1)" = granted ] || t_fail "10.5.20.1 not granted"
+[ "$(t_tcpd "$R7" sshd 10.5.40.1)" = denied ] || t_fail "10.5.40.1 no longer denied"
 t_done
