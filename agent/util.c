@@ -46,6 +46,37 @@ void *xgrow(void *p, size_t n, size_t size)
 	return xrealloc(p, cap * size);
 }
 
+const char *file_error_why(int rc, size_t max, char buf[64], bool *instance)
+{
+	bool own = true;
+	const char *why;
+	switch (-rc) {
+	case EISDIR:
+		why = "it is a directory";
+		break;
+	case EINVAL:
+		why = "it is not a regular file (a FIFO, socket or device)";
+		break;
+	case EFBIG:
+		if (max >= (1u << 20))
+			snprintf(buf, 64, "it is larger than %zu MiB", max >> 20);
+		else
+			snprintf(buf, 64, "it is larger than %zu KiB", max >> 10);
+		why = buf;
+		break;
+	case ELOOP:
+		why = "a loop of symbolic links";
+		break;
+	default:
+		own = false;
+		why = strerror(-rc);
+		break;
+	}
+	if (instance)
+		*instance = own;
+	return why;
+}
+
 char *xstrdup(const char *s)
 {
 	return xstrndup(s, strlen(s));

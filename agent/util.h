@@ -39,6 +39,12 @@ void *xrealloc(void *p, size_t n);
  * ever came from xgrow() (or NULL): grows to 8, 16, 32... elements, so appending one at a time
  * costs O(n) copies in all, even where realloc() always moves (sanitizers, valgrind). */
 void *xgrow(void *p, size_t n, size_t size);
+/* Why a file of the instance could not be read, in words, for the errors of root_read_file()
+ * and root_map_file() (max: the size limit they were given): a FIFO, socket or device is
+ * -EINVAL, a directory -EISDIR, a file over max -EFBIG, a symlink loop -ELOOP. buf holds the
+ * words when they need the limit. *instance (may be NULL): the file's own fault (it is not a
+ * file sshrescue can read), not an operational error such as EIO. */
+const char *file_error_why(int rc, size_t max, char buf[64], bool *instance);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

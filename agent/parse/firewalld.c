@@ -142,7 +142,7 @@ int firewalld_xml_parse(const char *buf, size_t len, struct xml_doc *out, unsign
 			rc = xml_fail(err, err_line, line, "\"<\" without an element name");
 			break;
 		}
-		out->v = xrealloc(out->v, (out->n + 1) * sizeof(*out->v));
+		out->v = xgrow(out->v, out->n, sizeof(*out->v));
 		struct xml_elem *e = &out->v[out->n];
 		*e = (struct xml_elem){.name = xstrndup(buf + s, j - s),
 				       .parent = depth ? stack[depth - 1] : SIZE_MAX,
@@ -185,7 +185,7 @@ int firewalld_xml_parse(const char *buf, size_t len, struct xml_doc *out, unsign
 				line += buf[j++] == '\n';
 			if (j >= len || buf[j] != q)
 				break;
-			e->attrs = xrealloc(e->attrs, (e->n_attrs + 1) * sizeof(*e->attrs));
+			e->attrs = xgrow(e->attrs, e->n_attrs, sizeof(*e->attrs));
 			e->attrs[e->n_attrs++] = (struct xml_attr){xstrndup(buf + an, ae - an),
 								   decode(buf + vs, j - vs)};
 			j++;

@@ -168,7 +168,7 @@ static bool valid_name(const char *s)
 
 static struct ipt_table *add_table(struct ipt_file *f, const char *name, unsigned line, size_t off)
 {
-	f->tables = xrealloc(f->tables, (f->n_tables + 1) * sizeof(*f->tables));
+	f->tables = xgrow(f->tables, f->n_tables, sizeof(*f->tables));
 	struct ipt_table *t = &f->tables[f->n_tables++];
 	*t = (struct ipt_table){.name = xstrdup(name), .line = line, .off = off};
 	return t;
@@ -177,7 +177,7 @@ static struct ipt_table *add_table(struct ipt_file *f, const char *name, unsigne
 static void add_chain(struct ipt_table *t, const char *name, const char *policy, unsigned line,
 		      size_t off)
 {
-	t->chains = xrealloc(t->chains, (t->n_chains + 1) * sizeof(*t->chains));
+	t->chains = xgrow(t->chains, t->n_chains, sizeof(*t->chains));
 	t->chains[t->n_chains++] = (struct ipt_chain){
 		.name = xstrdup(name), .policy = xstrdup(policy), .line = line, .off = off};
 }
@@ -251,7 +251,7 @@ static int parse_cmd(struct ipt_file *f, struct ipt_table *t, struct strv *w, un
 		set_err(err, "more than %u commands", IPT_MAX_CMDS);
 		return -E2BIG;
 	}
-	f->cmds = xrealloc(f->cmds, (f->n_cmds + 1) * sizeof(*f->cmds));
+	f->cmds = xgrow(f->cmds, f->n_cmds, sizeof(*f->cmds));
 	struct ipt_cmd *c = &f->cmds[f->n_cmds++];
 	*c = (struct ipt_cmd){.line = line,
 			      .off = off,
@@ -472,7 +472,7 @@ static int parse_port_ranges(const char *s, bool list, unsigned (**out)[2], size
 			*out = NULL;
 			return rc < 0 ? rc : -EINVAL;
 		}
-		*out = xrealloc(*out, (*n + 1) * sizeof(**out));
+		*out = xgrow(*out, *n, sizeof(**out));
 		(*out)[*n][0] = lo;
 		(*out)[(*n)++][1] = hi;
 		if (!*e)
@@ -530,7 +530,7 @@ static int parse_nets(const char *v, int family, struct cidr **out, size_t *n)
 			*out = NULL;
 			return -EINVAL;
 		}
-		*out = xrealloc(*out, (*n + 1) * sizeof(**out));
+		*out = xgrow(*out, *n, sizeof(**out));
 		(*out)[(*n)++] = c;
 		if (!*e || *n > 256)
 			return 0;
@@ -957,7 +957,7 @@ static void build_orders(struct walker *w)
 	const struct ipt_file *f = w->f;
 	for (size_t t = 0; t < f->n_tables; t++)
 		for (size_t c = 0; c < f->tables[t].n_chains; c++) {
-			w->ord = xrealloc(w->ord, (w->n_ord + 1) * sizeof(*w->ord));
+			w->ord = xgrow(w->ord, w->n_ord, sizeof(*w->ord));
 			w->ord[w->n_ord++] = (struct corder){
 				.table = t,
 				.name = f->tables[t].chains[c].name,
@@ -971,7 +971,7 @@ static void build_orders(struct walker *w)
 		case IPT_INSERT:
 			if (!o)
 				break; /* iptables-restore refuses this; parse() lets it through */
-			o->cmds = xrealloc(o->cmds, (o->n + 1) * sizeof(*o->cmds));
+			o->cmds = xgrow(o->cmds, o->n, sizeof(*o->cmds));
 			if (c->op == IPT_APPEND || c->pos > o->n) {
 				o->cmds[o->n++] = i;
 			} else {

@@ -171,7 +171,7 @@ static struct nft_table *get_table(struct nft_file *f, const char *fam, const ch
 	struct nft_table *t = find_table(f, fam, name);
 	if (t)
 		return t;
-	f->tables = xrealloc(f->tables, (f->n_tables + 1) * sizeof(*f->tables));
+	f->tables = xgrow(f->tables, f->n_tables, sizeof(*f->tables));
 	t = &f->tables[f->n_tables++];
 	*t = (struct nft_table){.family = xstrdup(fam), .name = xstrdup(name), .line = line};
 	return t;
@@ -182,7 +182,7 @@ static struct nft_chain *get_chain(struct nft_table *t, const char *name, unsign
 	for (size_t i = 0; i < t->n_chains; i++)
 		if (!strcmp(t->chains[i].name, name))
 			return &t->chains[i];
-	t->chains = xrealloc(t->chains, (t->n_chains + 1) * sizeof(*t->chains));
+	t->chains = xgrow(t->chains, t->n_chains, sizeof(*t->chains));
 	struct nft_chain *c = &t->chains[t->n_chains++];
 	*c = (struct nft_chain){
 		.name = xstrdup(name), .policy = xstrdup("accept"), .line = line, .off = off};
@@ -216,7 +216,7 @@ static int parse_rule(struct parser *p, struct nft_chain *c, const struct nft_to
 		return fail(p, "unbalanced braces in a rule");
 	if (p->i == start)
 		return 0;
-	c->rules = xrealloc(c->rules, (c->n_rules + 1) * sizeof(*c->rules));
+	c->rules = xgrow(c->rules, c->n_rules, sizeof(*c->rules));
 	struct nft_rule *r = &c->rules[c->n_rules++];
 	/* a command's rule starts at its verb: "add rule ..." is what gets commented */
 	*r = (struct nft_rule){.line = cmd ? cmd->line : p->t[start].line,
@@ -274,7 +274,7 @@ static int parse_chain_body(struct parser *p, struct nft_chain *c)
 
 static void parse_set_body(struct parser *p, struct nft_table *tb, const char *name)
 {
-	tb->sets = xrealloc(tb->sets, (tb->n_sets + 1) * sizeof(*tb->sets));
+	tb->sets = xgrow(tb->sets, tb->n_sets, sizeof(*tb->sets));
 	struct nft_set *s = &tb->sets[tb->n_sets++];
 	*s = (struct nft_set){.name = xstrdup(name)};
 	int depth = 1;
@@ -287,7 +287,7 @@ static void parse_set_body(struct parser *p, struct nft_table *tb, const char *n
 		else if (depth == 1 && (is(t, "dynamic") || is(t, "timeout")))
 			s->dynamic = true;
 		else if (depth == 2 && !is(t, ",") && !is(t, "\n")) {
-			s->elems = xrealloc(s->elems, (s->n_elems + 1) * sizeof(*s->elems));
+			s->elems = xgrow(s->elems, s->n_elems, sizeof(*s->elems));
 			tok_copy(&s->elems[s->n_elems++], t);
 		}
 	}
@@ -405,8 +405,7 @@ int nftables_parse(const char *buf, size_t len, struct nft_file *out, unsigned *
 				rc = fail(&p, "define without \"=\"");
 				break;
 			}
-			out->defines = xrealloc(out->defines,
-						(out->n_defines + 1) * sizeof(*out->defines));
+			out->defines = xgrow(out->defines, out->n_defines, sizeof(*out->defines));
 			struct nft_define *d = &out->defines[out->n_defines++];
 			*d = (struct nft_define){.name = xstrdup(p.t[p.i + 1].s)};
 			p.i += 3;
@@ -538,7 +537,7 @@ static bool take_value(const struct ectx *e, const struct nft_tok *t, size_t n, 
 				*i = j - 1;
 				continue;
 			}
-			*vals = xrealloc(*vals, (*nv + 1) * sizeof(**vals));
+			*vals = xgrow(*vals, *nv, sizeof(**vals));
 			(*vals)[(*nv)++] = t[*i].s;
 		}
 		(*i)++;
@@ -550,7 +549,7 @@ static bool take_value(const struct ectx *e, const struct nft_tok *t, size_t n, 
 			if (!strcmp(e->tb->sets[k].name, x->s + 1)) {
 				const struct nft_set *st = &e->tb->sets[k];
 				for (size_t m = 0; m < st->n_elems; m++) {
-					*vals = xrealloc(*vals, (*nv + 1) * sizeof(**vals));
+					*vals = xgrow(*vals, *nv, sizeof(**vals));
 					(*vals)[(*nv)++] = st->elems[m].s;
 				}
 				return !st->dynamic;
@@ -577,7 +576,7 @@ static bool take_value(const struct ectx *e, const struct nft_tok *t, size_t n, 
 		return false;
 	}
 	for (;;) {
-		*vals = xrealloc(*vals, (*nv + 1) * sizeof(**vals));
+		*vals = xgrow(*vals, *nv, sizeof(**vals));
 		(*vals)[(*nv)++] = t[*i].s;
 		(*i)++;
 		if (*i + 1 < n && is(&t[*i], ",")) {
@@ -1258,7 +1257,7 @@ void nftables_edits(const char *buf, size_t len, const struct nft_file *f,
 			const struct nft_rule *r = &ch->rules[x->rule];
 			/* every line the rule spans gets the marker */
 			for (size_t o = line_start(buf, r->off); o < r->end;) {
-				pl = xrealloc(pl, (n + 1) * sizeof(*pl));
+				pl = xgrow(pl, n, sizeof(*pl));
 				pl[n++] = (struct nplaced){o, 1, xstrdup(marker)};
 				const char *nl = memchr(buf + o, '\n', len - o);
 				if (!nl)
@@ -1304,10 +1303,11 @@ void nftables_edits(const char *buf, size_t len, const struct nft_file *f,
 					   marker, x->why, il, ind, rule);
 			}
 		}
-		pl = xrealloc(pl, (n + 1) * sizeof(*pl));
+		pl = xgrow(pl, n, sizeof(*pl));
 		pl[n++] = (struct nplaced){at, 0, b.data};
 	}
-	qsort(pl, n, sizeof(*pl), nplaced_cmp);
+	if (n)
+		qsort(pl, n, sizeof(*pl), nplaced_cmp);
 	for (size_t i = 0; i < n; i++) {
 		out->add(out->arg, pl[i].off, 0, pl[i].text, strlen(pl[i].text));
 		free(pl[i].text);

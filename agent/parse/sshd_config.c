@@ -85,7 +85,7 @@ static void cfg_error(struct sshd_config *cfg, size_t file, unsigned line, const
 static void cfg_error(struct sshd_config *cfg, size_t file, unsigned line, const char *fmt, ...)
 {
 	va_list ap;
-	cfg->errors = xrealloc(cfg->errors, (cfg->n_errors + 1) * sizeof(*cfg->errors));
+	cfg->errors = xgrow(cfg->errors, cfg->n_errors, sizeof(*cfg->errors));
 	struct sshd_error *e = &cfg->errors[cfg->n_errors++];
 	e->file = file;
 	e->line = line;
@@ -97,7 +97,7 @@ static void cfg_error(struct sshd_config *cfg, size_t file, unsigned line, const
 static size_t cfg_add_file(struct sshd_config *cfg, const char *path, char *data, size_t len,
 			   long parent, unsigned parent_line)
 {
-	cfg->files = xrealloc(cfg->files, (cfg->n_files + 1) * sizeof(*cfg->files));
+	cfg->files = xgrow(cfg->files, cfg->n_files, sizeof(*cfg->files));
 	struct sshd_file *f = &cfg->files[cfg->n_files];
 	f->path = xstrdup(path);
 	f->data = data;
@@ -301,7 +301,9 @@ static void parse_include(struct parse_state *st, const struct sshd_occurrence *
 				rc = st->ops->read ? st->ops->read(st->ops->arg, paths.v[i], &data, &len)
 						   : -ENOSYS;
 				if (rc < 0) {
-					cfg_error(cfg, file, line, "%s: %s", paths.v[i], strerror(-rc));
+					char why_buf[64];
+					cfg_error(cfg, file, line, "%s: %s", paths.v[i],
+						  file_error_why(rc, SSHD_MAX_FILE, why_buf, NULL));
 					continue;
 				}
 				idx = (long)cfg_add_file(cfg, paths.v[i], data, len, (long)file, line);
@@ -361,8 +363,8 @@ static void parse_file(struct parse_state *st, size_t file, long match, int dept
 				o->args_off = so;
 				o->args_len = se - so;
 				if (strcmp(o->keyword, "match") == 0) {
-					cfg->matches = xrealloc(cfg->matches, (cfg->n_matches + 1) *
-										     sizeof(*cfg->matches));
+					cfg->matches = xgrow(cfg->matches, cfg->n_matches,
+							     sizeof(*cfg->matches));
 					struct sshd_match *m = &cfg->matches[cfg->n_matches];
 					struct buf crit = { 0 };
 					for (size_t i = 0; i < o->args.n; i++) {
@@ -690,7 +692,7 @@ static void port_add(unsigned **v, size_t *n, unsigned p)
 	for (size_t i = 0; i < *n; i++)
 		if ((*v)[i] == p)
 			return;
-	*v = xrealloc(*v, (*n + 1) * sizeof(**v));
+	*v = xgrow(*v, *n, sizeof(**v));
 	(*v)[(*n)++] = p;
 }
 

@@ -74,12 +74,18 @@ bool ufw_group_at(const char *buf, size_t len, size_t off, struct ufw_group *g)
 	return true;
 }
 
-size_t ufw_rules_end(const char *buf, size_t len)
+/* The first "### END RULES ###" line starting in [from, to), or SIZE_MAX. */
+static size_t rules_end_in(const char *buf, size_t len, size_t from, size_t to)
 {
-	for (size_t o = 0; o < len; o = iptables_save_next_line(buf, len, o))
+	for (size_t o = from; o < to && o < len; o = iptables_save_next_line(buf, len, o))
 		if (line_starts(buf, len, o, "### END RULES ###"))
 			return o;
 	return SIZE_MAX;
+}
+
+size_t ufw_rules_end(const char *buf, size_t len)
+{
+	return rules_end_in(buf, len, 0, len);
 }
 
 struct ipt_entry ufw_entry(bool v6, const char *default_policy)
@@ -141,9 +147,14 @@ void ufw_edits(const char *buf, size_t len, const struct ipt_file *f, const stru
 		const struct ipt_fix *x = &fx->v[i];
 		struct uplaced u = {.fx = x, .order = x->kind == IPT_FIX_INSERT ? 0 : 1};
 		if (x->cmd == SIZE_MAX) {
-			u.off = ufw_rules_end(buf, len);
+			/* the marker counts only between the chain's declaration and its table's
+			 * COMMIT: anywhere else the rule would land outside the table */
+			const struct ipt_table *t = &f->tables[x->table];
+			const struct ipt_chain *c = iptables_save_chain(t, x->chain);
+			size_t from = iptables_save_next_line(buf, len, c ? c->off : t->off);
+			u.off = rules_end_in(buf, len, from, t->commit_off);
 			if (u.off == SIZE_MAX)
-				u.off = f->tables[x->table].commit_off;
+				u.off = t->commit_off;
 		} else {
 			u.group = ufw_group_at(buf, len, f->cmds[x->cmd].off, &u.g);
 			u.off = u.group ? u.g.start : f->cmds[x->cmd].off;

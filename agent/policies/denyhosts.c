@@ -108,11 +108,14 @@ static void read_settings(struct dh_run *run)
 	s->conf_found = true;
 	if (rc < 0) {
 		/* a FIFO, a device, a directory, a huge file: said, and the defaults assumed */
+		char buf[64];
+		bool instance;
+		const char *why = file_error_why(rc, ROOT_MAX_CONFIG, buf, &instance);
 		struct finding *f = policy_add_finding(run->res, DENYHOSTS_CONF, 0, NULL,
 						       "cannot read DenyHosts' settings (%s); its "
 						       "defaults are assumed",
-						       strerror(-rc));
-		f->error = true;
+						       why);
+		f->error = !instance;
 		return;
 	}
 	for (char *save = NULL, *line = strtok_r(data, "\n", &save); line;
@@ -258,11 +261,15 @@ static void flush_summary(struct dh_run *run, const char *file)
 	run->summarized = 0;
 }
 
-static void add_error(struct dh_run *run, const char *file, int rc, const char *what)
+/* A file that could not be read (max: the limit it was read with) or written (max 0). A FIFO,
+ * a directory, a huge file is the instance's fault; an I/O error is an operational error. */
+static void add_error(struct dh_run *run, const char *file, int rc, const char *what, size_t max)
 {
-	struct finding *f = policy_add_finding(run->res, file, 0, NULL, "%s: %s", what,
-					       strerror(-rc));
-	f->error = true;
+	char buf[64];
+	bool instance = false;
+	const char *why = max ? file_error_why(rc, max, buf, &instance) : strerror(-rc);
+	struct finding *f = policy_add_finding(run->res, file, 0, NULL, "%s: %s", what, why);
+	f->error = !instance;
 }
 
 /* Write the edits (when repairing) and record the backup in the file's findings. */
@@ -278,7 +285,7 @@ static int commit_edits(struct dh_run *run, const char *file, const struct root_
 			run->res->findings[i].fixed = false;
 			finding_set_action(&run->res->findings[i], "not removed: %s", strerror(-rc));
 		}
-		add_error(run, file, rc, "cannot write");
+		add_error(run, file, rc, "cannot write", 0);
 		run->not_removed += run->removed - run->file_start;
 		return rc;
 	}
@@ -422,7 +429,7 @@ static int clean_hosts_deny(struct dh_run *run, bool marked_only, bool *has_mark
 	if (rc == -ENOENT)
 		return 0;
 	if (rc < 0) {
-		add_error(run, file, rc, "cannot read");
+		add_error(run, file, rc, "cannot read", MAX_DENY_FILE);
 		return 0;
 	}
 	struct edits e = { 0 };
@@ -550,7 +557,7 @@ static int clean_counting_file(struct dh_run *run, const char *name, bool user_k
 	if (rc == -ENOENT)
 		return 0;
 	if (rc < 0) {
-		add_error(run, file, rc, "cannot read");
+		add_error(run, file, rc, "cannot read", MAX_DENY_FILE);
 		return 0;
 	}
 	struct edits e = { 0 };
@@ -621,7 +628,7 @@ static int update_allowed_hosts(struct dh_run *run)
 	size_t len = 0;
 	int rc = root_read_file(run->ctx->root, file, ROOT_MAX_CONFIG, &data, &len);
 	if (rc < 0 && rc != -ENOENT) {
-		add_error(run, file, rc, "cannot read");
+		add_error(run, file, rc, "cannot read", ROOT_MAX_CONFIG);
 		return 0;
 	}
 	struct strv present = { 0 };
@@ -690,7 +697,7 @@ static int update_allowed_hosts(struct dh_run *run)
 			}
 		}
 		if (rc < 0)
-			add_error(run, file, rc, "cannot write");
+			add_error(run, file, rc, "cannot write", 0);
 		free(backup);
 		buf_free(&whole);
 	}

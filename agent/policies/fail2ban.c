@@ -4,7 +4,9 @@
  * protected addresses (scope = all: every row) from the database the instance's own
  * fail2ban.conf names, keeps `logs` (the read positions: without them fail2ban reads whole
  * logs again and bans everyone again), adds the protected networks to the jails' ignoreip
- * in a file of its own in jail.d, and on a live system tells the running server. */
+ * in a file of its own in jail.d, and on a live system tells the running server. Offline the
+ * database is never changed in place: a repaired copy replaces it by rename (db_copy()), so a
+ * run killed at any point leaves the original or the repaired database. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -38,6 +40,9 @@
 #define UNBAN_CHUNK 200
 /* SQLite's page cache for the flush, in KiB (negative: a size, not a page count) */
 #define DB_CACHE_KIB_NEG -65536
+/* The largest database rewritten (in memory, whole): fail2ban purges bans older than a day
+ * (dbpurgeage), so a million bans is already an outlier, at about 240 MiB */
+#define DB_MAX_REWRITE ((uint64_t)1 << 30)
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
@@ -142,6 +147,22 @@ struct conf_load {
 
 static void conf_load_file(struct conf_load *cl, const char *path, struct strv *seen, int depth);
 
+/* A configuration file that cannot be read (an attacker's FIFO, device, directory or huge
+ * file, or an I/O error): a finding that names it and says why (fail2ban's configparser
+ * skips a file it cannot open, and blocks on a FIFO). */
+static void conf_unreadable(struct f2b_run *run, const char *path, int rc)
+{
+	char big[64];
+	bool instance; /* the file's own fault, not an operational error */
+	const char *why = file_error_why(rc, ROOT_MAX_CONFIG, big, &instance);
+	struct finding *f = policy_add_finding(
+		run->res, path, 0, NULL,
+		"fail2ban's configuration file cannot be read: %s; its settings were not taken "
+		"into account",
+		why);
+	f->error = !instance;
+}
+
 /* An included file, followed by its .local sibling (fail2ban's _expandConfFilesWithLocal). */
 static void conf_load_expanded(struct conf_load *cl, const char *path, struct strv *seen, int depth)
 {
@@ -168,9 +189,8 @@ static void conf_load_file(struct conf_load *cl, const char *path, struct strv *
 	if (rc == -ENOENT)
 		return;
 	if (rc < 0) {
-		/* configparser skips a file it cannot open; fail2ban logs it and goes on */
 		if (cl->report)
-			note(run, "%s: not read (%s)", path, strerror(-rc));
+			conf_unreadable(run, path, rc);
 		return;
 	}
 	struct f2b_file f;
@@ -289,7 +309,9 @@ static bool sqlite_is_instance_problem(int rc)
 struct db {
 	struct f2b_run *run;
 	const char *path; /* instance path */
-	sqlite3 *h;
+	sqlite3 *h;	   /* the connection the policy reads and deletes through */
+	sqlite3 *file;	   /* rewrite: the original's connection, holding its write lock */
+	bool rewrite;	   /* rewrite a copy in memory and replace the file (offline) */
 	int version;	   /* fail2banDb.version, 0 if absent */
 	const char *table; /* the table fail2ban restores bans from: bips (v4) or bans (v2) */
 	const char *hist;  /* the ban history kept beside it (bans in v4), or NULL */
@@ -480,10 +502,10 @@ static int db_delete(struct db *db, const char *table, sqlite3_int64 *n)
 	return 0;
 }
 
-/* Back the database up before it changes, through SQLite's backup API from a second
- * connection (a read lock beside our write lock), which is also right for a database in WAL
- * mode, whose file alone is not the database. root.c registers the backup, so undo puts it
- * back, only once it is whole. */
+/* The in-place edit (live, or WAL): back the database up before it changes, through SQLite's
+ * backup API from a second connection (a read lock beside our write lock), which is also right
+ * for a database in WAL mode, whose file alone is not the database. root.c registers the
+ * backup, so undo puts it back, only once it is whole. */
 static int db_backup(struct db *db, char **backup)
 {
 	struct root *r = db->run->ctx->root;
@@ -536,6 +558,120 @@ static int db_backup(struct db *db, char **backup)
 	return 0;
 }
 
+/* sshrescue_protected(ip) on connection h. */
+static int db_register(struct db *db, sqlite3 *h)
+{
+	const struct config *cfg = db->run->ctx->cfg;
+	if (!cfg->protect.n || cfg->fail2ban_scope == SCOPE_ALL)
+		return SQLITE_OK;
+	return sqlite3_create_function(h, "sshrescue_protected", 1,
+				       SQLITE_UTF8 | SQLITE_DETERMINISTIC, (void *)cfg,
+				       sql_protected, NULL, NULL);
+}
+
+/* The rewrite (an offline root): fail2ban's database is never changed in place. Its pages are
+ * copied into memory through SQLite's backup API, from a second connection (a read lock beside
+ * the write lock db->h holds, so no other process commits meanwhile); the bans are deleted in
+ * the copy, and db_write() puts it in the file's place by rename. A run killed at any point
+ * leaves the original or the repaired database, never a journal beside it to roll back; and
+ * the original inode itself becomes the backup. db->h becomes the copy, inside a transaction;
+ * db->file keeps the original's connection, and its lock, until the end. */
+static int db_copy(struct db *db)
+{
+	struct root *r = db->run->ctx->root;
+	struct stat st;
+	int rc = root_stat(r, db->path, &st);
+	if (rc < 0) {
+		error_finding(db->run, db->path,
+			      "cannot examine the database (%s); nothing was changed",
+			      strerror(-rc));
+		return rc;
+	}
+	if ((uint64_t)st.st_size > DB_MAX_REWRITE) {
+		error_finding(db->run, db->path,
+			      "the database is too large to rewrite (%lld MiB, at most %u MiB); "
+			      "nothing was changed",
+			      (long long)(st.st_size >> 20), (unsigned)(DB_MAX_REWRITE >> 20));
+		return -EFBIG;
+	}
+	_cleanup_free_ char *host = NULL;
+	if ((rc = root_host_path(r, db->path, &host)) < 0) {
+		error_finding(db->run, db->path,
+			      "cannot locate the database (%s); nothing was changed",
+			      strerror(-rc));
+		return rc;
+	}
+	_cleanup_free_ char *uri = uri_of(host, "mode=ro");
+	sqlite3 *src = NULL, *mem = NULL;
+	int brc = sqlite3_open_v2(
+		uri, &src, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOFOLLOW, NULL);
+	if (brc == SQLITE_OK)
+		brc = sqlite3_open_v2("file:sshrescue-fail2ban?vfs=memdb", &mem,
+				      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI,
+				      NULL);
+	if (brc == SQLITE_OK) {
+		sqlite3_busy_timeout(src, BUSY_TIMEOUT_MS);
+		sqlite3_backup *bk = sqlite3_backup_init(mem, "main", src, "main");
+		if (!bk) {
+			brc = sqlite3_errcode(mem);
+		} else {
+			brc = sqlite3_backup_step(bk, -1);
+			int frc = sqlite3_backup_finish(bk);
+			brc = brc == SQLITE_DONE ? frc : brc;
+		}
+	}
+	sqlite3_close_v2(src); /* SQLite keeps the inode's locks: db->h still holds its own */
+	if (brc == SQLITE_OK) {
+		sqlite3_extended_result_codes(mem, 1);
+		brc = db_register(db, mem);
+	}
+	/* no journal: a copy that fails midway is dropped, never written */
+	if (brc == SQLITE_OK)
+		brc = sqlite3_exec(mem,
+				   "PRAGMA journal_mode = OFF; PRAGMA cache_size = " STR(
+					   DB_CACHE_KIB_NEG) "; BEGIN",
+				   NULL, NULL, NULL);
+	if (brc != SQLITE_OK) {
+		struct finding *f = policy_add_finding(
+			db->run->res, db->path, 0, NULL,
+			"%s while copying the database into memory (%s); nothing was changed",
+			sqlite_why(brc), sqlite3_errstr(brc));
+		f->error = !sqlite_is_instance_problem(brc);
+		sqlite3_close_v2(mem);
+		return -EIO;
+	}
+	db->file = db->h;
+	db->h = mem;
+	return 0;
+}
+
+/* The rewrite's last step: the copy, committed, replaces the database file (temporary beside
+ * it with its mode, owner and xattrs, fsync, rename, fsync of the directory; the original is
+ * kept as the run's backup first, so undo puts back its very bytes). */
+static int db_write(struct db *db, char **backup)
+{
+	sqlite3_int64 len = 0;
+	unsigned char *copy = NULL;
+	unsigned char *data = sqlite3_serialize(db->h, "main", &len, SQLITE_SERIALIZE_NOCOPY);
+	if (!data)
+		data = copy = sqlite3_serialize(db->h, "main", &len, 0);
+	if (!data) {
+		error_finding(db->run, db->path,
+			      "cannot serialize the repaired database (out of memory); nothing "
+			      "was changed");
+		return -ENOMEM;
+	}
+	int rc = root_write_file(db->run->ctx->root, db->path, data, (size_t)len, 0600, backup);
+	sqlite3_free(copy);
+	if (rc < 0) {
+		error_finding(db->run, db->path,
+			      "cannot write the repaired database: %s; nothing was changed",
+			      strerror(-rc));
+		return rc;
+	}
+	return 0;
+}
+
 /* A rollback journal with a non-zero header beside the database: an interrupted
  * transaction that the next opener rolls back. */
 static bool hot_journal(struct root *r, const char *path)
@@ -560,7 +696,10 @@ static void db_close(struct db *db)
 {
 	if (db->h)
 		sqlite3_close_v2(db->h);
+	if (db->file)
+		sqlite3_close_v2(db->file); /* ends its transaction, which wrote nothing */
 	db->h = NULL;
+	db->file = NULL;
 	free(db->where);
 	db->where = NULL;
 }
@@ -613,7 +752,7 @@ static int db_apply(struct db *db, bool writable, char **backup, bool *committed
 			return -EIO;
 		if (!detailed && !n_hist)
 			return 0; /* nothing to do: no change, no backup */
-		if (db_backup(db, backup) < 0)
+		if (db->rewrite ? db_copy(db) < 0 : db_backup(db, backup) < 0)
 			return -EIO;
 		if (db_delete(db, db->table, &n_main) < 0 ||
 		    (db->hist && db_delete(db, db->hist, &n_hist) < 0))
@@ -623,6 +762,8 @@ static int db_apply(struct db *db, bool writable, char **backup, bool *committed
 			db_report_sqlite(db, src, "committing");
 			return -EIO;
 		}
+		if (db->rewrite && db_write(db, backup) < 0)
+			return -EIO;
 		*committed = true;
 		verb = "deleted";
 	} else {
@@ -678,10 +819,22 @@ static int db_apply(struct db *db, bool writable, char **backup, bool *committed
 	return 0;
 }
 
+static bool db_is_wal(struct db *db)
+{
+	sqlite3_stmt *st = NULL;
+	bool wal = true; /* unknown: the in-place edit is right for both */
+	if (sqlite3_prepare_v2(db->h, "PRAGMA main.journal_mode", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW) {
+		const char *m = (const char *)sqlite3_column_text(st, 0);
+		wal = !m || strcasecmp(m, "wal") == 0;
+	}
+	sqlite3_finalize(st);
+	return wal;
+}
+
 static int db_run(struct f2b_run *run, const char *path)
 {
 	struct policy_ctx *ctx = run->ctx;
-	const struct config *cfg = ctx->cfg;
 	struct db db = {.run = run, .path = path};
 	struct stat st;
 	int rc = root_stat(ctx->root, path, &st);
@@ -699,7 +852,14 @@ static int db_run(struct f2b_run *run, const char *path)
 				   "fail2ban's database is not a regular file; left alone");
 		return 0;
 	}
-	if (hot_journal(ctx->root, path)) {
+	/* Not sshrescue's: offline it never writes beside the database (db_copy()), and fail2ban
+	 * keeps its journal in memory (journal_mode = MEMORY): another program's transaction,
+	 * interrupted or still running. The rewrite cannot go ahead of it (the journal would be
+	 * played back onto the new file), and check must not roll it back; left alone. Live,
+	 * the edit is SQLite's own, in place: SQLite rolls a journal back only when no process
+	 * holds the transaction (fail2ban-server's connection would do the same at its next
+	 * access), and it may be the journal of an sshrescue run killed mid-edit. */
+	if (!(ctx->live && ctx->repair) && hot_journal(ctx->root, path)) {
 		policy_add_finding(
 			run->res, path, 0, NULL,
 			"a hot journal (%s-journal: an interrupted transaction) lies beside "
@@ -752,10 +912,7 @@ static int db_run(struct f2b_run *run, const char *path)
 		     "%s: schema version %d, not one fail2ban 0.9-1.1 writes (2, 4); handled "
 		     "by its tables' jail and ip columns",
 		     path, db.version);
-	if (cfg->protect.n && cfg->fail2ban_scope != SCOPE_ALL &&
-	    sqlite3_create_function(db.h, "sshrescue_protected", 1,
-				    SQLITE_UTF8 | SQLITE_DETERMINISTIC, (void *)cfg, sql_protected,
-				    NULL, NULL) != SQLITE_OK) {
+	if (db_register(&db, db.h) != SQLITE_OK) {
 		db_report_sqlite(&db, sqlite3_errcode(db.h), "preparing");
 		db_close(&db);
 		return 0;
@@ -769,10 +926,15 @@ static int db_run(struct f2b_run *run, const char *path)
 		db_close(&db);
 		return 0;
 	}
+	/* Offline, the database is rewritten (db_copy()). On a live system fail2ban-server keeps
+	 * the file open and would go on writing to the replaced inode, and a database in WAL
+	 * mode is more than its file: both are changed in place, in one SQLite transaction,
+	 * which SQLite's journal or WAL makes atomic for every later opener. */
+	db.rewrite = writable && !ctx->live && !in_wal && !db_is_wal(&db);
 	_cleanup_free_ char *backup = NULL;
 	bool committed = false;
 	db_apply(&db, writable, &backup, &committed);
-	if (writable && !committed)
+	if (writable && !committed && !db.file) /* (a copy is dropped whole) */
 		db_exec(&db, "ROLLBACK");
 	db_close(&db);
 	return 0;

@@ -10,6 +10,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdio.h>
 #include <sys/wait.h>
 #include <string.h>
 #include <strings.h>
@@ -208,9 +209,12 @@ static void check_ipt_file(struct fw_run *run, const char *path, int family)
 		return;
 	run->files++;
 	if (rc < 0) {
-		struct finding *f = policy_add_finding(
-			run->res, path, 0, NULL, "cannot read the saved rules: %s", strerror(-rc));
-		f->error = true;
+		char big[64];
+		bool instance;
+		const char *why = file_error_why(rc, FW_MAX_FILE, big, &instance);
+		struct finding *f = policy_add_finding(run->res, path, 0, NULL,
+						       "cannot read the saved rules: %s", why);
+		f->error = !instance;
 		return;
 	}
 	struct fw_scope s;
@@ -258,9 +262,12 @@ static void check_nft_file(struct fw_run *run, const char *path)
 		return;
 	run->files++;
 	if (rc < 0) {
-		struct finding *f = policy_add_finding(
-			run->res, path, 0, NULL, "cannot read the saved rules: %s", strerror(-rc));
-		f->error = true;
+		char big[64];
+		bool instance;
+		const char *why = file_error_why(rc, FW_MAX_FILE, big, &instance);
+		struct finding *f = policy_add_finding(run->res, path, 0, NULL,
+						       "cannot read the saved rules: %s", why);
+		f->error = !instance;
 		return;
 	}
 	struct fw_scope sc[2];
@@ -392,9 +399,12 @@ static void check_ufw_rules(struct fw_run *run, const char *path, bool v6, const
 	if (rc == -ENOENT)
 		return;
 	if (rc < 0) {
-		struct finding *f = policy_add_finding(
-			run->res, path, 0, NULL, "cannot read ufw's rules: %s", strerror(-rc));
-		f->error = true;
+		char big[64];
+		bool instance;
+		const char *why = file_error_why(rc, FW_MAX_FILE, big, &instance);
+		struct finding *f = policy_add_finding(run->res, path, 0, NULL,
+						       "cannot read ufw's rules: %s", why);
+		f->error = !instance;
 		return;
 	}
 	struct fw_scope s;
@@ -524,10 +534,13 @@ static void check_zone(struct fw_run *run, const char *zone, const struct fw_sco
 		rc = root_read_file(run->ctx->root, lib, ROOT_MAX_CONFIG, &data, &len);
 	}
 	if (rc < 0) {
-		struct finding *f = policy_add_finding(run->res, etc, 0, NULL,
-						       "cannot read firewalld zone %s: %s", zone,
-						       strerror(-rc));
-		f->error = rc != -ENOENT;
+		char big[64];
+		bool instance;
+		const char *why = file_error_why(rc, ROOT_MAX_CONFIG, big, &instance);
+		struct finding *f =
+			policy_add_finding(run->res, rc == -ENOENT ? etc : path, 0, NULL,
+					   "cannot read firewalld zone %s: %s", zone, why);
+		f->error = !instance && rc != -ENOENT;
 		return;
 	}
 	struct xml_doc d;

@@ -11,6 +11,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -302,7 +303,7 @@ static void plan_fix(struct sshd_run *run, const struct sshd_occurrence *o, size
 			return;
 		}
 	}
-	run->fixes = xrealloc(run->fixes, (run->n_fixes + 1) * sizeof(*run->fixes));
+	run->fixes = xgrow(run->fixes, run->n_fixes, sizeof(*run->fixes));
 	run->fixes[run->n_fixes++] =
 		(struct line_fix){ o->file, o->line, off, len, xstrdup(text), comment, finding };
 }
@@ -469,7 +470,7 @@ static int apply_fixes(struct sshd_run *run, struct file_edits **out, size_t *n_
 	for (size_t i = 0; i < run->n_fixes || need_top; i++) {
 		size_t file = i < run->n_fixes ? run->fixes[i].file : 0;
 		if (!n || fe[n - 1].file != file) {
-			fe = xrealloc(fe, (n + 1) * sizeof(*fe));
+			fe = xgrow(fe, n, sizeof(*fe));
 			memset(&fe[n], 0, sizeof(fe[n]));
 			fe[n].file = file;
 			n++;
@@ -483,8 +484,8 @@ static int apply_fixes(struct sshd_run *run, struct file_edits **out, size_t *n_
 		struct line_fix *f = &run->fixes[i];
 		struct file_edits *cur = &fe[n - 1];
 		edits_add(&cur->e, f->off, f->len, f->text, strlen(f->text));
-		cur->lines = xrealloc(cur->lines, (cur->n_lines + 1) * sizeof(*cur->lines));
-		cur->finding = xrealloc(cur->finding, (cur->n_lines + 1) * sizeof(*cur->finding));
+		cur->lines = xgrow(cur->lines, cur->n_lines, sizeof(*cur->lines));
+		cur->finding = xgrow(cur->finding, cur->n_lines, sizeof(*cur->finding));
 		cur->lines[cur->n_lines] = f->line;
 		cur->finding[cur->n_lines++] = f->finding;
 	}
@@ -639,7 +640,24 @@ static int keygen_one(struct sshd_run *run, const char *path, char **err)
 	return rc;
 }
 
-static void check_host_keys(struct sshd_run *run)
+/* A private key is a few KiB; OpenSSH refuses key files over 1 MiB (MAX_KEY_FILE_SIZE before
+ * 8.3) or 128 MiB (SSHBUF_SIZE_MAX since). */
+#define MAX_HOST_KEY (1u << 20)
+
+static const char *file_kind(mode_t m)
+{
+	return S_ISDIR(m)    ? "a directory"
+	       : S_ISFIFO(m) ? "a FIFO"
+	       : S_ISSOCK(m) ? "a socket"
+	       : S_ISCHR(m)  ? "a character device"
+	       : S_ISBLK(m)  ? "a block device"
+			     : "not a regular file";
+}
+
+/* Host keys: each one sshd cannot load is a finding (stat only: a FIFO or a device is never
+ * opened), loose modes are fixed, and when none is usable and the instance has its sshd, the
+ * missing ones are generated. */
+static void check_host_keys(struct sshd_run *run, bool have_sshd)
 {
 	struct root *r = run->ctx->root;
 	struct strv keys = { 0 };
@@ -660,10 +678,17 @@ static void check_host_keys(struct sshd_run *run)
 			policy_add_finding(run->res, k, 0, NULL, "host key %s is %s: sshd cannot load it",
 					   k,
 					   rc < 0		   ? strerror(-rc)
-					   : !S_ISREG(st.st_mode) ? "not a regular file"
+					   : !S_ISREG(st.st_mode) ? file_kind(st.st_mode)
 								  : "empty");
 			if (rc == 0 && S_ISREG(st.st_mode))
 				strv_push(&missing, k); /* empty: ssh-keygen may replace it */
+			continue;
+		}
+		if (st.st_size > MAX_HOST_KEY) {
+			policy_add_finding(run->res, k, 0, NULL,
+					   "host key %s is %jd bytes, not a key (a private key is a few "
+					   "KiB): sshd cannot load it",
+					   k, (intmax_t)st.st_size);
 			continue;
 		}
 		bool group_ok = ssh_keys >= 0 && (long)st.st_gid == ssh_keys;
@@ -701,7 +726,7 @@ static void check_host_keys(struct sshd_run *run)
 		f->fixed = true;
 		usable++;
 	}
-	if (usable == 0) {
+	if (usable == 0 && have_sshd) {
 		struct finding *f = policy_add_finding(
 			run->res, keys.n ? keys.v[0] : NULL, 0, NULL,
 			"no usable host key (%s%s): sshd exits with \"no hostkeys available\"",
@@ -894,6 +919,36 @@ static bool sshd_enabled(const struct config *cfg)
 	return cfg->sshd_enabled;
 }
 
+/* The parser's errors, each once (an Include loop repeats the same line's error at every
+ * level), at most MAX_ERRORS_SHOWN of them: sshd itself stops at the first. */
+#define MAX_ERRORS_SHOWN 32
+static void report_errors(struct sshd_run *run)
+{
+	const struct sshd_error *shown[MAX_ERRORS_SHOWN];
+	size_t n_shown = 0, more = 0;
+	for (size_t i = 0; i < run->cfg.n_errors; i++) {
+		const struct sshd_error *e = &run->cfg.errors[i];
+		bool dup = false;
+		for (size_t k = 0; k < n_shown && !dup; k++)
+			dup = shown[k]->file == e->file && shown[k]->line == e->line &&
+			      !strcmp(shown[k]->message, e->message);
+		if (dup)
+			continue;
+		if (n_shown == MAX_ERRORS_SHOWN) {
+			more++;
+			continue;
+		}
+		shown[n_shown++] = e;
+		policy_add_finding(run->res, run->cfg.files[e->file].path, e->line, NULL,
+				   "sshd refuses this: %s", e->message);
+	}
+	if (more)
+		policy_add_finding(run->res, SSHD_CONFIG, 0, NULL,
+				   "sshd refuses %zu more lines of its configuration (not listed one "
+				   "by one)",
+				   more);
+}
+
 static unsigned detect_version(struct root *r, const char *bin, size_t bin_len)
 {
 	unsigned v = SSHD_VERSION_UNKNOWN;
@@ -923,9 +978,13 @@ static int sshd_policy_run(struct policy_ctx *ctx, struct policy_result *res)
 		return 0;
 	}
 	if (rc < 0 && rc != -ENOENT) {
+		/* a FIFO, a directory, ...: the instance's fault, not an operational error */
+		bool instance;
+		char why_buf[64];
+		const char *why = file_error_why(rc, SSHD_MAX_FILE, why_buf, &instance);
 		struct finding *f = policy_add_finding(res, SSHD_CONFIG, 0, NULL,
-						       "cannot read it: %s", strerror(-rc));
-		f->error = true;
+						       "cannot read it: %s", why);
+		f->error = !instance;
 		return 0;
 	}
 	run.version = detect_version(r, bin, bin_len);
@@ -952,11 +1011,7 @@ static int sshd_policy_run(struct policy_ctx *ctx, struct policy_result *res)
 	struct child_result before = { 0 };
 	bool can_run = have_sshd && sshd_test(&run, &before) == 0 && before.ran;
 	if (!can_run)
-		for (size_t i = 0; i < run.cfg.n_errors; i++) {
-			const struct sshd_error *e = &run.cfg.errors[i];
-			policy_add_finding(res, run.cfg.files[e->file].path, e->line, NULL,
-					   "sshd refuses this: %s", e->message);
-		}
+		report_errors(&run);
 
 	plan_startups(&run, "maxstartups", c->sshd_max_startups, c->sshd_min_max_startups);
 	plan_startups(&run, "persourcemaxstartups", good_ps, c->sshd_min_max_startups);
@@ -966,8 +1021,8 @@ static int sshd_policy_run(struct policy_ctx *ctx, struct policy_result *res)
 	if (ctx->repair && (run.n_fixes || run.insert_top))
 		apply_fixes(&run, &fe, &n_fe);
 
-	if (c->sshd_host_keys && have_sshd)
-		check_host_keys(&run);
+	if (c->sshd_host_keys)
+		check_host_keys(&run, have_sshd);
 	if (have_sshd)
 		check_privsep(&run, privsep_dir(bin, bin_len));
 

@@ -9,9 +9,9 @@
 # says what it restored, and whether it read old log lines again.
 source "$(dirname "$0")/../lib.sh"
 
-for p in fail2ban-client fail2ban-server sqlite3 unshare python3; do
+for p in fail2ban-client fail2ban-server sqlite3 unshare python3 setfattr getfattr; do
 	command -v "$p" >/dev/null || {
-		echo "FAIL fail2ban.sh: $p is missing (tests/deps installs fail2ban, sqlite3)"
+		echo "FAIL fail2ban.sh: $p is missing (tests/deps installs fail2ban, sqlite3, attr)"
 		exit 1
 	}
 done
@@ -238,6 +238,43 @@ sqlite3 "$BASE/$DB" .dump >"$T/dump.base"
 sqlite3 "$R/$DB" .dump >"$T/dump.undo"
 t_same "$T/dump.base" "$T/dump.undo"
 
+t_case "offline repair replaces the database whole: mode, owner, xattrs kept, no journal, old temporaries gone"
+new_root rewrite
+chown 123:456 "$R/$DB"
+chmod 0640 "$R/$DB"
+setfattr -n user.sshrescue.test -v keepme "$R/$DB"
+: >"$R/var/lib/fail2ban/.fail2ban.sqlite3.sshrescue-999999"
+ino=$(stat -c %i "$R/$DB")
+t_expect_exit 1 "$SSHRESCUE" repair --root "$R" --policy "$T/db-only.ini" "${PROTECT[@]}"
+[ "$(stat -c '%u:%g %a' "$R/$DB")" = "123:456 640" ] || t_fail "owner and mode: $(stat -c '%u:%g %a' "$R/$DB")"
+[ "$(getfattr --only-values -n user.sshrescue.test "$R/$DB" 2>/dev/null)" = keepme ] || t_fail "the xattr is gone"
+[ "$(stat -c %i "$R/$DB")" != "$ino" ] || t_fail "the database was changed in place"
+ls -a "$R/var/lib/fail2ban" >"$T/ls"
+t_no_grep 'journal\|-wal\|sshrescue-' "$T/ls"
+backup=$(find "$R/var/lib/sshrescue/backups" -name fail2ban.sqlite3)
+[ "$(stat -c %i "$backup")" = "$ino" ] || t_fail "the backup is not the original file"
+[ "$(db_rows "$R" bips)" = "$(printf '%s\n' $OTHERS | sort)" ] || t_fail "bips holds $(db_rows "$R" bips)"
+
+t_case "a database in WAL mode, with transactions only in its -wal: repaired in place, undo restores"
+new_root wal
+python3 - "$R/$DB" <<'PY'
+import os, sqlite3, sys
+c = sqlite3.connect(sys.argv[1], isolation_level=None)
+c.execute("PRAGMA journal_mode=WAL")
+c.execute("INSERT INTO bips SELECT '203.0.113.99', jail, timeofban, bantime, bancount, data FROM bips LIMIT 1")
+os._exit(9)  # no checkpoint: the row lives in the -wal only
+PY
+[ -s "$R/$DB-wal" ] || t_fail "the test made no -wal"
+# the dump from a copy (sqlite3 would checkpoint the -wal of the root's file on closing it)
+cp "$R/$DB" "$T/w.sqlite3" && cp "$R/$DB-wal" "$T/w.sqlite3-wal"
+sqlite3 "$T/w.sqlite3" .dump >"$T/dump.wal"
+grep -q 203.0.113.99 "$T/dump.wal" || t_fail "the -wal's row is not in the dump"
+t_expect_exit 1 "$SSHRESCUE" repair --root "$R" --policy "$T/db-only.ini" "${PROTECT[@]}"
+[ "$(db_rows "$R" bips)" = "$(printf '%s\n' $OTHERS | sort)" ] || t_fail "bips holds $(db_rows "$R" bips)"
+t_expect_exit 0 "$SSHRESCUE" undo --root "$R"
+sqlite3 "$R/$DB" .dump >"$T/dump.wal.undo"
+t_same "$T/dump.wal" "$T/dump.wal.undo"
+
 # ---- scope = all ----
 
 t_case "scope = all: restarted fail2ban bans nobody and reads nothing again"
@@ -350,8 +387,27 @@ sums=$(sha256sum "$R/$DB" "$R/$DB-journal")
 t_expect_exit 4 "$SSHRESCUE" repair --root "$R" --policy "$T/db-only.ini" "${PROTECT[@]}" --json
 t_grep 'hot journal' "$T/out"
 [ "$sums" = "$(sha256sum "$R/$DB" "$R/$DB-journal")" ] || t_fail "the files changed"
+mkdir -p "$T/hotjournal" # for the live case below
+cp "$R/$DB" "$R/$DB-journal" "$T/hotjournal/"
 # SQLite's own recovery (as fail2ban's next start does) finds every row again
 [ "$(db_rows "$R" bips | wc -l)" = 4 ] || t_fail "rows lost after rollback: $(db_rows "$R" bips)"
+
+t_case "live: a hot journal is SQLite's to roll back (as fail2ban-server would), then the repair goes on"
+new_root livehot
+mkdir -p "$R/var/lib/sshrescue"
+cp "$T/hotjournal/fail2ban.sqlite3" "$T/hotjournal/fail2ban.sqlite3-journal" "$R/${DB%/*}/" ||
+	t_fail "no hot journal to copy"
+timeout 60 unshare -m --propagation private sh -c '
+	for d in etc/fail2ban var/lib var/log; do
+		mount --bind "$1/$d" "/$d" || exit 99
+	done
+	shift
+	exec "$@"' live "$R" "$SSHRESCUE" repair --root / --policy "$T/db-only.ini" \
+	"${PROTECT[@]}" --json >"$T/out" 2>"$T/err"
+rc=$?
+[ $rc = 1 ] || { t_fail "exit $rc, want 1"; sed 's/^/       | /' "$T/err" | head; }
+[ ! -e "$R/$DB-journal" ] || t_fail "the journal is still there"
+[ "$(db_rows "$R" bips)" = "$(printf '%s\n' $OTHERS | sort)" ] || t_fail "bips holds $(db_rows "$R" bips)"
 
 t_case "a locked database: a finding within seconds, nothing changed"
 new_root locked

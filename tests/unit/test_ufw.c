@@ -68,6 +68,24 @@ static const struct ucase cases[] = {
 		"-A ufw-user-input -p tcp --dport 22 -m conntrack --ctstate NEW -m recent "
 		"--update --seconds 30 --hitcount 6 -j ufw-user-limit\n"
 		"-A ufw-user-input -p tcp --dport 22 -j ufw-user-limit-accept\n\n" TAIL},
+	/* the marker outside the chain's table (a fuzzed file): the rule goes before the COMMIT
+	 * of the table, never after it, where iptables-restore would refuse it */
+	{"end_rules_marker_outside_the_table_is_not_used", "203.0.113.0/24", "DROP",
+	 "*filter\n:ufw-user-input - [0:0]\n### RULES ###\n\n"
+	 "### tuple ### allow tcp 80 0.0.0.0/0 any 0.0.0.0/0 in\n"
+	 "-A ufw-user-input -p tcp --dport 80 -j ACCEPT\n\n"
+	 "COMMIT\n*mangle\n:PREROUTING ACCEPT [0:0]\nCOMMIT\n### END RULES ###\n",
+	 "*filter\n:ufw-user-input - [0:0]\n### RULES ###\n\n"
+	 "### tuple ### allow tcp 80 0.0.0.0/0 any 0.0.0.0/0 in\n"
+	 "-A ufw-user-input -p tcp --dport 80 -j ACCEPT\n\n" M
+	 "added the next rule: chain ufw-user-input's policy DROP drops new connections to "
+	 "sshd from protected sources and no rule accepts them\n" ALLOW_PROT
+	 "COMMIT\n*mangle\n:PREROUTING ACCEPT [0:0]\nCOMMIT\n### END RULES ###\n"},
+	{"end_rules_marker_before_the_chain_is_not_used", "203.0.113.0/24", "DROP",
+	 "*filter\n### END RULES ###\n:ufw-user-input - [0:0]\nCOMMIT\n",
+	 "*filter\n### END RULES ###\n:ufw-user-input - [0:0]\n" M
+	 "added the next rule: chain ufw-user-input's policy DROP drops new connections to "
+	 "sshd from protected sources and no rule accepts them\n" ALLOW_PROT "COMMIT\n"},
 	{"allow_for_ssh_needs_nothing", "", "DROP",
 	 HEAD "### tuple ### allow tcp 22 0.0.0.0/0 any 0.0.0.0/0 in\n"
 	      "-A ufw-user-input -p tcp --dport 22 -j ACCEPT\n\n" TAIL,
@@ -111,6 +129,10 @@ static void test_repair_case(void **state)
 	const char *want = c->want ? c->want : c->in;
 	if (strcmp(out.data, want))
 		fail_msg("\n--- got\n%s--- want\n%s", out.data, want);
+	struct ipt_file f2;
+	if (iptables_save_parse(out.data, out.len, &f2, &el, &err) < 0)
+		fail_msg("the repaired file does not parse: line %u: %s", el, err);
+	iptables_save_free(&f2);
 	buf_free(&out);
 	edits_free(&e);
 	ipt_fixes_free(&fx);
