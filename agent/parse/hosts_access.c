@@ -8,7 +8,6 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1190,7 +1189,6 @@ struct v4_query {
 static bool skip_plain_line(struct hosts_access_cursor *c, const char *daemon, size_t dlen,
 			    tri dmatch, const struct decide_state *st, const struct v4_query *qv,
 			    size_t n)
-/* st NULL: every query counts as open */
 {
 	if (c->has_nul || c->done || dlen == 0)
 		return false;
@@ -1221,84 +1219,11 @@ static bool skip_plain_line(struct hosts_access_cursor *c, const char *daemon, s
 	}
 	if (dmatch != NO)
 		for (size_t i = 0; i < n; i++)
-			if ((!st || st[i].open) && qv[i].v4 && (v & qv[i].mask) == qv[i].net)
+			if (st[i].open && qv[i].v4 && (v & qv[i].mask) == qv[i].net)
 				return false;
 	c->pos += k;
 	c->line++;
 	return true;
-}
-
-/* Reading ahead on the second core: in a big table, a thread steps over the plain lines that
- * follow the middle of the file (as skip_plain_line() would, every query taken as open and the
- * daemon as matching: only lines that match no query at all are stepped over), while the
- * decision runs through the first half. When the decision reaches the middle with the same
- * daemon in hand, it jumps to where the thread stopped. */
-struct ahead {
-	pthread_t thread;
-	bool running;
-	size_t split;	/* the line start the thread began at */
-	char daemon[64];	/* the daemon of that line */
-	size_t dlen;
-	const struct v4_query *qv;
-	size_t n;
-	struct hosts_access_cursor *c;
-};
-
-static void *ahead_main(void *arg)
-{
-	struct ahead *a = arg;
-	while (skip_plain_line(a->c, a->daemon, a->dlen, YES, NULL, a->qv, a->n))
-		;
-	return NULL;
-}
-
-static void ahead_start(struct ahead *a, const struct hosts_access_table *tab,
-			const struct v4_query *qv, size_t n)
-{
-	memset(a, 0, sizeof(*a));
-	if (tab->len < ((size_t)1 << 20) || memchr(tab->data, '\0', tab->len))
-		return;
-	const char *mid = memchr(tab->data + tab->len / 2, '\n', tab->len - tab->len / 2);
-	if (!mid || (size_t)(mid + 1 - tab->data) >= tab->len)
-		return;
-	a->split = (size_t)(mid + 1 - tab->data);
-	const char *p = tab->data + a->split, *end = tab->data + tab->len;
-	size_t k = 0;
-	while (p + k < end && k < sizeof(a->daemon) - 1 && p[k] != ':' && !list_sep[(unsigned char)p[k]] &&
-	       !stop_colon[(unsigned char)p[k]] && p[k] != '#')
-		k++;
-	if (k == 0 || p + k >= end || p[k] != ':')
-		return;
-	memcpy(a->daemon, p, k);
-	a->dlen = k;
-	a->qv = qv;
-	a->n = n;
-	a->c = xmalloc(sizeof(*a->c));
-	hosts_access_cursor_init(a->c, tab->data, tab->len);
-	a->c->pos = a->split;
-	a->running = pthread_create(&a->thread, NULL, ahead_main, a) == 0;
-	if (!a->running) {
-		free(a->c);
-		a->c = NULL;
-	}
-}
-
-/* Wait for the thread; when the decision stands at the thread's start with the same daemon
- * (whose match is known), move it to where the thread stopped. */
-static void ahead_finish(struct ahead *a, struct hosts_access_cursor *c, const char *daemon,
-			 size_t dlen)
-{
-	if (!a->running)
-		return;
-	pthread_join(a->thread, NULL);
-	a->running = false;
-	if (c && c->pos == a->split && !c->done && dlen == a->dlen &&
-	    memcmp(daemon, a->daemon, dlen) == 0) {
-		c->pos = a->c->pos;
-		c->line += a->c->line;
-	}
-	free(a->c);
-	a->c = NULL;
 }
 
 /* strcmp() == 0 for the short daemon names compared on every line. */
@@ -1366,12 +1291,7 @@ void hosts_access_decide(const struct hosts_access_table tables[2],
 		hosts_access_cursor_init(c, tab->data, tab->len);
 		last_daemon[0] = '\0';
 		size_t last_daemon_len = 0;
-		struct ahead ahead = { 0 };
-		if (shared)
-			ahead_start(&ahead, tab, qv, n);
 		while (n_open > 0) {
-			if (ahead.running && c->pos >= ahead.split)
-				ahead_finish(&ahead, c, last_daemon, last_daemon_len);
 			if (shared && skip_plain_line(c, last_daemon, last_daemon_len,
 						      last_daemon_match, st, qv, n))
 				continue;
@@ -1454,7 +1374,6 @@ void hosts_access_decide(const struct hosts_access_table tables[2],
 				}
 			}
 		}
-		ahead_finish(&ahead, NULL, NULL, 0);
 	}
 	for (size_t i = 0; i < n; i++)
 		if (st[i].open)

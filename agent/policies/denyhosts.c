@@ -4,7 +4,6 @@
  * counting files, and go into WORK_DIR/allowed-hosts so that new failures do not block it. */
 #include <ctype.h>
 #include <errno.h>
-#include <pthread.h>
 #include <string.h>
 #include <strings.h>
 
@@ -336,85 +335,6 @@ static bool parse_entry(const struct dh_settings *s, const char *p, size_t n, co
 	return true;
 }
 
-/* DenyHosts' own line at pos, "SERVICE: a.b.c.d\n" (prefix is "SERVICE: "), recognized in
- * one pass over its bytes: 1 an entry that goes, -1 one that stays (*end: after its newline),
- * 0 a line of another shape. */
-static int fast_line(const struct dh_run *run, const char *prefix, size_t prefix_len,
-		     const char *data, size_t len, size_t pos, size_t *end)
-{
-	const char *p = data + pos, *nl;
-	uint32_t w;
-	if (!prefix_len || len - pos <= prefix_len + 7 || !bytes_eq(p, prefix, prefix_len) ||
-	    !(nl = quad_line(p + prefix_len, data + len, &w)))
-		return 0;
-	*end = (size_t)(nl - data) + 1;
-	return word_goes(run, w) ? 1 : -1;
-}
-
-/* Reading ahead on the second core: in a big hosts.deny, a thread takes DenyHosts' own lines
- * from a line start past the middle on, until the first line of another shape, while the main
- * loop reads the first half; the main loop then adopts what the thread found. */
-struct dh_entry {
-	size_t off, len;
-	unsigned line; /* counted from the thread's first line, 1-based */
-};
-struct dh_ahead {
-	pthread_t thread;
-	bool running;
-	const struct dh_run *run;
-	const char *prefix, *data;
-	size_t prefix_len, len;
-	size_t split, end; /* the thread's first line; where it stopped */
-	unsigned lines;	   /* lines it took */
-	size_t removed;	   /* entries that go */
-	struct dh_entry first[MAX_DETAILED]; /* the first of them, for their findings */
-	struct edits e;	   /* their removal (adjacent lines merged) */
-};
-
-static void *dh_ahead_main(void *arg)
-{
-	struct dh_ahead *a = arg;
-	size_t pos = a->split, end = 0;
-	int f;
-	while (pos < a->len &&
-	       (f = fast_line(a->run, a->prefix, a->prefix_len, a->data, a->len, pos, &end))) {
-		a->lines++;
-		if (f > 0) {
-			if (a->removed < MAX_DETAILED)
-				a->first[a->removed] = (struct dh_entry){ pos, end - pos, a->lines };
-			a->removed++;
-			edits_add(&a->e, pos, end - pos, NULL, 0);
-		}
-		pos = end;
-	}
-	a->end = pos;
-	return NULL;
-}
-
-/* Start the thread at a line start past the middle that follows one of DenyHosts' own lines
- * (so the main loop reaches it with no comment pending and no continuation). */
-static void dh_ahead_start(struct dh_ahead *a, const struct dh_run *run, const char *prefix,
-			   size_t prefix_len, const char *data, size_t len)
-{
-	memset(a, 0, sizeof(*a));
-	if (len < ((size_t)1 << 20) || !prefix_len)
-		return;
-	size_t pos = len / 2, end;
-	const char *nl = memchr(data + pos, '\n', len - pos);
-	for (int tries = 0; nl && tries < 64; tries++) {
-		pos = (size_t)(nl - data) + 1;
-		if (pos >= len)
-			return;
-		if (fast_line(run, prefix, prefix_len, data, len, pos, &end)) {
-			*a = (struct dh_ahead){ .run = run, .prefix = prefix, .prefix_len = prefix_len,
-						.data = data, .len = len, .split = end };
-			a->running = end < len && pthread_create(&a->thread, NULL, dh_ahead_main, a) == 0;
-			return;
-		}
-		nl = memchr(data + pos, '\n', len - pos);
-	}
-}
-
 /* hosts.deny: remove each DenyHosts entry that goes, with its "# DenyHosts: ... | entry"
  * comment line just above it. Lines that continue a previous line (backslash) are part of
  * a hand-written rule and stay. marked_only (no DenyHosts installed): only entries under
@@ -438,52 +358,30 @@ static int clean_hosts_deny(struct dh_run *run, bool marked_only, bool *has_mark
 	size_t pos = 0, comment_off = 0, comment_len = 0;
 	unsigned lineno = 0;
 	bool continued = false, have_comment = false;
+	/* DenyHosts' own line, "SERVICE: a.b.c.d\n", is recognized in one pass over its bytes */
 	_cleanup_free_ char *prefix = xasprintf("%s: ", run->set.block_service);
-	size_t prefix_len = run->set.block_service_len ? strlen(prefix) : 0;
-	struct dh_ahead *ahead = xmalloc(sizeof(*ahead));
-	if (marked_only)
-		memset(ahead, 0, sizeof(*ahead)); /* entries need DenyHosts' comment: no shortcut */
-	else
-		dh_ahead_start(ahead, run, prefix, prefix_len, data, len);
+	size_t prefix_len = strlen(prefix);
 	while (pos < len) {
-		if (ahead->running && pos >= ahead->split) {
-			pthread_join(ahead->thread, NULL);
-			ahead->running = false;
-			if (pos == ahead->split && !continued && !have_comment) {
-				/* adopt the thread's lines */
-				for (size_t i = 0; i < ahead->e.n; i++)
-					edits_add(&e, ahead->e.v[i].off, ahead->e.v[i].len, NULL, 0);
-				size_t detailed = ahead->removed < MAX_DETAILED ? ahead->removed
-										: MAX_DETAILED;
-				for (size_t i = 0; i < detailed; i++) {
-					const struct dh_entry *d = &ahead->first[i];
-					const char *t = data + d->off;
-					note_entry(run, file, lineno + d->line, t, d->len - 1,
-						   t + prefix_len, d->len - 1 - prefix_len,
-						   "is denied sshd by DenyHosts");
-				}
-				run->removed += ahead->removed - detailed;
-				run->summarized += ahead->removed - detailed;
-				lineno += ahead->lines;
-				pos = ahead->end;
-				continue;
-			}
-		}
-		const char *p = data + pos;
+		const char *p = data + pos, *nl;
 		const char *host = p + prefix_len;
-		size_t host_len = 0, end = 0;
-		int fast = continued ? 0 : fast_line(run, prefix, prefix_len, data, len, pos, &end);
-		if (fast)
-			host_len = end - 1 - pos - prefix_len;
-		else
+		size_t host_len, end;
+		uint32_t w;
+		int fast = 0; /* 1: an entry that goes, -1: one that stays */
+		if (!continued && len - pos > prefix_len + 7 && run->set.block_service_len &&
+		    bytes_eq(p, prefix, prefix_len) && (nl = quad_line(host, data + len, &w))) {
+			end = (size_t)(nl - data) + 1;
+			host_len = (size_t)(nl - host);
+			fast = word_goes(run, w) ? 1 : -1;
+		} else {
 			end = line_end(data, len, pos);
+		}
 		size_t n = end - pos - (data[end - 1] == '\n' ? 1 : 0);
 		lineno++;
 		bool cont_next = n && p[n - 1] == '\\';
 		if (fast < 0) {
 			have_comment = false;
 		} else if (!continued && n >= sizeof(DENY_DELIMITER) - 1 && p[0] == '#' &&
-			   memcmp(p, DENY_DELIMITER, sizeof(DENY_DELIMITER) - 1) == 0) {
+		    memcmp(p, DENY_DELIMITER, sizeof(DENY_DELIMITER) - 1) == 0) {
 			*has_marks = true;
 			have_comment = true;
 			comment_off = pos;
@@ -502,10 +400,6 @@ static int clean_hosts_deny(struct dh_run *run, bool marked_only, bool *has_mark
 		continued = cont_next;
 		pos = end;
 	}
-	if (ahead->running)
-		pthread_join(ahead->thread, NULL);
-	edits_free(&ahead->e);
-	free(ahead);
 	flush_summary(run, file);
 	rc = commit_edits(run, file, &map, &e, first);
 	edits_free(&e);
