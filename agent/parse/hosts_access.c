@@ -1204,19 +1204,11 @@ static bool skip_plain_line(struct hosts_access_cursor *c, const char *daemon, s
 	size_t k = dlen + 1;
 	while (k < avail && (p[k] == ' ' || p[k] == '\t'))
 		k++;
-	uint32_t v = 0;
-	for (int part = 0; part < 4; part++) {
-		if (k >= avail || (unsigned)(p[k] - '0') > 9)
-			return false;
-		unsigned o = (unsigned)(p[k++] - '0');
-		if (o != 0)
-			for (int d = 0; d < 2 && k < avail && (unsigned)(p[k] - '0') <= 9; d++)
-				o = o * 10 + (unsigned)(p[k++] - '0');
-		if (o > 255 || k >= avail || p[k] != (part == 3 ? '\n' : '.'))
-			return false;
-		k++;
-		v = v << 8 | o;
-	}
+	uint32_t v;
+	const char *q = cidr_quad_scan(p + k, p + avail, &v);
+	if (!q || q >= p + avail || *q != '\n')
+		return false;
+	k = (size_t)(q - p) + 1;
 	if (dmatch != NO)
 		for (size_t i = 0; i < n; i++)
 			if (st[i].open && qv[i].v4 && (v & qv[i].mask) == qv[i].net)

@@ -151,38 +151,17 @@ static void settings_free(struct dh_settings *s)
 	free(s->block_service);
 }
 
-/* A dotted quad as inet_pton() takes it (no leading zeros), read from s up to lim straight
- * into a word: the shape of nearly every DenyHosts entry, checked without building a struct
- * cidr. Returns the end of the quad, or NULL. */
-static const char *quad_scan(const char *s, const char *lim, uint32_t *out)
-{
-	uint32_t w = 0;
-	for (int part = 0; part < 4; part++) {
-		if (part && (s >= lim || *s++ != '.'))
-			return NULL;
-		const char *start = s;
-		unsigned v = 0;
-		while (s < lim && s - start < 4 && (unsigned)(*s - '0') <= 9)
-			v = v * 10 + (unsigned)(*s++ - '0');
-		if (s == start || s - start > 3 || v > 255 || (s - start > 1 && *start == '0'))
-			return NULL;
-		w = w << 8 | v;
-	}
-	*out = w;
-	return s;
-}
-
 /* The host is exactly one address. */
 static bool quad_word(const char *s, size_t n, uint32_t *out)
 {
-	return quad_scan(s, s + n, out) == s + n;
+	return cidr_quad_scan(s, s + n, out) == s + n;
 }
 
 /* An address that ends its line: DenyHosts' own "SERVICE: a.b.c.d" lines, parsed with the
  * search for the line's end. Returns the newline, or NULL. */
 static const char *quad_line(const char *s, const char *lim, uint32_t *out)
 {
-	const char *e = quad_scan(s, lim, out);
+	const char *e = cidr_quad_scan(s, lim, out);
 	return e && e < lim && *e == '\n' ? e : NULL;
 }
 

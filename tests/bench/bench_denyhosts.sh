@@ -27,9 +27,12 @@ for i in $(seq $runs); do
 	t=$(((e - s) / 1000000)); [ $t -lt $best_cp ] && best_cp=$t
 	rm -rf "$W/rr"; cp -a "$W/r" "$W/rr"; sync
 	s=$(date +%s%N)
-	/usr/bin/time -f '%M' -o "$W/rss" "$SSHRESCUE" -q repair --root "$W/rr" --protect 10.3.0.0/16 2>"$W/stderr" || [ $? = 1 ]
+	"$SSHRESCUE" -q repair --root "$W/rr" --protect 10.3.0.0/16 2>"$W/stderr" || [ $? = 1 ]
 	e=$(date +%s%N)
 	t=$(((e - s) / 1000000)); [ $t -lt $best_sr ] && best_sr=$t
+	# peak memory from one more run under time(1), apart: its own fork and exec are not timed
+	rm -rf "$W/rm"; cp -a "$W/r" "$W/rm"; sync
+	/usr/bin/time -f '%M' -o "$W/rss" "$SSHRESCUE" -q repair --root "$W/rm" --protect 10.3.0.0/16 2>"$W/stderr" || [ $? = 1 ]
 	m=$(tail -n 1 "$W/rss"); [ $m -gt $rss ] && rss=$m
 done
 left=$(grep -c '^sshd: ' "$W/rr/etc/hosts.deny")

@@ -1,10 +1,12 @@
 /* test_cidr.c: addresses and networks of the protect list. */
 #include <setjmp.h>
+#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "parse/cidr.h"
@@ -90,12 +92,47 @@ static void test_first_and_last(void **state)
 	assert_string_equal(s, "198.51.100.127");
 }
 
+/* cidr_quad_scan() against inet_pton(): the same answer for every text, whether the buffer
+ * leaves it room (the fast path reads 16 bytes) or ends right after it (the careful loop). */
+static void test_quad_scan_agrees_with_inet_pton(void **state)
+{
+	static const char *texts[] = {
+		"0.0.0.0", "1.2.3.4", "10.3.0.255", "255.255.255.255", "256.1.1.1", "1.2.3.256",
+		"01.2.3.4", "1.02.3.4", "1.2.3.04", "1.2.3", "1.2.3.4.5", "1..2.3", ".1.2.3",
+		"1.2.3.", "1234.1.1.1", "1.2.3.1234", "999.1.1.1", "a.b.c.d", "1.2.3.4a", "",
+		"192.168.100.200", "0.10.100.0", "00.1.1.1", "1.2.3.0", "300.300.300.300",
+	};
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		const char *t = texts[i];
+		size_t n = strlen(t);
+		/* what inet_pton says of the address part: the longest prefix scan stops at */
+		struct in_addr a;
+		bool whole = inet_pton(AF_INET, t, &a) == 1;
+		char room[64];
+		snprintf(room, sizeof(room), "%s\n%s", t, "................");
+		for (int tight = 0; tight < 2; tight++) {
+			const char *buf = tight ? t : room;
+			const char *lim = tight ? t + n : room + strlen(room);
+			uint32_t w = 0;
+			const char *end = cidr_quad_scan(buf, lim, &w);
+			bool ends_at_text = end == buf + n;
+			if (whole) {
+				assert_true(ends_at_text);
+				assert_int_equal(w, ntohl(a.s_addr));
+			} else {
+				assert_false(ends_at_text);
+			}
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_table),
 		cmocka_unit_test(test_contains_and_protects),
 		cmocka_unit_test(test_first_and_last),
+		cmocka_unit_test(test_quad_scan_agrees_with_inet_pton),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
