@@ -314,6 +314,17 @@ static bool parse_entry(const struct dh_settings *s, const char *p, size_t n, co
 	return true;
 }
 
+/* Read one of DenyHosts' files for a pass over its lines: false when it is absent or cannot
+ * be read (a finding then says why). */
+static bool read_file(struct dh_run *run, const char *file, struct root_map *map)
+{
+	int rc = root_map_file(run->ctx->root, file, MAX_DENY_FILE, map);
+	if (rc < 0 && rc != -ENOENT)
+		add_error(run, file, rc, "cannot read", MAX_DENY_FILE);
+	run->file_start = run->removed;
+	return rc == 0;
+}
+
 /* hosts.deny: remove each DenyHosts entry that goes, with its "# DenyHosts: ... | entry"
  * comment line just above it. Lines that continue a previous line (backslash) are part of
  * a hand-written rule and stay. marked_only (no DenyHosts installed): only entries under
@@ -322,18 +333,12 @@ static int clean_hosts_deny(struct dh_run *run, bool marked_only, bool *has_mark
 {
 	const char *file = run->set.hosts_deny;
 	struct root_map map;
-	int rc = root_map_file(run->ctx->root, file, MAX_DENY_FILE, &map);
+	if (!read_file(run, file, &map))
+		return 0;
 	const char *data = map.data;
 	size_t len = map.len;
-	if (rc == -ENOENT)
-		return 0;
-	if (rc < 0) {
-		add_error(run, file, rc, "cannot read", MAX_DENY_FILE);
-		return 0;
-	}
 	struct edits e = { 0 };
 	size_t first = run->res->n_findings;
-	run->file_start = run->removed;
 	size_t pos = 0, comment_off = 0, comment_len = 0;
 	unsigned lineno = 0;
 	bool continued = false, have_comment = false;
@@ -380,7 +385,7 @@ static int clean_hosts_deny(struct dh_run *run, bool marked_only, bool *has_mark
 		pos = end;
 	}
 	flush_summary(run, file);
-	rc = commit_edits(run, file, &map, &e, first);
+	commit_edits(run, file, &map, &e, first);
 	edits_free(&e);
 	root_unmap(&map);
 	return 0;
@@ -424,18 +429,12 @@ static int clean_counting_file(struct dh_run *run, const char *name, bool user_k
 {
 	_cleanup_free_ char *file = xasprintf("%s/%s", run->set.work_dir, name);
 	struct root_map map;
-	int rc = root_map_file(run->ctx->root, file, MAX_DENY_FILE, &map);
+	if (!read_file(run, file, &map))
+		return 0;
 	const char *data = map.data;
 	size_t len = map.len;
-	if (rc == -ENOENT)
-		return 0;
-	if (rc < 0) {
-		add_error(run, file, rc, "cannot read", MAX_DENY_FILE);
-		return 0;
-	}
 	struct edits e = { 0 };
 	size_t first = run->res->n_findings;
-	run->file_start = run->removed;
 	size_t pos = 0;
 	unsigned lineno = 0;
 	while (pos < len) {
@@ -453,7 +452,7 @@ static int clean_counting_file(struct dh_run *run, const char *name, bool user_k
 		pos = end;
 	}
 	flush_summary(run, file);
-	rc = commit_edits(run, file, &map, &e, first);
+	commit_edits(run, file, &map, &e, first);
 	edits_free(&e);
 	root_unmap(&map);
 	return 0;

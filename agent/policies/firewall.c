@@ -200,6 +200,18 @@ static size_t ipt_findings(struct fw_run *run, const char *path, const char *dat
 	return first;
 }
 
+/* A file that could not be read: a finding saying which and why (a FIFO, a directory, a
+ * huge file is the instance's fault; an I/O error is an operational error). */
+static void unreadable(struct fw_run *run, const char *path, int rc, size_t max, const char *what)
+{
+	char big[64];
+	bool instance;
+	const char *why = file_error_why(rc, max, big, &instance);
+	struct finding *f = policy_add_finding(run->res, path, 0, NULL, "cannot read %s: %s", what,
+					       why);
+	f->error = !instance && rc != -ENOENT;
+}
+
 static void check_ipt_file(struct fw_run *run, const char *path, int family)
 {
 	_cleanup_free_ char *data = NULL;
@@ -209,12 +221,7 @@ static void check_ipt_file(struct fw_run *run, const char *path, int family)
 		return;
 	run->files++;
 	if (rc < 0) {
-		char big[64];
-		bool instance;
-		const char *why = file_error_why(rc, FW_MAX_FILE, big, &instance);
-		struct finding *f = policy_add_finding(run->res, path, 0, NULL,
-						       "cannot read the saved rules: %s", why);
-		f->error = !instance;
+		unreadable(run, path, rc, FW_MAX_FILE, "the saved rules");
 		return;
 	}
 	struct fw_scope s;
@@ -262,12 +269,7 @@ static void check_nft_file(struct fw_run *run, const char *path)
 		return;
 	run->files++;
 	if (rc < 0) {
-		char big[64];
-		bool instance;
-		const char *why = file_error_why(rc, FW_MAX_FILE, big, &instance);
-		struct finding *f = policy_add_finding(run->res, path, 0, NULL,
-						       "cannot read the saved rules: %s", why);
-		f->error = !instance;
+		unreadable(run, path, rc, FW_MAX_FILE, "the saved rules");
 		return;
 	}
 	struct fw_scope sc[2];
@@ -399,12 +401,7 @@ static void check_ufw_rules(struct fw_run *run, const char *path, bool v6, const
 	if (rc == -ENOENT)
 		return;
 	if (rc < 0) {
-		char big[64];
-		bool instance;
-		const char *why = file_error_why(rc, FW_MAX_FILE, big, &instance);
-		struct finding *f = policy_add_finding(run->res, path, 0, NULL,
-						       "cannot read ufw's rules: %s", why);
-		f->error = !instance;
+		unreadable(run, path, rc, FW_MAX_FILE, "ufw's rules");
 		return;
 	}
 	struct fw_scope s;
@@ -534,13 +531,8 @@ static void check_zone(struct fw_run *run, const char *zone, const struct fw_sco
 		rc = root_read_file(run->ctx->root, lib, ROOT_MAX_CONFIG, &data, &len);
 	}
 	if (rc < 0) {
-		char big[64];
-		bool instance;
-		const char *why = file_error_why(rc, ROOT_MAX_CONFIG, big, &instance);
-		struct finding *f =
-			policy_add_finding(run->res, rc == -ENOENT ? etc : path, 0, NULL,
-					   "cannot read firewalld zone %s: %s", zone, why);
-		f->error = !instance && rc != -ENOENT;
+		_cleanup_free_ char *what = xasprintf("firewalld zone %s", zone);
+		unreadable(run, rc == -ENOENT ? etc : path, rc, ROOT_MAX_CONFIG, what);
 		return;
 	}
 	struct xml_doc d;

@@ -7,35 +7,14 @@ set -eu
 SSHRESCUE=${SSHRESCUE:?}
 ROWS=1000000
 OTHER=1000 # rows of a second jail, which must stay
+SCHEMA=$(cd "$(dirname "$0")/.." && pwd)/fail2ban-v4.sql
 GEN="fail2ban 1.0 schema v4; bips+bans; sshd $ROWS; recidive $OTHER; gen 1"
-CACHE=/var/cache/sshrescue-tests/fail2ban-bench-$(echo "$GEN" | sha256sum | cut -c1-16)
+CACHE=/var/cache/sshrescue-tests/fail2ban-bench-$( (echo "$GEN"; cat "$SCHEMA") | sha256sum | cut -c1-16)
 if [ ! -s "$CACHE/fail2ban.sqlite3" ]; then
 	mkdir -p "$CACHE"
 	rm -f "$CACHE/tmp.sqlite3"
-	# fail2ban's own CREATE statements (fail2ban/server/database.py, 0.11 to 1.1)
-	sqlite3 "$CACHE/tmp.sqlite3" <<EOF
-CREATE TABLE fail2banDb(version INTEGER);
-INSERT INTO fail2banDb(version) VALUES (4);
-CREATE TABLE jails(name TEXT NOT NULL UNIQUE, enabled INTEGER NOT NULL DEFAULT 1);
-CREATE INDEX jails_name ON jails(name);
-CREATE TABLE logs(jail TEXT NOT NULL, path TEXT, firstlinemd5 TEXT, lastfilepos INTEGER DEFAULT 0,
-	FOREIGN KEY(jail) REFERENCES jails(name) ON DELETE CASCADE, UNIQUE(jail, path),
-	UNIQUE(jail, path, firstlinemd5));
-CREATE INDEX logs_path ON logs(path);
-CREATE INDEX logs_jail_path ON logs(jail, path);
-CREATE TABLE bans(jail TEXT NOT NULL, ip TEXT, timeofban INTEGER NOT NULL,
-	bantime INTEGER NOT NULL, bancount INTEGER NOT NULL default 1, data JSON,
-	FOREIGN KEY(jail) REFERENCES jails(name));
-CREATE INDEX bans_jail_timeofban_ip ON bans(jail, timeofban);
-CREATE INDEX bans_jail_ip ON bans(jail, ip);
-CREATE INDEX bans_ip ON bans(ip);
-CREATE TABLE bips(ip TEXT NOT NULL, jail TEXT NOT NULL, timeofban INTEGER NOT NULL,
-	bantime INTEGER NOT NULL, bancount INTEGER NOT NULL default 1, data JSON,
-	PRIMARY KEY(ip, jail), FOREIGN KEY(jail) REFERENCES jails(name));
-CREATE INDEX bips_timeofban ON bips(timeofban);
-CREATE INDEX bips_ip ON bips(ip);
-INSERT INTO jails VALUES ('sshd', 1), ('recidive', 1);
-INSERT INTO logs VALUES ('sshd', '/var/log/auth.log', 'd41d8cd98f00b204e9800998ecf8427e', 123456);
+	# fail2ban's own CREATE statements, then the rows
+	{ cat "$SCHEMA"; cat <<EOF; } | sqlite3 "$CACHE/tmp.sqlite3"
 BEGIN;
 WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < $ROWS - 1)
 INSERT INTO bips SELECT '10.' || (i >> 16) || '.' || ((i >> 8) & 255) || '.' || (i & 255),

@@ -29,29 +29,7 @@ mk_locked_root() {
 	mkdir -p "$r/etc/fail2ban/jail.d" "$r/etc/fail2ban/fail2ban.d" "$r/var/lib/fail2ban"
 	cp -a /etc/fail2ban/fail2ban.conf /etc/fail2ban/jail.conf /etc/fail2ban/paths-*.conf "$r/etc/fail2ban/"
 	printf '[DEFAULT]\nignoreip = 127.0.0.1/8 ::1\n\n[sshd]\nenabled = true\nbantime = 1d\n' >"$r/etc/fail2ban/jail.local"
-	sqlite3 "$r/var/lib/fail2ban/fail2ban.sqlite3" <<'SQL'
-CREATE TABLE fail2banDb(version INTEGER);
-INSERT INTO fail2banDb(version) VALUES (4);
-CREATE TABLE jails(name TEXT NOT NULL UNIQUE, enabled INTEGER NOT NULL DEFAULT 1);
-CREATE INDEX jails_name ON jails(name);
-CREATE TABLE logs(jail TEXT NOT NULL, path TEXT, firstlinemd5 TEXT, lastfilepos INTEGER DEFAULT 0,
-	FOREIGN KEY(jail) REFERENCES jails(name) ON DELETE CASCADE, UNIQUE(jail, path),
-	UNIQUE(jail, path, firstlinemd5));
-CREATE INDEX logs_path ON logs(path);
-CREATE INDEX logs_jail_path ON logs(jail, path);
-CREATE TABLE bans(jail TEXT NOT NULL, ip TEXT, timeofban INTEGER NOT NULL,
-	bantime INTEGER NOT NULL, bancount INTEGER NOT NULL default 1, data JSON,
-	FOREIGN KEY(jail) REFERENCES jails(name));
-CREATE INDEX bans_jail_timeofban_ip ON bans(jail, timeofban);
-CREATE INDEX bans_jail_ip ON bans(jail, ip);
-CREATE INDEX bans_ip ON bans(ip);
-CREATE TABLE bips(ip TEXT NOT NULL, jail TEXT NOT NULL, timeofban INTEGER NOT NULL,
-	bantime INTEGER NOT NULL, bancount INTEGER NOT NULL default 1, data JSON,
-	PRIMARY KEY(ip, jail), FOREIGN KEY(jail) REFERENCES jails(name));
-CREATE INDEX bips_timeofban ON bips(timeofban);
-CREATE INDEX bips_ip ON bips(ip);
-INSERT INTO jails VALUES ('sshd', 1), ('recidive', 1);
-INSERT INTO logs VALUES ('sshd', '/var/log/auth.log', 'd41d8cd98f00b204e9800998ecf8427e', 123456);
+	{ cat "$TOP/tests/fail2ban-v4.sql"; cat <<'SQL'; } | sqlite3 "$r/var/lib/fail2ban/fail2ban.sqlite3"
 WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 299)
 INSERT INTO bips SELECT CASE WHEN i < 256 THEN '203.0.113.' || i ELSE '198.51.100.' || (i - 256) END,
 	'sshd', 1764000000 + i, 86400, 1, '{"failures": 5}' FROM n;
