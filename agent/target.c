@@ -1351,8 +1351,8 @@ static char *target_mount_reason(const char *msg, int sys)
 }
 
 /* Mount src on dir with libmount; recorded for release. what names the device in messages. */
-static int target_mount(const char *src, const char *what, const char *dir, const char *fstype,
-			const char *opts, int *slot, char **err)
+static int target_mount_once(const char *src, const char *what, const char *dir,
+			     const char *fstype, const char *opts, int *slot, char **err)
 {
 	int i = reg_mount_begin(dir);
 	if (i < 0) {
@@ -1391,6 +1391,27 @@ static int target_mount(const char *src, const char *what, const char *dir, cons
 	if (slot)
 		*slot = i;
 	return ok ? 0 : rc;
+}
+
+/* target_mount_once(); an XFS refused with EINVAL ("duplicate UUID": a twin mounted where
+ * /proc/self/mountinfo does not show it, in another mount namespace or lazily unmounted) is
+ * mounted again with nouuid. */
+static int target_mount(const char *src, const char *what, const char *dir, const char *fstype,
+			const char *opts, int *slot, char **err)
+{
+	int rc = target_mount_once(src, what, dir, fstype, opts, slot, err);
+	if (rc != -EINVAL || strcmp(fstype, "xfs") != 0 || strstr(opts, "nouuid"))
+		return rc;
+	_cleanup_free_ char *again = xasprintf("%s,nouuid", opts);
+	char *err2 = NULL;
+	rc = target_mount_once(src, what, dir, fstype, again, slot, &err2);
+	if (rc == 0) {
+		free(*err);
+		*err = NULL;
+	} else {
+		free(err2);
+	}
+	return rc;
 }
 
 /* The UUID of the filesystem on device d of the rescue system, or NULL. */
