@@ -306,7 +306,7 @@ static int reg_begin(char **err)
 	if (reg.base_made)
 		return 0;
 	if (unshare(CLONE_NEWNS) == 0)
-		mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
+		mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL); /* names ignored */
 	if (mkdir(TARGET_RUN_DIR, 0700) < 0 && errno != EEXIST) {
 		int rc = -errno;
 		*err = xasprintf("%s: %s", TARGET_RUN_DIR, strerror(errno));

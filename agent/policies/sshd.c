@@ -118,7 +118,7 @@ static int statvfs_in_root(struct root *r, const char *path, struct statvfs *vfs
 static void child_exec(struct root *r, int cwd_fd, int out_fd, int err_pipe, char *const argv[])
 {
 	int e;
-	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+	if (unshare(CLONE_NEWNS) < 0 || mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0)
 		goto fail;
 	/* The root's fd belongs to the old namespace, and nothing can be mounted on a path
 	 * reached through it: open the root again here (this is the child's own copy of r), and

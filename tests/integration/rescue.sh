@@ -299,7 +299,8 @@ mk_tree "$T/twin" "Broken Twin" <<<"UUID=$TU / ext4 defaults 0 1"
 mkfs.ext4 -q -F -U "$TU" -d "$T/twin" "$T/twin.img" 32M >/dev/null
 TW=$(losetup -f --show "$T/twin.img")
 t_defer "losetup -d $TW"
-cp "$SSHRESCUE" "$T/sshrescue.bin"
+# the binary itself (under tests/run VALGRIND=1, $SSHRESCUE is a wrapper the chroot cannot run)
+cp "${SSHRESCUE_BIN:-$SSHRESCUE}" "$T/sshrescue.bin"
 cat >"$T/in-rescue.sh" <<EOF
 set -e
 mount -o loop "$T/rescue.img" "$T/rr"
