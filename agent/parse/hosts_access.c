@@ -17,9 +17,14 @@
 #include "util.h"
 
 /* Nesting of `/file` lists that include other lists; tcpd recurses without limit (and a list
- * that includes itself crashes it). Beyond these bounds the answer is MAYBE. */
+ * that includes itself crashes it). Beyond these bounds the answer is MAYBE. The budget is
+ * for one query's whole decision (every rule of both tables): each pattern-file token costs
+ * 1 + its length / 16 and each file named FILE_COST, so at most about 4 MiB of pattern text
+ * (250,000 short patterns) is matched per query, however the files include each other and
+ * however many rules name them. */
 #define MAX_FILE_DEPTH 8
-#define FILE_TOKEN_BUDGET 1000000
+#define FILE_TOKEN_BUDGET 250000
+#define FILE_COST 64 /* of the budget, for each file named */
 
 typedef enum hosts_access_match tri;
 #define NO HOSTS_ACCESS_NO
@@ -404,7 +409,13 @@ static tri string_match_unknown(const char *tok)
 /* Decimal text of 0..255, for the IPv4 automaton. */
 static void octet_text(unsigned v, char out[4])
 {
-	snprintf(out, 4, "%u", v);
+	char *o = out;
+	if (v >= 100)
+		*o++ = (char)('0' + v / 100);
+	if (v >= 10)
+		*o++ = (char)('0' + v / 10 % 10);
+	*o++ = (char)('0' + v % 10);
+	*o = '\0';
 }
 
 /* The glob as a bit-parallel NFA over positions 0..m (m <= 63 after collapsing stars). */
@@ -629,8 +640,13 @@ static tri file_match(const char *path, const struct host_view *h, struct mctx *
 	const char *data;
 	size_t len;
 
-	if (!q->read_file || m->depth >= MAX_FILE_DEPTH)
+	/* every file named costs too: lists that name each other many times over would
+	 * otherwise be opened exponentially often before the depth limit */
+	if (!q->read_file || m->depth >= MAX_FILE_DEPTH || m->budget < FILE_COST) {
+		m->budget = m->budget < FILE_COST ? 0 : m->budget - FILE_COST;
 		return MAYBE;
+	}
+	m->budget -= FILE_COST;
 	for (unsigned i = 0; i < m->depth; i++)
 		if (strcmp(m->open_files[i], path) == 0)
 			return MAYBE; /* a loop: tcpd would recurse until it crashes */
@@ -644,11 +660,6 @@ static tri file_match(const char *path, const struct host_view *h, struct mctx *
 	size_t i = 0;
 	m->open_files[m->depth++] = path;
 	while (i < len && acc != YES) {
-		if (m->budget == 0) {
-			acc = tri_or(acc, MAYBE);
-			break;
-		}
-		m->budget--;
 		while (i < len && isspace((unsigned char)data[i]))
 			i++;
 		size_t s = i;
@@ -656,6 +667,13 @@ static tri file_match(const char *path, const struct host_view *h, struct mctx *
 			i++;
 		if (i == s)
 			break;
+		size_t cost = 1 + (i - s) / 16;
+		if (m->budget < cost) {
+			m->budget = 0;
+			acc = tri_or(acc, MAYBE);
+			break;
+		}
+		m->budget -= cost;
 		/* host_match() sees the token up to its first NUL byte. */
 		const char *z = memchr(data + s, '\0', i - s);
 		size_t n = z ? (size_t)(z - (data + s)) : i - s;
@@ -1321,7 +1339,6 @@ void hosts_access_decide(const struct hosts_access_table tables[2],
 			if (shared && r.n_daemons == 1 && str_eq(r.daemons[0], last_daemon)) {
 				d_shared = last_daemon_match;
 			} else if (shared) {
-				st[0].m.budget = FILE_TOKEN_BUDGET;
 				d_shared = daemons_match(&r, &st[0].m);
 				/* Large files repeat one daemon on every line. */
 				if (r.n_daemons == 1) {
@@ -1340,7 +1357,6 @@ void hosts_access_decide(const struct hosts_access_table tables[2],
 			for (size_t i = 0; i < n; i++) {
 				if (!st[i].open)
 					continue;
-				st[i].m.budget = FILE_TOKEN_BUDGET;
 				tri d = shared ? d_shared : daemons_match(&r, &st[i].m);
 				if (d == NO)
 					continue;

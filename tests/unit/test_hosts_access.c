@@ -703,6 +703,40 @@ static void test_unreadable_tables(void **state)
 	assert_int_equal(out, HOSTS_ACCESS_GRANT);
 }
 
+/* Pattern lists that name each other (an attacker's instance): tcpd would recurse into them
+ * until it crashed; the decision must stay bounded - a few thousand files opened, not the
+ * 8^8 that eight lists naming eight lists down to the depth limit would take - and answer
+ * that it cannot tell. */
+static size_t lists_opened;
+static int read_list_of_lists(void *arg, const char *path, const char **data, size_t *len)
+{
+	static const char list[] = "/l1 /l2 /l3 /l4 /l5 /l6 /l7 /l8 10.?.*.1\n";
+	lists_opened++;
+	*data = list;
+	*len = sizeof(list) - 1;
+	return 0;
+}
+
+static void test_pattern_lists_naming_each_other_are_bounded(void **state)
+{
+	struct cidr n;
+	assert_int_equal(cidr_parse("192.0.2.0/24", &n), 0);
+	struct hosts_access_query q;
+	hosts_access_query_init(&q, "sshd", &n);
+	q.read_file = read_list_of_lists;
+	static const char deny[] = "sshd: /l0\nsshd: /l1\nsshd: /l2 /l3\n";
+	struct hosts_access_table t[2] = {
+		{"a", HOSTS_ACCESS_FILE_ABSENT, NULL, 0},
+		{"d", HOSTS_ACCESS_FILE_OK, deny, sizeof(deny) - 1},
+	};
+	unsigned out;
+	lists_opened = 0;
+	hosts_access_decide(t, &q, 1, 0, &out, NULL, NULL);
+	assert_int_equal(out, HOSTS_ACCESS_GRANT | HOSTS_ACCESS_DENY);
+	if (lists_opened > 5000)
+		fail_msg("%zu pattern lists opened for one decision", lists_opened);
+}
+
 /* The grant line's syntax, judged by tcpdmatch on the first, last and outside addresses. */
 static void test_grant_line_syntax_with_tcpdmatch(void **state)
 {
@@ -804,6 +838,7 @@ int main(void)
 		cmocka_unit_test(test_network_answer_agrees_with_each_address),
 		cmocka_unit_test(test_decision_over_networks),
 		cmocka_unit_test(test_unreadable_tables),
+		cmocka_unit_test(test_pattern_lists_naming_each_other_are_bounded),
 		cmocka_unit_test(test_grant_line_syntax_with_tcpdmatch),
 		cmocka_unit_test(test_hits_name_the_deciding_rules),
 	};
