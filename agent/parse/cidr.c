@@ -138,20 +138,13 @@ static bool prefix_equal(const uint8_t *a, const uint8_t *b, unsigned bits)
 	return true;
 }
 
-static uint32_t v4_word(const uint8_t *a)
-{
-	return (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 | a[3];
-}
-
 bool cidr_contains(const struct cidr *outer, const struct cidr *inner)
 {
 	if (outer->family != inner->family || inner->prefix < outer->prefix)
 		return false;
-	if (outer->family == AF_INET) {
-		/* one word compare: this runs for every line of million-line DenyHosts files */
-		uint32_t mask = outer->prefix ? ~0u << (32 - outer->prefix) : 0;
-		return ((v4_word(outer->addr) ^ v4_word(inner->addr)) & mask) == 0;
-	}
+	struct cidr_v4 o;
+	if (cidr_v4_of(outer, &o)) /* one word compare: this runs for every line of big files */
+		return cidr_v4_has(&o, cidr_v4_word(inner->addr));
 	return prefix_equal(outer->addr, inner->addr, outer->prefix);
 }
 

@@ -29,6 +29,31 @@ bool cidr_overlaps(const struct cidr *a, const struct cidr *b);
 void cidr_first(const struct cidr *net, struct cidr *out);
 void cidr_last(const struct cidr *net, struct cidr *out);
 
+/* An IPv4 network as two host-order words, for loops that test millions of addresses. */
+struct cidr_v4 {
+	uint32_t net, mask;
+};
+
+static inline uint32_t cidr_v4_word(const uint8_t *a)
+{
+	return (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 | a[3];
+}
+
+/* false (and *out untouched) for an IPv6 network */
+static inline bool cidr_v4_of(const struct cidr *c, struct cidr_v4 *out)
+{
+	if (c->family != AF_INET)
+		return false;
+	out->mask = c->prefix ? ~0u << (32 - c->prefix) : 0;
+	out->net = cidr_v4_word(c->addr) & out->mask;
+	return true;
+}
+
+static inline bool cidr_v4_has(const struct cidr_v4 *n, uint32_t addr)
+{
+	return (addr & n->mask) == n->net;
+}
+
 /* A dotted quad as inet_pton() reads it (1 to 3 digits, no leading zero, at most 255), from s
  * (lim: the end of the buffer) into a host-order word: the hot loop of million-line DenyHosts
  * files, so no bounds check per byte (only one for the 15 bytes a quad can span, the careful

@@ -283,12 +283,6 @@ static bool parse_v6(const char *s, size_t n, struct cidr *out)
 	return true;
 }
 
-static uint32_t v4_of(const struct cidr *c)
-{
-	return (uint32_t)c->addr[0] << 24 | (uint32_t)c->addr[1] << 16 | (uint32_t)c->addr[2] << 8 |
-	       c->addr[3];
-}
-
 static bool is_single(const struct cidr *c)
 {
 	return c->prefix == (c->family == AF_INET ? 32u : 128u);
@@ -469,7 +463,7 @@ static tri glob_v4_net(const char *pat, const struct cidr *n)
 	uint64_t cur[GLOB_MAX_STATES], next[GLOB_MAX_STATES] = {0};
 	size_t n_cur = 1, n_next;
 	cur[0] = nfa_close(&g, 1);
-	uint32_t base = v4_of(n);
+	uint32_t base = cidr_v4_word(n->addr);
 	for (int k = 0; k < 4; k++) {
 		unsigned fixed_bits = n->prefix > (unsigned)k * 8 ? n->prefix - (unsigned)k * 8 : 0;
 		unsigned o = (base >> (24 - 8 * k)) & 0xff, lo = o, hi = o;
@@ -595,7 +589,7 @@ static tri masked4(const char *net_tok, const char *mask_tok, const struct cidr 
 	if (!dot_quad(mask_tok, &mask) && !cidr_mask(mask_tok, &mask))
 		return NO;
 	uint32_t free_bits = n->prefix >= 32 ? 0 : 0xffffffffu >> n->prefix;
-	uint32_t base = v4_of(n);
+	uint32_t base = cidr_v4_word(n->addr);
 	if ((net & ~mask) != 0 || ((base ^ net) & mask & ~free_bits) != 0)
 		return NO;
 	return (mask & free_bits) == 0 ? YES : MAYBE;
@@ -1200,7 +1194,7 @@ static void report(hosts_access_hit_fn hit, void *arg, size_t table, size_t quer
  * known: dmatch; one canonical address; nothing else) that matches no open query is stepped
  * over here without the general reader's copy and split. true: skipped. */
 struct v4_query {
-	uint32_t net, mask;
+	struct cidr_v4 net;
 	bool v4; /* an IPv4 client network (others contain no IPv4 address) */
 };
 
@@ -1229,7 +1223,7 @@ static bool skip_plain_line(struct hosts_access_cursor *c, const char *daemon, s
 	k = (size_t)(q - p) + 1;
 	if (dmatch != NO)
 		for (size_t i = 0; i < n; i++)
-			if (st[i].open && qv[i].v4 && (v & qv[i].mask) == qv[i].net)
+			if (st[i].open && qv[i].v4 && cidr_v4_has(&qv[i].net, v))
 				return false;
 	c->pos += k;
 	c->line++;
@@ -1264,13 +1258,7 @@ void hosts_access_decide(const struct hosts_access_table tables[2],
 		out[i] = 0;
 		mctx_init(&st[i].m, &q[i]);
 		st[i].open = true;
-		const struct cidr *net = &st[i].m.client.net;
-		if (net->family == AF_INET) {
-			qv[i].v4 = true;
-			qv[i].mask = net->prefix ? ~0u << (32 - net->prefix) : 0;
-			qv[i].net = ((uint32_t)net->addr[0] << 24 | (uint32_t)net->addr[1] << 16 |
-				     (uint32_t)net->addr[2] << 8 | net->addr[3]) & qv[i].mask;
-		}
+		qv[i].v4 = cidr_v4_of(&st[i].m.client.net, &qv[i].net);
 	}
 	for (size_t t = 0; t < 2 && n_open > 0; t++) {
 		const struct hosts_access_table *tab = &tables[t];

@@ -52,9 +52,7 @@ struct dh_run {
 	size_t not_removed;  /* entries of files that could not be written */
 	size_t detailed;     /* findings written one per entry */
 	size_t summarized;   /* entries beyond MAX_DETAILED, reported in one finding per file */
-	struct {
-		uint32_t net, mask;
-	} *v4;		     /* the IPv4 networks of the protect list, as words */
+	struct cidr_v4 *v4;  /* the IPv4 networks of the protect list, as words */
 	size_t n_v4;
 };
 
@@ -179,7 +177,7 @@ static bool word_goes(const struct dh_run *run, uint32_t w)
 	if (run->everything)
 		return true;
 	for (size_t i = 0; i < run->n_v4; i++)
-		if ((w & run->v4[i].mask) == run->v4[i].net)
+		if (cidr_v4_has(&run->v4[i], w))
 			return true;
 	return false;
 }
@@ -585,15 +583,9 @@ static int denyhosts_run(struct policy_ctx *ctx, struct policy_result *res)
 	run.everything = ctx->cfg->protect.n == 0 || ctx->cfg->denyhosts_scope == SCOPE_ALL;
 	const struct cidr_list *pl = &ctx->cfg->protect;
 	run.v4 = xcalloc(pl->n ? pl->n : 1, sizeof(*run.v4));
-	for (size_t i = 0; i < pl->n; i++) {
-		if (pl->v[i].family != AF_INET)
-			continue;
-		const uint8_t *a = pl->v[i].addr;
-		uint32_t mask = pl->v[i].prefix ? ~0u << (32 - pl->v[i].prefix) : 0;
-		uint32_t net = (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 | a[3];
-		run.v4[run.n_v4].mask = mask;
-		run.v4[run.n_v4++].net = net & mask;
-	}
+	for (size_t i = 0; i < pl->n; i++)
+		if (cidr_v4_of(&pl->v[i], &run.v4[run.n_v4]))
+			run.n_v4++;
 
 	struct stat st;
 	bool work_dir = root_stat(ctx->root, run.set.work_dir, &st) == 0 && S_ISDIR(st.st_mode);

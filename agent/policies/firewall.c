@@ -212,6 +212,15 @@ static void unreadable(struct fw_run *run, const char *path, int rc, size_t max,
 	f->error = !instance && rc != -ENOENT;
 }
 
+/* A file the firewall's own loader would refuse (who: "iptables-restore", "nft"). */
+static void refused(struct fw_run *run, const char *path, unsigned line, const char *err,
+		    const char *who)
+{
+	policy_add_finding(run->res, path, line, NULL,
+			   "%s; %s refuses the file, so what it blocks cannot be told; left as it is",
+			   err ? err : "cannot parse", who);
+}
+
 static void check_ipt_file(struct fw_run *run, const char *path, int family)
 {
 	_cleanup_free_ char *data = NULL;
@@ -233,11 +242,7 @@ static void check_ipt_file(struct fw_run *run, const char *path, int family)
 	_cleanup_free_ char *err = NULL;
 	rc = iptables_save_parse(data, len, &f, &el, &err);
 	if (rc < 0) {
-		policy_add_finding(
-			run->res, path, el, NULL,
-			"%s; iptables-restore refuses the file, so what it blocks cannot "
-			"be told; left as it is",
-			err ? err : "cannot parse");
+		refused(run, path, el, err, "iptables-restore");
 		return;
 	}
 	struct ipt_fixes fx;
@@ -284,11 +289,7 @@ static void check_nft_file(struct fw_run *run, const char *path)
 	_cleanup_free_ char *err = NULL;
 	rc = nftables_parse(data, len, &f, &el, &err);
 	if (rc < 0) {
-		policy_add_finding(
-			run->res, path, el, NULL,
-			"%s; nft refuses the file, so what it blocks cannot be told; left "
-			"as it is",
-			err ? err : "cannot parse");
+		refused(run, path, el, err, "nft");
 		return;
 	}
 	for (size_t i = 0; i < f.includes.n; i++)
