@@ -27,7 +27,7 @@ done
 [ -x /bin/busybox ] || { echo "FAIL image.sh: /bin/busybox is missing (busybox-static)"; exit 1; }
 
 t_case "image/build (make image): the kernel and an initramfs under 20 MiB (zstd)"
-IMG=$("$TOP/tests/fixtures/image" 2>"$T/image.err") || { t_fail "image/build failed"; cat "$T/image.err"; exit 1; }
+t_fixture IMG image || exit 1
 size=$(stat -c %s "$IMG/initramfs.img")
 # the goal is the release build's; a SANITIZE=1 binary brings the ASan and UBSan runtimes
 limit=20
@@ -44,8 +44,7 @@ for m in virtio_blk virtio_net ext4 xfs btrfs dm-mod loop; do
 done
 
 t_case "the instance disk is locked out before the repair (the trees it was made of)"
-DISK0=$("$TOP/tests/fixtures/lvmdisk" "$IMG" 2>"$T/lvmdisk.err") ||
-	{ t_fail "tests/fixtures/lvmdisk failed"; cat "$T/lvmdisk.err"; exit 1; }
+t_fixture DISK0 lvmdisk "$IMG" || exit 1
 FIX=$(dirname "$DISK0")/tree
 [ "$(t_tcpd "$FIX" sshd 203.0.113.5)" = denied ] || t_fail "tcpd does not deny sshd"
 sqlite3 "$FIX/var/lib/fail2ban/fail2ban.sqlite3" "select ip from bips where jail = 'sshd'" >"$T/bans0"
@@ -146,7 +145,8 @@ debugfs -R "ls /" "$T/root.lv" 2>/dev/null | tr -s ' ' '\n' | grep -Ev '^(\.|\.\
 	while read -r e; do debugfs -R "rdump /$e $J" "$T/root.lv" >/dev/null 2>&1; done
 debugfs -R "ls /" "$T/var.lv" 2>/dev/null | tr -s ' ' '\n' | grep -Ev '^(\.|\.\.|lost\+found|)$' |
 	while read -r e; do debugfs -R "rdump /$e $J/var" "$T/var.lv" >/dev/null 2>&1; done
-cp -al "$("$TOP/tests/fixtures/debroot")/usr" "$J/usr" 2>/dev/null || cp -a "$("$TOP/tests/fixtures/debroot")/usr" "$J/usr"
+t_fixture DEBROOT debroot || exit 1
+cp -al "$DEBROOT/usr" "$J/usr" 2>/dev/null || cp -a "$DEBROOT/usr" "$J/usr"
 for e in bin lib lib64 sbin; do [ -e "$J/$e" ] || ln -s "usr/$e" "$J/$e"; done
 
 t_case "tcpdmatch: sshd is granted to 203.0.113.5 again, 198.51.100.7 stays denied"

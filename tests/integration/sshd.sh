@@ -7,7 +7,8 @@
 source "$(dirname "$0")/../lib.sh"
 
 MIN=10
-DEBROOT=$("$TOP/tests/fixtures/debroot") || { echo "FAIL sshd.sh: no Debian root fixture"; exit 1; }
+t_case "the Debian 12 root fixture (debootstrap) is made"
+t_fixture DEBROOT debroot || exit 1
 cat >"$T/policy.ini" <<EOF
 [sshd]
 min_max_startups = $MIN
