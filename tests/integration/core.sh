@@ -121,6 +121,10 @@ for bad in '[agent]\nprotect = 300.1.2.3/40\n' '[agent]\nno_such_key = 1\n' '[fa
 	printf "$bad" >"$T/bad.ini"
 	t_expect_exit 16 "$SSHRESCUE" -c "$T/bad.ini" repair --root "$R3" && t_grep "$T/bad.ini:2:" "$T/err"
 done
+# an unknown section is named at its header, not at the first key under it
+printf '# policy\n[agent]\nafter = none\n\n[nosuchsection]\nx = 1\n' >"$T/bad.ini"
+t_expect_exit 16 "$SSHRESCUE" -c "$T/bad.ini" repair --root "$R3" &&
+	t_grep "$T/bad.ini:5: unknown section \[nosuchsection\]" "$T/err"
 t_expect_exit 16 "$SSHRESCUE" repair --root "$R3" --protect 10.0.0.0/99 && t_grep '[-]-protect 10.0.0.0/99' "$T/err"
 t_expect_exit 16 "$SSHRESCUE" -c /nonexistent.ini repair --root "$R3"
 t_expect_exit 16 "$SSHRESCUE" frobnicate --root "$R3"
