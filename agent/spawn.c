@@ -682,6 +682,40 @@ static int copy_tree(int from, int to, unsigned u, int depth, unsigned *entries)
 	return rc;
 }
 
+/* Is / of this mount namespace the kernel's initial rootfs (the rescue image runs from its
+ * initramfs)? The last mount on / in mountinfo is the one seen. */
+static bool root_is_rootfs(void)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		return false;
+	char line[4096], mp[4096];
+	bool r = false;
+	while (fgets(line, sizeof(line), f)) {
+		const char *dash = strstr(line, " - ");
+		if (dash && sscanf(line, "%*s %*s %*s %*s %4095s", mp) == 1 && !strcmp(mp, "/"))
+			r = strncmp(dash + 3, "rootfs ", 7) == 0;
+	}
+	fclose(f);
+	return r;
+}
+
+/* bwrap pivot_root()s, which the kernel refuses when / is the initial rootfs: C's root becomes
+ * a bind mount of it, as switch_root does (in C's private namespace only). */
+static int leave_rootfs(void)
+{
+	if (!root_is_rootfs())
+		return 0;
+	if (mount("sshrescue-newroot", STAGE, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=4k") <
+		    0 ||
+	    mkdir(STAGE "/newroot", 0755) < 0 ||
+	    mount("/", STAGE "/newroot", NULL, MS_BIND | MS_REC, NULL) < 0 ||
+	    chdir(STAGE "/newroot") < 0 || mount(".", "/", NULL, MS_MOVE, NULL) < 0 ||
+	    chroot(".") < 0 || chdir("/") < 0)
+		return -errno;
+	return 0;
+}
+
 /* The instance tree at root, read-only, nosuid, nodev, attached at STAGE_ROOT on a fresh
  * tmpfs at STAGE (in C's private mount namespace). Id-mapped through userns_fd where the
  * filesystem allows it (ext4, xfs, btrfs: every real disk), so that root's files are U's;
@@ -690,7 +724,8 @@ static int stage_instance(const char *root, int userns_fd, int *stage, bool *cop
 {
 	*stage = ST_MOUNT;
 	*copied = false;
-	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+	    leave_rootfs() < 0)
 		return -errno;
 	*stage = ST_IDMAP;
 	int t = (int)syscall(SYS_open_tree, AT_FDCWD, root,
