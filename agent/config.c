@@ -28,6 +28,8 @@ static const char *const flavor_values[] = { "post", "gce-guest-attributes", "aw
 static const struct key keys[] = {
 	{ "agent", "protect", KEY_CIDRS, OFF(protect), "", NULL, 0, 0,
 	  "source networks that must reach sshd (CIDR, comma or space separated); empty: every source" },
+	{ "agent", "deadline", KEY_UINT, OFF(agent_deadline), "80", NULL, 1, 86400,
+	  "seconds for the whole run; past it the run stops, releases the instance and reports" },
 	{ "agent", "after", KEY_ENUM, OFF(after), "none", after_values, 0, 0,
 	  "what a rescue boot does when done: none | reboot | poweroff" },
 	{ "agent", "backup_dir", KEY_PATH, OFF(backup_dir), "/var/lib/sshrescue/backups", NULL, 0, 0,

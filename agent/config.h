@@ -16,6 +16,7 @@ enum report_flavor { FLAVOR_POST, FLAVOR_GCE, FLAVOR_AWS };
 struct config {
 	/* [agent] */
 	struct cidr_list protect;
+	unsigned long agent_deadline; /* seconds for the whole run (spawn.c enforces it) */
 	int after; /* enum after_action */
 	char *backup_dir;
 	/* [target] */

@@ -13,7 +13,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <spawn.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/random.h>
@@ -26,6 +25,7 @@
 #include "config.h"
 #include "report.h"
 #include "root.h"
+#include "spawn.h"
 
 #ifndef SSHRESCUE_VERSION
 #define SSHRESCUE_VERSION "0"
@@ -213,6 +213,8 @@ int deliver_after_plan(int action, bool is_init, bool systemd, struct deliver_af
 	return 0;
 }
 
+#define AFTER_TIMEOUT_MS 60000
+
 int deliver_after(int action, bool is_init)
 {
 	struct deliver_after_plan plan;
@@ -227,16 +229,15 @@ int deliver_after(int action, bool is_init)
 			return -errno;
 		return 0;
 	}
-	pid_t pid;
-	extern char **environ;
-	rc = posix_spawnp(&pid, plan.argv[0], NULL, NULL, (char *const *)plan.argv, environ);
-	if (rc != 0)
-		return -rc;
-	int status;
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -ECHILD;
+	/* runs after the target is released and the report is out: its own budget */
+	struct spawn_opts so = { .flags = SPAWN_OWN_BUDGET | SPAWN_MERGE_STDERR,
+				 .timeout_ms = AFTER_TIMEOUT_MS };
+	struct spawn_result sr;
+	if ((rc = spawn_run((char *const *)plan.argv, &so, &sr)) < 0)
+		return rc;
+	rc = sr.how == SPAWN_NOT_STARTED ? -sr.error : spawn_ok(&sr) ? 0 : -ECHILD;
+	spawn_result_free(&sr);
+	return rc;
 }
 
 /* ---- time ---- */

@@ -13,6 +13,7 @@
 #include "policy.h"
 #include "report.h"
 #include "root.h"
+#include "spawn.h"
 #include "target.h"
 #include "util.h"
 
@@ -236,6 +237,45 @@ static void on_signal(int sig)
 	raise(sig);
 }
 
+/* The run's deadline ([agent] deadline): spawn.c kills programs at it, the pipeline checks it
+ * between its steps, and the first step it passed in becomes the run's error. */
+static unsigned long deadline_s;
+static bool deadline_told;
+
+static void deadline_check(struct run *run, const char *during)
+{
+	if (deadline_told || !spawn_deadline_passed())
+		return;
+	deadline_told = true;
+	strv_push_owned(&run->errors,
+			xasprintf("deadline of %lu s passed during %s", deadline_s, during));
+}
+
+/* Past the deadline, the report and its delivery (their own budget) and a grace: whatever
+ * still runs then is stuck; release the instance and go (exit bit 8). */
+#define WATCHDOG_GRACE_S 15
+static void on_watchdog(int sig)
+{
+	(void)sig;
+	if (active_target)
+		target_release(active_target);
+	static const char msg[] = "sshrescue: the run is stuck past its deadline: instance "
+				  "released, stopping\n";
+	if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0) {
+		/* nothing left to tell */
+	}
+	_exit(EXIT_OPERATIONAL);
+}
+
+static void deadline_start(const struct config *cfg, int64_t started)
+{
+	deadline_s = cfg->agent_deadline;
+	spawn_set_deadline(started + (int64_t)deadline_s * 1000);
+	struct sigaction sa = { .sa_handler = on_watchdog };
+	sigaction(SIGALRM, &sa, NULL);
+	alarm((unsigned)(deadline_s + cfg->report_deadline + WATCHDOG_GRACE_S));
+}
+
 static void run_policies(struct run *run, struct root *root, const struct config *cfg, bool repair,
 			 bool live)
 {
@@ -259,7 +299,15 @@ static void run_policies(struct run *run, struct root *root, const struct config
 			policy_result_set_note(res, "disabled by the policy file");
 			continue;
 		}
+		if (spawn_deadline_passed()) {
+			res->status = POLICY_SKIPPED;
+			policy_result_set_note(res, "not run: the deadline of %lu s had passed",
+					       deadline_s);
+			continue;
+		}
 		int rc = p->run(&ctx, res);
+		_cleanup_free_ char *during = xasprintf("the %s policy", p->name);
+		deadline_check(run, during);
 		if (rc < 0) {
 			strv_push_owned(&run->errors, xasprintf("%s: %s", p->name, strerror(-rc)));
 			if (!res->note)
@@ -371,6 +419,7 @@ static int cmd_check_repair(const struct options *o, struct config *cfg)
 	struct root root = { .fd = -1, .manifest_fd = -1 };
 	bool have_root = false;
 	int rc = target_acquire(&topts, &t, &err);
+	deadline_check(&run, "finding and mounting the instance");
 	if (rc < 0) {
 		strv_push_owned(&run.errors, err);
 	} else {
@@ -425,6 +474,7 @@ static int cmd_check_repair(const struct options *o, struct config *cfg)
 		target_free(&t);
 	}
 	int ex = run.exit_status;
+	alarm(0); /* what follows has its own budget */
 	/* after: only once the report is out and the target released and synced */
 	if (repair && cfg->after != AFTER_NONE) {
 		rc = deliver_after(cfg->after, getpid() == 1);
@@ -441,6 +491,7 @@ static int cmd_check_repair(const struct options *o, struct config *cfg)
 
 int main(int argc, char **argv)
 {
+	int64_t started = spawn_mono_ms();
 	struct options o = { 0 };
 	int ex = parse_args(argc, argv, &o);
 	if (ex >= 0) {
@@ -456,6 +507,7 @@ int main(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	deadline_start(&cfg, started);
 
 	if (strcmp(o.command, "discover") == 0) {
 		char *err = NULL;

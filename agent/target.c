@@ -9,7 +9,7 @@
  * has etc/os-release (or usr/lib/os-release) and etc/fstab.
  *
  * Everything we set up is recorded in one static registry of fixed-size arrays, so that
- * target_release() needs only syscalls (umount2, ioctl, close, rmdir, posix_spawn for lvm):
+ * target_release() needs only syscalls (umount2, ioctl, close, rmdir, spawn_quiet for lvm):
  * main calls it from its SIGINT/SIGTERM handler. Two further guards hold even on SIGKILL: all
  * mounts live in a private mount namespace of this process (they vanish with it), and loop
  * devices are attached with autoclear (the kernel detaches them when the last user goes). */
@@ -28,7 +28,6 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
-#include <spawn.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
@@ -40,6 +39,7 @@
 
 #include "loopdev.h"
 #include "resolve.h"
+#include "spawn.h"
 
 extern char **environ;
 
@@ -108,23 +108,11 @@ static void reg_say(const char *what, const char *path, int err)
 			return;
 }
 
+/* lvm on release: async-signal-safe, bounded (a hung lvm must not keep the run). */
+#define RELEASE_LVM_TIMEOUT_MS 20000
 static int reg_spawn_quiet(char *const argv[])
 {
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-	pid_t pid;
-	int rc = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	if (rc != 0)
-		return -rc;
-	int status;
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
+	return spawn_quiet(argv, RELEASE_LVM_TIMEOUT_MS);
 }
 
 static int reg_unmount_one(int i)
@@ -168,7 +156,7 @@ static int reg_vg_deactivate(struct reg_vg *vg)
 	return rc;
 }
 
-/* Undo everything, newest first. Only syscalls and posix_spawn: callable from a signal
+/* Undo everything, newest first. Only syscalls and spawn_quiet(): callable from a signal
  * handler. */
 static int reg_release(void)
 {
@@ -1008,72 +996,30 @@ static int scan_system(struct scan *sc, char **err)
 /* ---------------------------------------------------------------------------------------- */
 /* External programs (lvm). */
 
-/* Run argv (argv[0] a full path) with stdout and stderr captured (each up to 1 MiB). Returns
- * the exit status (>= 0), or -errno when it could not run. */
+/* Run the host's lvm (argv[0] a full path) with stdout and stderr captured (each up to 1 MiB),
+ * within the run's deadline. Returns the exit status (>= 0; 128+signal when killed), or
+ * -errno when it could not run (-ETIME: the deadline passed). */
 static int target_run(char *const argv[], char **out, char **errout)
 {
-	int po[2], pe[2];
-	if (pipe2(po, O_CLOEXEC) < 0)
-		return -errno;
-	if (pipe2(pe, O_CLOEXEC) < 0) {
-		int rc = -errno;
-		close(po[0]);
-		close(po[1]);
-		return rc;
+	static char *const envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C",
+				      "LVM_SUPPRESS_FD_WARNINGS=1", NULL };
+	struct spawn_opts o = { .envp = envp };
+	struct spawn_result sr;
+	int rc = spawn_run(argv, &o, &sr);
+	if (rc == 0)
+		rc = sr.how == SPAWN_EXITED	 ? sr.code
+		     : sr.how == SPAWN_SIGNALED	 ? 128 + sr.code
+		     : sr.how == SPAWN_TIMED_OUT ? -ETIME
+						 : -sr.error;
+	if (out) {
+		*out = sr.out;
+		sr.out = NULL;
 	}
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, po[1], STDOUT_FILENO);
-	posix_spawn_file_actions_adddup2(&fa, pe[1], STDERR_FILENO);
-	pid_t pid;
-	int rc = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	close(po[1]);
-	close(pe[1]);
-	struct buf b[2] = {{0}, {0}};
-	struct pollfd pf[2] = {{.fd = po[0], .events = POLLIN}, {.fd = pe[0], .events = POLLIN}};
-	while (rc == 0 && (pf[0].fd >= 0 || pf[1].fd >= 0)) {
-		if (poll(pf, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		for (int i = 0; i < 2; i++) {
-			if (pf[i].fd < 0 || !pf[i].revents)
-				continue;
-			char chunk[4096];
-			ssize_t n = read(pf[i].fd, chunk, sizeof(chunk));
-			if (n <= 0) {
-				pf[i].fd = -1;
-				continue;
-			}
-			if (b[i].len < (1u << 20))
-				buf_append(&b[i], chunk, (size_t)n);
-		}
+	if (errout) {
+		*errout = sr.err;
+		sr.err = NULL;
 	}
-	close(po[0]);
-	close(pe[0]);
-	int status = 0;
-	if (rc == 0) {
-		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-			;
-		rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-	} else {
-		rc = -rc;
-	}
-	if (!b[0].data)
-		buf_append(&b[0], "", 0);
-	if (!b[1].data)
-		buf_append(&b[1], "", 0);
-	if (out)
-		*out = b[0].data;
-	else
-		buf_free(&b[0]);
-	if (errout)
-		*errout = b[1].data;
-	else
-		buf_free(&b[1]);
+	spawn_result_free(&sr);
 	return rc;
 }
 

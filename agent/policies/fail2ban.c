@@ -13,7 +13,6 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
-#include <spawn.h>
 #include <sqlite3.h>
 #include <string.h>
 #include <strings.h>
@@ -25,6 +24,7 @@
 #include "parse/fail2ban_conf.h"
 #include "policy.h"
 #include "root.h"
+#include "spawn.h"
 #include "util.h"
 
 #define F2B_DIR "/etc/fail2ban"
@@ -1235,65 +1235,32 @@ static void ignoreip_run(struct f2b_run *run)
 
 /* ---- the running server (live mode) ---- */
 
-/* Run argv with stdout and stderr captured (bounded), stdin /dev/null, a deadline, and a
- * fixed environment; *status is the exit status, or -1 when killed or not run. */
+/* Run the host's fail2ban-client (live mode: the instance is the running system) with stdout
+ * and stderr together (bounded), stdin /dev/null, the default environment and a deadline;
+ * *status is the exit status, or -1 when killed or not run. */
 static int spawn_capture(char *const argv[], char **out, int *status)
 {
+	struct spawn_opts o = {
+		.flags = SPAWN_MERGE_STDERR,
+		.max_output = CLIENT_MAX_OUTPUT,
+		.timeout_ms = CLIENT_TIMEOUT_S * 1000,
+	};
+	struct spawn_result sr;
 	*out = NULL;
 	*status = -1;
-	int p[2];
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return -errno;
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, p[1], 1);
-	posix_spawn_file_actions_adddup2(&fa, p[1], 2);
-	char *envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL};
-	pid_t pid;
-	int rc = posix_spawn(&pid, argv[0], &fa, NULL, argv, envp);
-	posix_spawn_file_actions_destroy(&fa);
-	close(p[1]);
-	if (rc != 0) {
-		close(p[0]);
-		return -rc;
+	int rc = spawn_run(argv, &o, &sr);
+	if (rc < 0)
+		return rc;
+	if (sr.how == SPAWN_NOT_STARTED) {
+		rc = -sr.error;
+		spawn_result_free(&sr);
+		return rc;
 	}
-	struct buf b = {0};
-	struct timespec start;
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	bool killed = false;
-	for (;;) {
-		struct timespec now;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		long left = CLIENT_TIMEOUT_S * 1000L - ((now.tv_sec - start.tv_sec) * 1000L +
-							(now.tv_nsec - start.tv_nsec) / 1000000L);
-		if (left <= 0) {
-			kill(pid, SIGKILL);
-			killed = true;
-			break;
-		}
-		struct pollfd pfd = {.fd = p[0], .events = POLLIN};
-		int pr = poll(&pfd, 1, (int)left);
-		if (pr < 0 && errno == EINTR)
-			continue;
-		if (pr <= 0)
-			continue;
-		char chunk[4096];
-		ssize_t n = read(p[0], chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		if (b.len < CLIENT_MAX_OUTPUT)
-			buf_append(&b, chunk, (size_t)n);
-	}
-	close(p[0]);
-	int ws;
-	while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
-		;
-	if (!killed && WIFEXITED(ws))
-		*status = WEXITSTATUS(ws);
-	*out = b.data ? b.data : xstrdup("");
+	if (sr.how == SPAWN_EXITED)
+		*status = sr.code;
+	*out = sr.out;
+	sr.out = NULL;
+	spawn_result_free(&sr);
 	return 0;
 }
 

@@ -9,7 +9,6 @@
 #include <fnmatch.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <sys/wait.h>
 #include <string.h>
@@ -25,6 +24,7 @@
 #include "parse/ufw.h"
 #include "policy.h"
 #include "root.h"
+#include "spawn.h"
 #include "util.h"
 
 #define FW_MAX_FILE (64u << 20)
@@ -680,98 +680,37 @@ static void check_firewalld(struct fw_run *run)
 
 /* ---- live mode: the rules loaded in the running kernel ---- */
 
-extern char **environ;
-
 #define LIVE_MAX_OUTPUT (64u << 20)
+#define LIVE_TIMEOUT_MS 30000
 
-/* Run argv (looked up in PATH: on a live instance, its own programs), write in to its stdin,
- * collect stdout (bounded) and stderr (the first line, for messages). *status: exit status, or
- * 127 when the program is absent. */
+/* Run the host's argv[0] (live mode: the running system's nft, iptables-save, ...), write in
+ * to its stdin, collect stdout (bounded) and stderr (the first line, for messages). *status:
+ * exit status, 127 when the program is absent, 128 when it was killed. */
 static int run_prog(char *const argv[], const char *in, size_t in_len, struct buf *out,
 		    struct buf *err, int *status)
 {
-	int pin[2] = {-1, -1}, pout[2] = {-1, -1}, perr[2] = {-1, -1};
-	posix_spawn_file_actions_t fa;
-	pid_t pid;
-	int rc;
+	struct spawn_opts o = {
+		.input = in ? in : "",
+		.input_len = in ? in_len : 0,
+		.max_output = LIVE_MAX_OUTPUT,
+		.timeout_ms = LIVE_TIMEOUT_MS,
+	};
+	struct spawn_result sr;
 	*status = 127;
-	if (pipe2(pin, O_CLOEXEC) < 0 || pipe2(pout, O_CLOEXEC) < 0 || pipe2(perr, O_CLOEXEC) < 0) {
-		rc = -errno;
-		goto out;
+	int rc = spawn_run(argv, &o, &sr);
+	if (rc < 0)
+		return rc;
+	if (sr.how == SPAWN_NOT_STARTED && sr.error != ENOENT)
+		rc = -sr.error;
+	else if (sr.how != SPAWN_NOT_STARTED)
+		*status = sr.how == SPAWN_EXITED ? sr.code : 128;
+	if (sr.how != SPAWN_NOT_STARTED) {
+		buf_append(out, sr.out, sr.out_len);
+		size_t n = strcspn(sr.err, "\n");
+		if (n)
+			buf_append(err, sr.err, n < 4096 ? n : 4096);
 	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, pin[0], STDIN_FILENO);
-	posix_spawn_file_actions_adddup2(&fa, pout[1], STDOUT_FILENO);
-	posix_spawn_file_actions_adddup2(&fa, perr[1], STDERR_FILENO);
-	rc = -posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	close(pin[0]);
-	close(pout[1]);
-	close(perr[1]);
-	pin[0] = pout[1] = perr[1] = -1;
-	if (rc < 0) {
-		if (rc == -ENOENT)
-			rc = 0; /* absent: status 127 */
-		goto out;
-	}
-	size_t woff = 0;
-	if (!in_len) {
-		close(pin[1]);
-		pin[1] = -1;
-	}
-	void (*old)(int) = signal(SIGPIPE, SIG_IGN);
-	while (pout[0] >= 0 || perr[0] >= 0) {
-		struct pollfd pf[3] = {
-			{pout[0], POLLIN, 0}, {perr[0], POLLIN, 0}, {pin[1], POLLOUT, 0}};
-		if (poll(pf, 3, 30000) <= 0)
-			break; /* a hung program: give up after 30 s of silence */
-		char chunk[65536];
-		for (int k = 0; k < 2; k++) {
-			int *fd = k ? &perr[0] : &pout[0];
-			if (*fd < 0 || !(pf[k].revents & (POLLIN | POLLHUP | POLLERR)))
-				continue;
-			ssize_t r = read(*fd, chunk, sizeof(chunk));
-			if (r <= 0) {
-				close(*fd);
-				*fd = -1;
-			} else if (k == 0 && out->len + (size_t)r <= LIVE_MAX_OUTPUT) {
-				buf_append(out, chunk, (size_t)r);
-			} else if (k == 1 && err->len < 4096) {
-				buf_append(err, chunk, (size_t)r);
-			}
-		}
-		if (pin[1] >= 0 && (pf[2].revents & (POLLOUT | POLLERR | POLLHUP))) {
-			ssize_t w = write(pin[1], in + woff, in_len - woff);
-			if (w > 0)
-				woff += (size_t)w;
-			if (w <= 0 || woff == in_len) {
-				close(pin[1]);
-				pin[1] = -1;
-			}
-		}
-	}
-	signal(SIGPIPE, old);
-	int ws;
-	if (pout[0] >= 0 || perr[0] >= 0)
-		kill(pid, SIGKILL);
-	while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
-		;
-	*status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128;
-	rc = 0;
-out:
-	for (int k = 0; k < 2; k++) {
-		if (pin[k] >= 0)
-			close(pin[k]);
-		if (pout[k] >= 0)
-			close(pout[k]);
-		if (perr[k] >= 0)
-			close(perr[k]);
-	}
-	if (err->data) {
-		char *nl = strchr(err->data, '\n');
-		if (nl)
-			*nl = '\0';
-	}
+	spawn_result_free(&sr);
 	return rc;
 }
 

@@ -23,12 +23,13 @@
 #include "parse/sshd_config.h"
 #include "policy.h"
 #include "root.h"
+#include "spawn.h"
 
 #define SSHD_CONFIG "/etc/ssh/sshd_config"
 #define SSHD_BINARY "/usr/sbin/sshd"
 #define SSH_KEYGEN "/usr/bin/ssh-keygen"
 #define MAX_BINARY (64u << 20)
-#define CHILD_TIMEOUT_MS 60000
+#define CHILD_TIMEOUT_MS 30000
 #define MAX_GLOB_RESULTS 4096
 
 /* ---- Include through the instance root ------------------------------------------------ */
@@ -90,158 +91,62 @@ static int include_read(void *arg, const char *path, char **data, size_t *len)
 	return root_read_file(arg, path, SSHD_MAX_FILE, data, len);
 }
 
-/* ---- running the instance's programs, chrooted ------------------------------------------ */
+/* ---- running the instance's programs, in the sandbox ----------------------------------- */
 
 struct child_result {
-	bool ran;      /* the program was executed */
-	int status;    /* exit status, or 128+signal */
-	char *output;  /* stdout and stderr together */
-	int exec_errno;
+	bool ran;       /* the program ran: status and output are its own */
+	int status;     /* exit status, or 128+signal */
+	char *output;   /* stdout and stderr together */
+	char *why_not;  /* !ran: why, in words */
+	bool no_sandbox; /* !ran because no sandbox could be made */
+	bool timed_out;  /* !ran: killed at its deadline, with all it started */
 };
 
-/* statvfs of an instance directory, resolved inside the root. */
-static int statvfs_in_root(struct root *r, const char *path, struct statvfs *vfs)
+static void child_result_free(struct child_result *cr)
 {
-	int fd = root_open_file(r, path, O_RDONLY | O_DIRECTORY, 0);
-	if (fd < 0)
-		return fd;
-	int rc = fstatvfs(fd, vfs) < 0 ? -errno : 0;
-	close(fd);
-	return rc;
+	free(cr->output);
+	free(cr->why_not);
+	cr->output = cr->why_not = NULL;
 }
 
-/* In a private mount namespace (so nothing is seen outside the child and everything is gone
- * when it exits): a tmpfs on the instance's /run with /run/sshd in it (on disk /run is an
- * empty directory; the service makes /run/sshd at boot), and /dev/null when the instance's
- * /dev has none (devtmpfs is mounted at boot). Then chroot into the instance, cwd at cwd_fd
- * (or /), and execute argv. Never returns. */
-static void child_exec(struct root *r, int cwd_fd, int out_fd, int err_pipe, char *const argv[])
-{
-	int e;
-	if (unshare(CLONE_NEWNS) < 0 || mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0)
-		goto fail;
-	/* The root's fd belongs to the old namespace, and nothing can be mounted on a path
-	 * reached through it: open the root again here (this is the child's own copy of r), and
-	 * make sure it is the same directory. */
-	struct stat a, b;
-	int nfd = open(r->path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (nfd < 0 || fstat(nfd, &a) < 0 || fstat(r->fd, &b) < 0 || a.st_dev != b.st_dev ||
-	    a.st_ino != b.st_ino) {
-		errno = nfd < 0 ? errno : EXDEV;
-		goto fail;
-	}
-	r->fd = nfd;
-	int run_fd = root_open_file(r, "/run", O_PATH | O_DIRECTORY, 0);
-	if (run_fd >= 0) {
-		char p[64];
-		snprintf(p, sizeof(p), "/proc/self/fd/%d", run_fd);
-		if (mount("sshrescue", p, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") == 0) {
-			close(run_fd);
-			run_fd = root_open_file(r, "/run", O_PATH | O_DIRECTORY, 0);
-			if (run_fd >= 0 && mkdirat(run_fd, "sshd", 0755) < 0)
-				goto fail;
-		}
-		if (run_fd >= 0)
-			close(run_fd);
-	}
-	struct stat st;
-	/* The instance's own /dev/null is of no use when it is missing, not a device, or on a
-	 * filesystem mounted nodev (every rescue mount is): give it a private one. */
-	struct statvfs vfs;
-	if (root_stat(r, "/dev/null", &st) < 0 || !S_ISCHR(st.st_mode) ||
-	    statvfs_in_root(r, "/dev", &vfs) < 0 || (vfs.f_flag & ST_NODEV)) {
-		int dev_fd = root_open_file(r, "/dev", O_PATH | O_DIRECTORY, 0);
-		char p[64];
-		snprintf(p, sizeof(p), "/proc/self/fd/%d", dev_fd);
-		if (dev_fd < 0 || mount("sshrescue", p, "tmpfs", MS_NOSUID, "mode=0755") < 0)
-			goto fail;
-		close(dev_fd);
-		dev_fd = root_open_file(r, "/dev", O_PATH | O_DIRECTORY, 0);
-		int null_fd = openat(root_open_file(r, "/dev", O_DIRECTORY | O_RDONLY, 0), "null",
-				     O_CREAT | O_WRONLY | O_CLOEXEC, 0666);
-		if (dev_fd < 0 || null_fd < 0)
-			goto fail;
-		snprintf(p, sizeof(p), "/proc/self/fd/%d", null_fd);
-		if (mount("/dev/null", p, NULL, MS_BIND, NULL) < 0)
-			goto fail;
-	}
-	if (fchdir(r->fd) < 0 || chroot(".") < 0)
-		goto fail;
-	if (cwd_fd >= 0 ? fchdir(cwd_fd) < 0 : chdir("/") < 0)
-		goto fail;
-	dup2(out_fd, STDOUT_FILENO);
-	dup2(out_fd, STDERR_FILENO);
-	int nullfd = open("/dev/null", O_RDONLY);
-	if (nullfd >= 0)
-		dup2(nullfd, STDIN_FILENO);
-	char *const envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C", NULL };
-	execve(argv[0], argv, envp);
-fail:
-	e = errno;
-	if (write(err_pipe, &e, sizeof(e)) < 0) {
-		/* nothing left to tell */
-	}
-	_exit(127);
-}
-
-static int run_in_root(struct root *r, int cwd_fd, char *const argv[], struct child_result *res)
+/* Run an instance program only in the sandbox (spawn.c): the instance read-only as /, a fresh
+ * /run with /run/sshd (on disk /run is empty; the service makes /run/sshd at boot) and /dev,
+ * no capabilities, no network, bounded in time. scratch/take: a private writable directory
+ * and the files to bring back from it. */
+static int run_in_root(struct root *r, const char *cwd, char *const argv[],
+		       const char *scratch, const char *const *take, struct buf *taken,
+		       struct child_result *res)
 {
 	memset(res, 0, sizeof(*res));
-	int out[2], err[2];
-	if (pipe2(out, O_CLOEXEC) < 0)
-		return -errno;
-	if (pipe2(err, O_CLOEXEC) < 0) {
-		int rc = -errno;
-		close(out[0]);
-		close(out[1]);
+	char *const envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C", NULL };
+	struct spawn_opts o = {
+		.flags = SPAWN_SANDBOX | SPAWN_MERGE_STDERR,
+		.envp = envp,
+		.timeout_ms = CHILD_TIMEOUT_MS,
+		.root = r->path,
+		.cwd = cwd,
+		.scratch = scratch,
+		.take = take,
+		.taken = taken,
+	};
+	struct spawn_result sr;
+	int rc = spawn_run(argv, &o, &sr);
+	if (rc < 0)
 		return rc;
+	char why[256];
+	res->ran = sr.how == SPAWN_EXITED || sr.how == SPAWN_SIGNALED;
+	res->status = sr.how == SPAWN_EXITED ? sr.code : 128 + sr.code;
+	res->output = sr.out;
+	sr.out = NULL;
+	if (!res->ran) {
+		res->no_sandbox = sr.how == SPAWN_NO_SANDBOX;
+		res->timed_out = sr.how == SPAWN_TIMED_OUT;
+		spawn_describe(&sr, why, sizeof(why));
+		res->why_not = sr.how == SPAWN_NO_SANDBOX && sr.error
+				       ? xasprintf("%s: %s", why, strerror(sr.error))
+				       : xstrdup(why);
 	}
-	pid_t pid = fork();
-	if (pid < 0) {
-		int rc = -errno;
-		close(out[0]), close(out[1]), close(err[0]), close(err[1]);
-		return rc;
-	}
-	if (pid == 0) {
-		close(out[0]);
-		close(err[0]);
-		/* out[1] must survive exec: a copy without O_CLOEXEC on 1 and 2 is made there. */
-		child_exec(r, cwd_fd, out[1], err[1], argv);
-	}
-	close(out[1]);
-	close(err[1]);
-	struct buf b = { 0 };
-	struct timespec t0;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (;;) {
-		struct pollfd pfd = { .fd = out[0], .events = POLLIN };
-		int n = poll(&pfd, 1, 1000);
-		if (n > 0) {
-			char tmp[4096];
-			ssize_t k = read(out[0], tmp, sizeof(tmp));
-			if (k <= 0)
-				break;
-			if (b.len < (1u << 20))
-				buf_append(&b, tmp, (size_t)k);
-		}
-		struct timespec t1;
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		if ((t1.tv_sec - t0.tv_sec) * 1000 > CHILD_TIMEOUT_MS) {
-			kill(pid, SIGKILL);
-			break;
-		}
-	}
-	close(out[0]);
-	int st = 0;
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	int e = 0;
-	if (read(err[0], &e, sizeof(e)) == sizeof(e))
-		res->exec_errno = e;
-	close(err[0]);
-	res->ran = res->exec_errno == 0;
-	res->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-	res->output = b.data ? b.data : xstrdup("");
+	spawn_result_free(&sr);
 	return 0;
 }
 
@@ -573,16 +478,12 @@ static const char *key_type_of(const char *path)
 	return "ed25519";
 }
 
-/* Generate a key with the instance's ssh-keygen, chrooted, into a private directory of the
- * host (the child's working directory), then install it through root.c. */
+/* Generate a key with the instance's ssh-keygen in the sandbox, into its private scratch
+ * directory (the sandbox never writes to the instance); root.c installs what it made. */
+#define KEYGEN_DIR "/run/sshrescue-keygen"
 static int keygen_one(struct sshd_run *run, const char *path, char **err)
 {
 	struct root *r = run->ctx->root;
-	char tmpl[] = "/tmp/sshrescue-keygen.XXXXXX";
-	if (!mkdtemp(tmpl))
-		return -errno;
-	int rc = 0;
-	_cleanup_close_ int dfd = open(tmpl, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
 	_cleanup_free_ char *hostname = NULL;
 	size_t hl;
 	if (root_read_file(r, "/etc/hostname", 4096, &hostname, &hl) == 0)
@@ -591,52 +492,31 @@ static int keygen_one(struct sshd_run *run, const char *path, char **err)
 		xasprintf("root@%s", hostname && *hostname ? hostname : "localhost");
 	char *argv[] = { SSH_KEYGEN, "-q", "-t", (char *)key_type_of(path), "-N", "", "-C",
 			 comment, "-f", "key", NULL };
+	static const char *const names[] = { "key", "key.pub", NULL };
+	struct buf taken[2] = { { 0 }, { 0 } };
 	struct child_result cr = { 0 };
-	if (dfd < 0)
-		rc = -errno;
-	else
-		rc = run_in_root(r, dfd, argv, &cr);
+	int rc = run_in_root(r, KEYGEN_DIR, argv, KEYGEN_DIR, names, taken, &cr);
 	if (rc == 0 && (!cr.ran || cr.status != 0)) {
 		*err = cr.ran ? xasprintf("ssh-keygen failed: %s", cr.output)
-			      : xasprintf("cannot run the instance's " SSH_KEYGEN ": %s",
-					  strerror(cr.exec_errno));
+			      : xasprintf("the instance's " SSH_KEYGEN " %s", cr.why_not);
 		rc = -ENOEXEC;
 	}
-	free(cr.output);
-	static const char *const names[] = { "key", "key.pub" };
-	char *data[2] = { NULL, NULL };
-	size_t len[2] = { 0, 0 };
-	for (int i = 0; rc == 0 && i < 2; i++) {
-		int fd = openat(dfd, names[i], O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-		struct stat st;
-		if (fd < 0 || fstat(fd, &st) < 0 || st.st_size > 65536) {
-			rc = -EIO;
-		} else {
-			data[i] = xmalloc((size_t)st.st_size + 1);
-			ssize_t k = read(fd, data[i], (size_t)st.st_size);
-			if (k != st.st_size)
-				rc = -EIO;
-			len[i] = (size_t)st.st_size;
-		}
-		if (fd >= 0)
-			close(fd);
+	child_result_free(&cr);
+	if (rc == 0 && (!taken[0].len || !taken[1].len)) {
+		*err = xasprintf("ssh-keygen made no key");
+		rc = -EIO;
 	}
-	if (dfd >= 0) {
-		unlinkat(dfd, "key", 0);
-		unlinkat(dfd, "key.pub", 0);
-	}
-	rmdir(tmpl);
 	if (rc == 0) {
-		rc = root_write_file(r, path, data[0], len[0], 0600, NULL);
+		rc = root_write_file(r, path, taken[0].data, taken[0].len, 0600, NULL);
 		_cleanup_free_ char *pub = xasprintf("%s.pub", path);
 		struct stat st;
 		if (rc == 0 && root_stat(r, pub, &st) == -ENOENT)
-			rc = root_write_file(r, pub, data[1], len[1], 0644, NULL);
+			rc = root_write_file(r, pub, taken[1].data, taken[1].len, 0644, NULL);
 		if (rc < 0)
 			*err = xasprintf("writing %s: %s", path, strerror(-rc));
 	}
-	free(data[0]);
-	free(data[1]);
+	buf_free(&taken[0]);
+	buf_free(&taken[1]);
 	return rc;
 }
 
@@ -849,7 +729,7 @@ static bool message_location(const char *msg, char **file, unsigned *line)
 static int sshd_test(struct sshd_run *run, struct child_result *cr)
 {
 	char *argv[] = { SSHD_BINARY, "-t", NULL };
-	return run_in_root(run->ctx->root, -1, argv, cr);
+	return run_in_root(run->ctx->root, NULL, argv, NULL, NULL, NULL, cr);
 }
 
 static void validate(struct sshd_run *run, struct child_result *before, struct file_edits *fe,
@@ -904,12 +784,12 @@ static void validate(struct sshd_run *run, struct child_result *before, struct f
 			(void)f;
 			break;
 		}
-		free(after.output);
+		child_result_free(&after);
 		if (sshd_test(run, &after) < 0 || !after.ran)
 			goto out;
 	}
 out:
-	free(after.output);
+	child_result_free(&after);
 }
 
 /* ---- the policy ----------------------------------------------------------------------- */
@@ -1012,6 +892,16 @@ static int sshd_policy_run(struct policy_ctx *ctx, struct policy_result *res)
 	bool can_run = have_sshd && sshd_test(&run, &before) == 0 && before.ran;
 	if (!can_run)
 		report_errors(&run);
+	if (have_sshd && before.no_sandbox)
+		policy_add_finding(res, SSHD_BINARY, 0, NULL,
+				   "sshd -t %s: the instance's own programs never run unconfined, "
+				   "so its verdict on the configuration is missing",
+				   before.why_not);
+	else if (have_sshd && before.timed_out)
+		policy_add_finding(res, SSHD_BINARY, 0, NULL,
+				   "sshd -t did not finish (%s): this sshd does not behave as "
+				   "OpenSSH's",
+				   before.why_not);
 
 	plan_startups(&run, "maxstartups", c->sshd_max_startups, c->sshd_min_max_startups);
 	plan_startups(&run, "persourcemaxstartups", good_ps, c->sshd_min_max_startups);
@@ -1040,14 +930,14 @@ static int sshd_policy_run(struct policy_ctx *ctx, struct policy_result *res)
 	}
 	if (!can_run && have_sshd)
 		policy_result_set_note(res, "the instance's sshd cannot run here%s%s",
-				       before.exec_errno ? ": " : "",
-				       before.exec_errno ? strerror(before.exec_errno) : "");
+				       before.why_not ? ": " : "",
+				       before.why_not ? before.why_not : "");
 	else if (!have_sshd)
 		policy_result_set_note(res, "no %s in the instance", SSHD_BINARY);
 	else if (run.version)
 		policy_result_set_note(res, "OpenSSH %u.%u", run.version / 100, run.version % 100);
 
-	free(before.output);
+	child_result_free(&before);
 	file_edits_free(fe, n_fe);
 	for (size_t i = 0; i < run.n_fixes; i++)
 		free(run.fixes[i].text);
