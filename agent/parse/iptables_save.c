@@ -194,10 +194,10 @@ static const struct {
 	const char *s, *l;
 	enum ipt_op op;
 } ops[] = {
-	{"-A", "--append", IPT_APPEND},	     {"-I", "--insert", IPT_INSERT},
-	{"-N", "--new-chain", IPT_NEW},	     {"-P", "--policy", IPT_POLICY},
-	{"-F", "--flush", IPT_FLUSH},	     {"-X", "--delete-chain", IPT_DELETE_CHAIN},
-	{"-D", "--delete", IPT_DELETE},	     {"-R", "--replace", IPT_REPLACE},
+	{"-A", "--append", IPT_APPEND},	      {"-I", "--insert", IPT_INSERT},
+	{"-N", "--new-chain", IPT_NEW},	      {"-P", "--policy", IPT_POLICY},
+	{"-F", "--flush", IPT_FLUSH},	      {"-X", "--delete-chain", IPT_DELETE_CHAIN},
+	{"-D", "--delete", IPT_DELETE},	      {"-R", "--replace", IPT_REPLACE},
 	{"-E", "--rename-chain", IPT_RENAME}, {"-Z", "--zero", IPT_ZERO},
 };
 
@@ -676,7 +676,7 @@ static int option_nargs(const char *o)
 }
 
 /* One module option; returns its class for kind k (FW_SOME when not understood). */
-static enum fw_class module_option(const struct fw_scope *s, enum fw_kind k, bool out,
+static enum fw_class module_option(const struct fw_scope *s, enum fw_kind k, bool out, bool no_ct,
 				   const char *mod, const char *o, char **v, size_t nv, bool neg,
 				   struct rule_eval *ev)
 {
@@ -718,6 +718,8 @@ static enum fw_class module_option(const struct fw_scope *s, enum fw_kind k, boo
 		return FW_SOME;
 	}
 	if (streq_any(mod, "state", "conntrack")) {
+		if (no_ct) /* the raw table comes before conntrack: its state is not known yet */
+			return FW_SOME;
 		const char *st = k == FW_IN_NEW ? "NEW" : "ESTABLISHED";
 		if (streq_any(o, "--state", "--ctstate") && nv == 1)
 			return negate(list_has(v0, st) ? FW_ALL : FW_NONE, neg);
@@ -822,8 +824,8 @@ static bool module_neutral(const char *m)
 }
 
 /* Evaluate a rule's words for one kind of packet. */
-static void rule_eval(const struct fw_scope *s, enum fw_kind k, bool out, char **argv, size_t argc,
-		      struct rule_eval *ev)
+static void rule_eval(const struct fw_scope *s, enum fw_kind k, bool out, bool no_ct, char **argv,
+		      size_t argc, struct rule_eval *ev)
 {
 	const char *mod = NULL, *proto = NULL;
 	bool neg = false, after_target = false;
@@ -908,7 +910,7 @@ static void rule_eval(const struct fw_scope *s, enum fw_kind k, bool out, char *
 					lower[j] = (char)tolower((unsigned char)proto[j]);
 				m = lower;
 			}
-			c = module_option(s, k, out, m, o, v, nv, neg, ev);
+			c = module_option(s, k, out, no_ct, m, o, v, nv, neg, ev);
 		}
 		ev->cls = cls_and(ev->cls, c);
 		neg = false;
@@ -921,8 +923,8 @@ static void rule_eval(const struct fw_scope *s, enum fw_kind k, bool out, char *
 /* What a target does with the packets a rule matches. */
 enum tgt_kind {
 	TGT_ACCEPT,
-	TGT_BLOCK,   /* dropped or refused: the connection fails */
-	TGT_DIVERT,  /* sent to another address or socket: sshd never sees it */
+	TGT_BLOCK,  /* dropped or refused: the connection fails */
+	TGT_DIVERT, /* sent to another address or socket: sshd never sees it */
 	TGT_RETURN,
 	TGT_GO_ON,   /* logs, marks, counts: the packet goes on to the next rule */
 	TGT_UNTRACK, /* conntrack skipped: later state matches see UNTRACKED (outside the model) */
@@ -934,22 +936,49 @@ static const struct {
 	const char *name;
 	enum tgt_kind kind;
 } targets[] = {
-	{"ACCEPT", TGT_ACCEPT},	    {"DROP", TGT_BLOCK},	{"REJECT", TGT_BLOCK},
-	{"TARPIT", TGT_BLOCK},	    {"DELUDE", TGT_BLOCK},	{"CHAOS", TGT_BLOCK},
+	{"ACCEPT", TGT_ACCEPT},
+	{"DROP", TGT_BLOCK},
+	{"REJECT", TGT_BLOCK},
+	{"TARPIT", TGT_BLOCK},
+	{"DELUDE", TGT_BLOCK},
+	{"CHAOS", TGT_BLOCK},
 	/* nothing listens on a queue at boot; with --queue-bypass the program that will
 	 * listen decides: either way it can block */
-	{"QUEUE", TGT_BLOCK},	    {"NFQUEUE", TGT_BLOCK},	{"DNAT", TGT_DIVERT},
-	{"REDIRECT", TGT_DIVERT},   {"NETMAP", TGT_DIVERT},	{"TPROXY", TGT_DIVERT},
-	{"RETURN", TGT_RETURN},	    {"NOTRACK", TGT_UNTRACK},	{"LOG", TGT_GO_ON},
-	{"NFLOG", TGT_GO_ON},	    {"ULOG", TGT_GO_ON},	{"MARK", TGT_GO_ON},
-	{"CONNMARK", TGT_GO_ON},    {"CLASSIFY", TGT_GO_ON},	{"DSCP", TGT_GO_ON},
-	{"TOS", TGT_GO_ON},	    {"TTL", TGT_GO_ON},		{"HL", TGT_GO_ON},
-	{"TCPMSS", TGT_GO_ON},	    {"TCPOPTSTRIP", TGT_GO_ON}, {"TRACE", TGT_GO_ON},
-	{"AUDIT", TGT_GO_ON},	    {"SET", TGT_GO_ON},		{"CHECKSUM", TGT_GO_ON},
-	{"SECMARK", TGT_GO_ON},	    {"CONNSECMARK", TGT_GO_ON}, {"IDLETIMER", TGT_GO_ON},
-	{"LED", TGT_GO_ON},	    {"RATEEST", TGT_GO_ON},	{"HMARK", TGT_GO_ON},
-	{"TEE", TGT_GO_ON},	    {"ECN", TGT_GO_ON},		{"SNAT", TGT_GO_ON},
-	{"MASQUERADE", TGT_GO_ON}, {"CT", TGT_GO_ON},
+	{"QUEUE", TGT_BLOCK},
+	{"NFQUEUE", TGT_BLOCK},
+	{"DNAT", TGT_DIVERT},
+	{"REDIRECT", TGT_DIVERT},
+	{"NETMAP", TGT_DIVERT},
+	{"TPROXY", TGT_DIVERT},
+	{"RETURN", TGT_RETURN},
+	{"NOTRACK", TGT_UNTRACK},
+	{"LOG", TGT_GO_ON},
+	{"NFLOG", TGT_GO_ON},
+	{"ULOG", TGT_GO_ON},
+	{"MARK", TGT_GO_ON},
+	{"CONNMARK", TGT_GO_ON},
+	{"CLASSIFY", TGT_GO_ON},
+	{"DSCP", TGT_GO_ON},
+	{"TOS", TGT_GO_ON},
+	{"TTL", TGT_GO_ON},
+	{"HL", TGT_GO_ON},
+	{"TCPMSS", TGT_GO_ON},
+	{"TCPOPTSTRIP", TGT_GO_ON},
+	{"TRACE", TGT_GO_ON},
+	{"AUDIT", TGT_GO_ON},
+	{"SET", TGT_GO_ON},
+	{"CHECKSUM", TGT_GO_ON},
+	{"SECMARK", TGT_GO_ON},
+	{"CONNSECMARK", TGT_GO_ON},
+	{"IDLETIMER", TGT_GO_ON},
+	{"LED", TGT_GO_ON},
+	{"RATEEST", TGT_GO_ON},
+	{"HMARK", TGT_GO_ON},
+	{"TEE", TGT_GO_ON},
+	{"ECN", TGT_GO_ON},
+	{"SNAT", TGT_GO_ON},
+	{"MASQUERADE", TGT_GO_ON},
+	{"CT", TGT_GO_ON},
 };
 
 /* A chain's rules as the kernel holds them: a deque of command indices, so that a file of
@@ -959,11 +988,11 @@ struct corder {
 	const char *name;
 	size_t *v;
 	size_t start, n, cap;
-	const char *policy;	   /* a built-in chain's policy after the last -P; NULL: user */
-	bool positional;	   /* shaped by -I, -D or -R (see ipt_fix.at_commit) */
-	bool deleted;		   /* -X */
-	bool on_path;		   /* being walked: a loop, which iptables refuses too */
-	unsigned char end;	   /* accept added at the end: 2 (in), 4 (out) */
+	const char *policy; /* a built-in chain's policy after the last -P; NULL: user */
+	bool positional;    /* shaped by -I, -D or -R (see ipt_fix.at_commit) */
+	bool deleted;	    /* -X */
+	bool on_path;	    /* being walked: a loop, which iptables refuses too */
+	unsigned char end;  /* accept added at the end: 2 (in), 4 (out) */
 };
 
 #define ORD_AT(o, r) ((o)->v[(o)->start + (r)])
@@ -981,6 +1010,7 @@ struct walker {
 	bool path_peer, path_port; /* accumulated along the jumps */
 	enum fw_class path_cls;	   /* the least class of the jumps that led here */
 	bool top_level;		   /* fixes go on the entry chain's rule that led here */
+	bool no_ct;		   /* the raw table: before conntrack */
 	size_t top_cmd, top_pos;   /* that rule and its place, while depth > 1 */
 	struct corder *top_ord;
 	size_t depth, steps, max_steps, work;
@@ -1060,11 +1090,19 @@ static void rule_key(const struct ipt_cmd *c, struct buf *b)
 {
 	static const struct {
 		const char *l, *s;
-	} syn[] = {{"--source", "-s"},	       {"--src", "-s"},		{"--destination", "-d"},
-		   {"--dst", "-d"},	       {"--protocol", "-p"},	{"--jump", "-j"},
-		   {"--goto", "-g"},	       {"--in-interface", "-i"}, {"--out-interface", "-o"},
-		   {"--match", "-m"},	       {"--destination-port", "--dport"},
-		   {"--source-port", "--sport"}, {"--fragment", "-f"}};
+	} syn[] = {{"--source", "-s"},
+		   {"--src", "-s"},
+		   {"--destination", "-d"},
+		   {"--dst", "-d"},
+		   {"--protocol", "-p"},
+		   {"--jump", "-j"},
+		   {"--goto", "-g"},
+		   {"--in-interface", "-i"},
+		   {"--out-interface", "-o"},
+		   {"--match", "-m"},
+		   {"--destination-port", "--dport"},
+		   {"--source-port", "--sport"},
+		   {"--fragment", "-f"}};
 	const char *proto = NULL;
 	b->len = 0;
 	for (size_t k = 0; k < c->argc; k++) {
@@ -1081,8 +1119,9 @@ static void rule_key(const struct ipt_cmd *c, struct buf *b)
 		}
 		buf_puts(b, " ");
 		for (const char *p = a; *p; p++) {
-			char ch = k && !strcmp(c->argv[k - 1], "-p") ? (char)tolower((unsigned char)*p)
-								      : *p;
+			char ch = k && !strcmp(c->argv[k - 1], "-p")
+					  ? (char)tolower((unsigned char)*p)
+					  : *p;
 			buf_append(b, &ch, 1);
 		}
 	}
@@ -1110,10 +1149,12 @@ static void build_orders(struct walker *w)
 		struct corder *o = NULL;
 		if (c->chain) {
 			for (size_t k = 0; k < w->n_ord && !o; k++)
-				if (w->ord[k].table == c->table && !strcmp(w->ord[k].name, c->chain))
+				if (w->ord[k].table == c->table &&
+				    !strcmp(w->ord[k].name, c->chain))
 					o = &w->ord[k];
 			if (!o)
-				continue; /* iptables-restore refuses this; parse() lets it through */
+				continue; /* iptables-restore refuses this; parse() lets it through
+					   */
 		}
 		if (w->work > ORD_MAX_WORK + f->n_cmds) {
 			unknown(w, xstrdup("too many -I/-D commands to follow"));
@@ -1137,9 +1178,10 @@ static void build_orders(struct walker *w)
 						break;
 				}
 				if (r == o->n) {
-					unknown(w, xasprintf("line %u: -D names a rule the analysis "
-							     "cannot find in chain %s",
-							     c->line, o->name));
+					unknown(w,
+						xasprintf("line %u: -D names a rule the analysis "
+							  "cannot find in chain %s",
+							  c->line, o->name));
 					break;
 				}
 				ord_delete(w, o, r);
@@ -1182,9 +1224,10 @@ static void build_orders(struct walker *w)
 		case IPT_ZERO:
 			break;
 		case IPT_RENAME:
-			unknown(w, xasprintf("line %u: chain %s is renamed (-E), which the analysis "
-					     "does not follow",
-					     c->line, o->name));
+			unknown(w,
+				xasprintf("line %u: chain %s is renamed (-E), which the analysis "
+					  "does not follow",
+					  c->line, o->name));
 			break;
 		}
 	}
@@ -1243,8 +1286,8 @@ static bool is_block_target(const char *t)
 	return !strcmp(t, "DROP") || !strcmp(t, "REJECT") || !strcmp(t, "TARPIT");
 }
 
-static enum tgt_kind target_kind(struct walker *w, const struct corder *o,
-				 const struct ipt_cmd *c, const char *t, struct corder **sub)
+static enum tgt_kind target_kind(struct walker *w, const struct corder *o, const struct ipt_cmd *c,
+				 const char *t, struct corder **sub)
 {
 	*sub = NULL;
 	for (size_t i = 0; i < ARRAY_SIZE(targets); i++)
@@ -1307,7 +1350,7 @@ static bool walk_chain(struct walker *w, struct corder *o, const char *policy)
 		if (w->fixed[ci] & 1)
 			continue;
 		struct rule_eval ev;
-		rule_eval(w->s, w->kind, w->out, c->argv, c->argc, &ev);
+		rule_eval(w->s, w->kind, w->out, w->no_ct, c->argv, c->argc, &ev);
 		if (ev.cls == FW_NONE || !ev.target)
 			continue;
 		bool peer = w->path_peer || ev.peer_within;
@@ -1487,6 +1530,7 @@ int iptables_save_analyze(const struct ipt_file *f, const struct fw_scope *s,
 			w.path_cls = FW_ALL;
 			w.depth = 0;
 			w.top_level = en->top_level;
+			w.no_ct = !strcmp(en->table, "raw");
 			walk_chain(&w, o, en->policy ? en->policy : o->policy);
 		}
 	}

@@ -339,8 +339,18 @@ EOF
 vcase nft repair 4 "nft: a meter on port 22" <<'EOF'
 table ip filter {
 	chain input {
-		type filter hook prerouting priority -300; policy accept;
+		type filter hook input priority 0; policy accept;
 		tcp dport 22 ct state new meter sshm { ip saddr limit rate over 1/minute burst 1 packets } drop
+	}
+}
+EOF
+
+vcase nft repair 1 "nft: ct state new before conntrack (priority raw) matches nothing" <<'EOF'
+table inet early {
+	chain pre {
+		type filter hook prerouting priority raw; policy drop;
+		ct state new accept
+		tcp dport 8080 accept
 	}
 }
 EOF

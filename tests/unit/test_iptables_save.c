@@ -234,7 +234,8 @@ static const struct fcase cases[] = {
 	 {22},
 	 "*filter\n:INPUT DROP [0:0]\n-A INPUT -s 203.0.113.0/24 -j RETURN\n-A INPUT -j ACCEPT\n"
 	 "COMMIT\n",
-	 "*filter\n:INPUT DROP [0:0]\n# sshrescue R: added the next rule: RETURN leaves chain INPUT, "
+	 "*filter\n:INPUT DROP [0:0]\n# sshrescue R: added the next rule: RETURN leaves chain "
+	 "INPUT, "
 	 "whose policy DROP drops new connections to sshd from protected sources\n"
 	 "-A INPUT -s 203.0.113.0/24 -p tcp -m tcp --dport 22 -j ACCEPT\n"
 	 "-A INPUT -s 203.0.113.0/24 -j RETURN\n-A INPUT -j ACCEPT\nCOMMIT\n"},
