@@ -9,9 +9,9 @@
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
+#include <strings.h>
 
 #define IPT_MAX_LINE (64u << 10)
-#define IPT_MAX_CMDS 1000000u
 #define IPT_MAX_WORDS 4096u
 #define WALK_MAX_DEPTH 32u
 #define WALK_MAX_STEPS 2000000u
@@ -194,11 +194,11 @@ static const struct {
 	const char *s, *l;
 	enum ipt_op op;
 } ops[] = {
-	{"-A", "--append", IPT_APPEND},	     {"-I", "--insert", IPT_INSERT},
-	{"-N", "--new-chain", IPT_NEW},	     {"-P", "--policy", IPT_POLICY},
-	{"-F", "--flush", IPT_FLUSH},	     {"-X", "--delete-chain", IPT_DELETE_CHAIN},
-	{"-D", "--delete", IPT_OTHER},	     {"-R", "--replace", IPT_OTHER},
-	{"-E", "--rename-chain", IPT_OTHER}, {"-Z", "--zero", IPT_OTHER},
+	{"-A", "--append", IPT_APPEND},	      {"-I", "--insert", IPT_INSERT},
+	{"-N", "--new-chain", IPT_NEW},	      {"-P", "--policy", IPT_POLICY},
+	{"-F", "--flush", IPT_FLUSH},	      {"-X", "--delete-chain", IPT_DELETE_CHAIN},
+	{"-D", "--delete", IPT_DELETE},	      {"-R", "--replace", IPT_REPLACE},
+	{"-E", "--rename-chain", IPT_RENAME}, {"-Z", "--zero", IPT_ZERO},
 };
 
 static int parse_cmd(struct ipt_file *f, struct ipt_table *t, struct strv *w, unsigned line,
@@ -212,7 +212,7 @@ static int parse_cmd(struct ipt_file *f, struct ipt_table *t, struct strv *w, un
 		set_err(err, "a counter with no command");
 		return -EINVAL;
 	}
-	enum ipt_op op = IPT_OTHER;
+	enum ipt_op op = IPT_APPEND;
 	bool known = false;
 	for (size_t k = 0; k < ARRAY_SIZE(ops); k++)
 		if (!strcmp(w->v[i], ops[k].s) || !strcmp(w->v[i], ops[k].l)) {
@@ -227,7 +227,7 @@ static int parse_cmd(struct ipt_file *f, struct ipt_table *t, struct strv *w, un
 	char *chain = NULL;
 	if (i < w->n && w->v[i][0] != '-' && strcmp(w->v[i], "!"))
 		chain = w->v[i++];
-	if (!chain && op != IPT_FLUSH && op != IPT_DELETE_CHAIN && op != IPT_OTHER) {
+	if (!chain && op != IPT_FLUSH && op != IPT_DELETE_CHAIN && op != IPT_ZERO) {
 		set_err(err, "%s needs a chain", w->v[i - 1]);
 		return -EINVAL;
 	}
@@ -235,21 +235,23 @@ static int parse_cmd(struct ipt_file *f, struct ipt_table *t, struct strv *w, un
 		set_err(err, "\"%s\" is not a valid chain name", chain);
 		return -EINVAL;
 	}
-	unsigned long pos = 1;
-	if (op == IPT_INSERT && i < w->n && isdigit((unsigned char)w->v[i][0])) {
-		if (parse_uint(w->v[i], 1, 1000000, &pos) < 0) {
+	/* -I takes an optional position, -R one, -D one instead of a rule, -Z an optional one */
+	unsigned long pos = op == IPT_INSERT ? 1 : 0;
+	if ((op == IPT_INSERT || op == IPT_REPLACE || op == IPT_DELETE || op == IPT_ZERO) &&
+	    i < w->n && isdigit((unsigned char)w->v[i][0])) {
+		if (parse_uint(w->v[i], 1, UINT32_MAX, &pos) < 0) {
 			set_err(err, "bad rule number \"%s\"", w->v[i]);
 			return -EINVAL;
 		}
 		i++;
-	}
-	if (op == IPT_POLICY && i >= w->n) {
-		set_err(err, "-P needs a policy");
+	} else if (op == IPT_REPLACE) {
+		set_err(err, "-R needs a rule number");
 		return -EINVAL;
 	}
-	if (f->n_cmds >= IPT_MAX_CMDS) {
-		set_err(err, "more than %u commands", IPT_MAX_CMDS);
-		return -E2BIG;
+	if ((op == IPT_POLICY || op == IPT_RENAME) && i >= w->n) {
+		set_err(err, "%s needs a %s", op == IPT_POLICY ? "-P" : "-E",
+			op == IPT_POLICY ? "policy" : "new name");
+		return -EINVAL;
 	}
 	f->cmds = xgrow(f->cmds, f->n_cmds, sizeof(*f->cmds));
 	struct ipt_cmd *c = &f->cmds[f->n_cmds++];
@@ -674,7 +676,7 @@ static int option_nargs(const char *o)
 }
 
 /* One module option; returns its class for kind k (FW_SOME when not understood). */
-static enum fw_class module_option(const struct fw_scope *s, enum fw_kind k, bool out,
+static enum fw_class module_option(const struct fw_scope *s, enum fw_kind k, bool out, bool no_ct,
 				   const char *mod, const char *o, char **v, size_t nv, bool neg,
 				   struct rule_eval *ev)
 {
@@ -716,6 +718,8 @@ static enum fw_class module_option(const struct fw_scope *s, enum fw_kind k, boo
 		return FW_SOME;
 	}
 	if (streq_any(mod, "state", "conntrack")) {
+		if (no_ct) /* the raw table comes before conntrack: its state is not known yet */
+			return FW_SOME;
 		const char *st = k == FW_IN_NEW ? "NEW" : "ESTABLISHED";
 		if (streq_any(o, "--state", "--ctstate") && nv == 1)
 			return negate(list_has(v0, st) ? FW_ALL : FW_NONE, neg);
@@ -724,7 +728,8 @@ static enum fw_class module_option(const struct fw_scope *s, enum fw_kind k, boo
 										  : FW_NONE,
 				      neg);
 		if (!strcmp(o, "--ctproto") && nv == 1)
-			return negate(streq_any(v0, "tcp", "6") ? FW_ALL : FW_NONE, neg);
+			return negate(!strcasecmp(v0, "tcp") || !strcmp(v0, "6") ? FW_ALL : FW_NONE,
+				      neg);
 		return FW_SOME;
 	}
 	if (!strcmp(mod, "comment"))
@@ -819,29 +824,26 @@ static bool module_neutral(const char *m)
 }
 
 /* Evaluate a rule's words for one kind of packet. */
-static void rule_eval(const struct fw_scope *s, enum fw_kind k, bool out, char **argv, size_t argc,
-		      struct rule_eval *ev)
+static void rule_eval(const struct fw_scope *s, enum fw_kind k, bool out, bool no_ct, char **argv,
+		      size_t argc, struct rule_eval *ev)
 {
 	const char *mod = NULL, *proto = NULL;
 	bool neg = false, after_target = false;
 	/* with every source protected, whatever sources a rule names are protected ones */
 	*ev = (struct rule_eval){.cls = FW_ALL, .peer_within = !s->n_peers};
-	/* -p comes first in iptables-save output, but may come anywhere: find it first */
+	/* -p comes first in iptables-save output, but may come anywhere: find it first.
+	 * iptables folds the protocol's name to lower case. */
 	for (size_t i = 0; i + 1 < argc; i++)
 		if (streq_any(argv[i], "-p", "--protocol")) {
 			proto = argv[i + 1];
 			bool n = i > 0 && !strcmp(argv[i - 1], "!");
-			ev->tcp = !n && streq_any(proto, "tcp", "6");
+			bool tcp = !strcasecmp(proto, "tcp") || !strcmp(proto, "6");
+			bool all = !strcasecmp(proto, "all") || !strcmp(proto, "0");
+			ev->tcp = !n && tcp;
 			if (n)
-				ev->cls = cls_and(ev->cls, streq_any(proto, "tcp", "6") ||
-									   !strcmp(proto, "all")
-								   ? FW_NONE
-								   : FW_ALL);
+				ev->cls = cls_and(ev->cls, tcp || all ? FW_NONE : FW_ALL);
 			else
-				ev->cls = cls_and(ev->cls, ev->tcp || !strcmp(proto, "all") ||
-									   !strcmp(proto, "0")
-								   ? FW_ALL
-								   : FW_NONE);
+				ev->cls = cls_and(ev->cls, tcp || all ? FW_ALL : FW_NONE);
 		}
 	for (size_t i = 0; i < argc;) {
 		const char *o = argv[i];
@@ -902,7 +904,13 @@ static void rule_eval(const struct fw_scope *s, enum fw_kind k, bool out, char *
 			/* the target's own options */
 		} else {
 			const char *m = mod ? mod : proto ? proto : "";
-			c = module_option(s, k, out, m, o, v, nv, neg, ev);
+			char lower[16];
+			if (!mod && proto && strlen(proto) < sizeof(lower)) {
+				for (size_t j = 0; j <= strlen(proto); j++)
+					lower[j] = (char)tolower((unsigned char)proto[j]);
+				m = lower;
+			}
+			c = module_option(s, k, out, no_ct, m, o, v, nv, neg, ev);
 		}
 		ev->cls = cls_and(ev->cls, c);
 		neg = false;
@@ -912,17 +920,84 @@ static void rule_eval(const struct fw_scope *s, enum fw_kind k, bool out, char *
 
 /* ---- the walk through the chains ---- */
 
+/* What a target does with the packets a rule matches. */
+enum tgt_kind {
+	TGT_ACCEPT,
+	TGT_BLOCK,  /* dropped or refused: the connection fails */
+	TGT_DIVERT, /* sent to another address or socket: sshd never sees it */
+	TGT_RETURN,
+	TGT_GO_ON,   /* logs, marks, counts: the packet goes on to the next rule */
+	TGT_UNTRACK, /* conntrack skipped: later state matches see UNTRACKED (outside the model) */
+	TGT_JUMP,    /* a user chain */
+	TGT_UNKNOWN,
+};
+
+static const struct {
+	const char *name;
+	enum tgt_kind kind;
+} targets[] = {
+	{"ACCEPT", TGT_ACCEPT},
+	{"DROP", TGT_BLOCK},
+	{"REJECT", TGT_BLOCK},
+	{"TARPIT", TGT_BLOCK},
+	{"DELUDE", TGT_BLOCK},
+	{"CHAOS", TGT_BLOCK},
+	/* nothing listens on a queue at boot; with --queue-bypass the program that will
+	 * listen decides: either way it can block */
+	{"QUEUE", TGT_BLOCK},
+	{"NFQUEUE", TGT_BLOCK},
+	{"DNAT", TGT_DIVERT},
+	{"REDIRECT", TGT_DIVERT},
+	{"NETMAP", TGT_DIVERT},
+	{"TPROXY", TGT_DIVERT},
+	{"RETURN", TGT_RETURN},
+	{"NOTRACK", TGT_UNTRACK},
+	{"LOG", TGT_GO_ON},
+	{"NFLOG", TGT_GO_ON},
+	{"ULOG", TGT_GO_ON},
+	{"MARK", TGT_GO_ON},
+	{"CONNMARK", TGT_GO_ON},
+	{"CLASSIFY", TGT_GO_ON},
+	{"DSCP", TGT_GO_ON},
+	{"TOS", TGT_GO_ON},
+	{"TTL", TGT_GO_ON},
+	{"HL", TGT_GO_ON},
+	{"TCPMSS", TGT_GO_ON},
+	{"TCPOPTSTRIP", TGT_GO_ON},
+	{"TRACE", TGT_GO_ON},
+	{"AUDIT", TGT_GO_ON},
+	{"SET", TGT_GO_ON},
+	{"CHECKSUM", TGT_GO_ON},
+	{"SECMARK", TGT_GO_ON},
+	{"CONNSECMARK", TGT_GO_ON},
+	{"IDLETIMER", TGT_GO_ON},
+	{"LED", TGT_GO_ON},
+	{"RATEEST", TGT_GO_ON},
+	{"HMARK", TGT_GO_ON},
+	{"TEE", TGT_GO_ON},
+	{"ECN", TGT_GO_ON},
+	{"SNAT", TGT_GO_ON},
+	{"MASQUERADE", TGT_GO_ON},
+	{"CT", TGT_GO_ON},
+};
+
+/* A chain's rules as the kernel holds them: a deque of command indices, so that a file of
+ * a million "-I chain 1" lines costs no more than one of "-A" lines. */
 struct corder {
 	size_t table;
 	const char *name;
-	size_t *cmds;
-	size_t n;
-	bool has_insert;
-	bool has_other;
-	bool builtin;	   /* jumps to it are refused by iptables */
-	bool on_path;	   /* being walked: a loop, which iptables refuses too */
-	unsigned char end; /* accept added at the end: 2 (in), 4 (out) */
+	size_t *v;
+	size_t start, n, cap;
+	const char *policy; /* a built-in chain's policy after the last -P; NULL: user */
+	bool positional;    /* shaped by -I, -D or -R (see ipt_fix.at_commit) */
+	bool deleted;	    /* -X */
+	bool on_path;	    /* being walked: a loop, which iptables refuses too */
+	unsigned char end;  /* accept added at the end: 2 (in), 4 (out) */
 };
+
+#define ORD_AT(o, r) ((o)->v[(o)->start + (r)])
+/* element moves allowed while the chains are built, beyond one per command */
+#define ORD_MAX_WORK (64u << 20)
 
 struct walker {
 	const struct ipt_file *f;
@@ -935,71 +1010,229 @@ struct walker {
 	bool path_peer, path_port; /* accumulated along the jumps */
 	enum fw_class path_cls;	   /* the least class of the jumps that led here */
 	bool top_level;		   /* fixes go on the entry chain's rule that led here */
-	size_t top_cmd;		   /* that rule, while depth > 1 */
+	bool no_ct;		   /* the raw table: before conntrack */
+	size_t top_cmd, top_pos;   /* that rule and its place, while depth > 1 */
 	struct corder *top_ord;
-	size_t depth, steps;
+	size_t depth, steps, max_steps, work;
 	bool stop;
 	bool unwind;	      /* a fix went on the entry chain's rule: back to depth 1 */
 	unsigned char *fixed; /* per command: 1 commented, 2 accept in front (in), 4 (out) */
 };
 
+/* Stop the analysis: what follows cannot be told (the verdict is unknown). */
+static void unknown(struct walker *w, char *note)
+{
+	if (!w->fx->unsupported) {
+		w->fx->unsupported = true;
+		free(w->fx->note);
+		w->fx->note = note;
+	} else {
+		free(note);
+	}
+	w->stop = true;
+}
+
 static struct corder *order_find(struct walker *w, size_t table, const char *name)
 {
 	for (size_t i = 0; i < w->n_ord; i++)
-		if (w->ord[i].table == table && !strcmp(w->ord[i].name, name))
+		if (w->ord[i].table == table && !w->ord[i].deleted && !strcmp(w->ord[i].name, name))
 			return &w->ord[i];
 	return NULL;
 }
 
-/* Each chain's rules in the order the kernel holds them after the file loads. */
+static void ord_room(struct walker *w, struct corder *o)
+{
+	if (o->start > 0 && o->start + o->n < o->cap)
+		return;
+	size_t cap = 2 * o->n + 16, start = (cap - o->n) / 2;
+	size_t *v = xcalloc(cap, sizeof(*v));
+	if (o->n)
+		memcpy(v + start, o->v + o->start, o->n * sizeof(*v));
+	free(o->v);
+	o->v = v;
+	o->cap = cap;
+	o->start = start;
+	w->work += o->n;
+}
+
+static void ord_insert(struct walker *w, struct corder *o, size_t p, size_t cmd)
+{
+	ord_room(w, o);
+	if (p < o->n / 2) {
+		memmove(o->v + o->start - 1, o->v + o->start, p * sizeof(*o->v));
+		o->start--;
+		w->work += p;
+	} else {
+		memmove(o->v + o->start + p + 1, o->v + o->start + p, (o->n - p) * sizeof(*o->v));
+		w->work += o->n - p;
+	}
+	o->v[o->start + p] = cmd;
+	o->n++;
+}
+
+static void ord_delete(struct walker *w, struct corder *o, size_t p)
+{
+	if (p < o->n / 2) {
+		memmove(o->v + o->start + 1, o->v + o->start, p * sizeof(*o->v));
+		o->start++;
+		w->work += p;
+	} else {
+		memmove(o->v + o->start + p, o->v + o->start + p + 1,
+			(o->n - p - 1) * sizeof(*o->v));
+		w->work += o->n - p - 1;
+	}
+	o->n--;
+}
+
+/* The words of a rule as iptables compares them for -D: long options as short ones, the
+ * protocol in lower case, the "-m tcp" that -p tcp implies left out. */
+static void rule_key(const struct ipt_cmd *c, struct buf *b)
+{
+	static const struct {
+		const char *l, *s;
+	} syn[] = {{"--source", "-s"},
+		   {"--src", "-s"},
+		   {"--destination", "-d"},
+		   {"--dst", "-d"},
+		   {"--protocol", "-p"},
+		   {"--jump", "-j"},
+		   {"--goto", "-g"},
+		   {"--in-interface", "-i"},
+		   {"--out-interface", "-o"},
+		   {"--match", "-m"},
+		   {"--destination-port", "--dport"},
+		   {"--source-port", "--sport"},
+		   {"--fragment", "-f"}};
+	const char *proto = NULL;
+	b->len = 0;
+	for (size_t k = 0; k < c->argc; k++) {
+		const char *a = c->argv[k];
+		for (size_t i = 0; i < ARRAY_SIZE(syn); i++)
+			if (!strcmp(a, syn[i].l))
+				a = syn[i].s;
+		if (!strcmp(a, "-p") && k + 1 < c->argc)
+			proto = c->argv[k + 1];
+		if (!strcmp(a, "-m") && k + 1 < c->argc && proto &&
+		    !strcasecmp(c->argv[k + 1], proto)) {
+			k++;
+			continue;
+		}
+		buf_puts(b, " ");
+		for (const char *p = a; *p; p++) {
+			char ch = k && !strcmp(c->argv[k - 1], "-p")
+					  ? (char)tolower((unsigned char)*p)
+					  : *p;
+			buf_append(b, &ch, 1);
+		}
+	}
+	if (!b->data)
+		buf_puts(b, "");
+}
+
+/* Each chain's rules in the order the kernel holds them after the file loads: every command
+ * applied in file order, as iptables-restore applies them. */
 static void build_orders(struct walker *w)
 {
 	const struct ipt_file *f = w->f;
 	for (size_t t = 0; t < f->n_tables; t++)
 		for (size_t c = 0; c < f->tables[t].n_chains; c++) {
+			const struct ipt_chain *ch = &f->tables[t].chains[c];
 			w->ord = xgrow(w->ord, w->n_ord, sizeof(*w->ord));
 			w->ord[w->n_ord++] = (struct corder){
 				.table = t,
-				.name = f->tables[t].chains[c].name,
-				.builtin = strcmp(f->tables[t].chains[c].policy, "-") != 0};
+				.name = ch->name,
+				.policy = strcmp(ch->policy, "-") ? ch->policy : NULL};
 		}
-	for (size_t i = 0; i < f->n_cmds; i++) {
+	struct buf key = {0}, other = {0};
+	for (size_t i = 0; i < f->n_cmds && !w->stop; i++) {
 		const struct ipt_cmd *c = &f->cmds[i];
-		struct corder *o = c->chain ? order_find(w, c->table, c->chain) : NULL;
+		struct corder *o = NULL;
+		if (c->chain) {
+			for (size_t k = 0; k < w->n_ord && !o; k++)
+				if (w->ord[k].table == c->table &&
+				    !strcmp(w->ord[k].name, c->chain))
+					o = &w->ord[k];
+			if (!o)
+				continue; /* iptables-restore refuses this; parse() lets it through
+					   */
+		}
+		if (w->work > ORD_MAX_WORK + f->n_cmds) {
+			unknown(w, xstrdup("too many -I/-D commands to follow"));
+			break;
+		}
 		switch (c->op) {
 		case IPT_APPEND:
+			ord_insert(w, o, o->n, i);
+			break;
 		case IPT_INSERT:
-			if (!o)
-				break; /* iptables-restore refuses this; parse() lets it through */
-			o->cmds = xgrow(o->cmds, o->n, sizeof(*o->cmds));
-			if (c->op == IPT_APPEND || c->pos > o->n) {
-				o->cmds[o->n++] = i;
-			} else {
-				memmove(o->cmds + c->pos, o->cmds + c->pos - 1,
-					(o->n - c->pos + 1) * sizeof(*o->cmds));
-				o->cmds[c->pos - 1] = i;
-				o->n++;
+		case IPT_REPLACE:
+		case IPT_DELETE:
+			o->positional = true;
+			if (c->op == IPT_DELETE && !c->pos) {
+				rule_key(c, &key);
+				size_t r = 0;
+				for (; r < o->n; r++) {
+					rule_key(&f->cmds[ORD_AT(o, r)], &other);
+					w->work++;
+					if (!strcmp(key.data, other.data))
+						break;
+				}
+				if (r == o->n) {
+					unknown(w,
+						xasprintf("line %u: -D names a rule the analysis "
+							  "cannot find in chain %s",
+							  c->line, o->name));
+					break;
+				}
+				ord_delete(w, o, r);
+				break;
+			}
+			if (c->op == IPT_INSERT ? c->pos > o->n + 1 : c->pos > o->n) {
+				unknown(w, xasprintf("line %u: rule number %lu is past the end of "
+						     "chain %s; iptables-restore refuses the file",
+						     c->line, c->pos, o->name));
+				break;
 			}
 			if (c->op == IPT_INSERT)
-				o->has_insert = true;
+				ord_insert(w, o, c->pos - 1, i);
+			else if (c->op == IPT_REPLACE)
+				ORD_AT(o, c->pos - 1) = i;
+			else
+				ord_delete(w, o, c->pos - 1);
 			break;
 		case IPT_FLUSH:
 			for (size_t k = 0; k < w->n_ord; k++)
-				if (w->ord[k].table == c->table &&
-				    (!c->chain || !strcmp(w->ord[k].name, c->chain)))
+				if (w->ord[k].table == c->table && (!o || &w->ord[k] == o))
 					w->ord[k].n = 0;
 			break;
 		case IPT_NEW:
-		case IPT_POLICY:
-		case IPT_DELETE_CHAIN:
+			o->deleted = false;
+			o->n = 0;
 			break;
-		case IPT_OTHER:
+		case IPT_DELETE_CHAIN:
 			for (size_t k = 0; k < w->n_ord; k++)
-				if (w->ord[k].table == c->table)
-					w->ord[k].has_other = true;
+				if (w->ord[k].table == c->table && !w->ord[k].policy &&
+				    (!o || &w->ord[k] == o)) {
+					w->ord[k].deleted = true;
+					w->ord[k].n = 0;
+				}
+			break;
+		case IPT_POLICY:
+			if (o->policy && c->argc)
+				o->policy = c->argv[0];
+			break;
+		case IPT_ZERO:
+			break;
+		case IPT_RENAME:
+			unknown(w,
+				xasprintf("line %u: chain %s is renamed (-E), which the analysis "
+					  "does not follow",
+					  c->line, o->name));
 			break;
 		}
 	}
+	buf_free(&key);
+	buf_free(&other);
 }
 
 static const char *kind_text(enum fw_kind k)
@@ -1014,20 +1247,15 @@ static const char *kind_text(enum fw_kind k)
 	}
 }
 
-static void add_fix(struct walker *w, enum ipt_fix_kind kind, size_t cmd, struct corder *o,
-		    char *why)
+/* Record a fix of command cmd at place pos of chain o (cmd SIZE_MAX: the chain's end).
+ * Returns the kind recorded: in a chain shaped by -I/-D/-R a comment would move the places
+ * the later commands name, so an accept goes in front instead. */
+static enum ipt_fix_kind add_fix(struct walker *w, enum ipt_fix_kind kind, size_t cmd, size_t pos,
+				 struct corder *o, char *why)
 {
 	struct ipt_fixes *fx = w->fx;
-	if (kind == IPT_FIX_INSERT && (o->has_insert || o->has_other)) {
-		fx->unsupported = true;
-		free(fx->note);
-		fx->note = xasprintf("chain %s is built with -I/-D/-R commands; an accept rule "
-				     "cannot be placed safely: %s",
-				     o->name, why);
-		free(why);
-		w->stop = true;
-		return;
-	}
+	if (o->positional)
+		kind = IPT_FIX_INSERT;
 	if (fx->n == fx->cap) {
 		fx->cap = fx->cap ? 2 * fx->cap : 8;
 		fx->v = xrealloc(fx->v, fx->cap * sizeof(*fx->v));
@@ -1037,12 +1265,15 @@ static void add_fix(struct walker *w, enum ipt_fix_kind kind, size_t cmd, struct
 					  .table = o->table,
 					  .chain = xstrdup(o->name),
 					  .out = w->out,
-					  .why = why};
+					  .why = why,
+					  .at_commit = o->positional,
+					  .pos = o->positional && cmd != SIZE_MAX ? pos + 1 : 0};
 	unsigned char bit = kind == IPT_FIX_COMMENT ? 1 : w->out ? 4 : 2;
 	if (cmd == SIZE_MAX)
 		o->end |= bit;
 	else
 		w->fixed[cmd] |= bit;
+	return kind;
 }
 
 static bool is_f2b_chain(const char *name)
@@ -1053,6 +1284,43 @@ static bool is_f2b_chain(const char *name)
 static bool is_block_target(const char *t)
 {
 	return !strcmp(t, "DROP") || !strcmp(t, "REJECT") || !strcmp(t, "TARPIT");
+}
+
+static enum tgt_kind target_kind(struct walker *w, const struct corder *o, const struct ipt_cmd *c,
+				 const char *t, struct corder **sub)
+{
+	*sub = NULL;
+	for (size_t i = 0; i < ARRAY_SIZE(targets); i++)
+		if (!strcmp(targets[i].name, t)) {
+			if (targets[i].kind != TGT_GO_ON || strcmp(t, "CT"))
+				return targets[i].kind;
+			for (size_t k = 0; k < c->argc; k++)
+				if (!strcmp(c->argv[k], "--notrack"))
+					return TGT_UNTRACK;
+			return TGT_GO_ON;
+		}
+	*sub = order_find(w, o->table, t);
+	return *sub && !(*sub)->policy ? TGT_JUMP : TGT_UNKNOWN;
+}
+
+/* Packets that leave a built-in chain early (RETURN, or the end of a chain reached by -g) get
+ * its policy. True when the walk of the chain ends here (*res says how). */
+static bool leave_to_policy(struct walker *w, struct corder *o, size_t ci, size_t r,
+			    const char *policy, enum fw_class cls, const char *how, bool *res)
+{
+	if (is_block_target(policy)) {
+		add_fix(w, IPT_FIX_INSERT, ci, r, o,
+			xasprintf("%s leaves chain %s, whose policy %s drops %s from protected "
+				  "sources",
+				  how, o->name, policy, kind_text(w->kind)));
+		*res = !w->stop;
+		return true;
+	}
+	if (cls == FW_ALL) {
+		*res = true;
+		return true;
+	}
+	return false;
 }
 
 /* Walk a chain for the walker's kind of packet. Returns true when every such packet that
@@ -1067,56 +1335,78 @@ static bool walk_chain(struct walker *w, struct corder *o, const char *policy)
 		return false;
 	w->depth++;
 	o->on_path = true;
-	bool res = false;
+	bool res = false, leaked = false; /* some packets left before the end (user chains) */
 	for (size_t r = 0; r < o->n && !w->stop; r++) {
-		size_t ci = o->cmds[r];
+		size_t ci = ORD_AT(o, r);
 		const struct ipt_cmd *c = &f->cmds[ci];
-		if (++w->steps > WALK_MAX_STEPS) {
+		if (++w->steps > w->max_steps) {
 			w->stop = true;
 			break;
 		}
 		if (w->fixed[ci] & in_bit) {
-			res = true;
+			res = !leaked;
 			goto out;
 		}
 		if (w->fixed[ci] & 1)
 			continue;
 		struct rule_eval ev;
-		rule_eval(w->s, w->kind, w->out, c->argv, c->argc, &ev);
+		rule_eval(w->s, w->kind, w->out, w->no_ct, c->argv, c->argc, &ev);
 		if (ev.cls == FW_NONE || !ev.target)
 			continue;
 		bool peer = w->path_peer || ev.peer_within;
 		bool port = w->path_port || ev.port_within;
-		if (!strcmp(ev.target, "ACCEPT")) {
+		struct corder *sub;
+		enum tgt_kind tk = target_kind(w, o, c, ev.target, &sub);
+		switch (tk) {
+		case TGT_ACCEPT:
 			if (ev.cls == FW_ALL) {
-				res = true;
+				res = !leaked;
 				goto out;
 			}
-		} else if (is_block_target(ev.target)) {
-			char *why = xasprintf("-j %s %s %s from protected sources", ev.target,
-					      cls_and(ev.cls, w->path_cls) == FW_ALL ? "blocks"
-										     : "can block",
-					      kind_text(w->kind));
+			break;
+		case TGT_BLOCK:
+		case TGT_DIVERT: {
+			char *why = xasprintf(
+				"-j %s %s %s from protected sources%s", ev.target,
+				cls_and(ev.cls, w->path_cls) == FW_ALL ? "blocks" : "can block",
+				kind_text(w->kind),
+				tk == TGT_DIVERT ? " (they are sent away from sshd)" : "");
 			enum ipt_fix_kind kind = peer && (port || is_f2b_chain(o->name))
 							 ? IPT_FIX_COMMENT
 							 : IPT_FIX_INSERT;
 			if (w->top_level && w->depth > 1) {
-				add_fix(w, kind, w->top_cmd, w->top_ord, why);
+				add_fix(w, kind, w->top_cmd, w->top_pos, w->top_ord, why);
 				w->unwind = true;
 				goto out;
 			}
-			add_fix(w, kind, ci, o, why);
-			if (kind == IPT_FIX_INSERT) {
-				res = !w->stop;
+			if (add_fix(w, kind, ci, r, o, why) == IPT_FIX_INSERT) {
+				res = !w->stop && !leaked;
 				goto out;
 			}
-		} else if (!strcmp(ev.target, "RETURN")) {
-			if (ev.cls == FW_ALL && !policy)
-				goto out;
-		} else {
-			struct corder *sub = order_find(w, o->table, ev.target);
-			if (!sub || sub->builtin)
-				continue; /* LOG, MARK, ...: the packet goes on */
+			break;
+		}
+		case TGT_UNTRACK:
+			unknown(w, xasprintf("line %u: -j %s turns connection tracking off, and "
+					     "what the state matches then do is outside the model",
+					     c->line, ev.target));
+			goto out;
+		case TGT_UNKNOWN:
+			unknown(w, xasprintf("line %u: target %s is outside the model", c->line,
+					     ev.target));
+			goto out;
+		case TGT_GO_ON:
+			break;
+		case TGT_RETURN:
+			if (policy) {
+				if (leave_to_policy(w, o, ci, r, policy, ev.cls, "RETURN", &res))
+					goto out;
+			} else {
+				leaked = true;
+				if (ev.cls == FW_ALL)
+					goto out;
+			}
+			break;
+		case TGT_JUMP: {
 			bool sp = w->path_peer, spo = w->path_port;
 			enum fw_class spc = w->path_cls;
 			w->path_peer = peer;
@@ -1124,6 +1414,7 @@ static bool walk_chain(struct walker *w, struct corder *o, const char *policy)
 			w->path_cls = cls_and(spc, ev.cls);
 			if (w->depth == 1) {
 				w->top_cmd = ci;
+				w->top_pos = r;
 				w->top_ord = o;
 			}
 			bool acc = walk_chain(w, sub, NULL);
@@ -1139,26 +1430,42 @@ static bool walk_chain(struct walker *w, struct corder *o, const char *policy)
 				 * on) or has an accept in front (all accepted) */
 				w->unwind = false;
 				if (w->fixed[ci] & in_bit) {
-					res = true;
+					res = !leaked;
 					goto out;
 				}
 				continue;
 			}
-			if (ev.cls == FW_ALL && (acc || ev.go)) {
-				res = acc;
-				goto out;
+			if (acc) {
+				if (ev.cls == FW_ALL) {
+					res = !leaked;
+					goto out;
+				}
+			} else if (ev.go) {
+				/* what falls off the end of a -g chain leaves this one */
+				if (policy) {
+					if (leave_to_policy(w, o, ci, r, policy, ev.cls,
+							    "-g to a chain that does not accept",
+							    &res))
+						goto out;
+				} else {
+					leaked = true;
+					if (ev.cls == FW_ALL)
+						goto out;
+				}
 			}
+			break;
+		}
 		}
 	}
 	if (w->stop)
 		goto out;
 	if (o->end & in_bit) {
-		res = true;
+		res = !leaked;
 		goto out;
 	}
 	if (policy) {
 		if (is_block_target(policy)) {
-			add_fix(w, IPT_FIX_INSERT, SIZE_MAX, o,
+			add_fix(w, IPT_FIX_INSERT, SIZE_MAX, 0, o,
 				xasprintf(
 					"chain %s's policy %s drops %s from protected sources and "
 					"no rule accepts them",
@@ -1174,9 +1481,12 @@ out:
 	return res;
 }
 
+/* In kernel order. nat PREROUTING sees only a connection's first packet; a DNAT or REDIRECT
+ * there sends it away from sshd. */
 const struct ipt_entry IPT_HOOKS[] = {
 	{.table = "raw", .chain = "PREROUTING"},
 	{.table = "mangle", .chain = "PREROUTING"},
+	{.table = "nat", .chain = "PREROUTING", .new_only = true},
 	{.table = "mangle", .chain = "INPUT"},
 	{.table = "filter", .chain = "INPUT"},
 	{.table = "security", .chain = "INPUT"},
@@ -1194,6 +1504,8 @@ int iptables_save_analyze(const struct ipt_file *f, const struct fw_scope *s,
 	struct walker w = {.f = f, .s = s, .fx = out};
 	*out = (struct ipt_fixes){0};
 	w.fixed = xcalloc(f->n_cmds + 1, 1);
+	/* time grows with the file, never past a bound of its size */
+	w.max_steps = WALK_MAX_STEPS + 16 * (size_t)f->n_cmds;
 	build_orders(&w);
 	/* One pass per kind: a fix only removes a drop or adds an accept, so it never undoes what
 	 * an earlier walk found accepted. */
@@ -1211,26 +1523,20 @@ int iptables_save_analyze(const struct ipt_file *f, const struct fw_scope *s,
 					t = i;
 			if (t == SIZE_MAX)
 				continue;
-			const struct ipt_chain *ch = iptables_save_chain(&f->tables[t], en->chain);
 			struct corder *o = order_find(&w, t, en->chain);
-			if (!ch || !o)
+			if (!o || (!o->policy && !en->policy))
 				continue;
-			const char *pol = en->policy ? en->policy : ch->policy;
-			/* a later "-P chain POLICY" overrides the declaration */
-			for (size_t i = 0; !en->policy && i < f->n_cmds; i++)
-				if (f->cmds[i].op == IPT_POLICY && f->cmds[i].table == t &&
-				    !strcmp(f->cmds[i].chain, en->chain) && f->cmds[i].argc)
-					pol = f->cmds[i].argv[0];
 			w.path_peer = w.path_port = w.unwind = false;
 			w.path_cls = FW_ALL;
 			w.depth = 0;
 			w.top_level = en->top_level;
-			walk_chain(&w, o, pol);
+			w.no_ct = !strcmp(en->table, "raw");
+			walk_chain(&w, o, en->policy ? en->policy : o->policy);
 		}
 	}
 	free(w.fixed);
 	for (size_t i = 0; i < w.n_ord; i++)
-		free(w.ord[i].cmds);
+		free(w.ord[i].v);
 	free(w.ord);
 	if (w.stop && !out->unsupported) {
 		out->unsupported = true;
@@ -1278,7 +1584,8 @@ size_t iptables_save_next_line(const char *buf, size_t len, size_t off)
 
 struct placed {
 	size_t off;
-	int order; /* inserts before comments at the same offset */
+	int order;	   /* at one offset: inserts, then -A at COMMIT, -I at COMMIT, comments */
+	unsigned long pos; /* -I at COMMIT: the highest place first, so none moves another */
 	const struct ipt_fix *fx;
 };
 
@@ -1287,7 +1594,9 @@ static int placed_cmp(const void *a, const void *b)
 	const struct placed *x = a, *y = b;
 	if (x->off != y->off)
 		return x->off < y->off ? -1 : 1;
-	return x->order - y->order;
+	if (x->order != y->order)
+		return x->order - y->order;
+	return x->pos > y->pos ? -1 : x->pos < y->pos;
 }
 
 void iptables_save_edits(const char *buf, size_t len, const struct ipt_file *f,
@@ -1298,7 +1607,11 @@ void iptables_save_edits(const char *buf, size_t len, const struct ipt_file *f,
 	for (size_t i = 0; i < fx->n; i++) {
 		const struct ipt_fix *x = &fx->v[i];
 		size_t off;
-		if (x->cmd != SIZE_MAX) {
+		int order = x->kind == IPT_FIX_INSERT ? 0 : 3;
+		if (x->at_commit) {
+			off = f->tables[x->table].commit_off;
+			order = x->pos ? 2 : 1;
+		} else if (x->cmd != SIZE_MAX) {
 			off = f->cmds[x->cmd].off;
 		} else {
 			/* after the last command that shapes the chain (its last rule, or a flush
@@ -1307,7 +1620,7 @@ void iptables_save_edits(const char *buf, size_t len, const struct ipt_file *f,
 			for (size_t c = 0; c < f->n_cmds; c++) {
 				const struct ipt_cmd *k = &f->cmds[c];
 				if (k->table != x->table || k->op == IPT_POLICY ||
-				    k->op == IPT_OTHER)
+				    k->op == IPT_ZERO)
 					continue;
 				if (!k->chain || !strcmp(k->chain, x->chain))
 					last = c;
@@ -1316,8 +1629,7 @@ void iptables_save_edits(const char *buf, size_t len, const struct ipt_file *f,
 				      ? iptables_save_next_line(buf, len, f->cmds[last].off)
 				      : f->tables[x->table].commit_off;
 		}
-		pl[i] = (struct placed){
-			.off = off, .order = x->kind == IPT_FIX_INSERT ? 0 : 1, .fx = x};
+		pl[i] = (struct placed){.off = off, .order = order, .pos = x->pos, .fx = x};
 	}
 	qsort(pl, fx->n, sizeof(*pl), placed_cmp);
 	for (size_t i = 0; i < fx->n; i++) {
@@ -1330,8 +1642,12 @@ void iptables_save_edits(const char *buf, size_t len, const struct ipt_file *f,
 		_cleanup_free_ char *words = iptables_save_accept_words(s, x->out);
 		if (pl[i].off == len && len && buf[len - 1] != '\n')
 			buf_puts(&b, "\n");
-		buf_printf(&b, "%sadded the next rule: %s\n-A %s %s\n", marker, x->why, x->chain,
-			   words);
+		if (x->pos)
+			buf_printf(&b, "%sadded the next rule: %s\n-I %s %lu %s\n", marker, x->why,
+				   x->chain, x->pos, words);
+		else
+			buf_printf(&b, "%sadded the next rule: %s\n-A %s %s\n", marker, x->why,
+				   x->chain, words);
 		out->add(out->arg, pl[i].off, 0, b.data, b.len);
 		buf_free(&b);
 	}

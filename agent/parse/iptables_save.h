@@ -43,8 +43,19 @@ enum fw_class fw_class_ports(const struct fw_scope *s, const unsigned (*ranges)[
 /* Are all the networks inside the protected ones (always so with every source protected)? */
 bool fw_nets_within_peers(const struct fw_scope *s, const struct cidr *nets, size_t n);
 
-/* One line that is a command: -A, -I, -N, -P, -F, -X (others are kept as IPT_OTHER). */
-enum ipt_op { IPT_APPEND, IPT_INSERT, IPT_NEW, IPT_POLICY, IPT_FLUSH, IPT_DELETE_CHAIN, IPT_OTHER };
+/* One line that is a command; iptables-restore applies them in file order. */
+enum ipt_op {
+	IPT_APPEND,
+	IPT_INSERT,
+	IPT_NEW,
+	IPT_POLICY,
+	IPT_FLUSH,
+	IPT_DELETE_CHAIN,
+	IPT_DELETE, /* -D chain N, or -D chain RULE (pos 0) */
+	IPT_REPLACE,
+	IPT_ZERO,
+	IPT_RENAME, /* -E old new: argv[0] is the new name */
+};
 
 struct ipt_cmd {
 	unsigned line;
@@ -52,7 +63,7 @@ struct ipt_cmd {
 	size_t table;	 /* index in ipt_file.tables */
 	enum ipt_op op;
 	char *chain;
-	unsigned long pos; /* -I position (1 when none) */
+	unsigned long pos; /* -I, -R, -D position (-I: 1 when none; -D by rule: 0) */
 	char **argv;	   /* the words after the chain (and position), unquoted */
 	size_t argc;
 };
@@ -82,8 +93,8 @@ struct ipt_file {
 };
 
 /* Parse a file. -EINVAL on a line iptables-restore would refuse; then *err_line and *err
- * (caller frees) say where and why. Lines longer than 64 KiB or more than a million commands
- * are refused too. */
+ * (caller frees) say where and why; -E2BIG on a line longer than 64 KiB. The number of
+ * commands has no limit of its own: the caller bounds the file's size. */
 int iptables_save_parse(const char *buf, size_t len, struct ipt_file *out, unsigned *err_line,
 			char **err);
 void iptables_save_free(struct ipt_file *f);
@@ -117,6 +128,11 @@ struct ipt_fix {
 	char *chain;
 	bool out;  /* the accept is for the reply direction */
 	char *why; /* one line: why this rule blocks the scope's traffic */
+	/* In a chain shaped by -I/-D/-R, a line's place in the file is not the rule's place in
+	 * the chain: the accept goes just before the table's COMMIT, as "-I chain pos" (pos: the
+	 * blocking rule's place once the file is loaded) or "-A chain" (pos 0). */
+	bool at_commit;
+	unsigned long pos;
 };
 
 struct ipt_fixes {

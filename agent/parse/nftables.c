@@ -9,7 +9,6 @@
 #include <strings.h>
 #include <sys/socket.h>
 
-#define NFT_MAX_TOKS 4000000u
 #define NFT_MAX_DEPTH 16u
 #define NFT_WALK_STEPS 2000000u
 
@@ -42,11 +41,6 @@ static int lex(const char *buf, size_t len, struct lexer *lx, unsigned *err_line
 	unsigned line = 1;
 	for (size_t i = 0; i < len;) {
 		char c = buf[i];
-		if (lx->n >= NFT_MAX_TOKS) {
-			*err = xstrdup("too many tokens");
-			*err_line = line;
-			return -E2BIG;
-		}
 		if (c == '\0') {
 			*err = xstrdup("NUL byte");
 			*err_line = line;
@@ -160,7 +154,8 @@ static bool is_family(const struct nft_tok *t)
 static struct nft_table *find_table(struct nft_file *f, const char *fam, const char *name)
 {
 	for (size_t i = 0; i < f->n_tables; i++)
-		if (!strcmp(f->tables[i].family, fam) && !strcmp(f->tables[i].name, name))
+		if (!f->tables[i].dead && !strcmp(f->tables[i].family, fam) &&
+		    !strcmp(f->tables[i].name, name))
 			return &f->tables[i];
 	return NULL;
 }
@@ -180,7 +175,7 @@ static struct nft_table *get_table(struct nft_file *f, const char *fam, const ch
 static struct nft_chain *get_chain(struct nft_table *t, const char *name, unsigned line, size_t off)
 {
 	for (size_t i = 0; i < t->n_chains; i++)
-		if (!strcmp(t->chains[i].name, name))
+		if (!t->chains[i].dead && !strcmp(t->chains[i].name, name))
 			return &t->chains[i];
 	t->chains = xgrow(t->chains, t->n_chains, sizeof(*t->chains));
 	struct nft_chain *c = &t->chains[t->n_chains++];
@@ -236,6 +231,67 @@ static int parse_rule(struct parser *p, struct nft_chain *c, const struct nft_to
 	return 0;
 }
 
+/* "priority N", "priority raw", "priority filter - 10" at p->i: at or before conntrack (-200)?
+ * Unknown names (a $define) count as before. */
+static bool priority_before_ct(struct parser *p)
+{
+	static const struct {
+		const char *name;
+		long v;
+	} names[] = {{"raw", -300},    {"mangle", -150}, {"dstnat", -100}, {"filter", 0},
+		     {"security", 50}, {"srcnat", 100},	 {"out", 100},	   {"in", -200}};
+	size_t i = p->i + 1;
+	long v = 0;
+	bool known = false;
+	if (i >= p->n)
+		return true;
+	const char *a = p->t[i].s;
+	char *end;
+	if (a[0] == '-' || isdigit((unsigned char)a[0])) {
+		v = strtol(a, &end, 10);
+		known = !*end;
+	} else {
+		for (size_t k = 0; k < ARRAY_SIZE(names); k++)
+			if (!strcmp(a, names[k].name)) {
+				v = names[k].v;
+				known = true;
+			}
+	}
+	if (known && i + 2 < p->n && (is(&p->t[i + 1], "+") || is(&p->t[i + 1], "-"))) {
+		long d = strtol(p->t[i + 2].s, &end, 10);
+		if (*end)
+			return true;
+		v += is(&p->t[i + 1], "+") ? d : -d;
+	} else if (known && i + 1 < p->n && (p->t[i + 1].s[0] == '+' || p->t[i + 1].s[0] == '-') &&
+		   p->t[i + 1].s[1]) {
+		long d = strtol(p->t[i + 1].s, &end, 10);
+		if (*end)
+			return true;
+		v += d;
+	}
+	return !known || v <= -200;
+}
+
+/* "device lo", "devices = { lo, eth0 }", "devices = $DEVS" at p->i: only lo is sure. */
+static void chain_devices(struct parser *p, struct nft_chain *c)
+{
+	size_t i = p->i + 1;
+	bool lo = true, any = false;
+	if (i < p->n && is(&p->t[i], "="))
+		i++;
+	if (i < p->n && is(&p->t[i], "{")) {
+		for (i++; i < p->n && !is(&p->t[i], "}"); i++)
+			if (!is(&p->t[i], ",") && !is(&p->t[i], "\n")) {
+				any = true;
+				lo &= !strcmp(p->t[i].s, "lo");
+			}
+	} else if (i < p->n) {
+		any = true;
+		lo = !strcmp(p->t[i].s, "lo");
+	}
+	c->lo_only = any && lo;
+}
+
 static int parse_chain_body(struct parser *p, struct nft_chain *c)
 {
 	while (p->i < p->n) {
@@ -247,19 +303,36 @@ static int parse_chain_body(struct parser *p, struct nft_chain *c)
 			p->i++;
 			return 0;
 		} else if (is(t, "type")) {
-			for (p->i++; !at_end_of_stmt(p) && !is(&p->t[p->i], "}"); p->i++) {
-				if (is(&p->t[p->i], "hook") && p->i + 1 < p->n) {
+			int depth = 0;
+			if (p->i + 1 < p->n) {
+				free(c->type);
+				c->type = xstrdup(p->t[p->i + 1].s);
+			}
+			for (p->i++; p->i < p->n &&
+				     (depth || (!at_end_of_stmt(p) && !is(&p->t[p->i], "}")));
+			     p->i++) {
+				if (is(&p->t[p->i], "{"))
+					depth++;
+				else if (is(&p->t[p->i], "}"))
+					depth--;
+				else if (is(&p->t[p->i], "hook") && p->i + 1 < p->n) {
 					free(c->hook);
 					c->hook = xstrdup(p->t[++p->i].s);
-				}
-				if (is(&p->t[p->i], "filter"))
-					c->filter = true;
+				} else if (is(&p->t[p->i], "priority"))
+					c->before_ct = priority_before_ct(p);
+				else if (is(&p->t[p->i], "device") || is(&p->t[p->i], "devices"))
+					chain_devices(p, c);
 			}
 		} else if (is(t, "policy") && p->i + 1 < p->n) {
 			free(c->policy);
 			c->policy = xstrdup(p->t[p->i + 1].s);
 			p->i += 2;
-		} else if (is(t, "comment") || is(t, "devices") || is(t, "device")) {
+		} else if (is(t, "devices") || is(t, "device")) {
+			chain_devices(p, c);
+			int rc = skip_stmt(p);
+			if (rc < 0)
+				return rc;
+		} else if (is(t, "comment")) {
 			int rc = skip_stmt(p);
 			if (rc < 0)
 				return rc;
@@ -334,6 +407,71 @@ static void family_name(struct parser *p, const char **fam, const char **name)
 		*name = p->t[p->i++].s;
 }
 
+/* Note the first construct outside the model; the analysis then gives no verdict. */
+static void outside(struct parser *p, const struct nft_tok *at, char *what)
+{
+	if (!p->f->unknown)
+		p->f->unknown = xasprintf("line %u: %s", at->line, what);
+	free(what);
+}
+
+static struct nft_set *find_set(struct nft_table *tb, const char *name)
+{
+	for (size_t i = 0; tb && i < tb->n_sets; i++)
+		if (!strcmp(tb->sets[i].name, name))
+			return &tb->sets[i];
+	return NULL;
+}
+
+/* "delete", "destroy", "flush" of what the file declared before: the kernel's state after
+ * the file loads is what the analysis sees. */
+static int parse_removal(struct parser *p, const struct nft_tok *verb, const struct nft_tok *obj)
+{
+	const char *fam, *name;
+	bool flush = is(verb, "flush");
+	if (is(obj, "ruleset")) {
+		for (size_t i = 0; i < p->f->n_tables; i++)
+			if (!p->i || p->i >= p->n || !is_family(&p->t[p->i]) ||
+			    !strcmp(p->f->tables[i].family, p->t[p->i].s))
+				p->f->tables[i].dead = true;
+		return skip_stmt(p);
+	}
+	if (is(obj, "table") || is(obj, "chain") || is(obj, "set") || is(obj, "map") ||
+	    is(obj, "element")) {
+		family_name(p, &fam, &name);
+		struct nft_table *tb = find_table(p->f, fam, name);
+		if (is(obj, "table")) {
+			if (tb && !flush)
+				tb->dead = true;
+			for (size_t c = 0; tb && flush && c < tb->n_chains; c++)
+				for (size_t r = 0; r < tb->chains[c].n_rules; r++)
+					tb->chains[c].rules[r].dead = true;
+			return skip_stmt(p);
+		}
+		const char *what = p->i < p->n ? p->t[p->i].s : "";
+		if (is(obj, "chain")) {
+			for (size_t c = 0; tb && c < tb->n_chains; c++) {
+				struct nft_chain *ch = &tb->chains[c];
+				if (ch->dead || strcmp(ch->name, what))
+					continue;
+				if (flush)
+					for (size_t r = 0; r < ch->n_rules; r++)
+						ch->rules[r].dead = true;
+				else
+					ch->dead = true;
+			}
+			return skip_stmt(p);
+		}
+		/* a set's elements changed: what it holds is no longer known */
+		struct nft_set *st = find_set(tb, what);
+		if (st)
+			st->dynamic = true;
+		return skip_stmt(p);
+	}
+	outside(p, verb, xasprintf("\"%s %s\"", verb->s, obj->s));
+	return skip_stmt(p);
+}
+
 static int parse_command(struct parser *p)
 {
 	const struct nft_tok *verb = &p->t[p->i++];
@@ -341,6 +479,12 @@ static int parse_command(struct parser *p)
 		return 0;
 	const struct nft_tok *obj = &p->t[p->i++];
 	const char *fam, *name;
+	if (is(verb, "delete") || is(verb, "destroy") || is(verb, "flush"))
+		return parse_removal(p, verb, obj);
+	if (is(verb, "replace") || is(verb, "rename")) {
+		outside(p, verb, xasprintf("\"%s %s\"", verb->s, obj->s));
+		return skip_stmt(p);
+	}
 	if (is(obj, "table")) {
 		family_name(p, &fam, &name);
 		struct nft_table *tb = get_table(p->f, fam, name, obj->line);
@@ -348,6 +492,14 @@ static int parse_command(struct parser *p)
 			p->i++;
 			return parse_table_body(p, tb);
 		}
+		return skip_stmt(p);
+	}
+	if (is(obj, "element")) {
+		family_name(p, &fam, &name);
+		struct nft_set *st =
+			find_set(find_table(p->f, fam, name), p->i < p->n ? p->t[p->i].s : "");
+		if (st)
+			st->dynamic = true;
 		return skip_stmt(p);
 	}
 	if (is(obj, "chain") || is(obj, "rule")) {
@@ -366,11 +518,13 @@ static int parse_command(struct parser *p)
 			}
 			return skip_stmt(p);
 		}
-		/* "add rule t c position N ..." and "handle N": the order is the kernel's; refuse
-		 */
+		/* "add rule t c position N ...", "handle N", "index N": the place is the
+		 * kernel's */
 		if (p->i < p->n && (is(&p->t[p->i], "position") || is(&p->t[p->i], "handle") ||
-				    is(&p->t[p->i], "index")))
-			return fail(p, "rules placed by position or handle are not supported");
+				    is(&p->t[p->i], "index"))) {
+			outside(p, verb, xstrdup("a rule placed by position, handle or index"));
+			return skip_stmt(p);
+		}
 		return parse_rule(p, c, verb, is(verb, "insert"));
 	}
 	return skip_stmt(p);
@@ -419,7 +573,9 @@ int nftables_parse(const char *buf, size_t len, struct nft_file *out, unsigned *
 			if (p.i + 1 < p.n)
 				strv_push(&out->includes, p.t[p.i + 1].s);
 			rc = skip_stmt(&p);
-		} else if (is(t, "add") || is(t, "create") || is(t, "insert")) {
+		} else if (is(t, "add") || is(t, "create") || is(t, "insert") || is(t, "delete") ||
+			   is(t, "destroy") || is(t, "flush") || is(t, "replace") ||
+			   is(t, "rename")) {
 			rc = parse_command(&p);
 		} else if (is(t, "}")) {
 			rc = fail(&p, "\"}\" without a block");
@@ -460,6 +616,7 @@ void nftables_free(struct nft_file *f)
 			free(c->name);
 			free(c->hook);
 			free(c->policy);
+			free(c->type);
 		}
 		for (size_t j = 0; j < t->n_sets; j++) {
 			toks_free(t->sets[j].elems, t->sets[j].n_elems);
@@ -477,6 +634,7 @@ void nftables_free(struct nft_file *f)
 	}
 	free(f->defines);
 	strv_free(&f->includes);
+	free(f->unknown);
 	*f = (struct nft_file){0};
 }
 
@@ -504,6 +662,7 @@ struct ectx {
 	const struct fw_scope *s;
 	enum fw_kind k;
 	bool out;
+	bool no_ct; /* ingress, egress, bridge: conntrack has not seen the packet */
 };
 
 static enum fw_class neg_cls(enum fw_class c, bool neg)
@@ -777,6 +936,39 @@ static void skip_unknown(const struct nft_tok *t, size_t n, size_t *i)
 		(*i)++;
 }
 
+/* A rule with "vmap": which packets get which verdict is not followed; a drop or reject among
+ * the verdicts can block any of them, a jump or goto is outside the model. */
+static void vmap_eval(const struct ectx *e, const struct nft_tok *t, size_t n, size_t i,
+		      struct neval *ev)
+{
+	bool block = false, jump = false, known = true;
+	const struct nft_tok *v = t;
+	size_t nv = 0;
+	if (i < n && t[i].s[0] == '@') {
+		known = false;
+		for (size_t k = 0; e->tb && k < e->tb->n_sets; k++)
+			if (!strcmp(e->tb->sets[k].name, t[i].s + 1)) {
+				v = e->tb->sets[k].elems;
+				nv = e->tb->sets[k].n_elems;
+				known = !e->tb->sets[k].dynamic;
+			}
+	} else {
+		v = t + i;
+		nv = n - i;
+	}
+	for (size_t k = 0; k < nv; k++) {
+		block |= is(&v[k], "drop") || is(&v[k], "reject") || is(&v[k], "queue");
+		jump |= is(&v[k], "jump") || is(&v[k], "goto") || is(&v[k], "return");
+	}
+	ev->cls = FW_SOME;
+	if (jump || !known) {
+		ev->verdict = "unknown";
+		ev->target = "vmap";
+	} else if (block) {
+		ev->verdict = "drop";
+	}
+}
+
 static void rule_eval(const struct ectx *e, const struct nft_rule *r, struct neval *ev)
 {
 	const struct nft_tok *t = r->toks;
@@ -784,6 +976,12 @@ static void rule_eval(const struct ectx *e, const struct nft_rule *r, struct nev
 	const struct fw_scope *s = e->s;
 	bool v4 = s->family == AF_INET;
 	*ev = (struct neval){.cls = FW_ALL, .peer_within = !s->n_peers};
+	/* a verdict map: any of its verdicts may apply */
+	for (size_t k = 0; k < n; k++)
+		if (is(&t[k], "vmap")) {
+			vmap_eval(e, t, n, k + 1, ev);
+			return;
+		}
 	while (i < n && ev->cls != FW_NONE) {
 		const struct nft_tok *a = &t[i];
 		const char *b = i + 1 < n ? t[i + 1].s : "";
@@ -926,8 +1124,9 @@ static void rule_eval(const struct ectx *e, const struct nft_rule *r, struct nev
 			bool known = take_value(e, t, n, &i, &v, &nv, 0);
 			const char *want = state ? (e->k == FW_IN_NEW ? "new" : "established")
 						 : (e->out ? "reply" : "original");
-			c = known ? neg_cls(vals_have(v, nv, want) ? FW_ALL : FW_NONE, neg)
-				  : FW_SOME;
+			c = known && !e->no_ct
+				    ? neg_cls(vals_have(v, nv, want) ? FW_ALL : FW_NONE, neg)
+				    : FW_SOME;
 			free(v);
 		} else if (is(a, "icmp") || is(a, "icmpv6") || is(a, "igmp") || is(a, "udp") ||
 			   is(a, "sctp") || is(a, "dccp") || is(a, "esp") || is(a, "ah")) {
@@ -936,8 +1135,19 @@ static void rule_eval(const struct ectx *e, const struct nft_rule *r, struct nev
 		} else if (is(a, "fib") && i + 4 < n && is(&t[i + 1], "daddr") &&
 			   is(&t[i + 2], "type") && is(&t[i + 3], "local") && !e->out) {
 			i += 4;
-		} else if (is(a, "counter") || is(a, "log") || is(a, "comment") ||
-			   is(a, "notrack")) {
+		} else if (is(a, "notrack") || is(a, "synproxy")) {
+			ev->verdict = "unknown";
+			ev->target = a->s;
+			i = n;
+		} else if (is(a, "redirect") || is(a, "dnat") || is(a, "tproxy") || is(a, "fwd")) {
+			ev->verdict = "divert";
+			ev->target = a->s;
+			i = n;
+		} else if (is(a, "queue")) {
+			/* nothing listens at boot; with bypass, the program that will decides */
+			ev->verdict = "queue";
+			i = n;
+		} else if (is(a, "counter") || is(a, "log") || is(a, "comment") || is(a, "dup")) {
 			/* no match; their options are words up to the next statement */
 			skip_unknown(t, n, &i);
 			while (i < n && (is(&t[i], "packets") || is(&t[i], "bytes")))
@@ -970,8 +1180,9 @@ struct nwalk {
 	enum fw_kind k;
 	bool out;
 	bool path_peer, path_port;
+	bool no_ct;
 	size_t path[NFT_MAX_DEPTH + 1]; /* chains being walked: a jump back is a loop */
-	size_t depth, steps;
+	size_t depth, steps, max_steps;
 	bool stop;
 };
 
@@ -1053,12 +1264,45 @@ static const char *nkind_text(enum fw_kind k)
 				: "sshd's replies";
 }
 
+static void nunknown(struct nwalk *w, char *note)
+{
+	if (!w->fx->unsupported) {
+		w->fx->unsupported = true;
+		free(w->fx->note);
+		w->fx->note = note;
+	} else {
+		free(note);
+	}
+	w->stop = true;
+}
+
+/* Packets that leave a base chain early ("return", or the end of a chain reached by "goto")
+ * get its policy. True when the walk of the chain ends here (*res says how). */
+static bool nleave(struct nwalk *w, size_t t, size_t ci, size_t r, enum fw_class cls,
+		   const char *how, bool *res)
+{
+	const struct nft_chain *ch = &w->f->tables[t].chains[ci];
+	if (!strcmp(ch->policy, "drop")) {
+		nadd_fix(w, NFT_FIX_INSERT, t, ci, r,
+			 xasprintf("%s leaves chain %s, whose policy drop drops %s from protected "
+				   "sources",
+				   how, ch->name, nkind_text(w->k)));
+		*res = !w->stop;
+		return true;
+	}
+	if (cls == FW_ALL) {
+		*res = true;
+		return true;
+	}
+	return false;
+}
+
 static bool nwalk_chain(struct nwalk *w, size_t t, size_t ci, bool base)
 {
 	const struct nft_table *tb = &w->f->tables[t];
 	const struct nft_chain *ch = &tb->chains[ci];
-	struct ectx e = {w->f, tb, w->s, w->k, w->out};
-	bool res = false;
+	struct ectx e = {w->f, tb, w->s, w->k, w->out, w->no_ct};
+	bool res = false, leaked = false; /* some packets left before the end (regular chains) */
 	if (w->depth >= NFT_MAX_DEPTH)
 		return false;
 	for (size_t k = 0; k < w->depth; k++)
@@ -1066,12 +1310,14 @@ static bool nwalk_chain(struct nwalk *w, size_t t, size_t ci, bool base)
 			return false; /* nft refuses loops */
 	w->path[w->depth++] = ci;
 	for (size_t r = 0; r < ch->n_rules && !w->stop; r++) {
-		if (++w->steps > NFT_WALK_STEPS) {
+		if (++w->steps > w->max_steps) {
 			w->stop = true;
 			break;
 		}
+		if (ch->rules[r].dead)
+			continue;
 		if (nfix_at(w->fx, NFT_FIX_INSERT, t, ci, r, w->s->family, w->out)) {
-			res = true;
+			res = !leaked;
 			goto out;
 		}
 		if (nfix_at(w->fx, NFT_FIX_COMMENT, t, ci, r, 0, false))
@@ -1083,29 +1329,43 @@ static bool nwalk_chain(struct nwalk *w, size_t t, size_t ci, bool base)
 		bool peer = w->path_peer || ev.peer_within, port = w->path_port || ev.port_within;
 		if (!strcmp(ev.verdict, "accept")) {
 			if (ev.cls == FW_ALL) {
-				res = true;
+				res = !leaked;
 				goto out;
 			}
-		} else if (!strcmp(ev.verdict, "drop") || !strcmp(ev.verdict, "reject")) {
-			char *why = xasprintf("\"%s\" %s %s from protected sources", ev.verdict,
+		} else if (!strcmp(ev.verdict, "drop") || !strcmp(ev.verdict, "reject") ||
+			   !strcmp(ev.verdict, "queue") || !strcmp(ev.verdict, "divert")) {
+			bool divert = !strcmp(ev.verdict, "divert");
+			char *why = xasprintf("\"%s\" %s %s from protected sources%s",
+					      divert ? ev.target : ev.verdict,
 					      ev.cls == FW_ALL ? "blocks" : "can block",
-					      nkind_text(w->k));
+					      nkind_text(w->k),
+					      divert ? " (they are sent away from sshd)" : "");
 			enum nft_fix_kind kind = peer && port ? NFT_FIX_COMMENT : NFT_FIX_INSERT;
 			nadd_fix(w, kind, t, ci, r, why);
 			/* a commented rule is passed; an accept in front takes everything here */
 			if (nfix_at(w->fx, NFT_FIX_INSERT, t, ci, r, w->s->family, w->out)) {
-				res = true;
+				res = !leaked;
 				goto out;
 			}
 			if (w->stop)
 				goto out;
+		} else if (!strcmp(ev.verdict, "unknown")) {
+			nunknown(w, xasprintf("line %u: \"%s\" is outside the model",
+					      ch->rules[r].line, ev.target));
+			goto out;
 		} else if (!strcmp(ev.verdict, "return")) {
-			if (ev.cls == FW_ALL && !base)
-				goto out;
+			if (base) {
+				if (nleave(w, t, ci, r, ev.cls, "\"return\"", &res))
+					goto out;
+			} else {
+				leaked = true;
+				if (ev.cls == FW_ALL)
+					goto out;
+			}
 		} else if (ev.target) {
 			size_t sub = SIZE_MAX;
 			for (size_t k = 0; k < tb->n_chains; k++)
-				if (!strcmp(tb->chains[k].name, ev.target))
+				if (!tb->chains[k].dead && !strcmp(tb->chains[k].name, ev.target))
 					sub = k;
 			if (sub == SIZE_MAX || sub == ci)
 				continue;
@@ -1117,16 +1377,30 @@ static bool nwalk_chain(struct nwalk *w, size_t t, size_t ci, bool base)
 			w->path_port = spo;
 			if (w->stop)
 				goto out;
-			if (ev.cls == FW_ALL && (acc || !strcmp(ev.verdict, "goto"))) {
-				res = acc;
-				goto out;
+			if (acc) {
+				if (ev.cls == FW_ALL) {
+					res = !leaked;
+					goto out;
+				}
+			} else if (!strcmp(ev.verdict, "goto")) {
+				/* what falls off the end of a goto chain leaves this one */
+				if (base) {
+					if (nleave(w, t, ci, r, ev.cls,
+						   "\"goto\" to a chain that does not accept",
+						   &res))
+						goto out;
+				} else {
+					leaked = true;
+					if (ev.cls == FW_ALL)
+						goto out;
+				}
 			}
 		}
 	}
 	if (w->stop)
 		goto out;
 	if (nfix_at(w->fx, NFT_FIX_INSERT, t, ci, SIZE_MAX, w->s->family, w->out)) {
-		res = true;
+		res = !leaked;
 		goto out;
 	}
 	if (base) {
@@ -1145,11 +1419,46 @@ out:
 	return res;
 }
 
+/* Which base chains a kind of packet passes: every one of them must accept it, whatever its
+ * priority (an accept ends only its own chain). nat chains see a connection's first packet;
+ * ingress and egress chains (netdev, and inet's ingress) see packets before conntrack. */
+static bool chain_on_path(const struct nft_table *tb, const struct nft_chain *ch, int family,
+			  enum fw_kind k, bool *no_ct)
+{
+	bool v4 = family == AF_INET, out = k == FW_OUT_EST;
+	if (ch->dead || !ch->hook || ch->lo_only)
+		return false;
+	bool netdev = !strcmp(tb->family, "netdev"), bridge = !strcmp(tb->family, "bridge");
+	if (!netdev && !bridge && strcmp(tb->family, "inet") &&
+	    strcmp(tb->family, v4 ? "ip" : "ip6"))
+		return false;
+	bool in = !strcmp(ch->hook, "prerouting") || !strcmp(ch->hook, "input") ||
+		  !strcmp(ch->hook, "ingress");
+	bool o = !strcmp(ch->hook, "output") || !strcmp(ch->hook, "postrouting") ||
+		 !strcmp(ch->hook, "egress");
+	*no_ct =
+		netdev || bridge || !strcmp(ch->hook, "ingress") || !strcmp(ch->hook, "egress") ||
+		((!strcmp(ch->hook, "prerouting") || !strcmp(ch->hook, "output")) && ch->before_ct);
+	if (ch->type && !strcmp(ch->type, "nat"))
+		return k == FW_IN_NEW && in;
+	return out ? o : in;
+}
+
 int nftables_analyze(const struct nft_file *f, const char *buf, size_t len,
 		     const struct fw_scope *scopes, size_t n_scopes, struct nft_fixes *out)
 {
 	*out = (struct nft_fixes){0};
 	struct nwalk w = {.buf = buf, .len = len, .f = f, .fx = out};
+	if (f->unknown) {
+		out->unsupported = true;
+		out->note = xasprintf("%s is outside the model", f->unknown);
+		return 0;
+	}
+	/* time grows with the file, never past a bound of its size */
+	w.max_steps = NFT_WALK_STEPS;
+	for (size_t t = 0; t < f->n_tables; t++)
+		for (size_t c = 0; c < f->tables[t].n_chains; c++)
+			w.max_steps += 16 * f->tables[t].chains[c].n_rules;
 	/* one pass per scope and kind: fixes only remove drops or add accepts */
 	for (size_t sc = 0; sc < n_scopes && !w.stop; sc++) {
 		w.s = &scopes[sc];
@@ -1158,18 +1467,11 @@ int nftables_analyze(const struct nft_file *f, const char *buf, size_t len,
 			w.out = k == FW_OUT_EST;
 			for (size_t t = 0; t < f->n_tables && !w.stop; t++) {
 				const struct nft_table *tb = &f->tables[t];
-				bool fam =
-					!strcmp(tb->family, "inet") ||
-					!strcmp(tb->family, w.s->family == AF_INET ? "ip" : "ip6");
-				for (size_t c = 0; fam && c < tb->n_chains && !w.stop; c++) {
-					const struct nft_chain *ch = &tb->chains[c];
-					if (!ch->hook || !ch->filter)
-						continue;
-					bool in = !strcmp(ch->hook, "input") ||
-						  !strcmp(ch->hook, "prerouting");
-					bool o = !strcmp(ch->hook, "output") ||
-						 !strcmp(ch->hook, "postrouting");
-					if (!(w.out ? o : in))
+				if (tb->dead)
+					continue;
+				for (size_t c = 0; c < tb->n_chains && !w.stop; c++) {
+					if (!chain_on_path(tb, &tb->chains[c], w.s->family, w.k,
+							   &w.no_ct))
 						continue;
 					w.path_peer = w.path_port = false;
 					w.depth = 0;

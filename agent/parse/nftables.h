@@ -25,13 +25,17 @@ struct nft_rule {
 	size_t n_toks;
 	bool from_command; /* "add rule ..." (not inside a chain block) */
 	bool insert;	   /* "insert rule": goes in front of the chain's rules */
+	bool dead;	   /* removed by a later "flush chain" / "flush table" */
 };
 
 struct nft_chain {
 	char *name;
-	char *hook;   /* "input", ... or NULL for a regular chain */
-	char *policy; /* "accept" (default) or "drop" */
-	bool filter;  /* type filter (route/nat chains do not drop) */
+	char *hook;	/* "input", ... or NULL for a regular chain */
+	char *policy;	/* "accept" (default) or "drop" */
+	char *type;	/* "filter", "nat", "route" (NULL: a regular chain) */
+	bool lo_only;	/* an ingress/egress chain on the loopback device alone */
+	bool before_ct; /* priority at or before conntrack's (-200), or not known */
+	bool dead;	/* removed by a later "delete chain" (a chain of that name may follow) */
 	unsigned line;
 	size_t off;
 	size_t close; /* offset of the chain block's closing brace; 0: declared by a command */
@@ -54,6 +58,7 @@ struct nft_table {
 	size_t n_chains;
 	struct nft_set *sets;
 	size_t n_sets;
+	bool dead; /* removed by a later "delete table" or "flush ruleset" */
 };
 
 struct nft_define {
@@ -68,10 +73,12 @@ struct nft_file {
 	struct nft_define *defines;
 	size_t n_defines;
 	struct strv includes; /* "include" paths, not followed */
+	char *unknown;	      /* the first construct outside the model, with its line */
 };
 
 /* Parse a file. -EINVAL with *err_line / *err on what nft would refuse (unbalanced braces,
- * an unterminated string, a rule outside a chain), -E2BIG over the size bounds. */
+ * an unterminated string, a rule outside a chain). "delete", "destroy" and "flush" of tables,
+ * chains and the ruleset are applied in order. No count limit: the caller bounds the size. */
 int nftables_parse(const char *buf, size_t len, struct nft_file *out, unsigned *err_line,
 		   char **err);
 void nftables_free(struct nft_file *f);

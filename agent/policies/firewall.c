@@ -191,10 +191,17 @@ static size_t ipt_findings(struct fw_run *run, const char *path, const char *dat
 				fd, "%s", run->ctx->repair ? "commented out" : "would comment out");
 		} else {
 			_cleanup_free_ char *w = iptables_save_accept_words(s, x->out);
-			finding_set_action(fd, "%s \"-A %s %s\" %s",
-					   run->ctx->repair ? "added" : "would add", x->chain, w,
-					   x->cmd == SIZE_MAX ? "at the end of the chain"
-							      : "in front of it");
+			if (x->pos)
+				finding_set_action(fd, "%s \"-I %s %lu %s\" before COMMIT",
+						   run->ctx->repair ? "added" : "would add",
+						   x->chain, x->pos, w);
+			else
+				finding_set_action(fd, "%s \"-A %s %s\" %s",
+						   run->ctx->repair ? "added" : "would add",
+						   x->chain, w,
+						   x->at_commit		? "before COMMIT"
+						   : x->cmd == SIZE_MAX ? "at the end of the chain"
+									: "in front of it");
 		}
 	}
 	return first;
@@ -248,7 +255,8 @@ static void check_ipt_file(struct fw_run *run, const char *path, int family)
 	struct ipt_fixes fx;
 	iptables_save_analyze(&f, &s, IPT_HOOKS, IPT_N_HOOKS, &fx);
 	if (fx.unsupported) {
-		policy_add_finding(run->res, path, 0, NULL, "%s; left as it is", fx.note);
+		policy_add_finding(run->res, path, 0, NULL,
+				   "%s; the verdict is unknown, left as it is", fx.note);
 	} else if (fx.n) {
 		size_t first = ipt_findings(run, path, data, len, &f, &fx, &s);
 		struct edits e = {0};
@@ -300,7 +308,8 @@ static void check_nft_file(struct fw_run *run, const char *path)
 	struct nft_fixes fx;
 	nftables_analyze(&f, data, len, sc, n_sc, &fx);
 	if (fx.unsupported) {
-		policy_add_finding(run->res, path, 0, NULL, "%s; left as it is", fx.note);
+		policy_add_finding(run->res, path, 0, NULL,
+				   "%s; the verdict is unknown, left as it is", fx.note);
 	} else if (fx.n) {
 		size_t first = run->res->n_findings;
 		for (size_t i = 0; i < fx.n; i++) {
@@ -430,7 +439,8 @@ static void check_ufw_rules(struct fw_run *run, const char *path, bool v6, const
 		struct ipt_fixes fx;
 		iptables_save_analyze(&f, &one, &en, 1, &fx);
 		if (fx.unsupported) {
-			policy_add_finding(run->res, path, 0, NULL, "%s; left as it is", fx.note);
+			policy_add_finding(run->res, path, 0, NULL,
+				   "%s; the verdict is unknown, left as it is", fx.note);
 			ipt_fixes_free(&fx);
 			col.failed = true;
 			break;
@@ -548,7 +558,8 @@ static void check_zone(struct fw_run *run, const char *zone, const struct fw_sco
 	for (size_t i = 0; i < n_sc && !fx.unsupported; i++)
 		firewalld_zone_analyze(data, len, &d, &sc[i], &fx);
 	if (fx.unsupported) {
-		policy_add_finding(run->res, path, 0, NULL, "%s; left as it is", fx.note);
+		policy_add_finding(run->res, path, 0, NULL,
+				   "%s; the verdict is unknown, left as it is", fx.note);
 	} else if (fx.n) {
 		size_t first = run->res->n_findings;
 		_cleanup_free_ char *xmark = xasprintf("sshrescue %s: ", run->ctx->run_id);

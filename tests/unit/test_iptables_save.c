@@ -195,12 +195,61 @@ static const struct fcase cases[] = {
 	 "*raw\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n" M
 	 "-A PREROUTING -s 203.0.113.9/32 -p tcp -m tcp --dport 22 -j DROP\nCOMMIT\n" HEAD
 	 "COMMIT\n"},
-	{"nat_table_is_ignored",
+	{"nat_prerouting_redirect_of_ssh_is_commented",
 	 AF_INET,
 	 "",
 	 {22},
-	 "*nat\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -p tcp --dport 22 -j DROP\nCOMMIT\n",
-	 NULL},
+	 "*nat\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+	 "-A PREROUTING -p tcp --dport 22 -j REDIRECT --to-ports 2222\n"
+	 "-A OUTPUT -p tcp --dport 22 -j DNAT --to-destination 10.0.0.1\nCOMMIT\n",
+	 "*nat\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+	 "# sshrescue R: -A PREROUTING -p tcp --dport 22 -j REDIRECT --to-ports 2222\n"
+	 "-A OUTPUT -p tcp --dport 22 -j DNAT --to-destination 10.0.0.1\nCOMMIT\n"},
+	{"protocol_names_in_capitals_are_tcp",
+	 AF_INET,
+	 "",
+	 {22},
+	 HEAD "-A INPUT -p TCP -m tcp --dport 22 -j DROP\nCOMMIT\n",
+	 HEAD "# sshrescue R: -A INPUT -p TCP -m tcp --dport 22 -j DROP\nCOMMIT\n"},
+	{"nfqueue_blocks_like_a_drop",
+	 AF_INET,
+	 "203.0.113.0/24",
+	 {22},
+	 HEAD "-A INPUT -p tcp --dport 22 -j NFQUEUE --queue-num 1\nCOMMIT\n",
+	 HEAD "# sshrescue R: added the next rule: -j NFQUEUE blocks new connections to sshd from "
+	      "protected sources\n-A INPUT -s 203.0.113.0/24 -p tcp -m tcp --dport 22 -j ACCEPT\n"
+	      "-A INPUT -p tcp --dport 22 -j NFQUEUE --queue-num 1\nCOMMIT\n"},
+	{"deleted_accept_rule_no_longer_accepts",
+	 AF_INET,
+	 "203.0.113.0/24",
+	 {22},
+	 "*filter\n:INPUT DROP [0:0]\n-A INPUT -p tcp --dport 22 -j ACCEPT\n-D INPUT 1\nCOMMIT\n",
+	 "*filter\n:INPUT DROP [0:0]\n-A INPUT -p tcp --dport 22 -j ACCEPT\n-D INPUT 1\n"
+	 "# sshrescue R: added the next rule: chain INPUT's policy DROP drops new connections to "
+	 "sshd from protected sources and no rule accepts them\n"
+	 "-A INPUT -s 203.0.113.0/24 -p tcp -m tcp --dport 22 -j ACCEPT\nCOMMIT\n"},
+	{"return_in_a_builtin_chain_meets_the_policy",
+	 AF_INET,
+	 "203.0.113.0/24",
+	 {22},
+	 "*filter\n:INPUT DROP [0:0]\n-A INPUT -s 203.0.113.0/24 -j RETURN\n-A INPUT -j ACCEPT\n"
+	 "COMMIT\n",
+	 "*filter\n:INPUT DROP [0:0]\n# sshrescue R: added the next rule: RETURN leaves chain "
+	 "INPUT, "
+	 "whose policy DROP drops new connections to sshd from protected sources\n"
+	 "-A INPUT -s 203.0.113.0/24 -p tcp -m tcp --dport 22 -j ACCEPT\n"
+	 "-A INPUT -s 203.0.113.0/24 -j RETURN\n-A INPUT -j ACCEPT\nCOMMIT\n"},
+	{"return_of_some_from_a_user_chain_is_not_accepted",
+	 AF_INET,
+	 "203.0.113.0/24",
+	 {22},
+	 "*filter\n:INPUT DROP [0:0]\n:u - [0:0]\n-A INPUT -j u\n-A u -s 203.0.113.10 -j RETURN\n"
+	 "-A u -j ACCEPT\nCOMMIT\n",
+	 "*filter\n:INPUT DROP [0:0]\n:u - [0:0]\n-A INPUT -j u\n"
+	 "# sshrescue R: added the next rule: chain INPUT's policy DROP drops new connections to "
+	 "sshd from protected sources and no rule accepts them\n"
+	 "-A INPUT -s 203.0.113.0/24 -p tcp -m tcp --dport 22 -j ACCEPT\n"
+	 "-A u -s 203.0.113.10 -j RETURN\n-A u -j ACCEPT\nCOMMIT\n"},
 	{"ipv6_drop_policy_and_multiple_ports",
 	 AF_INET6,
 	 "2001:db8::/32",
@@ -381,7 +430,8 @@ static void test_parse_records_lines_and_offsets(void **state)
 	iptables_save_free(&f);
 }
 
-static void test_inserted_rules_are_unsupported_for_insertion(void **state)
+/* In a chain built with -I the accept goes in as "-I chain N" just before COMMIT. */
+static void test_inserted_rules_get_an_insert_before_commit(void **state)
 {
 	(void)state;
 	const char *in = HEAD "-I INPUT 1 -p tcp --dport 22 -j DROP\nCOMMIT\n";
@@ -395,8 +445,11 @@ static void test_inserted_rules_are_unsupported_for_insertion(void **state)
 	struct fw_scope s = {AF_INET, &c, 1, &port, 1};
 	struct ipt_fixes fx;
 	iptables_save_analyze(&f, &s, IPT_HOOKS, IPT_N_HOOKS, &fx);
-	assert_true(fx.unsupported);
-	assert_non_null(fx.note);
+	assert_false(fx.unsupported);
+	assert_int_equal(fx.n, 1);
+	assert_int_equal(fx.v[0].kind, IPT_FIX_INSERT);
+	assert_true(fx.v[0].at_commit);
+	assert_int_equal(fx.v[0].pos, 1);
 	ipt_fixes_free(&fx);
 	iptables_save_free(&f);
 }
@@ -436,7 +489,7 @@ static void test_jump_loops_end(void **state)
 {
 	(void)state;
 	const char *in = HEAD ":a - [0:0]\n:b - [0:0]\n-A INPUT -j a\n-A a -j b\n-A b -j a\n"
-			      "-A b -j INPUT\n-A INPUT -p tcp --dport 22 -j DROP\nCOMMIT\n";
+			      "-A b -j LOG\n-A INPUT -p tcp --dport 22 -j DROP\nCOMMIT\n";
 	struct ipt_file f;
 	unsigned el;
 	char *err = NULL;
@@ -460,7 +513,7 @@ int main(void)
 		cmocka_unit_test(test_jump_loops_end),
 		cmocka_unit_test(test_malformed_files_name_the_line),
 		cmocka_unit_test(test_parse_records_lines_and_offsets),
-		cmocka_unit_test(test_inserted_rules_are_unsupported_for_insertion),
+		cmocka_unit_test(test_inserted_rules_get_an_insert_before_commit),
 	};
 	/* one test per table row, named after it */
 	for (size_t i = 0; i < n_cases; i++)
