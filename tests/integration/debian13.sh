@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# tests/integration/debian13.sh: what makes a Debian 13 (trixie) sshd refuse its owner, judged by
+# the root's own programs: its OpenSSH 10.0 sshd (PerSourcePenalties on by default, sshd-session
+# linking libwrap), run chrooted in a private network namespace and asked for its banner from a
+# protected and an unprotected address; its tcpd's tcpdmatch; its sshguard 2.4.3 started on the
+# repaired blocklist and whitelist. Debian 12 (OpenSSH 9.2) must not get a keyword it refuses.
+source "$(dirname "$0")/../lib.sh"
+
+for p in unshare ip python3 chroot; do
+	command -v "$p" >/dev/null || { echo "SKIP debian13.sh: $p missing"; exit 0; }
+done
+DEBROOT13=$("$TOP/tests/fixtures/debroot13") || { echo "FAIL debian13.sh: no Debian 13 root fixture"; exit 1; }
+
+OWNER=203.0.113.5     # inside the protected network
+STRANGER=198.51.100.9 # outside it
+PROTECT=203.0.113.0/24
+PORT=2222
+
+cat >"$T/policy.ini" <<EOF
+[agent]
+protect = $PROTECT
+EOF
+
+n=0
+# A fresh instance: an overlay over a fixture root, /dev emptied as on a disk.
+new_root() { # fixture
+	n=$((n + 1))
+	local d=$T/c$n
+	mkdir -p "$d/upper" "$d/work" "$d/root"
+	mount -t overlay overlay -o "lowerdir=$1,upperdir=$d/upper,workdir=$d/work" "$d/root" || return 1
+	t_defer "umount -l '$d/root'"
+	find "$d/root/dev" -mindepth 1 -maxdepth 1 -exec rm -rf {} +
+	R=$d/root
+}
+
+# A Python client: N connections from SRC that read the banner and close without
+# authenticating (each one a "noauth" penalty), then one more; prints BANNER or NOBANNER.
+cat >"$T/probe.py" <<'EOF'
+import socket, sys, time
+src, dst, port, n = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+def one():
+    s = socket.socket()
+    s.settimeout(5)
+    s.bind((src, 0))
+    try:
+        s.connect((dst, port))
+        data = s.recv(256)
+    except OSError:
+        data = b""
+    s.close()
+    return data
+for _ in range(n):
+    one()
+    time.sleep(0.05)
+time.sleep(0.5)
+b = one()
+print("BANNER" if b.startswith(b"SSH-") else "NOBANNER", repr(b[:40]))
+EOF
+
+# The instance's sshd, chrooted, in new network and mount namespaces whose loopback carries
+# the owner's and a stranger's address; provoked by N no-auth connections from SRC, then asked
+# for its banner from SRC. Prints BANNER or NOBANNER (and sshd's log to $T/sshd.log).
+sshd_banner() { # root src n
+	timeout 120 unshare -n -m bash -c '
+		R=$1 src=$2 n=$3 port=$4 probe=$5 log=$6
+		ip link set lo up
+		ip addr add '"$OWNER"'/32 dev lo && ip addr add '"$STRANGER"'/32 dev lo || exit 99
+		mount --make-rprivate /
+		mount -t tmpfs tmpfs "$R/run" && mkdir -m 0755 "$R/run/sshd" &&
+		mount -t tmpfs tmpfs "$R/dev" && touch "$R/dev/null" &&
+		mount --bind /dev/null "$R/dev/null" || exit 99
+		chroot "$R" /usr/sbin/sshd -D -e -p "$port" -o ListenAddress=127.0.0.1 >"$log" 2>&1 &
+		pid=$!
+		for _ in $(seq 50); do
+			python3 -c "import socket; socket.create_connection((\"127.0.0.1\", $port), 1)" \
+				2>/dev/null && break
+			sleep 0.1
+		done
+		python3 "$probe" "$src" 127.0.0.1 "$port" "$n"
+		kill "$pid"; wait "$pid" 2>/dev/null
+		exit 0' sshd_banner "$1" "$2" "$3" "$PORT" "$T/probe.py" "$T/sshd.log"
+}
+
+in_root() { # root program args...: with /run/sshd and /dev/null as on a booted system
+	local root=$1
+	shift
+	unshare -m bash -c '
+		root=$1; shift
+		mount --make-rprivate /
+		mount -t tmpfs tmpfs "$root/run" && mkdir -m 0755 "$root/run/sshd" &&
+		mount -t tmpfs tmpfs "$root/dev" && touch "$root/dev/null" &&
+		mount --bind /dev/null "$root/dev/null" || exit 99
+		exec chroot "$root" "$@"' in_root "$root" "$@"
+}
+
+repair() { t_expect_exit "${1:-1}" "$SSHRESCUE" --root "$R" --policy "$T/policy.ini" repair; }
+
+# ---- PerSourcePenalties (OpenSSH 9.8+) -----------------------------------------------------
+
+t_case "Debian 13's default sshd penalises a protected address; after repair it still greets it"
+new_root "$DEBROOT13"
+out=$(sshd_banner "$R" "$OWNER" 30)
+case $out in NOBANNER*) ;; *) t_fail "before the repair the owner got a banner after 30 no-auth connections: the case proves nothing ($out)" ;; esac
+grep -q 'penalty' "$T/sshd.log" || t_fail "sshd logged no penalty"
+repair
+t_grep '^PerSourcePenaltyExemptList 203.0.113.0/24$' "$R/etc/ssh/sshd_config"
+in_root "$R" /usr/sbin/sshd -t >"$T/t.out" 2>&1 || { t_fail "sshd -t fails after the repair"; cat "$T/t.out"; }
+out=$(sshd_banner "$R" "$OWNER" 30)
+case $out in BANNER*) ;; *) t_fail "after the repair the owner gets no banner: $out"; sed 's/^/       | /' "$T/sshd.log" | tail -5 ;; esac
+out=$(sshd_banner "$R" "$STRANGER" 30)
+case $out in NOBANNER*) ;; *) t_fail "after the repair a stranger is no longer penalised: $out" ;; esac
+
+t_case "the admin's exempt list (first wins) gets the protected network merged in; over-strict penalties reported"
+new_root "$DEBROOT13"
+printf 'PerSourcePenaltyExemptList 10.0.0.0/8,!203.0.113.5\nPerSourcePenalties authfail:1h noauth:5m\n' \
+	>"$R/etc/ssh/sshd_config.d/40-admin.conf"
+printf 'PerSourcePenaltyExemptList 192.0.2.0/24\n' >"$R/etc/ssh/sshd_config.d/50-later.conf"
+out=$(sshd_banner "$R" "$OWNER" 3)
+case $out in NOBANNER*) ;; *) t_fail "noauth:5m did not refuse the owner before the repair: $out" ;; esac
+t_expect_exit 4 "$SSHRESCUE" --root "$R" --policy "$T/policy.ini" check
+t_grep 'noauth:300 is over-strict' "$T/err"
+repair
+t_grep '^PerSourcePenaltyExemptList 10.0.0.0/8,203.0.113.0/24$' "$R/etc/ssh/sshd_config.d/40-admin.conf"
+t_grep '^PerSourcePenaltyExemptList 192.0.2.0/24$' "$R/etc/ssh/sshd_config.d/50-later.conf"
+t_grep 'over-strict.*kept: the protected networks are exempt' "$T/err"
+v=$(in_root "$R" /usr/sbin/sshd -T 2>/dev/null | sed -n 's/^persourcepenaltyexemptlist //p')
+[ "$v" = "10.0.0.0/8,203.0.113.0/24" ] || t_fail "sshd -T shows persourcepenaltyexemptlist '$v'"
+out=$(sshd_banner "$R" "$OWNER" 3)
+case $out in BANNER*) ;; *) t_fail "after the repair the owner gets no banner: $out" ;; esac
+t_expect_exit 0 "$SSHRESCUE" --root "$R" --policy "$T/policy.ini" repair
+
+DEBROOT12=$("$TOP/tests/fixtures/debroot") || { t_fail "no Debian 12 root fixture"; }
+t_case "Debian 12's sshd (OpenSSH 9.2) gets no PerSourcePenalty keyword: sshd -t passes"
+new_root "$DEBROOT12"
+t_expect_exit 0 "$SSHRESCUE" --root "$R" --policy "$T/policy.ini" repair
+t_no_grep 'PerSourcePenalt' "$R/etc/ssh/sshd_config"
+in_root "$R" /usr/sbin/sshd -t >"$T/t.out" 2>&1 || { t_fail "sshd -t fails on Debian 12"; cat "$T/t.out"; }
+
+t_done
