@@ -20,6 +20,17 @@ cat >"$T/policy.ini" <<EOF
 [agent]
 protect = $PROTECT
 EOF
+# Only the tcp_wrappers policies (a Debian 13 root has other findings: fail2ban's ignoreip...).
+cat >"$T/wrap.ini" <<EOF
+[agent]
+protect = $PROTECT
+[fail2ban]
+enabled = no
+[sshd]
+enabled = no
+[firewall]
+enabled = no
+EOF
 
 n=0
 # A fresh instance: an overlay over a fixture root, /dev emptied as on a disk.
@@ -128,6 +139,39 @@ v=$(in_root "$R" /usr/sbin/sshd -T 2>/dev/null | sed -n 's/^persourcepenaltyexem
 out=$(sshd_banner "$R" "$OWNER" 3)
 case $out in BANNER*) ;; *) t_fail "after the repair the owner gets no banner: $out" ;; esac
 t_expect_exit 0 "$SSHRESCUE" --root "$R" --policy "$T/policy.ini" repair
+
+# ---- tcp_wrappers: the verdict follows the instance's own sshd binaries ----------------------
+
+t_case "Debian 13: sshd-session links libwrap, hosts.deny refuses the owner; repaired, it greets"
+new_root "$DEBROOT13"
+readelf -d "$R/usr/lib/openssh/sshd-session" | grep -q 'libwrap' || t_fail "the fixture's sshd-session does not link libwrap"
+printf 'sshd: %s\n' "$OWNER" >"$R/etc/hosts.deny"
+out=$(sshd_banner "$R" "$OWNER" 0)
+case $out in NOBANNER*) ;; *) t_fail "hosts.deny did not refuse the owner before the repair: the case proves nothing ($out)" ;; esac
+repair
+out=$(sshd_banner "$R" "$OWNER" 0)
+case $out in BANNER*) ;; *) t_fail "after the repair the owner gets no banner: $out" ;; esac
+[ "$(t_tcpd "$R" sshd "$OWNER")" = granted ] || t_fail "tcpdmatch still denies the owner"
+
+t_case "no sshd binary links libwrap: hosts.deny is information, check exits 0, repair leaves it"
+new_root "$DEBROOT13"
+# The listener of Debian 13 links no libwrap; an instance whose helpers are such builds too.
+cp "$R/usr/sbin/sshd" "$R/usr/lib/openssh/sshd-session"
+cp "$R/usr/sbin/sshd" "$R/usr/lib/openssh/sshd-auth"
+for b in usr/sbin/sshd usr/lib/openssh/sshd-session usr/lib/openssh/sshd-auth; do
+	readelf -d "$R/$b" | grep -q libwrap && t_fail "$b links libwrap: the case proves nothing"
+done
+printf 'sshd: %s\nALL: ALL\n' "$OWNER" >"$R/etc/hosts.deny"
+mkdir -p "$R/var/lib/denyhosts"
+printf '%s:7:Mon Dec  1 10:00:00 2026\n' "$OWNER" >"$R/var/lib/denyhosts/hosts"
+cp "$R/etc/hosts.deny" "$T/deny.before"
+cp "$R/var/lib/denyhosts/hosts" "$T/dh.before"
+t_expect_exit 0 "$SSHRESCUE" --root "$R" --policy "$T/wrap.ini" check
+t_grep 'hosts_access: skipped; the instance.s sshd does not use tcp_wrappers' "$T/err"
+t_grep 'denyhosts: skipped; the instance.s sshd does not use tcp_wrappers' "$T/err"
+t_expect_exit 0 "$SSHRESCUE" --root "$R" --policy "$T/wrap.ini" repair
+t_same "$T/deny.before" "$R/etc/hosts.deny"
+t_same "$T/dh.before" "$R/var/lib/denyhosts/hosts"
 
 DEBROOT12=$("$TOP/tests/fixtures/debroot") || { t_fail "no Debian 12 root fixture"; }
 t_case "Debian 12's sshd (OpenSSH 9.2) gets no PerSourcePenalty keyword: sshd -t passes"
