@@ -173,6 +173,53 @@ t_expect_exit 0 "$SSHRESCUE" --root "$R" --policy "$T/wrap.ini" repair
 t_same "$T/deny.before" "$R/etc/hosts.deny"
 t_same "$T/dh.before" "$R/var/lib/denyhosts/hosts"
 
+# ---- socket-activated sshd: the firewall opens the socket's port ---------------------------
+
+# A TCP listener on PORT and a connect from SRC to DST:PORT, in a network namespace with the
+# instance's own nft ruleset loaded by its own nft (chrooted). Prints OPEN or CLOSED.
+fw_connect() { # root src dst port
+	timeout 60 unshare -n -m bash -c '
+		R=$1 src=$2 dst=$3 port=$4
+		ip link set lo up
+		ip addr add '"$OWNER"'/32 dev lo && ip addr add '"$STRANGER"'/32 dev lo || exit 99
+		chroot "$R" /usr/sbin/nft -f /etc/nftables.conf || { echo NFTFAIL; exit 0; }
+		python3 -c "
+import socket, sys
+l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind((\"0.0.0.0\", $port)); l.listen(4)
+c = socket.socket(); c.settimeout(1); c.bind((\"$src\", 0))
+try:
+    c.connect((\"$dst\", $port)); print(\"OPEN\")
+except OSError:
+    print(\"CLOSED\")
+"' fw_connect "$@"
+}
+
+t_case "ssh.socket with ListenStream=2222 in a drop-in: the firewall repair opens 2222 to the owner"
+new_root "$DEBROOT13"
+rm -f "$R/etc/systemd/system/multi-user.target.wants/ssh.service"
+mkdir -p "$R/etc/systemd/system/sockets.target.wants" "$R/etc/systemd/system/ssh.socket.d"
+ln -sf /usr/lib/systemd/system/ssh.socket "$R/etc/systemd/system/sockets.target.wants/ssh.socket"
+printf '[Socket]\nListenStream=\nListenStream=2222\n' >"$R/etc/systemd/system/ssh.socket.d/port.conf"
+cat >"$R/etc/nftables.conf" <<'EOF'
+#!/usr/sbin/nft -f
+flush ruleset
+table inet filter {
+	chain input {
+		type filter hook input priority filter; policy drop;
+		ct state established,related accept
+		tcp dport 22 accept
+		tcp dport 80 accept
+	}
+}
+EOF
+[ "$(fw_connect "$R" "$OWNER" "$STRANGER" 2222)" = CLOSED ] || t_fail "port 2222 is open before the repair: the case proves nothing"
+[ "$(fw_connect "$R" "$OWNER" "$STRANGER" 80)" = OPEN ] || t_fail "the test's ruleset does not load or does not open port 80"
+repair
+t_grep 'tcp dport 2222 accept' "$R/etc/nftables.conf"
+[ "$(fw_connect "$R" "$OWNER" "$STRANGER" 2222)" = OPEN ] || t_fail "the owner cannot reach the socket's port 2222 after the repair"
+[ "$(fw_connect "$R" "$STRANGER" "$OWNER" 2222)" = CLOSED ] || t_fail "a stranger reaches port 2222 after the repair"
+
 DEBROOT12=$("$TOP/tests/fixtures/debroot") || { t_fail "no Debian 12 root fixture"; }
 t_case "Debian 12's sshd (OpenSSH 9.2) gets no PerSourcePenalty keyword: sshd -t passes"
 new_root "$DEBROOT12"
