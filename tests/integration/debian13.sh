@@ -30,6 +30,8 @@ enabled = no
 enabled = no
 [firewall]
 enabled = no
+[sshguard]
+enabled = no
 EOF
 
 n=0
@@ -219,6 +221,67 @@ repair
 t_grep 'tcp dport 2222 accept' "$R/etc/nftables.conf"
 [ "$(fw_connect "$R" "$OWNER" "$STRANGER" 2222)" = OPEN ] || t_fail "the owner cannot reach the socket's port 2222 after the repair"
 [ "$(fw_connect "$R" "$STRANGER" "$OWNER" 2222)" = CLOSED ] || t_fail "a stranger reaches port 2222 after the repair"
+
+# ---- sshguard: the root's own sshguard 2.4.3 started on the repaired files -----------------
+
+# Start the instance's sshguard (its script, parser, blocker and nft back end), chrooted in a
+# network namespace, reading R/var/log/auth.log; after start-up, append failed logins from the
+# owner and a stranger (5 each; 3 reach the default threshold). Prints the addresses in the
+# blocked set at start ("start: ...") and after the attacks ("after: ...").
+sshguard_blocks() { # root
+	timeout 60 unshare -n -m bash -c '
+		R=$1
+		ip link set lo up
+		mount --make-rprivate /
+		mount -t tmpfs tmpfs "$R/run" &&
+		mount -t tmpfs tmpfs "$R/dev" && touch "$R/dev/null" &&
+		mount --bind /dev/null "$R/dev/null" || exit 99
+		: >"$R/var/log/auth.log"
+		setsid chroot "$R" /usr/sbin/sshguard /var/log/auth.log >"$R/run/sg.log" 2>&1 &
+		pid=$!
+		blocked() {
+			{ chroot "$R" nft list set ip sshguard attackers; chroot "$R" nft list set ip6 sshguard attackers; } 2>/dev/null |
+				sed -n "s/.*elements = { \(.*\) }.*/\1/p" | tr -d "," | tr "\n" " "
+		}
+		for _ in $(seq 50); do chroot "$R" nft list table ip sshguard >/dev/null 2>&1 && break; sleep 0.1; done
+		sleep 1
+		echo "start: $(blocked)"
+		for i in 1 2 3 4 5; do
+			for a in '"$OWNER"' 198.51.100.7; do
+				echo "Dec  6 11:00:0$i vm sshd[12$i]: Invalid user admin from $a port 4242" >>"$R/var/log/auth.log"
+			done
+		done
+		sleep 2
+		echo "after: $(blocked)"
+		kill -- -"$pid" 2>/dev/null
+		exit 0' sshguard_blocks "$1"
+}
+
+t_case "sshguard: the owner leaves the blocklist and enters the whitelist; the real sshguard then blocks strangers only"
+new_root "$DEBROOT13"
+echo 'BLACKLIST_FILE=120:/var/lib/sshguard/blacklist.db' >>"$R/etc/sshguard/sshguard.conf"
+mkdir -p "$R/var/lib/sshguard"
+printf '1796550221|100|4|%s\n1796550222|100|4|%s\n' "$OWNER" "$STRANGER" >"$R/var/lib/sshguard/blacklist.db"
+out=$(sshguard_blocks "$R")
+case $out in *"start: "*"$OWNER"*) ;; *) t_fail "before the repair sshguard does not block the owner at start: the case proves nothing ($out)" ;; esac
+repair
+t_grep "^# sshrescue [^:]*: 1796550221|100|4|$OWNER\$" "$R/var/lib/sshguard/blacklist.db"
+t_grep "^$PROTECT\$" "$R/etc/sshguard/whitelist"
+out=$(sshguard_blocks "$R")
+case $out in *"$OWNER"*) t_fail "sshguard blocks the owner after the repair: $out" ;; esac
+case $out in *"start: "*"$STRANGER"*"after: "*198.51.100.7*) ;; *) t_fail "sshguard no longer blocks strangers: $out" ;; esac
+t_expect_exit 0 "$SSHRESCUE" --root "$R" --policy "$T/policy.ini" repair
+
+t_case "sshguard without a whitelist file: one is made and named by WHITELIST_FILE"
+new_root "$DEBROOT13"
+sed -i '/^WHITELIST_FILE=/d' "$R/etc/sshguard/sshguard.conf"
+rm -f "$R/etc/sshguard/whitelist"
+repair
+t_grep '^WHITELIST_FILE=/etc/sshguard/whitelist$' "$R/etc/sshguard/sshguard.conf"
+t_grep "^$PROTECT\$" "$R/etc/sshguard/whitelist"
+out=$(sshguard_blocks "$R")
+case $out in *"$OWNER"*) t_fail "sshguard blocks the owner after the repair: $out" ;; esac
+case $out in *"after: "*198.51.100.7*) ;; *) t_fail "sshguard did not start or blocks no stranger: $out" ;; esac
 
 DEBROOT12=$("$TOP/tests/fixtures/debroot") || { t_fail "no Debian 12 root fixture"; }
 t_case "Debian 12's sshd (OpenSSH 9.2) gets no PerSourcePenalty keyword: sshd -t passes"
