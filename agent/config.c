@@ -54,6 +54,9 @@ static const struct key keys[] = {
 	  "add the protected networks to the jails' ignoreip" },
 	{ "firewall", "enabled", KEY_BOOL, OFF(firewall_enabled), "yes", NULL, 0, 0,
 	  "let protected sources through persisted firewall rules to sshd's port" },
+	{ "sshguard", "enabled", KEY_BOOL, OFF(sshguard_enabled), "yes", NULL, 0, 0,
+	  "comment out protected addresses in SSHGuard's blocklist, whitelist the protected "
+	  "networks" },
 	{ "sshd", "enabled", KEY_BOOL, OFF(sshd_enabled), "yes", NULL, 0, 0,
 	  "fix sshd settings that drop connections before the banner" },
 	{ "sshd", "min_max_startups", KEY_UINT, OFF(sshd_min_max_startups), "10", NULL, 1, 100000,

@@ -34,6 +34,8 @@ struct config {
 	bool fail2ban_ignoreip;
 	/* [firewall] */
 	bool firewall_enabled;
+	/* [sshguard] */
+	bool sshguard_enabled;
 	/* [sshd] */
 	bool sshd_enabled;
 	unsigned long sshd_min_max_startups;

@@ -3,6 +3,8 @@
  * parse_server_config_depth(), Include and Match process_server_config_line_depth(). */
 #include "parse/sshd_config.h"
 
+#include "parse/cidr.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <fnmatch.h>
@@ -22,6 +24,8 @@
  *   persourcenetblocksize   last                 10.1    first   683d0abe5
  *   persourcemaxstartups    last (8.5: new)      9.5     first   f98031773
  *   ipqos                   last                 10.3    first   2b0f4a72b
+ *   persourcepenalties      first per field      -               9.8: new (`*intptr == -1`)
+ *   persourcepenaltyexemptlist first             -               9.8: new (`*charptr == NULL`)
  *   streamlocalbindmask     last                 -               `if (*activep)` only
  *   fingerprinthash         last                 -               `if (*activep)` only
  *   port, listenaddress, hostkey, hostcertificate, allowusers, denyusers, allowgroups,
@@ -34,31 +38,41 @@
  * are first-wins and their Match rules do not matter here.
  */
 static const struct sshd_keyword keywords[] = {
-	{ "acceptenv", false, SSHD_ACCUMULATE, 0, SSHD_ACCUMULATE },
-	{ "addressfamily", true, SSHD_FIRST, 0, SSHD_FIRST },
-	{ "allowgroups", false, SSHD_ACCUMULATE, 0, SSHD_ACCUMULATE },
-	{ "allowusers", false, SSHD_ACCUMULATE, 0, SSHD_ACCUMULATE },
-	{ "denygroups", false, SSHD_ACCUMULATE, 0, SSHD_ACCUMULATE },
-	{ "denyusers", false, SSHD_ACCUMULATE, 0, SSHD_ACCUMULATE },
-	{ "fingerprinthash", true, SSHD_LAST, 0, SSHD_LAST },
-	{ "hostcertificate", true, SSHD_ACCUMULATE, 0, SSHD_ACCUMULATE },
-	{ "hostkey", true, SSHD_ACCUMULATE, 0, SSHD_ACCUMULATE },
-	{ "include", false, SSHD_ACCUMULATE, 0, SSHD_ACCUMULATE },
-	{ "ipqos", false, SSHD_LAST, SSHD_VERSION(10, 3), SSHD_FIRST },
-	{ "listenaddress", true, SSHD_ACCUMULATE, 0, SSHD_ACCUMULATE },
-	{ "match", false, SSHD_ACCUMULATE, 0, SSHD_ACCUMULATE },
-	{ "maxstartups", true, SSHD_LAST, SSHD_VERSION(10, 1), SSHD_FIRST },
-	{ "persourcemaxstartups", true, SSHD_LAST, SSHD_VERSION(9, 5), SSHD_FIRST },
-	{ "persourcenetblocksize", true, SSHD_LAST, SSHD_VERSION(10, 1), SSHD_FIRST },
-	{ "pidfile", true, SSHD_FIRST, 0, SSHD_FIRST },
-	{ "port", true, SSHD_ACCUMULATE, 0, SSHD_ACCUMULATE },
-	{ "setenv", false, SSHD_ACCUMULATE, 0, SSHD_ACCUMULATE },
-	{ "streamlocalbindmask", false, SSHD_LAST, 0, SSHD_LAST },
-	{ "subsystem", false, SSHD_ACCUMULATE, 0, SSHD_ACCUMULATE },
-	{ "usepam", true, SSHD_FIRST, 0, SSHD_FIRST },
+	{ "acceptenv", false, SSHD_ACCUMULATE, 0, SSHD_ACCUMULATE, 0 },
+	{ "addressfamily", true, SSHD_FIRST, 0, SSHD_FIRST, 0 },
+	{ "allowgroups", false, SSHD_ACCUMULATE, 0, SSHD_ACCUMULATE, 0 },
+	{ "allowusers", false, SSHD_ACCUMULATE, 0, SSHD_ACCUMULATE, 0 },
+	{ "denygroups", false, SSHD_ACCUMULATE, 0, SSHD_ACCUMULATE, 0 },
+	{ "denyusers", false, SSHD_ACCUMULATE, 0, SSHD_ACCUMULATE, 0 },
+	{ "fingerprinthash", true, SSHD_LAST, 0, SSHD_LAST, 0 },
+	{ "hostcertificate", true, SSHD_ACCUMULATE, 0, SSHD_ACCUMULATE, 0 },
+	{ "hostkey", true, SSHD_ACCUMULATE, 0, SSHD_ACCUMULATE, 0 },
+	{ "include", false, SSHD_ACCUMULATE, 0, SSHD_ACCUMULATE, 0 },
+	{ "ipqos", false, SSHD_LAST, SSHD_VERSION(10, 3), SSHD_FIRST, 0 },
+	{ "listenaddress", true, SSHD_ACCUMULATE, 0, SSHD_ACCUMULATE, 0 },
+	{ "match", false, SSHD_ACCUMULATE, 0, SSHD_ACCUMULATE, 0 },
+	{ "maxstartups", true, SSHD_LAST, SSHD_VERSION(10, 1), SSHD_FIRST, 0 },
+	{ "persourcemaxstartups", true, SSHD_LAST, SSHD_VERSION(9, 5), SSHD_FIRST, 0 },
+	{ "persourcenetblocksize", true, SSHD_LAST, SSHD_VERSION(10, 1), SSHD_FIRST, 0 },
+	{ "persourcepenalties", true, SSHD_FIRST, 0, SSHD_FIRST, SSHD_VERSION(9, 8) },
+	{ "persourcepenaltyexemptlist", true, SSHD_FIRST, 0, SSHD_FIRST, SSHD_VERSION(9, 8) },
+	{ "pidfile", true, SSHD_FIRST, 0, SSHD_FIRST, 0 },
+	{ "port", true, SSHD_ACCUMULATE, 0, SSHD_ACCUMULATE, 0 },
+	{ "setenv", false, SSHD_ACCUMULATE, 0, SSHD_ACCUMULATE, 0 },
+	{ "streamlocalbindmask", false, SSHD_LAST, 0, SSHD_LAST, 0 },
+	{ "subsystem", false, SSHD_ACCUMULATE, 0, SSHD_ACCUMULATE, 0 },
+	{ "usepam", true, SSHD_FIRST, 0, SSHD_FIRST, 0 },
 };
 
 #define WHITESPACE " \t\r\n"
+
+bool sshd_keyword_known(const char *name, unsigned version)
+{
+	const struct sshd_keyword *k = sshd_keyword_lookup(name);
+	if (!k || !k->added)
+		return true;
+	return version != SSHD_VERSION_UNKNOWN && version >= k->added;
+}
 
 const struct sshd_keyword *sshd_keyword_lookup(const char *name)
 {
@@ -849,4 +863,187 @@ int sshd_version_from_binary(const char *buf, size_t len, unsigned *version)
 			return 0;
 	}
 	return -ENOENT;
+}
+
+/* ---- PerSourcePenalties (servconf.c case sPerSourcePenalties, misc.c convtime) --------- */
+
+long sshd_convtime(const char *s)
+{
+	long total = 0;
+	if (!s || !*s)
+		return -1;
+	while (*s) {
+		if (!isdigit((unsigned char)*s))
+			return -1;
+		long secs = 0;
+		for (; isdigit((unsigned char)*s); s++) {
+			secs = secs * 10 + (*s - '0');
+			if (secs > INT_MAX)
+				return -1;
+		}
+		long mult = 1;
+		switch (*s) {
+		case '\0':
+			break;
+		case 's': case 'S': mult = 1; s++; break;
+		case 'm': case 'M': mult = 60; s++; break;
+		case 'h': case 'H': mult = 3600; s++; break;
+		case 'd': case 'D': mult = 86400; s++; break;
+		case 'w': case 'W': mult = 604800; s++; break;
+		default:
+			return -1;
+		}
+		if (secs > INT_MAX / mult || total > INT_MAX - secs * mult)
+			return -1;
+		total += secs * mult;
+	}
+	return total;
+}
+
+int sshd_config_penalties(const struct sshd_config *cfg, unsigned version,
+			  struct sshd_penalties *out, long *bad)
+{
+	static const struct {
+		const char *prefix;
+		size_t field; /* index in decider[] and in the times below */
+	} times[] = {
+		{ "crash:", 0 }, { "authfail:", 1 }, { "noauth:", 2 }, { "grace-exceeded:", 3 },
+		{ "refuseconnection:", 4 }, { "max:", 5 }, { "min:", 6 },
+	};
+	static const long defaults[7] = { 90, 5, 1, 10, 10, 600, 15 };
+	long val[7];
+	int enabled = -1, overflow = -1, overflow6 = -1;
+	*bad = -1;
+	for (size_t i = 0; i < 7; i++) {
+		val[i] = -1;
+		out->decider[i] = -1;
+	}
+	for (long i = sshd_config_next(cfg, "persourcepenalties", -1); i >= 0;
+	     i = sshd_config_next(cfg, "persourcepenalties", i)) {
+		const struct sshd_occurrence *o = &cfg->occ[i];
+		bool active = sshd_occurrence_active(cfg, o, version);
+		for (size_t a = 0; a < o->args.n; a++) {
+			const char *arg = o->args.v[a];
+			if (strcasecmp(arg, "no") == 0 || strcasecmp(arg, "yes") == 0) {
+				if (o->args.n > 1) {
+					*bad = i;
+					return -EINVAL; /* "argument must appear alone" */
+				}
+				if (active && enabled == -1)
+					enabled = strcasecmp(arg, "yes") == 0;
+				continue;
+			}
+			int *ov = strcmp(arg, "overflow:deny-all") == 0 ||
+						  strcmp(arg, "overflow:permissive") == 0
+					  ? &overflow
+				  : strcmp(arg, "overflow6:deny-all") == 0 ||
+						  strcmp(arg, "overflow6:permissive") == 0
+					  ? &overflow6
+					  : NULL;
+			if (ov) {
+				if (active && *ov == -1)
+					*ov = strstr(arg, "deny-all") != NULL;
+				if (active && enabled == -1)
+					enabled = 1;
+				continue;
+			}
+			if (strncmp(arg, "max-sources4:", 13) == 0 ||
+			    strncmp(arg, "max-sources6:", 13) == 0) {
+				unsigned long v;
+				if (parse_uint(arg + 13, 0, INT_MAX, &v) < 0) {
+					*bad = i;
+					return -EINVAL;
+				}
+				if (active && enabled == -1)
+					enabled = 1;
+				continue;
+			}
+			size_t k;
+			for (k = 0; k < ARRAY_SIZE(times); k++)
+				if (strncmp(arg, times[k].prefix, strlen(times[k].prefix)) == 0)
+					break;
+			long secs = k < ARRAY_SIZE(times) ? sshd_convtime(arg + strlen(times[k].prefix))
+							  : -1;
+			if (secs < 0) {
+				*bad = i;
+				return -EINVAL; /* "unsupported keyword" or "invalid time value" */
+			}
+			size_t f = times[k].field;
+			if (active && val[f] == -1) {
+				val[f] = secs;
+				out->decider[f] = i;
+				if (enabled == -1)
+					enabled = 1;
+			}
+		}
+		if (o->args.n == 0) {
+			*bad = i;
+			return -EINVAL;
+		}
+	}
+	out->enabled = enabled != 0;
+	long *dst[7] = { &out->crash, &out->authfail, &out->noauth, &out->grace,
+			 &out->refuseconnection, &out->max, &out->min };
+	for (size_t i = 0; i < 7; i++)
+		*dst[i] = val[i] >= 0 ? val[i] : defaults[i];
+	out->overflow_deny_all = overflow == 1;
+	out->overflow6_deny_all = overflow6 == 1;
+	return 0;
+}
+
+/* ---- PerSourcePenaltyExemptList (srclimit.c: addr_match_list(addr, exempt) == 1) ---- */
+
+/* Is entry (one item of an exempt list, without its '!') about net? For a CIDR entry:
+ * `cover` asks whether it holds all of net, otherwise whether they share an address. A
+ * pattern entry ("203.0.113.*") is matched against the network's first address. */
+static bool exempt_entry_hits(const char *entry, const struct cidr *net, bool cover)
+{
+	struct cidr c;
+	if (cidr_parse(entry, &c) == 0)
+		return cover ? cidr_contains(&c, net) : cidr_overlaps(&c, net);
+	if (cover && ((net->family == AF_INET && net->prefix != 32) ||
+		      (net->family == AF_INET6 && net->prefix != 128)))
+		return false;
+	char a[CIDR_STRLEN];
+	cidr_format_addr(net, a);
+	return fnmatch(entry, a, 0) == 0;
+}
+
+char *sshd_exempt_list_merge(const char *list, const struct cidr_list *protect)
+{
+	struct strv keep = { 0 };
+	bool changed = false;
+	_cleanup_free_ char *copy = xstrdup(list ? list : "");
+	char *save = NULL;
+	for (char *e = strtok_r(copy, ",", &save); e; e = strtok_r(NULL, ",", &save)) {
+		bool drop = strcmp(e, "none") == 0;
+		for (size_t i = 0; !drop && e[0] == '!' && i < protect->n; i++)
+			drop = exempt_entry_hits(e + 1, &protect->v[i], false);
+		if (drop)
+			changed = true;
+		else
+			strv_push(&keep, e);
+	}
+	size_t admin = keep.n;
+	for (size_t i = 0; i < protect->n; i++) {
+		bool covered = false;
+		for (size_t k = 0; k < admin && !covered; k++)
+			covered = keep.v[k][0] != '!' && exempt_entry_hits(keep.v[k], &protect->v[i], true);
+		if (covered)
+			continue;
+		char net[CIDR_STRLEN];
+		cidr_format(&protect->v[i], net);
+		if (!strv_contains(&keep, net))
+			strv_push(&keep, net);
+		changed = true;
+	}
+	char *out = NULL;
+	if (changed && keep.n) {
+		struct buf b = { 0 };
+		for (size_t i = 0; i < keep.n; i++)
+			buf_printf(&b, "%s%s", i ? "," : "", keep.v[i]);
+		out = b.data;
+	}
+	strv_free(&keep);
+	return out;
 }

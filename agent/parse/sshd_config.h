@@ -32,6 +32,8 @@ struct sshd_keyword {
 	enum sshd_rule rule; /* up to the release before `since` */
 	unsigned since;      /* release from which `then` applies; 0: the rule never changed */
 	enum sshd_rule then;
+	unsigned added;      /* release that introduced the keyword; 0: older than any we read.
+			      * An older sshd refuses it ("Bad configuration option"). */
 };
 
 /* The table entry of a keyword (any case); NULL for keywords not in the table, which are
@@ -40,6 +42,10 @@ const struct sshd_keyword *sshd_keyword_lookup(const char *name);
 /* The rule of keyword (any case) in release version; SSHD_FIRST for keywords not in the
  * table. With version unknown, the rule of the newest release. */
 enum sshd_rule sshd_keyword_rule(const char *name, unsigned version);
+/* Does sshd of release version accept keyword (any case)? False for an unknown version when
+ * the keyword is newer than some release we know of: a repair never writes a line that the
+ * instance's sshd might refuse. Keywords not in the table count as known. */
+bool sshd_keyword_known(const char *name, unsigned version);
 
 struct sshd_file {
 	char *path;   /* instance path */
@@ -158,5 +164,28 @@ int sshd_version_parse(const char *s, unsigned *version);
 int sshd_version_from_dpkg_status(const char *buf, size_t len, unsigned *version);
 /* The release named by an "OpenSSH_M.N" string inside a binary (the sshd executable). */
 int sshd_version_from_binary(const char *buf, size_t len, unsigned *version);
+
+/* PerSourcePenalties (OpenSSH 9.8+) as sshd reads its occurrences: per field, the first
+ * active occurrence that sets it; "yes"/"no" only alone. Times in seconds (convtime()). */
+struct sshd_penalties {
+	bool enabled;
+	long crash, authfail, noauth, grace, refuseconnection, max, min; /* seconds */
+	bool overflow_deny_all, overflow6_deny_all;
+	long decider[7]; /* the occurrence that set each time above, -1: sshd's default */
+};
+/* The effective PerSourcePenalties of release version (defaults of 10.0: crash:90 authfail:5
+ * noauth:1 grace-exceeded:10 refuseconnection:10 max:600 min:15). -EINVAL: an argument sshd
+ * refuses (*bad: that occurrence). */
+int sshd_config_penalties(const struct sshd_config *cfg, unsigned version,
+			  struct sshd_penalties *out, long *bad);
+/* convtime(): "90", "1h30m", "2w"; -1 when malformed or over INT_MAX seconds. */
+long sshd_convtime(const char *s);
+
+/* PerSourcePenaltyExemptList `list` (NULL: none) with every network of protect in it: the
+ * admin's entries kept in their order, except "none" and negations ("!NET") that would
+ * exclude a protected address (sshd stops at the first negated match), then the protected
+ * networks no entry covers yet. NULL when nothing needs to change (malloc'ed otherwise). */
+struct cidr_list;
+char *sshd_exempt_list_merge(const char *list, const struct cidr_list *protect);
 
 #endif

@@ -11,6 +11,7 @@
 #include "parse/cidr.h"
 #include "policy.h"
 #include "root.h"
+#include "tcpwrap.h"
 #include "util.h"
 
 #define DENYHOSTS_CONF "/etc/denyhosts.conf"
@@ -589,6 +590,19 @@ static int denyhosts_run(struct policy_ctx *ctx, struct policy_result *res)
 
 	struct stat st;
 	bool work_dir = root_stat(ctx->root, run.set.work_dir, &st) == 0 && S_ISDIR(st.st_mode);
+	/* DenyHosts blocks through hosts.deny: an sshd without libwrap never reads it, so its
+	 * entries and counts lock nobody out of ssh, and the files stay as they are. */
+	_cleanup_free_ char *why = NULL;
+	if ((run.set.conf_found || work_dir) &&
+	    tcpwrap_sshd_uses(ctx->root, &why) == TCPWRAP_NO) {
+		res->status = POLICY_SKIPPED;
+		policy_result_set_note(res, "the instance's sshd does not use tcp_wrappers (%s): "
+				       "DenyHosts' %s entries cannot refuse it; left alone",
+				       why, run.set.hosts_deny);
+		settings_free(&run.set);
+		free(run.v4);
+		return 0;
+	}
 	bool marks = false;
 	clean_hosts_deny(&run, !run.set.conf_found && !work_dir, &marks);
 	if (work_dir) {

@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "config.h"
+#include "parse/cidr.h"
 #include "parse/sshd_config.h"
 #include "policy.h"
 #include "root.h"
@@ -189,8 +190,10 @@ struct sshd_run {
 	unsigned version;
 	struct line_fix *fixes;
 	size_t n_fixes;
-	char *insert_top; /* a line put first in sshd_config, when nothing sets MaxStartups */
-	long insert_finding;
+	char *insert_top; /* lines put first in sshd_config (MaxStartups, the exempt list) */
+	long insert_finding[2];
+	size_t n_insert;
+	struct buf strict; /* over-strict penalties of a config that exempts the owner already */
 };
 
 static void plan_fix(struct sshd_run *run, const struct sshd_occurrence *o, size_t off,
@@ -241,6 +244,17 @@ static struct finding *occ_finding(struct sshd_run *run, const struct sshd_occur
 static bool occ_global(const struct sshd_run *run, const struct sshd_occurrence *o)
 {
 	return o->match < 0 || sshd_match_active(&run->cfg, o->match, SSHD_VERSION_UNKNOWN);
+}
+
+/* A line to put first in sshd_config, for the finding added next (its backup is set when the
+ * file is written). */
+static void insert_top_line(struct sshd_run *run, char *line)
+{
+	char *old = run->insert_top;
+	run->insert_top = xasprintf("%s%s", old ? old : "", line);
+	free(old);
+	free(line);
+	run->insert_finding[run->n_insert++] = (long)run->res->n_findings;
 }
 
 /* MaxStartups or PerSourceMaxStartups: comment out occurrences in Match blocks (fatal to
@@ -333,8 +347,7 @@ static void plan_startups(struct sshd_run *run, const char *keyword, const char 
 	}
 	if (!per_source && first < 0 && 10 < min) {
 		/* Nothing sets it and the default 10:30:100 is below the minimum. */
-		run->insert_top = xasprintf("MaxStartups %s\n", good);
-		run->insert_finding = (long)run->res->n_findings;
+		insert_top_line(run, xasprintf("MaxStartups %s\n", good));
 		struct finding *f = policy_add_finding(
 			run->res, SSHD_CONFIG, 1, NULL,
 			"MaxStartups is not set and sshd's default 10:30:100 is below the minimum %lu",
@@ -342,6 +355,143 @@ static void plan_startups(struct sshd_run *run, const char *keyword, const char 
 		f->fixed = run->ctx->repair;
 		finding_set_action(f, "%s \"MaxStartups %s\" as the first line",
 				   run->ctx->repair ? "added" : "would add", good);
+	}
+}
+
+/* ---- PerSourcePenalties (OpenSSH 9.8+) ------------------------------------------------- */
+
+/* Times above these shut a source out for long after one mistake (OpenSSH's defaults:
+ * authfail:5 noauth:1 max:600): an owner behind a shared NAT address, or a client that
+ * retries, is refused before the banner. */
+#define PENALTY_STRICT_EVENT 60
+#define PENALTY_STRICT_MAX 3600
+
+/* The effective PerSourcePenalties, what is over-strict in it, and PerSourcePenaltyExemptList
+ * made to hold every protected network, where the instance's sshd knows the keyword (an older
+ * one refuses it). sshd takes the first exempt list it reads (servconf.c: `*charptr == NULL`
+ * in 9.8 to 10.x): the repair merges into that line, or puts one first in sshd_config. With
+ * `protect` empty there is no network to name, and exempting every source would turn the
+ * feature off: the penalties themselves live in sshd's memory and end with its restart. */
+static const char *penalty_strict_action(const struct sshd_run *run, bool exempt_done)
+{
+	if (exempt_done)
+		return "kept: the protected networks are exempt";
+	if (run->ctx->cfg->protect.n && !run->ctx->repair)
+		return "would keep: the protected networks would be exempt";
+	return "none: name the owner's networks in [agent] protect to exempt them";
+}
+
+static void plan_penalties(struct sshd_run *run)
+{
+	const struct cidr_list *protect = &run->ctx->cfg->protect;
+	if (!sshd_keyword_known("persourcepenaltyexemptlist", run->version))
+		return;
+	struct sshd_penalties pen;
+	long bad;
+	if (sshd_config_penalties(&run->cfg, run->version, &pen, &bad) < 0) {
+		const struct sshd_occurrence *o = &run->cfg.occ[bad];
+		long fi;
+		occ_finding(run, o, &fi, "PerSourcePenalties is malformed: sshd refuses to start");
+		return;
+	}
+	if (!pen.enabled)
+		return;
+	bool exempt_done = false, exempt_before = false;
+	long decider = -1;
+	for (long i = sshd_config_next(&run->cfg, "persourcepenaltyexemptlist", -1); i >= 0;
+	     i = sshd_config_next(&run->cfg, "persourcepenaltyexemptlist", i)) {
+		const struct sshd_occurrence *o = &run->cfg.occ[i];
+		if (occ_global(run, o)) {
+			if (decider < 0)
+				decider = i;
+			continue;
+		}
+		if (sshd_occurrence_active(&run->cfg, o, run->version))
+			continue;
+		long fi;
+		struct finding *f = occ_finding(
+			run, o, &fi,
+			"PerSourcePenaltyExemptList inside a Match block (\"Match %s\"): sshd refuses "
+			"to start with it",
+			run->cfg.matches[o->match].criteria);
+		f->fixed = run->ctx->repair;
+		finding_set_action(f, "%s the line",
+				   run->ctx->repair ? "commented out" : "would comment out");
+		_cleanup_free_ char *prefix = xasprintf("# sshrescue %s: ", run->ctx->run_id);
+		plan_fix(run, o, o->line_off, 0, prefix, true, fi);
+	}
+	if (protect->n) {
+		const struct sshd_occurrence *o = decider >= 0 ? &run->cfg.occ[decider] : NULL;
+		const char *cur = o && o->args.n ? o->args.v[0] : NULL;
+		_cleanup_free_ char *merged = sshd_exempt_list_merge(cur, protect);
+		exempt_done = exempt_before = merged == NULL;
+		if (merged && o) {
+			long fi;
+			struct finding *f = occ_finding(
+				run, o, &fi,
+				"PerSourcePenaltyExemptList %s leaves protected networks open to "
+				"PerSourcePenalties: a penalised source is dropped before the banner",
+				cur ? cur : "");
+			f->fixed = run->ctx->repair;
+			finding_set_action(f, "%s to %s", run->ctx->repair ? "set" : "would set",
+					   merged);
+			plan_fix(run, o, o->args_off, o->args_len, merged, false, fi);
+			exempt_done = run->ctx->repair;
+		} else if (merged) {
+			insert_top_line(run, xasprintf("PerSourcePenaltyExemptList %s\n", merged));
+			struct finding *f = policy_add_finding(
+				run->res, SSHD_CONFIG, 1, NULL,
+				"PerSourcePenalties is on (OpenSSH %u.%u's default) and no "
+				"PerSourcePenaltyExemptList names the protected networks: a source "
+				"penalised for failed or absent logins (a shared NAT address) is dropped "
+				"before the banner",
+				run->version / 100, run->version % 100);
+			f->fixed = run->ctx->repair;
+			finding_set_action(f, "%s \"PerSourcePenaltyExemptList %s\" as the first line",
+					   run->ctx->repair ? "added" : "would add", merged);
+			exempt_done = run->ctx->repair;
+		}
+	}
+	/* Over-strict settings: reported; once the protected networks are exempt they no
+	 * longer lock the owner out, and the rest is the admin's choice: on a config that
+	 * exempted them before this run they are a note, not a problem (a second repair finds
+	 * nothing to do). */
+	static const char *const names[7] = { "crash", "authfail", "noauth", "grace-exceeded",
+					      "refuseconnection", "max", "min" };
+	const long vals[7] = { pen.crash, pen.authfail, pen.noauth, pen.grace,
+			       pen.refuseconnection, pen.max, pen.min };
+	for (size_t k = 1; k < 6; k++) {
+		long limit = k == 5 ? PENALTY_STRICT_MAX : PENALTY_STRICT_EVENT;
+		if (vals[k] <= limit || pen.decider[k] < 0)
+			continue;
+		if (exempt_before) {
+			buf_printf(&run->strict, "%s%s:%ld", run->strict.len ? " " : "", names[k],
+				   vals[k]);
+			continue;
+		}
+		long fi;
+		struct finding *f = occ_finding(
+			run, &run->cfg.occ[pen.decider[k]], &fi,
+			"PerSourcePenalties %s:%ld is over-strict (over %ld s): %s",
+			names[k], vals[k], limit,
+			k == 5 ? "a penalised source may be refused before the banner for that long"
+			       : "one such event refuses its source before the banner");
+		f->fixed = exempt_done;
+		finding_set_action(f, "%s", penalty_strict_action(run, exempt_done));
+	}
+	if (pen.overflow_deny_all || pen.overflow6_deny_all) {
+		long first = sshd_config_next(&run->cfg, "persourcepenalties", -1);
+		long fi;
+		if (exempt_before) {
+			buf_printf(&run->strict, "%soverflow:deny-all", run->strict.len ? " " : "");
+			return;
+		}
+		struct finding *f = occ_finding(
+			run, &run->cfg.occ[first], &fi,
+			"PerSourcePenalties overflow%s:deny-all refuses every source once the penalty "
+			"table is full", pen.overflow_deny_all ? "" : "6");
+		f->fixed = exempt_done;
+		finding_set_action(f, "%s", penalty_strict_action(run, exempt_done));
 	}
 }
 
@@ -419,8 +569,8 @@ static int apply_fixes(struct sshd_run *run, struct file_edits **out, size_t *n_
 			free(f->backup);
 			f->backup = backup ? xstrdup(backup) : NULL;
 		}
-		if (fe[i].file == 0 && run->insert_top) {
-			struct finding *f = &run->res->findings[run->insert_finding];
+		for (size_t k = 0; fe[i].file == 0 && k < run->n_insert; k++) {
+			struct finding *f = &run->res->findings[run->insert_finding[k]];
 			free(f->backup);
 			f->backup = backup ? xstrdup(backup) : NULL;
 		}
@@ -744,9 +894,9 @@ static void validate(struct sshd_run *run, struct child_result *before, struct f
 		unsigned line = 0;
 		bool ours = false;
 		if (message_location(msg, &file, &line)) {
-			/* Our first line shifts the main file's lines by one. */
-			if (run->insert_top && strcmp(file, SSHD_CONFIG) == 0 && line > 1)
-				line--;
+			/* Our first lines shift the main file's lines. */
+			if (strcmp(file, SSHD_CONFIG) == 0 && line > run->n_insert)
+				line -= (unsigned)run->n_insert;
 			for (size_t i = 0; i < n_fe && !ours; i++) {
 				if (!fe[i].written || strcmp(run->cfg.files[fe[i].file].path, file))
 					continue;
@@ -846,7 +996,7 @@ static int sshd_policy_run(struct policy_ctx *ctx, struct policy_result *res)
 {
 	struct root *r = ctx->root;
 	const struct config *c = ctx->cfg;
-	struct sshd_run run = { .ctx = ctx, .res = res, .insert_finding = -1 };
+	struct sshd_run run = { .ctx = ctx, .res = res };
 	_cleanup_free_ char *bin = NULL, *data = NULL;
 	size_t bin_len = 0, len = 0;
 	int rc = root_read_file(r, SSHD_BINARY, MAX_BINARY, &bin, &bin_len);
@@ -905,6 +1055,7 @@ static int sshd_policy_run(struct policy_ctx *ctx, struct policy_result *res)
 
 	plan_startups(&run, "maxstartups", c->sshd_max_startups, c->sshd_min_max_startups);
 	plan_startups(&run, "persourcemaxstartups", good_ps, c->sshd_min_max_startups);
+	plan_penalties(&run);
 
 	struct file_edits *fe = NULL;
 	size_t n_fe = 0;
@@ -935,7 +1086,12 @@ static int sshd_policy_run(struct policy_ctx *ctx, struct policy_result *res)
 	else if (!have_sshd)
 		policy_result_set_note(res, "no %s in the instance", SSHD_BINARY);
 	else if (run.version)
-		policy_result_set_note(res, "OpenSSH %u.%u", run.version / 100, run.version % 100);
+		policy_result_set_note(res, "OpenSSH %u.%u%s%s%s", run.version / 100,
+				       run.version % 100,
+				       run.strict.len ? "; over-strict PerSourcePenalties " : "",
+				       run.strict.len ? run.strict.data : "",
+				       run.strict.len ? " (the protected networks are exempt)" : "");
+	buf_free(&run.strict);
 
 	child_result_free(&before);
 	file_edits_free(fe, n_fe);

@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "parse/cidr.h"
 #include "parse/sshd_config.h"
 
 struct vfile {
@@ -424,6 +425,114 @@ static void test_max_startups_parse_like_sscanf(void **state)
 	}
 }
 
+static void test_penalty_keywords_known_from_9_8_only(void **state)
+{
+	(void)state;
+	assert_false(sshd_keyword_known("PerSourcePenaltyExemptList", V(9, 2)));
+	assert_false(sshd_keyword_known("persourcepenalties", V(9, 7)));
+	assert_false(sshd_keyword_known("persourcepenaltyexemptlist", SSHD_VERSION_UNKNOWN));
+	assert_true(sshd_keyword_known("persourcepenaltyexemptlist", V(9, 8)));
+	assert_true(sshd_keyword_known("PerSourcePenalties", V(10, 0)));
+	assert_true(sshd_keyword_known("MaxStartups", SSHD_VERSION_UNKNOWN));
+	assert_int_equal(sshd_keyword_rule("persourcepenaltyexemptlist", V(10, 0)), SSHD_FIRST);
+	assert_true(sshd_keyword_lookup("persourcepenaltyexemptlist")->global_only);
+}
+
+static void test_convtime_like_openssh(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *s;
+		long secs;
+	} cases[] = {
+		{ "90", 90 }, { "5s", 5 }, { "1h30m", 5400 }, { "2w", 1209600 }, { "1D", 86400 },
+		{ "", -1 },   { "1x", -1 }, { "-5", -1 },     { "99999999999", -1 },
+		{ "3000000w", -1 },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_int_equal(sshd_convtime(cases[i].s), cases[i].secs);
+}
+
+/* Each field: the first active occurrence that sets it (servconf.c `*intptr == -1`). */
+static void test_penalties_first_value_per_field(void **state)
+{
+	(void)state;
+	struct sshd_config cfg;
+	struct sshd_penalties p;
+	long bad;
+	parse("", NULL, &cfg);
+	assert_int_equal(sshd_config_penalties(&cfg, V(10, 0), &p, &bad), 0);
+	assert_true(p.enabled);
+	assert_int_equal(p.authfail, 5);
+	assert_int_equal(p.noauth, 1);
+	assert_int_equal(p.max, 600);
+	assert_int_equal(p.min, 15);
+	sshd_config_free(&cfg);
+
+	parse("PerSourcePenalties authfail:1h min:5\nPerSourcePenalties authfail:1 noauth:2m\n"
+	      "Match user bob\nPerSourcePenalties max:1w\n",
+	      NULL, &cfg);
+	assert_int_equal(sshd_config_penalties(&cfg, V(10, 0), &p, &bad), 0);
+	assert_int_equal(p.authfail, 3600);
+	assert_int_equal(p.noauth, 120);
+	assert_int_equal(p.min, 5);
+	assert_int_equal(p.max, 600);
+	assert_int_equal(p.decider[1], 0);
+	assert_int_equal(p.decider[2], 1);
+	sshd_config_free(&cfg);
+
+	parse("PerSourcePenalties no\nPerSourcePenalties yes\n", NULL, &cfg);
+	assert_int_equal(sshd_config_penalties(&cfg, V(10, 0), &p, &bad), 0);
+	assert_false(p.enabled);
+	sshd_config_free(&cfg);
+
+	parse("PerSourcePenalties overflow:deny-all\nPerSourcePenalties no\n", NULL, &cfg);
+	assert_int_equal(sshd_config_penalties(&cfg, V(10, 0), &p, &bad), 0);
+	assert_true(p.enabled);
+	assert_true(p.overflow_deny_all);
+	sshd_config_free(&cfg);
+
+	static const char *const refused[] = { "PerSourcePenalties no crash:5\n",
+					       "PerSourcePenalties bogus:5\n",
+					       "PerSourcePenalties authfail:5q\n" };
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		parse(refused[i], NULL, &cfg);
+		assert_int_equal(sshd_config_penalties(&cfg, V(10, 0), &p, &bad), -EINVAL);
+		assert_int_equal(bad, 0);
+		sshd_config_free(&cfg);
+	}
+}
+
+static void test_exempt_list_merge_table(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *list, *protect, *want; /* want NULL: no change */
+	} cases[] = {
+		{ NULL, "203.0.113.0/24", "203.0.113.0/24" },
+		{ "none", "203.0.113.0/24", "203.0.113.0/24" },
+		{ "10.0.0.0/8", "203.0.113.0/24,2001:db8::/32", "10.0.0.0/8,203.0.113.0/24,2001:db8::/32" },
+		{ "203.0.0.0/16", "203.0.113.0/24", NULL },
+		{ "203.0.113.7", "203.0.113.7", NULL },
+		{ "203.0.113.*", "203.0.113.7", NULL },
+		{ "203.0.113.*", "203.0.113.0/24", "203.0.113.*,203.0.113.0/24" },
+		{ "!203.0.113.9,0.0.0.0/0", "203.0.113.0/24", "0.0.0.0/0" },
+		{ "!198.51.100.1,0.0.0.0/0", "203.0.113.0/24", NULL },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct cidr_list pl = { 0 };
+		size_t badoff;
+		assert_int_equal(cidr_list_parse(cases[i].protect, &pl, &badoff), 0);
+		char *got = sshd_exempt_list_merge(cases[i].list, &pl);
+		if (cases[i].want)
+			assert_string_equal(got ? got : "(null)", cases[i].want);
+		else
+			assert_null(got);
+		free(got);
+		cidr_list_free(&pl);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -438,6 +547,10 @@ int main(void)
 		cmocka_unit_test(test_host_keys_default_or_configured),
 		cmocka_unit_test(test_version_from_dpkg_and_binary),
 		cmocka_unit_test(test_max_startups_parse_like_sscanf),
+		cmocka_unit_test(test_penalty_keywords_known_from_9_8_only),
+		cmocka_unit_test(test_convtime_like_openssh),
+		cmocka_unit_test(test_penalties_first_value_per_field),
+		cmocka_unit_test(test_exempt_list_merge_table),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
