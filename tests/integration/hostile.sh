@@ -220,6 +220,106 @@ PY
 fi
 [ $(($(date +%s) - start)) -le 20 ] || t_fail "took $(($(date +%s) - start)) s"
 
+# ---- trust boundary: each case below failed before sshrescue treated the instance as hostile
+DB=/var/lib/fail2ban/fail2ban.sqlite3
+# make_wal FILE: FILE in WAL mode with one committed transaction only in FILE-wal (no
+# checkpoint): every protected ban of jail sshd but 203.0.113.250's deleted
+make_wal() {
+	python3 - "$1" <<'PY'
+import os, sqlite3, sys
+c = sqlite3.connect(sys.argv[1], isolation_level=None)
+c.execute("PRAGMA journal_mode=WAL")
+c.execute("DELETE FROM bips WHERE ip LIKE '203.0.113.%' AND ip <> '203.0.113.250'")
+os._exit(9)
+PY
+}
+# report_has PATTERN FILE...: a finding of the report ($T/report.json) names FILE and matches
+report_has() {
+	python3 - "$T/report.json" "$@" <<'PY'
+import json, re, sys
+r = json.load(open(sys.argv[1]))
+pat, files = sys.argv[2], sys.argv[3:]
+fs = [f for p in r["policies"] for f in p["findings"]]
+for fl in files:
+    if not any(f.get("file") == fl and re.search(pat, "%s %s" % (f.get("problem"), f.get("action"))) for f in fs):
+        print("no finding on %s matches '%s'" % (fl, pat))
+PY
+}
+
+t_case "a hard-linked fail2ban database with a planted -wal: nothing outside changes, the report says why"
+tried=$((tried + 1))
+rm -rf "$T/r" "$T/w"
+mkout
+cp -a "$BASE" "$T/r"
+mkdir "$T/w"
+cp "$OUT/victim.sqlite3" "$T/w/db"
+make_wal "$T/w/db"
+rm -f "$T/r$DB"
+ln "$OUT/victim.sqlite3" "$T/r$DB"
+cp "$T/w/db-wal" "$T/r$DB-wal"
+if run_root "$T/r" "hard-linked database"; then
+	report_has 'hard link' "$DB" >"$T/missing"
+	while read -r line; do t_fail "$line"; done <"$T/missing"
+fi
+for f in "$T/r$DB-wal" "$T/r$DB-shm"; do
+	[ ! -e "$f" ] || [ "$f" = "$T/r$DB-wal" ] || t_fail "$f was made"
+done
+
+t_case "a hard-linked -wal beside a database: nothing outside changes, the report says why"
+tried=$((tried + 1))
+rm -rf "$T/r" "$T/w"
+mkout
+cp -a "$BASE" "$T/r"
+mkdir "$T/w"
+cp "$BASE$DB" "$T/w/db"
+make_wal "$T/w/db"
+cp "$T/w/db" "$T/r$DB"
+cp "$T/w/db-wal" "$OUT/victim.sqlite3-wal"
+ln "$OUT/victim.sqlite3-wal" "$T/r$DB-wal"
+if run_root "$T/r" "hard-linked -wal"; then
+	report_has 'hard link' "$DB-wal" >"$T/missing"
+	while read -r line; do t_fail "$line"; done <"$T/missing"
+fi
+
+t_case "check of a database in WAL mode writes nothing: no -shm, no -wal, no byte changed"
+tried=$((tried + 1))
+rm -rf "$T/r"
+cp -a "$BASE" "$T/r"
+make_wal "$T/r$DB"
+rm -f "$T/r$DB-shm"
+sum=$(t_tree_sum "$T/r")
+timeout -k 5 "$RUN_TIMEOUT" "$SSHRESCUE" -c "$T/policy.ini" check --root "$T/r" "${PROTECT[@]}" \
+	--report-file "$T/report.json" >"$T/out" 2>"$T/err"
+rc=$?
+[ $((rc & 4)) = 4 ] || t_fail "check: exit $rc, want bit 4 (problems found)"
+[ "$sum" = "$(t_tree_sum "$T/r")" ] ||
+	t_fail "check changed the root: $(diff <(echo "$sum") <(t_tree_sum "$T/r") | grep '^[<>]' | head -3 | tr '\n' ' ')"
+grep -q 203.0.113.250 "$T/report.json" && ! grep -q 203.0.113.249 "$T/report.json" ||
+	t_fail "the report is not the database with its -wal"
+
+t_case "undo with a planted manifest: no file outside changes, no setuid bit appears"
+tried=$((tried + 1))
+rm -rf "$T/r"
+mkout
+cp -a "$BASE" "$T/r"
+ln "$OUT/victim" "$T/r/etc/planted"
+id=20260101T000000.000000Z-1
+bk=$T/r/var/lib/sshrescue/backups/$id
+mkdir -p "$bk/files/etc"
+echo planted >"$bk/files/etc/planted"
+printf 'file\t/etc/planted\nmode\t/etc/planted\t4755\t0\t0\nmode\t/etc/hostname\t6755\t0\t0\nmode\t/etc/../etc/hostname\t755\t0\t0\n' >"$bk/manifest"
+before=$(t_tree_sum "$OUT")
+hn=$(stat -c %a "$T/r/etc/hostname")
+timeout -k 5 "$RUN_TIMEOUT" "$SSHRESCUE" -c "$T/policy.ini" undo --root "$T/r" "$id" >"$T/out" 2>"$T/err"
+rc=$?
+[ "$before" = "$(t_tree_sum "$OUT")" ] || t_fail "a file outside the root changed: $(stat -c '%n %a %U %s' "$OUT/victim")"
+[ "$(stat -c %a "$T/r/etc/hostname")" = "$hn" ] || t_fail "/etc/hostname is now $(stat -c %a "$T/r/etc/hostname")"
+[ $((rc & 8)) = 8 ] || t_fail "undo: exit $rc, want 8 (entries refused)"
+grep -q 'hard link' "$T/err" || t_fail "undo does not say the file has another link: $(head -c 300 "$T/err")"
+grep -q 'setuid' "$T/err" || t_fail "undo does not say it refused a setuid mode"
+
+# ---- end of the trust boundary cases
+
 t_case "each finding of a FIFO, device, socket, directory or huge file says what the file is"
 while read -r line; do t_fail "$line"; done <"$T/why"
 t_done
