@@ -677,6 +677,43 @@ static int locate(struct root *r, const char *path, struct location *l)
 
 static int manifest_append(struct root *r, const char *kind, const char *path, const char *extra);
 
+/* The link rule for the existing file of l, where the links sshrescue's own backups hold do
+ * not count: a run killed between backing a file up by a hard link and replacing it leaves
+ * the file with a second name, in the instance's backup directory. The caller replaces the
+ * file by rename (or removes it), which changes neither name's content. */
+/* How many of the runs' backups of instance path ipath are the inode st (hard links). */
+static nlink_t backup_links(struct root *r, const char *ipath, const struct stat *st)
+{
+	DIR *d;
+	if (root_opendir(r, r->backup_dir, &d) < 0)
+		return 0;
+	nlink_t own = 0;
+	struct dirent *de;
+	while ((de = readdir(d)) && own < st->st_nlink) {
+		if (de->d_name[0] == '.')
+			continue;
+		_cleanup_free_ char *b = xasprintf("%s/%s/files%s", r->backup_dir, de->d_name, ipath);
+		_cleanup_close_ int fd = root_openat(r, b, O_PATH | O_NOFOLLOW, 0);
+		struct stat bst;
+		if (fd >= 0 && fstat(fd, &bst) == 0 && bst.st_dev == st->st_dev &&
+		    bst.st_ino == st->st_ino)
+			own++;
+	}
+	closedir(d);
+	return own;
+}
+
+static int location_rule(struct root *r, struct location *l)
+{
+	int rc = link_rule(r, l->dirfd, l->base);
+	if (rc != -EMLINK)
+		return rc;
+	struct stat st;
+	if (fstatat(l->dirfd, l->base, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	return backup_links(r, l->path, &st) + 1 == st.st_nlink ? 0 : -EMLINK;
+}
+
 /* mkdir -p of an instance directory, every component resolved inside the root: a symlink
  * on the way (var -> data/var) is followed as openat2(RESOLVE_IN_ROOT) follows it, so it
  * never leads out of the instance, and a missing component is made in the directory its
@@ -993,7 +1030,7 @@ static int replace(struct root *r, const char *path, const char *orig, size_t or
 	if (rc == 0 && !l.exists)
 		rc = -ENOENT;
 	if (rc == 0)
-		rc = link_rule(r, l.dirfd, l.base);
+		rc = location_rule(r, &l);
 	_cleanup_close_ int src = rc == 0 ? open_snapshot(&l, m) : -1;
 	if (rc == 0)
 		rc = backup_original(r, &l, true, backup);
@@ -1034,7 +1071,7 @@ int root_write_file(struct root *r, const char *path, const void *data, size_t l
 			rc = locate(r, path, &l);
 	}
 	if (rc == 0 && l.exists)
-		rc = link_rule(r, l.dirfd, l.base);
+		rc = location_rule(r, &l);
 	if (rc == 0) {
 		if (l.exists)
 			rc = backup_original(r, &l, true, backup);
@@ -1264,7 +1301,7 @@ int root_check_write(struct root *r, const char *path)
 	if (rc == 0 && !l.exists)
 		rc = -ENOENT;
 	if (rc == 0)
-		rc = link_rule(r, l.dirfd, l.base);
+		rc = location_rule(r, &l);
 	location_close(&l);
 	return rc;
 }
@@ -1275,7 +1312,7 @@ int root_remove_file(struct root *r, const char *path)
 		return -EROFS;
 	struct location l;
 	int rc = locate(r, path, &l);
-	if (rc == 0 && l.exists && (rc = link_rule(r, l.dirfd, l.base)) == 0 &&
+	if (rc == 0 && l.exists && (rc = location_rule(r, &l)) == 0 &&
 	    (rc = backup_original(r, &l, true, NULL)) == 0) {
 		if (unlinkat(l.dirfd, l.base, 0) < 0)
 			rc = -errno;
@@ -1301,7 +1338,7 @@ int root_copy_out(struct root *r, const char *path, int dst_dir, const char *nam
 		return -EINVAL;
 	if ((uint64_t)st.st_size > max)
 		return -EFBIG;
-	int rc = check_links ? link_rule(r, pfd, "") : 0;
+	int rc = check_links ? root_check_write(r, path) : 0;
 	if (rc < 0)
 		return rc;
 	_cleanup_close_ int src = reopen(pfd, O_RDONLY | O_NONBLOCK);
@@ -1377,9 +1414,12 @@ static int restore_file(struct root *r, const char *run_id, const char *path, co
 			location_close(&l);
 			return 0; /* never replaced: the file is its own backup */
 		}
-		rc = link_rule(r, l.dirfd, l.base);
+		rc = location_rule(r, &l);
 	}
-	if ((rc == 0 || rc == -ENOENT) && st.st_nlink > 1)
+	/* other names of the backup: only backups of the same file (a run killed after its
+	 * backup link, whose next run linked the same original) */
+	if ((rc == 0 || rc == -ENOENT) && st.st_nlink > 1 &&
+	    backup_links(r, path, &st) != st.st_nlink)
 		rc = -EMLINK;
 	if (rc == -ENOENT) {
 		char dir[PATH_MAX];
