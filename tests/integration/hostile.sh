@@ -318,6 +318,55 @@ rc=$?
 grep -q 'hard link' "$T/err" || t_fail "undo does not say the file has another link: $(head -c 300 "$T/err")"
 grep -q 'setuid' "$T/err" || t_fail "undo does not say it refused a setuid mode"
 
+t_case "a run while another holds the instance waits, then exits 8 naming the holder, changes nothing"
+tried=$((tried + 1))
+rm -rf "$T/r"
+cp -a "$BASE" "$T/r"
+mkdir -p /run/sshrescue
+lockf=/run/sshrescue/lock.root-$(stat -c '%d:%i' "$T/r")
+echo "pid 4242, the test's holder" >"$lockf"
+t_defer "rm -f '$lockf'"
+exec {lockfd}<"$lockf"
+flock -n "$lockfd" || t_fail "the test cannot take the lock"
+sum=$(t_tree_sum "$T/r")
+start=$(date +%s%N)
+timeout -k 5 "$RUN_TIMEOUT" "$SSHRESCUE" -c "$T/policy.ini" repair --root "$T/r" "${PROTECT[@]}" \
+	>"$T/out" 2>"$T/err"
+rc=$?
+ms=$((($(date +%s%N) - start) / 1000000))
+exec {lockfd}<&-
+[ $rc = 8 ] || t_fail "exit $rc, want 8"
+[ "$sum" = "$(t_tree_sum "$T/r")" ] || t_fail "the run changed the root while another held it"
+grep -q 'in use by another sshrescue run (pid 4242' "$T/err" || t_fail "the message names no holder: $(head -c 300 "$T/err")"
+[ $ms -ge 3000 ] && [ $ms -le 15000 ] || t_fail "gave up after $ms ms, want a few seconds"
+
+t_case "two repairs at once, then undo until nothing is left: the original bytes are back"
+tried=$((tried + 1))
+rm -rf "$T/r"
+cp -a "$BASE" "$T/r"
+# a hosts.deny of 200,000 lines: a repair takes long enough for the second to start meanwhile
+python3 -c 'import sys
+with open(sys.argv[1], "a") as f:
+    for i in range(200000): f.write("sshd: 203.0.113.%d\n" % (i % 256))' "$T/r/etc/hosts.deny"
+cp -a "$T/r" "$T/orig"
+for i in 1 2; do
+	(timeout -k 5 60 "$SSHRESCUE" -c "$T/policy.ini" repair --root "$T/r" "${PROTECT[@]}" \
+		>"$T/out$i" 2>"$T/err$i"
+	echo $? >"$T/rc$i") &
+done
+wait
+# with the lock the second waits for the first, then finds nothing left to repair
+[ "$(cat "$T/rc1") $(cat "$T/rc2")" = "1 0" ] || [ "$(cat "$T/rc1") $(cat "$T/rc2")" = "0 1" ] ||
+	t_fail "the repairs exited $(cat "$T/rc1") and $(cat "$T/rc2"), want 1 and 0"
+for _ in 1 2 3; do
+	"$SSHRESCUE" -c "$T/policy.ini" undo --root "$T/r" >"$T/undo" 2>&1 || break
+done
+grep -q 'nothing to undo' "$T/undo" || t_fail "undo: $(head -3 "$T/undo")"
+write_judge
+python3 "$T/judge.py" undone "$T/orig" "$T/orig" "$T/r" >"$T/undone.txt" 2>&1 ||
+	t_fail "judge: $(head -3 "$T/undone.txt")"
+[ ! -s "$T/undone.txt" ] || t_fail "not the original after undo: $(head -5 "$T/undone.txt" | tr '\n' ' ')"
+
 # ---- end of the trust boundary cases
 
 t_case "each finding of a FIFO, device, socket, directory or huge file says what the file is"
