@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "deliver.h"
+#include "lock.h"
 #include "policy.h"
 #include "report.h"
 #include "root.h"
@@ -352,18 +353,72 @@ static int write_report_file(const char *path, const char *text)
 	return rc;
 }
 
+/* One run per instance (lock.h): the lock of key, taken (0), or why not: -EBUSY with the
+ * message in *err (the caller stops), other errors only warned about (no lock can be made
+ * here: the run goes on, as a rescue must). key == NULL: nothing to take yet. */
+static int take_lock(struct run_lock *l, char *key, const char *command, const char *what,
+		     char **err)
+{
+	if (!key || l->fd >= 0) {
+		free(key);
+		return 0;
+	}
+	_cleanup_free_ char *holder = NULL;
+	_cleanup_free_ char *k = xstrdup(key);
+	int rc = lock_take(l, key, command, &holder);
+	if (rc == -EBUSY) {
+		*err = xasprintf("%s is in use by another sshrescue run (%s; lock %s/lock.%s); "
+				 "waited %d s, changed nothing: try again when it ends",
+				 what, holder, LOCK_DIR, k, LOCK_WAIT_MS / 1000);
+		lock_release(l);
+		return rc;
+	}
+	if (rc < 0) {
+		fprintf(stderr,
+			"sshrescue: warning: cannot take the lock of %s in %s (%s); going on "
+			"without it\n",
+			what, LOCK_DIR, strerror(-rc));
+		lock_release(l);
+		return 0;
+	}
+	return 0;
+}
+
+/* The lock before the target is acquired (mounting writes), or once it is, when only its
+ * mounted root says which instance it is (discovery, UUID=...). */
+static int lock_target(struct run_lock *l, const struct target_opts *t, const char *root_path,
+		       const char *command, char **err)
+{
+	const char *what = t->root_dir ? t->root_dir : t->image ? t->image
+					    : t->device   ? t->device
+							  : root_path;
+	char *key = root_path ? lock_key_of_root(root_path)
+			      : lock_key_of_target(t->root_dir, t->image, t->device);
+	return take_lock(l, key, command, what ? what : "the instance", err);
+}
+
 static int cmd_undo(const struct options *o, struct config *cfg)
 {
 	struct target t;
 	char *err = NULL;
 	struct target_opts topts = o->target;
 	topts.cfg_root = cfg->target_root;
-	int rc = target_acquire(&topts, &t, &err);
+	struct run_lock lock = { .fd = -1 };
+	int rc = lock_target(&lock, &topts, NULL, "undo", &err);
+	if (rc < 0) {
+		fprintf(stderr, "sshrescue: %s\n", err);
+		free(err);
+		return EXIT_OPERATIONAL;
+	}
+	rc = target_acquire(&topts, &t, &err);
+	if (rc == 0 && lock_target(&lock, &topts, t.root_path, "undo", &err) < 0)
+		rc = -EBUSY;
 	if (rc < 0) {
 		fprintf(stderr, "sshrescue: %s\n", err);
 		free(err);
 		target_release(&t);
 		target_free(&t);
+		lock_release(&lock);
 		return EXIT_OPERATIONAL;
 	}
 	active_target = &t;
@@ -399,6 +454,7 @@ static int cmd_undo(const struct options *o, struct config *cfg)
 	active_target = NULL;
 	target_release(&t);
 	target_free(&t);
+	lock_release(&lock);
 	return ex;
 }
 
@@ -418,7 +474,16 @@ static int cmd_check_repair(const struct options *o, struct config *cfg)
 	topts.readonly = !repair;
 	struct root root = { .fd = -1, .manifest_fd = -1 };
 	bool have_root = false;
-	int rc = target_acquire(&topts, &t, &err);
+	struct run_lock lock = { .fd = -1 };
+	int rc = lock_target(&lock, &topts, NULL, o->command, &err);
+	if (rc == 0) {
+		rc = target_acquire(&topts, &t, &err);
+		if (rc == 0 && lock_target(&lock, &topts, t.root_path, o->command, &err) < 0) {
+			target_release(&t);
+			target_free(&t);
+			rc = -EBUSY;
+		}
+	}
 	deadline_check(&run, "finding and mounting the instance");
 	if (rc < 0) {
 		strv_push_owned(&run.errors, err);
@@ -473,6 +538,7 @@ static int cmd_check_repair(const struct options *o, struct config *cfg)
 		target_release(&t);
 		target_free(&t);
 	}
+	lock_release(&lock);
 	int ex = run.exit_status;
 	alarm(0); /* what follows has its own budget */
 	/* after: only once the report is out and the target released and synced */

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/xattr.h>
 #include <time.h>
@@ -87,6 +88,118 @@ static int reopen(int fd, int flags)
 	return nfd < 0 ? -errno : nfd;
 }
 
+static int root_prefix(struct root *r, char *out, size_t size);
+
+const char *root_strerror(int rc)
+{
+	switch (-rc) {
+	case EMLINK:
+		return "it has more than one hard link (another name, maybe outside the instance, "
+		       "would change too); left alone";
+	case EXDEV:
+		return "it lies on a filesystem that is not the instance's; left alone";
+	default:
+		return strerror(-rc);
+	}
+}
+
+/* Filesystems that are never an instance's files, even when mounted under its root. */
+static bool pseudo_fs(const char *type)
+{
+	static const char *const pseudo[] = { "proc",	  "sysfs",    "devtmpfs",    "devpts",
+					      "cgroup",	  "cgroup2",  "securityfs",  "debugfs",
+					      "tracefs",  "bpf",      "mqueue",	     "pstore",
+					      "efivarfs", "configfs", "fusectl",     "binfmt_misc",
+					      "hugetlbfs", "autofs" };
+	for (size_t i = 0; i < ARRAY_SIZE(pseudo); i++)
+		if (!strcmp(type, pseudo[i]))
+			return true;
+	return false;
+}
+
+/* mountinfo's octal escapes (\040 for a space) undone in place. */
+static void unescape_octal(char *s)
+{
+	char *w = s;
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
+		    s[3] >= '0' && s[3] <= '7') {
+			*w++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+			s += 3;
+		} else {
+			*w++ = *s;
+		}
+	}
+	*w = '\0';
+}
+
+/* The instance's mounts: the one the root directory lies on and every real filesystem
+ * mounted at or under the root (a separate /var, btrfs subvolumes mounted by target.c). Mount
+ * ids rather than st_dev: a btrfs subvolume inside a mounted one has its own st_dev. Without
+ * statx mount ids (kernels before 5.8) the device part of the link rule is not enforced. */
+static void collect_mounts(struct root *r)
+{
+	char prefix[PATH_MAX];
+	struct statx stx;
+	if (root_prefix(r, prefix, sizeof(prefix)) < 0)
+		return;
+	if (!prefix[0]) {
+		r->any_mount = true;
+		return;
+	}
+	if (statx(r->fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &stx) < 0 ||
+	    !(stx.stx_mask & STATX_MNT_ID))
+		return;
+	r->mnt_ids = xgrow(r->mnt_ids, r->n_mnt_ids, sizeof(*r->mnt_ids));
+	r->mnt_ids[r->n_mnt_ids++] = stx.stx_mnt_id;
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		return;
+	_cleanup_free_ char *line = NULL;
+	size_t cap = 0, pl = strlen(prefix);
+	while (getline(&line, &cap, f) > 0) {
+		/* ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS... - TYPE SOURCE SUPER */
+		char *dash = strstr(line, " - ");
+		if (!dash)
+			continue;
+		*dash = '\0';
+		char *type = dash + 3, *end = strchr(type, ' ');
+		if (end)
+			*end = '\0';
+		char *save = NULL, *field[5];
+		int n = 0;
+		for (char *t = strtok_r(line, " ", &save); t && n < 5; t = strtok_r(NULL, " ", &save))
+			field[n++] = t;
+		if (n < 5)
+			continue;
+		char *mp = field[4];
+		unescape_octal(mp);
+		unsigned long long id;
+		if (pseudo_fs(type) || sscanf(field[0], "%llu", &id) != 1 || strncmp(mp, prefix, pl) ||
+		    (mp[pl] != '/' && mp[pl] != '\0'))
+			continue;
+		r->mnt_ids = xgrow(r->mnt_ids, r->n_mnt_ids, sizeof(*r->mnt_ids));
+		r->mnt_ids[r->n_mnt_ids++] = id;
+	}
+}
+
+/* The link rule (root.h) for name in dirfd ("": dirfd itself). */
+static int link_rule(struct root *r, int dirfd, const char *name)
+{
+	struct statx stx;
+	int flags = AT_SYMLINK_NOFOLLOW | (*name ? 0 : AT_EMPTY_PATH);
+	if (statx(dirfd, name, flags, STATX_TYPE | STATX_NLINK | STATX_MNT_ID, &stx) < 0)
+		return -errno;
+	if (S_ISREG(stx.stx_mode) && stx.stx_nlink > 1)
+		return -EMLINK;
+	if (r->any_mount || !r->n_mnt_ids || !(stx.stx_mask & STATX_MNT_ID))
+		return 0;
+	for (size_t i = 0; i < r->n_mnt_ids; i++)
+		if (r->mnt_ids[i] == stx.stx_mnt_id)
+			return 0;
+	return -EXDEV;
+}
+
 int root_open(struct root *r, const char *path, const char *backup_dir, const char *run_id,
 	      bool readonly)
 {
@@ -99,6 +212,7 @@ int root_open(struct root *r, const char *path, const char *backup_dir, const ch
 	r->backup_dir = xstrdup(backup_dir);
 	r->run_id = xstrdup(run_id);
 	r->readonly = readonly;
+	collect_mounts(r);
 	return 0;
 }
 
@@ -112,6 +226,7 @@ void root_close(struct root *r)
 	free(r->backup_dir);
 	free(r->run_id);
 	strv_free(&r->backed_up);
+	free(r->mnt_ids);
 	if (spare.addr)
 		munmap(spare.addr, spare.cap);
 	spare.addr = NULL;
@@ -562,10 +677,48 @@ static int locate(struct root *r, const char *path, struct location *l)
 
 static int manifest_append(struct root *r, const char *kind, const char *path, const char *extra);
 
-/* mkdir -p of an instance directory, every component inside the root, no symlinks followed
- * (a symlinked backup directory in a hostile instance must not redirect our writes). With
- * record, each directory made is owned by root and written to the manifest, so undo removes
- * it again. */
+/* The link rule for the existing file of l, where the links sshrescue's own backups hold do
+ * not count: a run killed between backing a file up by a hard link and replacing it leaves
+ * the file with a second name, in the instance's backup directory. The caller replaces the
+ * file by rename (or removes it), which changes neither name's content. */
+/* How many of the runs' backups of instance path ipath are the inode st (hard links). */
+static nlink_t backup_links(struct root *r, const char *ipath, const struct stat *st)
+{
+	DIR *d;
+	if (root_opendir(r, r->backup_dir, &d) < 0)
+		return 0;
+	nlink_t own = 0;
+	struct dirent *de;
+	while ((de = readdir(d)) && own < st->st_nlink) {
+		if (de->d_name[0] == '.')
+			continue;
+		_cleanup_free_ char *b = xasprintf("%s/%s/files%s", r->backup_dir, de->d_name, ipath);
+		_cleanup_close_ int fd = root_openat(r, b, O_PATH | O_NOFOLLOW, 0);
+		struct stat bst;
+		if (fd >= 0 && fstat(fd, &bst) == 0 && bst.st_dev == st->st_dev &&
+		    bst.st_ino == st->st_ino)
+			own++;
+	}
+	closedir(d);
+	return own;
+}
+
+static int location_rule(struct root *r, struct location *l)
+{
+	int rc = link_rule(r, l->dirfd, l->base);
+	if (rc != -EMLINK)
+		return rc;
+	struct stat st;
+	if (fstatat(l->dirfd, l->base, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	return backup_links(r, l->path, &st) + 1 == st.st_nlink ? 0 : -EMLINK;
+}
+
+/* mkdir -p of an instance directory, every component resolved inside the root: a symlink
+ * on the way (var -> data/var) is followed as openat2(RESOLVE_IN_ROOT) follows it, so it
+ * never leads out of the instance, and a missing component is made in the directory its
+ * parent resolved to. With record, each directory made is owned by root and written to the
+ * manifest, so undo removes it again. */
 static int mkdir_p(struct root *r, const char *path, mode_t mode, bool record, int *out_fd)
 {
 	char buf[PATH_MAX];
@@ -582,8 +735,7 @@ static int mkdir_p(struct root *r, const char *path, mode_t mode, bool record, i
 			continue;
 		size_t sl = strlen(sofar);
 		snprintf(sofar + sl, sizeof(sofar) - sl, "/%s", comp);
-		int nfd = xopenat2(dfd, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW, 0,
-				   RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS);
+		int nfd = root_openat(r, sofar, O_PATH | O_DIRECTORY, 0);
 		if (nfd == -ENOENT) {
 			if (record && (rc = manifest_append(r, "dir", sofar, NULL)) < 0)
 				break;
@@ -755,7 +907,9 @@ static int backup_save(struct root *r, struct location *l, const char *bpath, bo
 		rc = copy_to(src, &st, bfd, l->base);
 	if (rc < 0)
 		return rc;
-	return manifest_append(r, "file", l->path, NULL);
+	char size[32];
+	snprintf(size, sizeof(size), "%lld", (long long)st.st_size);
+	return manifest_append(r, "file", l->path, size);
 }
 
 static int backup_original(struct root *r, struct location *l, bool allow_link, char **backup)
@@ -875,6 +1029,8 @@ static int replace(struct root *r, const char *path, const char *orig, size_t or
 	int rc = locate(r, path, &l);
 	if (rc == 0 && !l.exists)
 		rc = -ENOENT;
+	if (rc == 0)
+		rc = location_rule(r, &l);
 	_cleanup_close_ int src = rc == 0 ? open_snapshot(&l, m) : -1;
 	if (rc == 0)
 		rc = backup_original(r, &l, true, backup);
@@ -914,6 +1070,8 @@ int root_write_file(struct root *r, const char *path, const void *data, size_t l
 		if ((rc = mkdir_p(r, dir[0] ? dir : "/", 0755, true, NULL)) == 0)
 			rc = locate(r, path, &l);
 	}
+	if (rc == 0 && l.exists)
+		rc = location_rule(r, &l);
 	if (rc == 0) {
 		if (l.exists)
 			rc = backup_original(r, &l, true, backup);
@@ -987,10 +1145,12 @@ int root_backup_prepare(struct root *r, const char *path, char **backup, char **
 		}
 		/* The caller changes the file in place: with other names (a hard link that may
 		 * lie outside the root, in a --root directory) they would change too. */
-		if (!S_ISREG(st.st_mode) || st.st_nlink > 1) {
-			rc = S_ISREG(st.st_mode) ? -EMLINK : -EINVAL;
+		if (!S_ISREG(st.st_mode)) {
+			rc = -EINVAL;
 			goto done;
 		}
+		if ((rc = link_rule(r, src, "")) < 0)
+			goto done;
 		dst = openat(bfd, strrchr(tpath, '/') + 1,
 			     O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (dst < 0) {
@@ -1024,6 +1184,9 @@ int root_backup_commit(struct root *r, const char *path)
 		rc = fd;
 	if (rc == 0 && fsync(fd) < 0)
 		rc = -errno;
+	struct stat bst;
+	if (rc == 0 && fstat(fd, &bst) < 0)
+		rc = -errno;
 	if (rc == 0) {
 		/* whole and on disk: give it the backup's name */
 		*strrchr(bpath, '/') = '\0';
@@ -1035,8 +1198,11 @@ int root_backup_commit(struct root *r, const char *path)
 		else
 			rc = fsync_dir(bfd);
 	}
-	if (rc == 0)
-		rc = manifest_append(r, "file", l.path, NULL);
+	char size[32];
+	if (rc == 0) {
+		snprintf(size, sizeof(size), "%lld", (long long)bst.st_size);
+		rc = manifest_append(r, "file", l.path, size);
+	}
 	if (rc == 0) {
 		strv_push(&r->backed_up, l.path);
 		r->n_changed++;
@@ -1058,15 +1224,19 @@ int root_set_mode(struct root *r, const char *path, uid_t uid, gid_t gid, mode_t
 	if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
 		return -EINVAL;
 	/* a hard link's other names, maybe outside the root, would change mode too */
-	if (S_ISREG(st.st_mode) && st.st_nlink > 1)
-		return -EMLINK;
-	char ipath[PATH_MAX];
-	int rc = instance_path_of(r, fd, ipath, sizeof(ipath));
+	int rc = link_rule(r, fd, "");
 	if (rc < 0)
 		return rc;
-	char extra[64];
-	snprintf(extra, sizeof(extra), "%o\t%u\t%u", (unsigned)(st.st_mode & 07777),
-		 (unsigned)st.st_uid, (unsigned)st.st_gid);
+	char ipath[PATH_MAX];
+	if ((rc = instance_path_of(r, fd, ipath, sizeof(ipath))) < 0)
+		return rc;
+	/* old mode, owner, group, then the new ones: undo restores only a file still as this
+	 * run left it */
+	char extra[128];
+	snprintf(extra, sizeof(extra), "%o\t%u\t%u\t%o\t%u\t%u", (unsigned)(st.st_mode & 07777),
+		 (unsigned)st.st_uid, (unsigned)st.st_gid, (unsigned)(mode & 07777),
+		 (unsigned)(uid == (uid_t)-1 ? st.st_uid : uid),
+		 (unsigned)(gid == (gid_t)-1 ? st.st_gid : gid));
 	if ((rc = manifest_append(r, "mode", ipath, extra)) < 0)
 		return rc;
 	r->n_changed++;
@@ -1124,9 +1294,102 @@ int root_write_own(struct root *r, const char *path, const void *data, size_t le
 	return rc;
 }
 
+int root_check_write(struct root *r, const char *path)
+{
+	struct location l;
+	int rc = locate(r, path, &l);
+	if (rc == 0 && !l.exists)
+		rc = -ENOENT;
+	if (rc == 0)
+		rc = location_rule(r, &l);
+	location_close(&l);
+	return rc;
+}
+
+int root_remove_file(struct root *r, const char *path)
+{
+	if (r->readonly)
+		return -EROFS;
+	struct location l;
+	int rc = locate(r, path, &l);
+	if (rc == 0 && l.exists && (rc = location_rule(r, &l)) == 0 &&
+	    (rc = backup_original(r, &l, true, NULL)) == 0) {
+		if (unlinkat(l.dirfd, l.base, 0) < 0)
+			rc = -errno;
+		else
+			rc = fsync_dir(l.dirfd);
+	}
+	location_close(&l);
+	return rc == -ENOENT ? 0 : rc;
+}
+
+int root_copy_out(struct root *r, const char *path, int dst_dir, const char *name, size_t max,
+		  bool check_links, struct stat *out_st)
+{
+	_cleanup_close_ int pfd = root_openat(r, path, O_PATH, 0);
+	if (pfd < 0)
+		return pfd;
+	struct stat st;
+	if (fstat(pfd, &st) < 0)
+		return -errno;
+	if (S_ISDIR(st.st_mode))
+		return -EISDIR;
+	if (!S_ISREG(st.st_mode))
+		return -EINVAL;
+	if ((uint64_t)st.st_size > max)
+		return -EFBIG;
+	int rc = check_links ? root_check_write(r, path) : 0;
+	if (rc < 0)
+		return rc;
+	_cleanup_close_ int src = reopen(pfd, O_RDONLY | O_NONBLOCK);
+	if (src < 0)
+		return src;
+	_cleanup_close_ int dst =
+		openat(dst_dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (dst < 0)
+		return -errno;
+	uint64_t total = 0;
+	char chunk[COPY_CHUNK];
+	for (;;) {
+		ssize_t n = read(src, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		if ((total += (uint64_t)n) > max)
+			return -EFBIG; /* grown since fstat() */
+		if ((rc = write_all(dst, chunk, (size_t)n)) < 0)
+			return rc;
+	}
+	if (out_st)
+		*out_st = st;
+	return 0;
+}
+
 /* ---- undo ---- */
 
-static int restore_file(struct root *r, const char *run_id, const char *path)
+/* A manifest path: absolute, no "." or ".." component (the manifest lies in the instance and
+ * is read as hostile input; every path is still resolved inside the root). */
+static bool manifest_path_ok(const char *path)
+{
+	if (path[0] != '/' || !path[1])
+		return false;
+	for (const char *p = path; *p; p++)
+		if (p[0] == '/' &&
+		    (p[1] == '/' || (p[1] == '.' && (!p[2] || p[2] == '/' ||
+						     (p[2] == '.' && (!p[3] || p[3] == '/'))))))
+			return false;
+	return true;
+}
+
+/* Put back a backup. It must be a regular file of the size the manifest recorded (entries
+ * of older versions record none), with a single link (a hard link to a file of the host would
+ * copy it into the instance) unless it still is the file itself (a replace that failed after
+ * the backup link), and no setuid or setgid bit: sshrescue never changes such a file, so a
+ * backup with one was planted. */
+static int restore_file(struct root *r, const char *run_id, const char *path, const char *extra)
 {
 	_cleanup_free_ char *bpath = xasprintf("%s/%s/files%s", r->backup_dir, run_id, path);
 	_cleanup_close_ int src = root_openat(r, bpath, O_RDONLY | O_NOFOLLOW | O_NONBLOCK, 0);
@@ -1137,8 +1400,27 @@ static int restore_file(struct root *r, const char *run_id, const char *path)
 		return -errno;
 	if (!S_ISREG(st.st_mode))
 		return -EINVAL;
+	long long size;
+	if (extra && (sscanf(extra, "%lld", &size) != 1 || size != (long long)st.st_size))
+		return -EBADMSG;
+	if (st.st_mode & (S_ISUID | S_ISGID))
+		return -EPERM;
 	struct location l;
 	int rc = locate(r, path, &l);
+	if (rc == 0 && l.exists) {
+		struct stat cur;
+		if (fstatat(l.dirfd, l.base, &cur, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    cur.st_dev == st.st_dev && cur.st_ino == st.st_ino) {
+			location_close(&l);
+			return 0; /* never replaced: the file is its own backup */
+		}
+		rc = location_rule(r, &l);
+	}
+	/* other names of the backup: only backups of the same file (a run killed after its
+	 * backup link, whose next run linked the same original) */
+	if ((rc == 0 || rc == -ENOENT) && st.st_nlink > 1 &&
+	    backup_links(r, path, &st) != st.st_nlink)
+		rc = -EMLINK;
 	if (rc == -ENOENT) {
 		char dir[PATH_MAX];
 		snprintf(dir, sizeof(dir), "%s", path);
@@ -1156,6 +1438,8 @@ static int restore_absent(struct root *r, const char *path)
 {
 	struct location l;
 	int rc = locate(r, path, &l);
+	if (rc == 0 && l.exists)
+		rc = link_rule(r, l.dirfd, l.base);
 	if (rc == 0 && l.exists && unlinkat(l.dirfd, l.base, 0) < 0)
 		rc = -errno;
 	if (rc == 0)
@@ -1164,14 +1448,36 @@ static int restore_absent(struct root *r, const char *path)
 	return rc == -ENOENT ? 0 : rc;
 }
 
+/* Put back a mode and owner. Never a setuid or setgid bit (-EPERM): sshrescue only changes
+ * the modes of host keys and of sshd's privilege separation directory, which have neither, so
+ * a manifest that asks for one was planted. Only a file still as the run left it (the new
+ * mode, owner and group the entry records; -ESTALE otherwise), under the link rule. */
 static int restore_mode(struct root *r, const char *path, const char *extra)
 {
-	unsigned mode, uid, gid;
-	if (!extra || sscanf(extra, "%o\t%u\t%u", &mode, &uid, &gid) != 3)
+	unsigned mode, uid, gid, new_mode, new_uid, new_gid;
+	int n = extra ? sscanf(extra, "%o\t%u\t%u\t%o\t%u\t%u", &mode, &uid, &gid, &new_mode,
+			       &new_uid, &new_gid)
+		      : 0;
+	if (n != 3 && n != 6)
 		return -EINVAL;
+	if (mode & ~07777u)
+		return -EINVAL;
+	if (mode & (S_ISUID | S_ISGID))
+		return -EPERM;
 	_cleanup_close_ int fd = root_openat(r, path, O_PATH | O_NOFOLLOW, 0);
 	if (fd < 0)
 		return fd;
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+		return -EINVAL;
+	int rc = link_rule(r, fd, "");
+	if (rc < 0)
+		return rc;
+	if (n == 6 && ((st.st_mode & 07777) != new_mode || st.st_uid != new_uid ||
+		       st.st_gid != new_gid))
+		return -ESTALE;
 	char proc[64];
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
 	if (chown(proc, uid, gid) < 0 || chmod(proc, mode) < 0)
@@ -1193,6 +1499,23 @@ static int restore_dir(struct root *r, const char *path)
 	if (unlinkat(dfd, slash + 1, AT_REMOVEDIR) < 0 && errno != ENOENT && errno != ENOTEMPTY)
 		return -errno;
 	return 0;
+}
+
+static const char *undo_why(int rc)
+{
+	switch (-rc) {
+	case EPERM:
+		return "the manifest asks for a setuid or setgid mode, which no run sets; refused";
+	case EBADMSG:
+		return "the backup is not the size the manifest recorded (changed or planted); "
+		       "left alone";
+	case ESTALE:
+		return "its mode or owner is no longer what that run set; left alone";
+	case EINVAL:
+		return "not an entry sshrescue writes (path, kind or file type); left alone";
+	default:
+		return root_strerror(rc);
+	}
 }
 
 static int cmp_str_desc(const void *a, const void *b)
@@ -1267,8 +1590,10 @@ int root_undo(struct root *r, const char *run_id, size_t *restored, char **used,
 		if (extra)
 			*extra++ = '\0';
 		unescape_path(path);
-		if (!strcmp(kind, "file"))
-			rc = restore_file(r, id, path);
+		if (!manifest_path_ok(path))
+			rc = -EINVAL;
+		else if (!strcmp(kind, "file"))
+			rc = restore_file(r, id, path, extra);
 		else if (!strcmp(kind, "absent"))
 			rc = restore_absent(r, path);
 		else if (!strcmp(kind, "mode"))
@@ -1278,7 +1603,7 @@ int root_undo(struct root *r, const char *run_id, size_t *restored, char **used,
 		else
 			rc = -EINVAL;
 		if (rc < 0) {
-			strv_push_owned(messages, xasprintf("%s: %s", path, strerror(-rc)));
+			strv_push_owned(messages, xasprintf("%s: %s", path, undo_why(rc)));
 			if (!first_err)
 				first_err = rc;
 		} else {

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <dirent.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -23,7 +24,19 @@ struct root {
 	size_t n_changed; /* files replaced, created or removed by this run */
 	int manifest_fd;  /* this run's backup manifest, opened at the first change */
 	struct strv backed_up; /* instance paths already backed up in this run */
+	/* The mounts that are the instance's (statx mount ids of the root's own mount and of
+	 * every filesystem mounted under it): a write to a file on any other one is refused.
+	 * any_mount: the root is "/" (the running system), every mount is the instance's. */
+	uint64_t *mnt_ids;
+	size_t n_mnt_ids;
+	bool any_mount;
 };
+
+/* The link rule: every write path (replace, backup, chmod/chown, undo, removal, the private
+ * copy of a database) refuses a regular file with more than one hard link (-EMLINK: another
+ * name, maybe outside the instance, would change too) and a file on a mount that is not the
+ * instance's (-EXDEV). root_strerror() says so in words, for those and any other -errno. */
+const char *root_strerror(int rc);
 
 /* Largest file policies read, unless they ask for another bound. */
 #define ROOT_MAX_CONFIG (16u << 20)
@@ -100,6 +113,16 @@ int root_mkdir(struct root *r, const char *path, mode_t mode);
  * records it in the manifest, so undo copies it back. -EALREADY: path has a backup already. */
 int root_backup_prepare(struct root *r, const char *path, char **backup, char **host_path);
 int root_backup_commit(struct root *r, const char *path);
+/* 0 when a write to path would obey the link rule; -ENOENT (absent), -EMLINK, -EXDEV... */
+int root_check_write(struct root *r, const char *path);
+/* Remove an instance file (SQLite's stale -wal or -shm beside a database that was replaced):
+ * backed up first (undo puts it back), refused under the link rule. Absent: 0. */
+int root_remove_file(struct root *r, const char *path);
+/* Copy a regular instance file to dst_dir/name on the host (a private directory), bounded by
+ * max bytes, never blocking on a FIFO. With check_links the link rule applies (a database
+ * that will be written back). *st (may be NULL) receives the file's stat. -ENOENT: absent. */
+int root_copy_out(struct root *r, const char *path, int dst_dir, const char *name, size_t max,
+		  bool check_links, struct stat *st);
 /* Open an instance file (flags as open(2), O_NOFOLLOW on the last component added); -errno. */
 int root_open_file(struct root *r, const char *path, int flags, mode_t mode);
 /* The host path of an instance path (for libraries that want a path, e.g. sqlite3); the

@@ -4,9 +4,12 @@
  * protected addresses (scope = all: every row) from the database the instance's own
  * fail2ban.conf names, keeps `logs` (the read positions: without them fail2ban reads whole
  * logs again and bans everyone again), adds the protected networks to the jails' ignoreip
- * in a file of its own in jail.d, and on a live system tells the running server. Offline the
- * database is never changed in place: a repaired copy replaces it by rename (db_copy()), so a
- * run killed at any point leaves the original or the repaired database. */
+ * in a file of its own in jail.d, and on a live system tells the running server. SQLite opens
+ * no file of the instance for writing: offline, and in every check, the database (with its
+ * -wal) is copied into a private directory of the host, examined and edited there, and the
+ * repaired copy replaces the instance's file by rename through root.c (db_put_back()), so a
+ * run killed at any point leaves the original or the repaired database, and a hard link or a
+ * planted -wal never makes SQLite write a file outside the root. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -16,6 +19,8 @@
 #include <sqlite3.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -310,8 +315,9 @@ struct db {
 	struct f2b_run *run;
 	const char *path; /* instance path */
 	sqlite3 *h;	   /* the connection the policy reads and deletes through */
-	sqlite3 *file;	   /* rewrite: the original's connection, holding its write lock */
-	bool rewrite;	   /* rewrite a copy in memory and replace the file (offline) */
+	char *priv;	   /* the private directory h's copy lies in; NULL: in place (live repair) */
+	int lock_fd;	   /* the instance's file, read-locked as an SQLite reader while copied */
+	bool had_wal;	   /* the instance's file had a -wal beside it */
 	int version;	   /* fail2banDb.version, 0 if absent */
 	const char *table; /* the table fail2ban restores bans from: bips (v4) or bans (v2) */
 	const char *hist;  /* the ban history kept beside it (bans in v4), or NULL */
@@ -569,104 +575,236 @@ static int db_register(struct db *db, sqlite3 *h)
 				       sql_protected, NULL, NULL);
 }
 
-/* The rewrite (an offline root): fail2ban's database is never changed in place. Its pages are
- * copied into memory through SQLite's backup API, from a second connection (a read lock beside
- * the write lock db->h holds, so no other process commits meanwhile); the bans are deleted in
- * the copy, and db_write() puts it in the file's place by rename. A run killed at any point
- * leaves the original or the repaired database, never a journal beside it to roll back; and
- * the original inode itself becomes the backup. db->h becomes the copy, inside a transaction;
- * db->file keeps the original's connection, and its lock, until the end. */
-static int db_copy(struct db *db)
+/* SQLite's lock bytes (os_unix.c): a reader holds a read lock on the SHARED range, a writer
+ * that commits needs a write lock on it, and takes PENDING first. */
+#define SQLITE_PENDING_BYTE 0x40000000
+#define SQLITE_SHARED_FIRST (SQLITE_PENDING_BYTE + 2)
+#define SQLITE_SHARED_SIZE 510
+
+static int ofd_lock(int fd, short type, off_t start, off_t len)
+{
+	struct flock fl = {.l_type = type, .l_whence = SEEK_SET, .l_start = start, .l_len = len};
+	return fcntl(fd, F_OFD_SETLK, &fl) < 0 ? -errno : 0;
+}
+
+/* Take a reader's lock on the instance's database, as SQLite would, so that no process of a
+ * live instance commits while it is copied (a writer in the middle of a commit holds PENDING or
+ * the SHARED range: the database is busy). Open-file-description locks on a read-only fd:
+ * nothing is written. */
+static int db_lock_shared(struct db *db)
 {
 	struct root *r = db->run->ctx->root;
-	struct stat st;
-	int rc = root_stat(r, db->path, &st);
-	if (rc < 0) {
-		error_finding(db->run, db->path,
-			      "cannot examine the database (%s); nothing was changed",
-			      strerror(-rc));
-		return rc;
+	int fd = root_open_file(r, db->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC, 0);
+	if (fd < 0)
+		return fd;
+	db->lock_fd = fd;
+	int rc = -EAGAIN;
+	for (int waited = 0; waited <= BUSY_TIMEOUT_MS; waited += 10) {
+		rc = ofd_lock(fd, F_RDLCK, SQLITE_PENDING_BYTE, 1);
+		if (rc == 0) {
+			rc = ofd_lock(fd, F_RDLCK, SQLITE_SHARED_FIRST, SQLITE_SHARED_SIZE);
+			ofd_lock(fd, F_UNLCK, SQLITE_PENDING_BYTE, 1);
+			if (rc == 0)
+				return 0;
+		}
+		if (rc != -EAGAIN && rc != -EACCES)
+			return rc == -EINVAL || rc == -ENOLCK ? 0 : rc; /* no locks here: go on */
+		usleep(10000);
 	}
-	if ((uint64_t)st.st_size > DB_MAX_REWRITE) {
-		error_finding(db->run, db->path,
-			      "the database is too large to rewrite (%lld MiB, at most %u MiB); "
-			      "nothing was changed",
-			      (long long)(st.st_size >> 20), (unsigned)(DB_MAX_REWRITE >> 20));
-		return -EFBIG;
+	return -EBUSY;
+}
+
+/* A directory of the host that only this process can read (0700), for the database's copy:
+ * the -journal, -wal and -shm SQLite makes beside a file it opens appear there, not in the
+ * instance. */
+static char *private_dir(void)
+{
+	static const char *const tmpl[] = {"/run/sshrescue-db.XXXXXX", "/tmp/sshrescue-db.XXXXXX"};
+	for (size_t i = 0; i < ARRAY_SIZE(tmpl); i++) {
+		char *d = xstrdup(tmpl[i]);
+		if (mkdtemp(d))
+			return d;
+		free(d);
 	}
-	_cleanup_free_ char *host = NULL;
-	if ((rc = root_host_path(r, db->path, &host)) < 0) {
-		error_finding(db->run, db->path,
-			      "cannot locate the database (%s); nothing was changed",
-			      strerror(-rc));
-		return rc;
-	}
-	_cleanup_free_ char *uri = uri_of(host, "mode=ro");
-	sqlite3 *src = NULL, *mem = NULL;
-	int brc = sqlite3_open_v2(
-		uri, &src, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOFOLLOW, NULL);
-	if (brc == SQLITE_OK)
-		brc = sqlite3_open_v2("file:sshrescue-fail2ban?vfs=memdb", &mem,
-				      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI,
-				      NULL);
-	if (brc == SQLITE_OK) {
-		sqlite3_busy_timeout(src, BUSY_TIMEOUT_MS);
-		sqlite3_backup *bk = sqlite3_backup_init(mem, "main", src, "main");
-		if (!bk) {
-			brc = sqlite3_errcode(mem);
-		} else {
-			brc = sqlite3_backup_step(bk, -1);
-			int frc = sqlite3_backup_finish(bk);
-			brc = brc == SQLITE_DONE ? frc : brc;
+	return NULL;
+}
+
+static void private_dir_remove(char *dir)
+{
+	static const char *const names[] = {"db", "db-wal", "db-shm", "db-journal"};
+	if (!dir)
+		return;
+	int dfd = open(dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	for (size_t i = 0; dfd >= 0 && i < ARRAY_SIZE(names); i++)
+		unlinkat(dfd, names[i], 0);
+	if (dfd >= 0)
+		close(dfd);
+	rmdir(dir);
+	free(dir);
+}
+
+/* Words for a failed write of the instance's database or its -wal/-shm. */
+static const char *write_why(int rc)
+{
+	return rc == -EROFS ? "the database cannot be written (read-only file or mount)"
+			    : root_strerror(rc);
+}
+
+/* In a repair, the database and the files SQLite keeps beside it must obey the link rule
+ * (root.h) before anything is read to be written back: a hard-linked -wal, -shm or -journal
+ * is refused like a hard-linked database. */
+static int db_check_links(struct db *db)
+{
+	static const char *const sfx[] = {"", "-wal", "-shm", "-journal"};
+	struct root *r = db->run->ctx->root;
+	for (size_t i = 0; i < ARRAY_SIZE(sfx); i++) {
+		_cleanup_free_ char *p = xasprintf("%s%s", db->path, sfx[i]);
+		int rc = root_check_write(r, p);
+		if (rc == -ENOENT)
+			continue;
+		if (rc < 0) {
+			policy_add_finding(db->run->res, p, 0, NULL,
+					   "fail2ban's database cannot be repaired: %s%s %s",
+					   i ? "the file beside it, " : "", i ? p : "the database,",
+					   root_strerror(rc));
+			return rc;
 		}
 	}
-	sqlite3_close_v2(src); /* SQLite keeps the inode's locks: db->h still holds its own */
-	if (brc == SQLITE_OK) {
-		sqlite3_extended_result_codes(mem, 1);
-		brc = db_register(db, mem);
-	}
-	/* no journal: a copy that fails midway is dropped, never written */
-	if (brc == SQLITE_OK)
-		brc = sqlite3_exec(mem,
-				   "PRAGMA journal_mode = OFF; PRAGMA cache_size = " STR(
-					   DB_CACHE_KIB_NEG) "; BEGIN",
-				   NULL, NULL, NULL);
-	if (brc != SQLITE_OK) {
-		struct finding *f = policy_add_finding(
-			db->run->res, db->path, 0, NULL,
-			"%s while copying the database into memory (%s); nothing was changed",
-			sqlite_why(brc), sqlite3_errstr(brc));
-		f->error = !sqlite_is_instance_problem(brc);
-		sqlite3_close_v2(mem);
-		return -EIO;
-	}
-	db->file = db->h;
-	db->h = mem;
 	return 0;
 }
 
-/* The rewrite's last step: the copy, committed, replaces the database file (temporary beside
- * it with its mode, owner and xattrs, fsync, rename, fsync of the directory; the original is
- * kept as the run's backup first, so undo puts back its very bytes). */
-static int db_write(struct db *db, char **backup)
+/* The copy: the database (and its -wal, whose committed transactions are part of it) copied
+ * through root.c into a private directory, under a reader's lock, and opened there. */
+static int db_open_private(struct db *db)
 {
-	sqlite3_int64 len = 0;
-	unsigned char *copy = NULL;
-	unsigned char *data = sqlite3_serialize(db->h, "main", &len, SQLITE_SERIALIZE_NOCOPY);
-	if (!data)
-		data = copy = sqlite3_serialize(db->h, "main", &len, 0);
-	if (!data) {
-		error_finding(db->run, db->path,
-			      "cannot serialize the repaired database (out of memory); nothing "
-			      "was changed");
-		return -ENOMEM;
+	struct f2b_run *run = db->run;
+	struct root *r = run->ctx->root;
+	bool repair = run->ctx->repair;
+	int rc = db_lock_shared(db);
+	if (rc == -EBUSY) {
+		error_finding(run, db->path,
+			      "%s while copying it (a transaction of another process); nothing "
+			      "was changed",
+			      sqlite_why(SQLITE_BUSY));
+		return rc;
 	}
-	int rc = root_write_file(db->run->ctx->root, db->path, data, (size_t)len, 0600, backup);
-	sqlite3_free(copy);
 	if (rc < 0) {
-		error_finding(db->run, db->path,
-			      "cannot write the repaired database: %s; nothing was changed",
+		error_finding(run, db->path, "cannot open the database: %s; nothing was changed",
+			      root_strerror(rc));
+		return rc;
+	}
+	if (!(db->priv = private_dir())) {
+		rc = -errno;
+		error_finding(run, db->path,
+			      "cannot make a private directory for the database's copy (%s); "
+			      "nothing was changed",
 			      strerror(-rc));
+		return rc;
+	}
+	_cleanup_close_ int dfd = open(db->priv, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0)
+		return -errno;
+	_cleanup_free_ char *wal = xasprintf("%s-wal", db->path);
+	const char *failed = db->path;
+	rc = root_copy_out(r, db->path, dfd, "db", DB_MAX_REWRITE, repair, NULL);
+	if (rc == 0 && db->had_wal) {
+		failed = wal;
+		rc = root_copy_out(r, wal, dfd, "db-wal", DB_MAX_REWRITE, repair, NULL);
+	}
+	if (rc == -EFBIG) {
+		error_finding(run, failed,
+			      "too large to copy (more than %u MiB); fail2ban's database was left "
+			      "alone",
+			      (unsigned)(DB_MAX_REWRITE >> 20));
+		return rc;
+	}
+	if (rc < 0) {
+		struct finding *f = policy_add_finding(run->res, failed, 0, NULL,
+						       "cannot copy fail2ban's database: %s",
+						       rc == -EINVAL ? "not a regular file; left alone"
+								     : root_strerror(rc));
+		f->error = rc != -EINVAL && rc != -EMLINK && rc != -EXDEV;
+		return rc;
+	}
+	_cleanup_free_ char *copy = xasprintf("%s/db", db->priv);
+	int src = sqlite3_open_v2(copy, &db->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL);
+	if (src != SQLITE_OK) {
+		db_report_sqlite(db, src, "opening it");
+		return -EIO;
+	}
+	return 0;
+}
+
+/* The repair's last step: the copy, committed and closed (SQLite then checkpoints its -wal
+ * into it), replaces the instance's file through root.c (the original kept as the run's
+ * backup, a temporary beside it with its mode, owner and xattrs, fsync, rename, fsync of the
+ * directory). The instance's -wal held transactions now merged into the copy, and SQLite
+ * replays a -wal onto whatever file lies beside it: it is moved to the backup first (with a
+ * -shm), so a run killed at any point leaves the original file alone (consistent as of its
+ * last checkpoint, the -wal in the backup for undo) or the repaired one, never a new file
+ * with an old -wal. */
+static int db_put_back(struct db *db, char **backup)
+{
+	struct f2b_run *run = db->run;
+	struct root *r = run->ctx->root;
+	int src = sqlite3_close(db->h);
+	if (src != SQLITE_OK) {
+		db_report_sqlite(db, src, "closing the repaired copy");
+		return -EIO;
+	}
+	db->h = NULL;
+	_cleanup_free_ char *copy = xasprintf("%s/db", db->priv);
+	_cleanup_free_ char *cwal = xasprintf("%s/db-wal", db->priv);
+	struct stat st;
+	if (lstat(cwal, &st) == 0 && st.st_size > 0) {
+		error_finding(run, db->path,
+			      "SQLite did not checkpoint the repaired copy; nothing was changed");
+		return -EIO;
+	}
+	_cleanup_close_ int fd = open(copy, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_free_ char *data = NULL;
+	size_t len = 0;
+	int rc = fd < 0 ? -errno : 0;
+	if (rc == 0 && fstat(fd, &st) < 0)
+		rc = -errno;
+	if (rc == 0) {
+		data = xmalloc((size_t)st.st_size + 1);
+		while (len < (size_t)st.st_size) {
+			ssize_t n = read(fd, data + len, (size_t)st.st_size - len);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				rc = n < 0 ? -errno : -EIO;
+				break;
+			}
+			len += (size_t)n;
+		}
+	}
+	if (rc < 0) {
+		error_finding(run, db->path, "cannot read the repaired copy: %s; nothing was changed",
+			      strerror(-rc));
+		return rc;
+	}
+	static const char *const beside[] = {"-wal", "-shm"};
+	for (size_t i = 0; i < ARRAY_SIZE(beside); i++) {
+		_cleanup_free_ char *p = xasprintf("%s%s", db->path, beside[i]);
+		if ((rc = root_remove_file(r, p)) < 0) {
+			error_finding(run, p,
+				      "cannot move it to the backup: %s; the database was not "
+				      "replaced%s",
+				      write_why(rc),
+				      i ? " (its -wal is in the backup: `sshrescue undo` puts it "
+					  "back)"
+					: "");
+			return rc;
+		}
+	}
+	if ((rc = root_write_file(r, db->path, data, len, 0600, backup)) < 0) {
+		error_finding(run, db->path, "cannot write the repaired database: %s; %s",
+			      write_why(rc),
+			      db->had_wal ? "the database is unchanged, its -wal is in the backup "
+					    "(`sshrescue undo` puts it back)"
+					  : "nothing was changed");
 		return rc;
 	}
 	return 0;
@@ -696,10 +834,12 @@ static void db_close(struct db *db)
 {
 	if (db->h)
 		sqlite3_close_v2(db->h);
-	if (db->file)
-		sqlite3_close_v2(db->file); /* ends its transaction, which wrote nothing */
 	db->h = NULL;
-	db->file = NULL;
+	if (db->lock_fd >= 0)
+		close(db->lock_fd);
+	db->lock_fd = -1;
+	private_dir_remove(db->priv);
+	db->priv = NULL;
 	free(db->where);
 	db->where = NULL;
 }
@@ -752,7 +892,7 @@ static int db_apply(struct db *db, bool writable, char **backup, bool *committed
 			return -EIO;
 		if (!detailed && !n_hist)
 			return 0; /* nothing to do: no change, no backup */
-		if (db->rewrite ? db_copy(db) < 0 : db_backup(db, backup) < 0)
+		if (!db->priv && db_backup(db, backup) < 0)
 			return -EIO;
 		if (db_delete(db, db->table, &n_main) < 0 ||
 		    (db->hist && db_delete(db, db->hist, &n_hist) < 0))
@@ -762,7 +902,7 @@ static int db_apply(struct db *db, bool writable, char **backup, bool *committed
 			db_report_sqlite(db, src, "committing");
 			return -EIO;
 		}
-		if (db->rewrite && db_write(db, backup) < 0)
+		if (db->priv && db_put_back(db, backup) < 0)
 			return -EIO;
 		*committed = true;
 		verb = "deleted";
@@ -819,23 +959,10 @@ static int db_apply(struct db *db, bool writable, char **backup, bool *committed
 	return 0;
 }
 
-static bool db_is_wal(struct db *db)
-{
-	sqlite3_stmt *st = NULL;
-	bool wal = true; /* unknown: the in-place edit is right for both */
-	if (sqlite3_prepare_v2(db->h, "PRAGMA main.journal_mode", -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW) {
-		const char *m = (const char *)sqlite3_column_text(st, 0);
-		wal = !m || strcasecmp(m, "wal") == 0;
-	}
-	sqlite3_finalize(st);
-	return wal;
-}
-
 static int db_run(struct f2b_run *run, const char *path)
 {
 	struct policy_ctx *ctx = run->ctx;
-	struct db db = {.run = run, .path = path};
+	struct db db = {.run = run, .path = path, .lock_fd = -1};
 	struct stat st;
 	int rc = root_stat(ctx->root, path, &st);
 	if (rc == -ENOENT) {
@@ -852,7 +979,7 @@ static int db_run(struct f2b_run *run, const char *path)
 				   "fail2ban's database is not a regular file; left alone");
 		return 0;
 	}
-	/* Not sshrescue's: offline it never writes beside the database (db_copy()), and fail2ban
+	/* Not sshrescue's: offline it never writes beside the database (a private copy), and fail2ban
 	 * keeps its journal in memory (journal_mode = MEMORY): another program's transaction,
 	 * interrupted or still running. The rewrite cannot go ahead of it (the journal would be
 	 * played back onto the new file), and check must not roll it back; left alone. Live,
@@ -869,30 +996,37 @@ static int db_run(struct f2b_run *run, const char *path)
 			path);
 		return 0;
 	}
-	_cleanup_free_ char *host = NULL;
-	if ((rc = root_host_path(ctx->root, path, &host)) < 0) {
-		error_finding(run, path, "cannot locate fail2ban's database: %s", strerror(-rc));
-		return 0;
-	}
 	_cleanup_free_ char *wal = xasprintf("%s-wal", path);
 	struct stat wst;
-	bool in_wal = root_stat(ctx->root, wal, &wst) == 0 && wst.st_size > 0;
-	/* check must not change a byte. Read-only connections never write (a hot journal, the
-	 * one thing they would have to roll back, was refused above); immutable=1 also takes no
-	 * locks, right for a root nothing else runs on, but not for a running system's file that
-	 * fail2ban may be writing, nor for a WAL, which immutable would ignore */
-	const char *mode = ctx->repair		   ? "mode=rw"
-			   : (in_wal || ctx->live) ? "mode=ro"
-						   : "mode=ro&immutable=1";
-	_cleanup_free_ char *uri = uri_of(host, mode);
-	int flags = SQLITE_OPEN_URI | SQLITE_OPEN_NOFOLLOW |
-		    (ctx->repair ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY);
-	int src = sqlite3_open_v2(uri, &db.h, flags, NULL);
-	if (src != SQLITE_OK) {
-		db_report_sqlite(&db, src, "opening it");
+	db.had_wal = root_stat(ctx->root, wal, &wst) == 0;
+	if (ctx->repair && db_check_links(&db) < 0)
+		return 0;
+	/* Live, fail2ban-server keeps the file open and would go on writing to a replaced inode:
+	 * the edit is SQLite's own, in place, in one transaction (the root is the running system
+	 * itself, so no link leads out of it). Everywhere else, a private copy. */
+	bool in_place = ctx->live && ctx->repair;
+	if (in_place) {
+		_cleanup_free_ char *host = NULL;
+		if ((rc = root_host_path(ctx->root, path, &host)) < 0) {
+			error_finding(run, path, "cannot locate fail2ban's database: %s",
+				      strerror(-rc));
+			return 0;
+		}
+		_cleanup_free_ char *uri = uri_of(host, "mode=rw");
+		int src = sqlite3_open_v2(uri, &db.h,
+					  SQLITE_OPEN_URI | SQLITE_OPEN_NOFOLLOW |
+						  SQLITE_OPEN_READWRITE,
+					  NULL);
+		if (src != SQLITE_OK) {
+			db_report_sqlite(&db, src, "opening it");
+			db_close(&db);
+			return 0;
+		}
+	} else if (db_open_private(&db) < 0) {
 		db_close(&db);
 		return 0;
 	}
+	int src;
 	sqlite3_extended_result_codes(db.h, 1);
 	sqlite3_busy_timeout(db.h, BUSY_TIMEOUT_MS);
 	/* a flush of a large jail rewrites most pages of several indexes: with SQLite's default
@@ -919,23 +1053,18 @@ static int db_run(struct f2b_run *run, const char *path)
 	}
 	build_where(&db);
 	bool writable = ctx->repair;
-	if (ctx->repair && sqlite3_db_readonly(db.h, "main") == 1)
+	if (in_place && sqlite3_db_readonly(db.h, "main") == 1)
 		writable = false;
 	if (writable && (src = db_exec(&db, "BEGIN IMMEDIATE")) != SQLITE_OK) {
 		db_report_sqlite(&db, src, "taking the write lock");
 		db_close(&db);
 		return 0;
 	}
-	/* Offline, the database is rewritten (db_copy()). On a live system fail2ban-server keeps
-	 * the file open and would go on writing to the replaced inode, and a database in WAL
-	 * mode is more than its file: both are changed in place, in one SQLite transaction,
-	 * which SQLite's journal or WAL makes atomic for every later opener. */
-	db.rewrite = writable && !ctx->live && !in_wal && !db_is_wal(&db);
 	_cleanup_free_ char *backup = NULL;
 	bool committed = false;
 	db_apply(&db, writable, &backup, &committed);
-	if (writable && !committed && !db.file) /* (a copy is dropped whole) */
-		db_exec(&db, "ROLLBACK");
+	if (writable && !committed && in_place)
+		db_exec(&db, "ROLLBACK"); /* (a copy is dropped whole) */
 	db_close(&db);
 	return 0;
 }

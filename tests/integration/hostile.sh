@@ -222,6 +222,155 @@ PY
 fi
 [ $(($(date +%s) - start)) -le 20 ] || t_fail "took $(($(date +%s) - start)) s"
 
+# ---- trust boundary: each case below failed before sshrescue treated the instance as hostile
+DB=/var/lib/fail2ban/fail2ban.sqlite3
+# make_wal FILE: FILE in WAL mode with one committed transaction only in FILE-wal (no
+# checkpoint): every protected ban of jail sshd but 203.0.113.250's deleted
+make_wal() {
+	python3 - "$1" <<'PY'
+import os, sqlite3, sys
+c = sqlite3.connect(sys.argv[1], isolation_level=None)
+c.execute("PRAGMA journal_mode=WAL")
+c.execute("DELETE FROM bips WHERE ip LIKE '203.0.113.%' AND ip <> '203.0.113.250'")
+os._exit(9)
+PY
+}
+# report_has PATTERN FILE...: a finding of the report ($T/report.json) names FILE and matches
+report_has() {
+	python3 - "$T/report.json" "$@" <<'PY'
+import json, re, sys
+r = json.load(open(sys.argv[1]))
+pat, files = sys.argv[2], sys.argv[3:]
+fs = [f for p in r["policies"] for f in p["findings"]]
+for fl in files:
+    if not any(f.get("file") == fl and re.search(pat, "%s %s" % (f.get("problem"), f.get("action"))) for f in fs):
+        print("no finding on %s matches '%s'" % (fl, pat))
+PY
+}
+
+t_case "a hard-linked fail2ban database with a planted -wal: nothing outside changes, the report says why"
+tried=$((tried + 1))
+rm -rf "$T/r" "$T/w"
+mkout
+cp -a "$BASE" "$T/r"
+mkdir "$T/w"
+cp "$OUT/victim.sqlite3" "$T/w/db"
+make_wal "$T/w/db"
+rm -f "$T/r$DB"
+ln "$OUT/victim.sqlite3" "$T/r$DB"
+cp "$T/w/db-wal" "$T/r$DB-wal"
+if run_root "$T/r" "hard-linked database"; then
+	report_has 'hard link' "$DB" >"$T/missing"
+	while read -r line; do t_fail "$line"; done <"$T/missing"
+fi
+for f in "$T/r$DB-wal" "$T/r$DB-shm"; do
+	[ ! -e "$f" ] || [ "$f" = "$T/r$DB-wal" ] || t_fail "$f was made"
+done
+
+t_case "a hard-linked -wal beside a database: nothing outside changes, the report says why"
+tried=$((tried + 1))
+rm -rf "$T/r" "$T/w"
+mkout
+cp -a "$BASE" "$T/r"
+mkdir "$T/w"
+cp "$BASE$DB" "$T/w/db"
+make_wal "$T/w/db"
+cp "$T/w/db" "$T/r$DB"
+cp "$T/w/db-wal" "$OUT/victim.sqlite3-wal"
+ln "$OUT/victim.sqlite3-wal" "$T/r$DB-wal"
+if run_root "$T/r" "hard-linked -wal"; then
+	report_has 'hard link' "$DB-wal" >"$T/missing"
+	while read -r line; do t_fail "$line"; done <"$T/missing"
+fi
+
+t_case "check of a database in WAL mode writes nothing: no -shm, no -wal, no byte changed"
+tried=$((tried + 1))
+rm -rf "$T/r"
+cp -a "$BASE" "$T/r"
+make_wal "$T/r$DB"
+rm -f "$T/r$DB-shm"
+sum=$(t_tree_sum "$T/r")
+timeout -k 5 "$RUN_TIMEOUT" "$SSHRESCUE" -c "$T/policy.ini" check --root "$T/r" "${PROTECT[@]}" \
+	--report-file "$T/report.json" >"$T/out" 2>"$T/err"
+rc=$?
+[ $((rc & 4)) = 4 ] || t_fail "check: exit $rc, want bit 4 (problems found)"
+[ "$sum" = "$(t_tree_sum "$T/r")" ] ||
+	t_fail "check changed the root: $(diff <(echo "$sum") <(t_tree_sum "$T/r") | grep '^[<>]' | head -3 | tr '\n' ' ')"
+grep -q 203.0.113.250 "$T/report.json" && ! grep -q 203.0.113.249 "$T/report.json" ||
+	t_fail "the report is not the database with its -wal"
+
+t_case "undo with a planted manifest: no file outside changes, no setuid bit appears"
+tried=$((tried + 1))
+rm -rf "$T/r"
+mkout
+cp -a "$BASE" "$T/r"
+ln "$OUT/victim" "$T/r/etc/planted"
+id=20260101T000000.000000Z-1
+bk=$T/r/var/lib/sshrescue/backups/$id
+mkdir -p "$bk/files/etc"
+echo planted >"$bk/files/etc/planted"
+printf 'file\t/etc/planted\nmode\t/etc/planted\t4755\t0\t0\nmode\t/etc/hostname\t6755\t0\t0\nmode\t/etc/../etc/hostname\t755\t0\t0\n' >"$bk/manifest"
+before=$(t_tree_sum "$OUT")
+hn=$(stat -c %a "$T/r/etc/hostname")
+timeout -k 5 "$RUN_TIMEOUT" "$SSHRESCUE" -c "$T/policy.ini" undo --root "$T/r" "$id" >"$T/out" 2>"$T/err"
+rc=$?
+[ "$before" = "$(t_tree_sum "$OUT")" ] || t_fail "a file outside the root changed: $(stat -c '%n %a %U %s' "$OUT/victim")"
+[ "$(stat -c %a "$T/r/etc/hostname")" = "$hn" ] || t_fail "/etc/hostname is now $(stat -c %a "$T/r/etc/hostname")"
+[ $((rc & 8)) = 8 ] || t_fail "undo: exit $rc, want 8 (entries refused)"
+grep -q 'hard link' "$T/err" || t_fail "undo does not say the file has another link: $(head -c 300 "$T/err")"
+grep -q 'setuid' "$T/err" || t_fail "undo does not say it refused a setuid mode"
+
+t_case "a run while another holds the instance waits, then exits 8 naming the holder, changes nothing"
+tried=$((tried + 1))
+rm -rf "$T/r"
+cp -a "$BASE" "$T/r"
+mkdir -p /run/sshrescue
+lockf=/run/sshrescue/lock.root-$(stat -c '%d:%i' "$T/r")
+echo "pid 4242, the test's holder" >"$lockf"
+t_defer "rm -f '$lockf'"
+exec {lockfd}<"$lockf"
+flock -n "$lockfd" || t_fail "the test cannot take the lock"
+sum=$(t_tree_sum "$T/r")
+start=$(date +%s%N)
+timeout -k 5 "$RUN_TIMEOUT" "$SSHRESCUE" -c "$T/policy.ini" repair --root "$T/r" "${PROTECT[@]}" \
+	>"$T/out" 2>"$T/err"
+rc=$?
+ms=$((($(date +%s%N) - start) / 1000000))
+exec {lockfd}<&-
+[ $rc = 8 ] || t_fail "exit $rc, want 8"
+[ "$sum" = "$(t_tree_sum "$T/r")" ] || t_fail "the run changed the root while another held it"
+grep -q 'in use by another sshrescue run (pid 4242' "$T/err" || t_fail "the message names no holder: $(head -c 300 "$T/err")"
+[ $ms -ge 3000 ] && [ $ms -le 15000 ] || t_fail "gave up after $ms ms, want a few seconds"
+
+t_case "two repairs at once, then undo until nothing is left: the original bytes are back"
+tried=$((tried + 1))
+rm -rf "$T/r"
+cp -a "$BASE" "$T/r"
+# a hosts.deny of 200,000 lines: a repair takes long enough for the second to start meanwhile
+python3 -c 'import sys
+with open(sys.argv[1], "a") as f:
+    for i in range(200000): f.write("sshd: 203.0.113.%d\n" % (i % 256))' "$T/r/etc/hosts.deny"
+cp -a "$T/r" "$T/orig"
+for i in 1 2; do
+	(timeout -k 5 60 "$SSHRESCUE" -c "$T/policy.ini" repair --root "$T/r" "${PROTECT[@]}" \
+		>"$T/out$i" 2>"$T/err$i"
+	echo $? >"$T/rc$i") &
+done
+wait
+# with the lock the second waits for the first, then finds nothing left to repair
+[ "$(cat "$T/rc1") $(cat "$T/rc2")" = "1 0" ] || [ "$(cat "$T/rc1") $(cat "$T/rc2")" = "0 1" ] ||
+	t_fail "the repairs exited $(cat "$T/rc1") and $(cat "$T/rc2"), want 1 and 0"
+for _ in 1 2 3; do
+	"$SSHRESCUE" -c "$T/policy.ini" undo --root "$T/r" >"$T/undo" 2>&1 || break
+done
+grep -q 'nothing to undo' "$T/undo" || t_fail "undo: $(head -3 "$T/undo")"
+write_judge
+python3 "$T/judge.py" undone "$T/orig" "$T/orig" "$T/r" >"$T/undone.txt" 2>&1 ||
+	t_fail "judge: $(head -3 "$T/undone.txt")"
+[ ! -s "$T/undone.txt" ] || t_fail "not the original after undo: $(head -5 "$T/undone.txt" | tr '\n' ' ')"
+
+# ---- end of the trust boundary cases
+
 t_case "each finding of a FIFO, device, socket, directory or huge file says what the file is"
 [ "$named" -gt 0 ] || t_fail "no finding named any of the files: nothing to judge"
 while read -r line; do t_fail "$line"; done <"$T/why"
