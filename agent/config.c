@@ -28,6 +28,9 @@ static const char *const flavor_values[] = { "post", "gce-guest-attributes", "aw
 static const struct key keys[] = {
 	{ "agent", "protect", KEY_CIDRS, OFF(protect), "", NULL, 0, 0,
 	  "source networks that must reach sshd (CIDR, comma or space separated); empty: every source" },
+	{ "agent", "strict", KEY_BOOL, OFF(strict), "no", NULL, 0, 0,
+	  "yes: findings of severity risk (settings that could lock the owner out later) count as "
+	  "problems in the exit status (bit 4) and the policies' status, as lockouts do" },
 	{ "agent", "after", KEY_ENUM, OFF(after), "none", after_values, 0, 0,
 	  "what a rescue boot does when done: none | reboot | poweroff" },
 	{ "agent", "backup_dir", KEY_PATH, OFF(backup_dir), "/var/lib/sshrescue/backups", NULL, 0, 0,

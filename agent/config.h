@@ -16,6 +16,7 @@ enum report_flavor { FLAVOR_POST, FLAVOR_GCE, FLAVOR_AWS };
 struct config {
 	/* [agent] */
 	struct cidr_list protect;
+	bool strict; /* findings of severity risk count as problems too */
 	int after; /* enum after_action */
 	char *backup_dir;
 	/* [target] */

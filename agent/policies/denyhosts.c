@@ -534,10 +534,12 @@ static int update_allowed_hosts(struct dh_run *run)
 			any = true;
 		}
 		if (any) {
-			struct finding *f = policy_add_finding(
+			struct finding *f = policy_add_risk(
 				run->res, file, 0, NULL,
-				"protected network %s is not in DenyHosts' allowed hosts, so new "
-				"failed logins from it would be denied again", net);
+				"protected network %s is not in DenyHosts' allowed hosts: when "
+				"failed logins from it reach DenyHosts' thresholds (DENY_THRESHOLD_*), "
+				"DenyHosts denies it sshd in hosts.deny again",
+				net);
 			finding_set_action(f, run->ctx->repair ? "added" : "would add");
 			f->fixed = run->ctx->repair;
 		}

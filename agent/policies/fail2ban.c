@@ -199,9 +199,11 @@ static void conf_load_file(struct conf_load *cl, const char *path, struct strv *
 	if (f2b_file_parse(data, len, &f, &line, &err) < 0) {
 		cl->refused = true;
 		if (cl->report)
-			policy_add_finding(run->res, path, line, NULL,
-					   "%s: fail2ban refuses this file and does not start",
-					   err);
+			policy_add_risk(run->res, path, line, NULL,
+					"%s: fail2ban refuses this file and does not start: it "
+					"bans nobody while so, and once the file is fixed it "
+					"starts with the bans of its database",
+					err);
 		f2b_file_free(&f);
 		return;
 	}
@@ -791,10 +793,11 @@ static int db_apply(struct db *db, bool writable, char **backup, bool *committed
 			cfg->fail2ban_scope == SCOPE_ALL ? "addresses" : "protected addresses",
 			jb.data, db->table);
 	if (n_hist)
-		policy_add_finding(run->res, db->path, 0, NULL,
-				   "%lld rows of ban history of these addresses in table %s (%s); "
-				   "fail2ban's own unban deletes them too",
-				   (long long)n_hist, db->hist, jb.data);
+		policy_add_risk(run->res, db->path, 0, NULL,
+				"%lld rows of ban history of these addresses in table %s (%s): "
+				"fail2ban neither restores them nor counts them for a ban's "
+				"length (it reads %s), but its own unban deletes them too",
+				(long long)n_hist, db->hist, jb.data, db->table);
 	buf_free(&jb);
 	for (size_t i = first; i < run->res->n_findings; i++) {
 		struct finding *f = &run->res->findings[i];
@@ -959,10 +962,10 @@ static int db_find(struct f2b_run *run, char **path)
 		return 0;
 	}
 	if (rc < 0) {
-		policy_add_finding(run->res, origin, line, NULL,
-				   "dbfile cannot be interpolated (%s); fail2ban does not start "
-				   "with it",
-				   strerror(-rc));
+		policy_add_risk(run->res, origin, line, NULL,
+				"dbfile cannot be interpolated (%s); fail2ban does not start "
+				"with it (and bans nobody while so)",
+				strerror(-rc));
 		return 0;
 	}
 	char *s = strstrip(v);
@@ -1039,11 +1042,11 @@ static bool ignoreip_examine(struct f2b_run *run, const struct conf_load *lb,
 		if ((r1 < 0 && r1 != -ENOENT) || (r2 < 0 && r2 != -ENOENT)) {
 			const struct f2b_value *v = f2b_conf_lookup(base, s, "ignoreip", NULL);
 			int e = r2 < 0 && r2 != -ENOENT ? r2 : r1;
-			policy_add_finding(
+			policy_add_risk(
 				run->res, v ? base->origins.v[v->origin] : NULL, v ? v->line : 0,
 				NULL,
 				"ignoreip of [%s] cannot be interpolated (%s): fail2ban fails "
-				"on it; left alone",
+				"on it (and bans nobody while so); left alone",
 				s, strerror(-e));
 			free(have_full);
 			free(have);
@@ -1070,10 +1073,11 @@ static bool ignoreip_examine(struct f2b_run *run, const struct conf_load *lb,
 			tg->fidx = run->res->n_findings;
 			need = true;
 			const struct f2b_value *vf = f2b_conf_lookup(full, s, "ignoreip", NULL);
-			policy_add_finding(
+			policy_add_risk(
 				run->res, vf ? full->origins.v[vf->origin] : lb->loaded.v[0],
 				vf ? vf->line : 0, have_full && *have_full ? have_full : NULL,
-				"ignoreip of [%s] lacks %s: new failures from there ban the "
+				"ignoreip of [%s] lacks %s: when failed logins from there reach "
+				"the jail's maxretry within its findtime, fail2ban bans the "
 				"owner again",
 				s, missing.data);
 		}

@@ -517,13 +517,16 @@ for w in 10.2.2.2 203.0.113.0/24 2001:db8::/32; do
 done
 t_grep '^\[DEFAULT\]$' "$R/etc/fail2ban/jail.d/zz-sshrescue.local"
 
-t_case "a file read after sshrescue's replaces ignoreip: reported as not repaired"
+t_case "a file read after sshrescue's replaces ignoreip: reported as not repaired (a risk; strict counts it)"
 new_root late
 printf '[sshd]\nignoreip = 10.3.3.3\n' >"$R/etc/fail2ban/jail.d/zzz-late.local"
-"$SSHRESCUE" repair --root "$R" --policy "$T/protected.ini" "${PROTECT[@]}" --json >"$T/out" 2>&1
+{ cat "$T/protected.ini"; printf '[agent]\nstrict = yes\n'; } >"$T/strict.ini"
+"$SSHRESCUE" repair --root "$R" --policy "$T/strict.ini" "${PROTECT[@]}" --json >"$T/out" 2>&1
 rc=$?
 [ $((rc & 4)) = 4 ] || t_fail "exit $rc, want bit 4 (problems remain)"
 t_grep 'zzz-late.local' "$T/out"
+jq -e '[.policies[].findings[] | select(.problem | test("ignoreip")) | .severity] | unique == ["risk"]' \
+	"$T/out" >/dev/null 2>&1 || grep -q '"severity": *"risk"' "$T/out" || t_fail "the ignoreip finding is not a risk"
 dump_ignoreip "$R" sshd >"$T/sshd.ign"
 grep -qxF 10.3.3.3 "$T/sshd.ign" || t_fail "the oracle shows no ignoreip"
 ! grep -qxF 203.0.113.0/24 "$T/sshd.ign" || t_fail "the oracle disagrees: 203.0.113.0/24 is in force"
