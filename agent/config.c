@@ -47,8 +47,10 @@ static const struct key keys[] = {
 	  "protected: entries of protected sources | all: every DenyHosts entry for sshd" },
 	{ "fail2ban", "enabled", KEY_BOOL, OFF(fail2ban_enabled), "yes", NULL, 0, 0,
 	  "lift fail2ban bans of protected sources from its database" },
-	{ "fail2ban", "jails", KEY_STRING, OFF(fail2ban_jails), "sshd", NULL, 0, 0,
-	  "jails to clear: comma list, or *" },
+	{ "fail2ban", "jails", KEY_STRING, OFF(fail2ban_jails), "auto", NULL, 0, 0,
+	  "jails to clear: auto (every enabled jail whose ban blocks sshd's port: sshd, recidive, "
+	  "*-allports actions, port lists or ranges holding it), names (comma list, may include "
+	  "auto), or *" },
 	{ "fail2ban", "scope", KEY_ENUM, OFF(fail2ban_scope), "protected", scope_values, 0, 0,
 	  "protected: bans of protected sources | all: every ban of the chosen jails" },
 	{ "fail2ban", "ignoreip", KEY_BOOL, OFF(fail2ban_ignoreip), "yes", NULL, 0, 0,

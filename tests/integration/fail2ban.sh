@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # tests/integration/fail2ban.sh: the fail2ban policy judged by Debian's own fail2ban (1.0.x).
-# The real fail2ban-server bans addresses from a log of failed sshd logins (dummy action,
-# polling backend). It runs in a private mount namespace where the instance root's
-# /etc/fail2ban, /var/lib/fail2ban and /var/log stand at their usual places, so the instance's
-# configuration (what sshrescue reads) is exactly what the server reads, and nothing of the
-# system's own fail2ban is touched. After the server stops, sshrescue repairs the root; the
+# The real fail2ban-server bans addresses from a log of failed sshd logins (its stock
+# iptables-multiport action on port ssh, polling backend). It runs in a private mount and
+# network namespace where the instance root's /etc/fail2ban, /var/lib/fail2ban and /var/log
+# stand at their usual places, so the instance's configuration (what sshrescue reads) is
+# exactly what the server reads, its iptables rules are its own namespace's, and nothing of
+# the system's own fail2ban or firewall is touched. After the server stops, sshrescue repairs the root; the
 # server is started again on the same database and logs and `fail2ban-client status sshd`
 # says what it restored, and whether it read old log lines again.
 source "$(dirname "$0")/../lib.sh"
@@ -65,7 +66,6 @@ ignoreip = 127.0.0.1/8 ::1 10.9.9.9
 enabled = true
 backend = polling
 logpath = /var/log/sshd-test.log
-action = dummy[target=/var/lib/fail2ban/dummy.txt]
 maxretry = 2
 findtime = 1h
 bantime = 1d
@@ -85,12 +85,12 @@ client() { # root args...
 	timeout 20 fail2ban-client -s "$1/var/lib/fail2ban/fail2ban.sock" "${@:2}"
 }
 
-# Start the real server with the root's files at their usual places (private mount namespace;
-# the server keeps it alive). Returns when the jails are up.
+# Start the real server with the root's files at their usual places (private mount and network
+# namespace; the server keeps them alive). Returns when the jails are up.
 f2b_start() { # root
 	local r=$1
 	t_defer "f2b_stop '$r'"
-	timeout 60 unshare -m --propagation private sh -c '
+	timeout 60 unshare -m -n --propagation private sh -c '
 		for d in etc/fail2ban var/lib/fail2ban var/log; do
 			mount --bind "$1/$d" "/$d" || exit 99
 		done
