@@ -148,6 +148,7 @@ struct conf_load {
 	const char *skip;   /* a file to leave out (sshrescue's own), or NULL */
 	bool report;	    /* add findings for unreadable or refused files */
 	bool refused;	    /* fail2ban would refuse the configuration */
+	bool unreadable;    /* a file could not be read: what it says is unknown */
 	struct strv loaded; /* every file merged, in order */
 	struct strv list;   /* the top-level list (for the .local expansion of includes) */
 };
@@ -196,6 +197,7 @@ static void conf_load_file(struct conf_load *cl, const char *path, struct strv *
 	if (rc == -ENOENT)
 		return;
 	if (rc < 0) {
+		cl->unreadable = true;
 		if (cl->report)
 			conf_unreadable(run, path, rc);
 		return;
@@ -419,7 +421,7 @@ static enum reach action_reach(struct jail_scan *js, const struct f2b_action *a,
 	conf_load(&cl, file);
 	enum reach r;
 	_cleanup_free_ char *type = NULL, *atype = NULL, *port = NULL, *proto = NULL;
-	if (!cl.loaded.n || cl.refused) {
+	if (!cl.loaded.n || cl.refused || cl.unreadable) {
 		*why = xasprintf("action %s cannot be read in %s/action.d (counted as blocking)",
 				 a->name, F2B_DIR);
 		r = REACH_UNKNOWN;
@@ -567,7 +569,7 @@ static void jails_scan(struct f2b_run *run)
 	struct conf_load cl = {.run = run, .conf = &jc};
 	if (run->have_etc)
 		conf_load(&cl, "jail");
-	run->scan_known = cl.loaded.n && !cl.refused;
+	run->scan_known = cl.loaded.n && !cl.refused && !cl.unreadable;
 	struct buf b = {0};
 	for (size_t i = 0; run->scan_known && i < jc.sections.n; i++) {
 		const char *jail = jc.sections.v[i];
