@@ -510,8 +510,11 @@ static bool jail_scan_one(struct jail_scan *js, const struct f2b_conf *jc, const
 	_cleanup_free_ char *action = NULL;
 	int rc = f2b_conf_get(jc, jail, "action", &action);
 	if (rc < 0) {
-		*why = xasprintf("its action cannot be read (%s; counted as blocking)",
-				 strerror(-rc));
+		*why = rc == -ENOENT ? xstrdup("no action is set, not even in jail.conf's "
+					       "[DEFAULT] (counted as blocking)")
+				     : xasprintf("its action cannot be interpolated (%s; counted "
+						 "as blocking)",
+						 strerror(-rc));
 		return true;
 	}
 	struct f2b_action *acts = NULL;
@@ -1801,6 +1804,9 @@ static void live_run(struct f2b_run *run)
 			"the running fail2ban-server bans %zu %s in jail %s (first: %s)", lift.n,
 			cfg->fail2ban_scope == SCOPE_ALL ? "addresses" : "protected addresses",
 			jail, lift.v[0]);
+		_cleanup_free_ char *why = NULL;
+		if (!jail_blocks(run, jail, &why))
+			f->severity = SEVERITY_RISK; /* jails = *: a jail that spares sshd */
 		finding_set_action(f, "unbanned %zu through %s set %s unbanip%s", done, client,
 				   jail, failed ? " (some calls failed)" : "");
 		f->fixed = !failed;
