@@ -30,6 +30,9 @@ static const struct key keys[] = {
 	  "source networks that must reach sshd (CIDR, comma or space separated); empty: every source" },
 	{ "agent", "deadline", KEY_UINT, OFF(agent_deadline), "80", NULL, 1, 86400,
 	  "seconds for the whole run; past it the run stops, releases the instance and reports" },
+	{ "agent", "strict", KEY_BOOL, OFF(strict), "no", NULL, 0, 0,
+	  "yes: findings of severity risk (settings that could lock the owner out later) count as "
+	  "problems in the exit status (bit 4) and the policies' status, as lockouts do" },
 	{ "agent", "after", KEY_ENUM, OFF(after), "none", after_values, 0, 0,
 	  "what a rescue boot does when done: none | reboot | poweroff" },
 	{ "agent", "backup_dir", KEY_PATH, OFF(backup_dir), "/var/lib/sshrescue/backups", NULL, 0, 0,
@@ -46,8 +49,10 @@ static const struct key keys[] = {
 	  "protected: entries of protected sources | all: every DenyHosts entry for sshd" },
 	{ "fail2ban", "enabled", KEY_BOOL, OFF(fail2ban_enabled), "yes", NULL, 0, 0,
 	  "lift fail2ban bans of protected sources from its database" },
-	{ "fail2ban", "jails", KEY_STRING, OFF(fail2ban_jails), "sshd", NULL, 0, 0,
-	  "jails to clear: comma list, or *" },
+	{ "fail2ban", "jails", KEY_STRING, OFF(fail2ban_jails), "auto", NULL, 0, 0,
+	  "jails to clear: auto (every enabled jail whose ban blocks sshd's port: sshd, recidive, "
+	  "*-allports actions, port lists or ranges holding it), names (comma list, may include "
+	  "auto), or *" },
 	{ "fail2ban", "scope", KEY_ENUM, OFF(fail2ban_scope), "protected", scope_values, 0, 0,
 	  "protected: bans of protected sources | all: every ban of the chosen jails" },
 	{ "fail2ban", "ignoreip", KEY_BOOL, OFF(fail2ban_ignoreip), "yes", NULL, 0, 0,

@@ -17,6 +17,7 @@ struct config {
 	/* [agent] */
 	struct cidr_list protect;
 	unsigned long agent_deadline; /* seconds for the whole run (spawn.c enforces it) */
+	bool strict; /* findings of severity risk count as problems too */
 	int after; /* enum after_action */
 	char *backup_dir;
 	/* [target] */

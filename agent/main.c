@@ -69,8 +69,9 @@ static void usage(FILE *out)
 	      "      --help-policy     print every policy section and key with its default\n"
 	      "  -v, --verbose  -q, --quiet  -V, --version  -h, --help\n"
 	      "\n"
-	      "Exit status (bits): 1 repaired, 2 report not delivered, 4 problems remain,\n"
-	      "8 operational error, 16 usage error; 0 nothing needed repair.\n",
+	      "Exit status (bits): 1 repaired, 2 report not delivered, 4 problems remain (lockouts;\n"
+	      "with [agent] strict = yes risks too), 8 operational error, 16 usage error;\n"
+	      "0 nothing needed repair.\n",
 	      out);
 }
 
@@ -314,20 +315,23 @@ static void run_policies(struct run *run, struct root *root, const struct config
 			if (!res->note)
 				policy_result_set_note(res, "%s", strerror(-rc));
 		}
-		policy_result_finish(res, rc);
+		policy_result_finish(res, rc, cfg->strict);
 	}
 }
 
-static int exit_from_results(const struct run *run, bool repair)
+/* Bit 4 counts the open findings that are lockouts, and with strict = yes the risks too: a
+ * fleet sees an instance that lets its owner in as healthy, its risks listed in the report. */
+static int exit_from_results(const struct run *run, bool repair, bool strict)
 {
 	int ex = 0;
 	for (size_t i = 0; i < run->n_policies; i++) {
 		const struct policy_result *res = &run->result[i];
 		bool open = false, fixed = false;
 		for (size_t j = 0; j < res->n_findings; j++) {
-			if (res->findings[j].fixed)
+			const struct finding *f = &res->findings[j];
+			if (f->fixed)
 				fixed = true;
-			else
+			else if (finding_counts(f, strict))
 				open = true;
 		}
 		if (res->status == POLICY_FAILED)
@@ -502,7 +506,7 @@ static int cmd_check_repair(const struct options *o, struct config *cfg)
 		report_read_instance(&run, &root);
 		run_policies(&run, &root, cfg, repair, live);
 	}
-	run.exit_status = exit_from_results(&run, repair);
+	run.exit_status = exit_from_results(&run, repair, cfg->strict);
 
 	/* Deliver first, so the report on disk says how delivery went. */
 	if (deliver_report(cfg, have_root ? &root : NULL, &run, !repair) < 0)

@@ -56,8 +56,14 @@ const char *policy_status_name(enum policy_status s)
 	return "?";
 }
 
-struct finding *policy_add_finding(struct policy_result *res, const char *file, unsigned line,
-				   const char *text, const char *problem_fmt, ...)
+const char *finding_severity_name(enum finding_severity s)
+{
+	return s == SEVERITY_RISK ? "risk" : "lockout";
+}
+
+static struct finding *add_finding(struct policy_result *res, enum finding_severity severity,
+				   const char *file, unsigned line, const char *text,
+				   const char *problem_fmt, va_list ap)
 {
 	if (res->n_findings == res->cap_findings) {
 		res->cap_findings = res->cap_findings ? res->cap_findings * 2 : 8;
@@ -68,9 +74,27 @@ struct finding *policy_add_finding(struct policy_result *res, const char *file, 
 	f->file = file ? xstrdup(file) : NULL;
 	f->line = line;
 	f->text = text ? xstrdup(text) : NULL;
+	f->problem = xvasprintf(problem_fmt, ap);
+	f->severity = severity;
+	return f;
+}
+
+struct finding *policy_add_finding(struct policy_result *res, const char *file, unsigned line,
+				   const char *text, const char *problem_fmt, ...)
+{
 	va_list ap;
 	va_start(ap, problem_fmt);
-	f->problem = xvasprintf(problem_fmt, ap);
+	struct finding *f = add_finding(res, SEVERITY_LOCKOUT, file, line, text, problem_fmt, ap);
+	va_end(ap);
+	return f;
+}
+
+struct finding *policy_add_risk(struct policy_result *res, const char *file, unsigned line,
+				const char *text, const char *problem_fmt, ...)
+{
+	va_list ap;
+	va_start(ap, problem_fmt);
+	struct finding *f = add_finding(res, SEVERITY_RISK, file, line, text, problem_fmt, ap);
 	va_end(ap);
 	return f;
 }
@@ -93,7 +117,12 @@ void policy_result_set_note(struct policy_result *res, const char *fmt, ...)
 	va_end(ap);
 }
 
-void policy_result_finish(struct policy_result *res, int rc)
+bool finding_counts(const struct finding *f, bool strict)
+{
+	return f->severity == SEVERITY_LOCKOUT || strict;
+}
+
+void policy_result_finish(struct policy_result *res, int rc, bool strict)
 {
 	if (rc < 0) {
 		res->status = POLICY_FAILED;
@@ -101,20 +130,22 @@ void policy_result_finish(struct policy_result *res, int rc)
 	}
 	if (res->status == POLICY_SKIPPED || res->status == POLICY_FAILED)
 		return;
-	bool any = false, open = false, error = false;
+	bool fixed = false, open = false, error = false;
 	for (size_t i = 0; i < res->n_findings; i++) {
-		any = true;
-		if (!res->findings[i].fixed)
+		const struct finding *f = &res->findings[i];
+		if (f->fixed)
+			fixed = true;
+		else if (finding_counts(f, strict))
 			open = true;
-		if (res->findings[i].error)
+		if (f->error)
 			error = true;
 	}
 	if (error)
 		res->status = POLICY_FAILED;
-	else if (!any)
-		res->status = POLICY_OK;
+	else if (open)
+		res->status = POLICY_UNREPAIRED;
 	else
-		res->status = open ? POLICY_UNREPAIRED : POLICY_REPAIRED;
+		res->status = fixed ? POLICY_REPAIRED : POLICY_OK;
 }
 
 void policy_result_free(struct policy_result *res)

@@ -19,6 +19,14 @@ enum policy_status {
 };
 const char *policy_status_name(enum policy_status s);
 
+/* How a finding stands between the owner and sshd. Zero is lockout: a finding is a lockout
+ * unless its creator says otherwise (policy_add_risk), so what is unknown counts. */
+enum finding_severity {
+	SEVERITY_LOCKOUT, /* the real program refuses a protected source now, or at its next start */
+	SEVERITY_RISK,	  /* it could lock the owner out later, under the condition the problem names */
+};
+const char *finding_severity_name(enum finding_severity s);
+
 struct finding {
 	char *file;    /* instance path, "/etc/hosts.deny"; NULL when not about one file */
 	unsigned line; /* 1-based; 0 when not about one line */
@@ -28,6 +36,7 @@ struct finding {
 	char *backup;  /* instance path of the backup of the file, when it was changed */
 	bool fixed;    /* the problem is gone after this run */
 	bool error;    /* an operational error (I/O, unreadable file): exit bit 8 */
+	enum finding_severity severity;
 };
 
 struct policy_result {
@@ -64,16 +73,26 @@ const struct policy *policy_get(size_t i);
 		policy_register(&(var), (order));                                     \
 	}
 
-/* Append a finding; problem is printf-style. Returns it so the caller can set action etc. */
+/* Append a finding of severity lockout; problem is printf-style. Returns it so the caller can
+ * set action etc. */
 struct finding *policy_add_finding(struct policy_result *res, const char *file, unsigned line,
 				   const char *text, const char *problem_fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+/* The same for a finding of severity risk: the problem says when it would lock out. */
+struct finding *policy_add_risk(struct policy_result *res, const char *file, unsigned line,
+				const char *text, const char *problem_fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 void finding_set_action(struct finding *f, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void policy_result_set_note(struct policy_result *res, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-/* Derive status from the findings unless the policy set SKIPPED or FAILED. */
-void policy_result_finish(struct policy_result *res, int rc);
+/* Does this finding, left open, count as a problem (exit bit 4, status unrepaired)? Lockouts
+ * always; risks only with [agent] strict = yes. */
+bool finding_counts(const struct finding *f, bool strict);
+/* Derive status from the findings unless the policy set SKIPPED or FAILED: unrepaired while a
+ * finding that counts is open, else repaired when this run fixed any, else ok (open risks are
+ * listed, but an instance that lets the owner in is ok). */
+void policy_result_finish(struct policy_result *res, int rc, bool strict);
 void policy_result_free(struct policy_result *res);
 
 /* Is addr (text) protected by the run's protect list? Empty list: everything is. */

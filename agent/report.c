@@ -98,6 +98,8 @@ static struct json_object *finding_json(const struct finding *f)
 	json_object_object_add(o, "action", jstr(f->action));
 	json_object_object_add(o, "backup", jstr(f->backup));
 	json_object_object_add(o, "fixed", json_object_new_boolean(f->fixed));
+	json_object_object_add(o, "severity",
+			       json_object_new_string(finding_severity_name(f->severity)));
 	return o;
 }
 
@@ -177,14 +179,24 @@ void report_print_summary(const struct run *run, FILE *out, bool verbose)
 {
 	for (size_t i = 0; i < run->n_policies; i++) {
 		const struct policy_result *res = &run->result[i];
-		size_t fixed = 0;
-		for (size_t j = 0; j < res->n_findings; j++)
+		size_t fixed = 0, risks = 0;
+		for (size_t j = 0; j < res->n_findings; j++) {
 			fixed += res->findings[j].fixed;
+			risks += res->findings[j].severity == SEVERITY_RISK;
+		}
 		fprintf(out, "sshrescue: %s: %s", run->policy[i]->name,
 			policy_status_name(res->status));
-		if (res->n_findings)
-			fprintf(out, " (%zu finding%s, %zu fixed)", res->n_findings,
-				res->n_findings == 1 ? "" : "s", fixed);
+		if (res->n_findings) {
+			size_t lockouts = res->n_findings - risks;
+			fprintf(out, " (%zu finding%s: ", res->n_findings,
+				res->n_findings == 1 ? "" : "s");
+			if (lockouts)
+				fprintf(out, "%zu lockout%s%s", lockouts, lockouts == 1 ? "" : "s",
+					risks ? ", " : "");
+			if (risks)
+				fprintf(out, "%zu risk%s", risks, risks == 1 ? "" : "s");
+			fprintf(out, "; %zu fixed)", fixed);
+		}
 		if (res->note)
 			fprintf(out, "; %s", res->note);
 		fputc('\n', out);
@@ -197,12 +209,14 @@ void report_print_summary(const struct run *run, FILE *out, bool verbose)
 				break;
 			}
 			shown++;
+			const char *sev = finding_severity_name(f->severity);
 			if (f->file && f->line)
-				fprintf(out, "sshrescue:   %s:%u: %s", f->file, f->line, f->problem);
+				fprintf(out, "sshrescue:   %s: %s:%u: %s", sev, f->file, f->line,
+					f->problem);
 			else if (f->file)
-				fprintf(out, "sshrescue:   %s: %s", f->file, f->problem);
+				fprintf(out, "sshrescue:   %s: %s: %s", sev, f->file, f->problem);
 			else
-				fprintf(out, "sshrescue:   %s", f->problem);
+				fprintf(out, "sshrescue:   %s: %s", sev, f->problem);
 			if (f->action)
 				fprintf(out, "; %s", f->action);
 			fputc('\n', out);

@@ -522,3 +522,177 @@ void f2b_split_words(const char *value, struct strv *out)
 			strv_push_owned(out, xstrndup(a, (size_t)(p - a)));
 	}
 }
+
+/* ---- a jail's actions ---- */
+
+static bool opt_name_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '_' || c == '-' || c == '.';
+}
+
+/* An option name; the position after it, or NULL. (OPTION_NAME_CRE also allows a conditional
+ * "name?family=inet6", which the "=" that must follow makes fail in extractOptions.) */
+static const char *opt_name_end(const char *p)
+{
+	const char *a = p;
+	while (opt_name_char(*p))
+		p++;
+	return p == a ? NULL : p;
+}
+
+/* The options of one bracket run, p after its '['; returns the position after the last ']',
+ * or NULL for a syntax fail2ban refuses. */
+static const char *parse_options(const char *p, struct f2b_action *a)
+{
+	for (;;) {
+		while (is_space(*p))
+			p++;
+		if (!*p)
+			return NULL;
+		if (*p == ']') {
+			/* "]\s*[": another group of options for the same action */
+			const char *q = p + 1;
+			while (is_space(*q) && *q != '\n')
+				q++;
+			if (*q == '[') {
+				p = q + 1;
+				continue;
+			}
+			return p + 1;
+		}
+		if (*p == ',') {
+			p++;
+			continue;
+		}
+		const char *name = p;
+		p = opt_name_end(p);
+		if (!p || *p != '=')
+			return NULL;
+		_cleanup_free_ char *key = xstrndup(name, (size_t)(p - name));
+		p++;
+		const char *v = p, *vend;
+		const char *close = *p == '"' || *p == '\'' ? strchr(p + 1, *p) : NULL;
+		if (close) {
+			/* a quoted value must be followed by ',' or ']' at once */
+			v = p + 1;
+			vend = close;
+			p = close + 1;
+			if (*p != ',' && *p != ']' && *p)
+				return NULL;
+		} else {
+			/* bare (an unclosed quote is a bare value's first character) */
+			while (*p && *p != ',' && *p != ']')
+				p++;
+			vend = p;
+		}
+		while (v < vend && is_space(*v))
+			v++;
+		while (vend > v && is_space(vend[-1]))
+			vend--;
+		strv_push(&a->keys, key);
+		strv_push_owned(&a->values, xstrndup(v, (size_t)(vend - v)));
+		if (!*p)
+			return NULL; /* no ']': OPTION_CRE does not match */
+	}
+}
+
+int f2b_actions_parse(const char *value, struct f2b_action **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	size_t cap = 0;
+	const char *p = value;
+	for (;;) {
+		while (is_space(*p))
+			p++;
+		if (!*p)
+			return 0;
+		const char *name = p;
+		while (*p && *p != '[' && !is_space(*p))
+			p++;
+		if (p == name)
+			return -EINVAL; /* a '[' with no name before it */
+		struct f2b_action a = {.name = xstrndup(name, (size_t)(p - name))};
+		const char *q = p;
+		while (is_space(*q))
+			q++;
+		if (*q == '[') {
+			p = parse_options(q + 1, &a);
+			if (!p) {
+				f2b_actions_free(&a, 1);
+				return -EINVAL;
+			}
+		}
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 4;
+			*out = xrealloc(*out, cap * sizeof(**out));
+		}
+		(*out)[(*n)++] = a;
+	}
+}
+
+void f2b_actions_free(struct f2b_action *a, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(a[i].name);
+		strv_free(&a[i].keys);
+		strv_free(&a[i].values);
+	}
+}
+
+const char *f2b_action_option(const struct f2b_action *a, const char *key)
+{
+	const char *v = NULL;
+	for (size_t i = 0; i < a->keys.n; i++)
+		if (strcmp(a->keys.v[i], key) == 0)
+			v = a->values.v[i]; /* the last one, as a Python dict keeps it */
+	return v;
+}
+
+static bool port_number(const char *s, size_t len, unsigned *out)
+{
+	unsigned v = 0;
+	if (!len || len > 5)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (unsigned)(s[i] - '0');
+	}
+	if (v > 65535)
+		return false;
+	*out = v;
+	return true;
+}
+
+int f2b_ports_cover(const char *spec, unsigned port,
+		    int (*service)(void *arg, const char *name, unsigned *port), void *arg,
+		    bool *covers)
+{
+	*covers = false;
+	struct strv w = {0};
+	f2b_split_words(spec, &w);
+	int rc = w.n ? 0 : -EINVAL;
+	for (size_t i = 0; i < w.n && rc == 0; i++) {
+		const char *t = w.v[i];
+		size_t len = strlen(t);
+		const char *dash = strpbrk(t, ":-");
+		unsigned lo, hi;
+		if (port_number(t, len, &lo)) {
+			hi = lo;
+		} else if (dash && port_number(t, (size_t)(dash - t), &lo) &&
+			   port_number(dash + 1, strlen(dash + 1), &hi)) {
+			;
+		} else if (!strpbrk(t, "<>%$()") && service && service(arg, t, &lo) == 0) {
+			hi = lo;
+		} else {
+			rc = -EINVAL;
+			break;
+		}
+		if (lo <= port && port <= hi)
+			*covers = true;
+	}
+	strv_free(&w);
+	return rc;
+}

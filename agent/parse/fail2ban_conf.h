@@ -93,4 +93,27 @@ int f2b_conf_interpolate(const struct f2b_conf *c, const char *section, const ch
 /* Split a list value (ignoreip) into words: separated by white space or commas. */
 void f2b_split_words(const char *value, struct strv *out);
 
+/* One action of a jail's interpolated `action` value: "name[opt=value, opt="v, w"][opt2=x]". */
+struct f2b_action {
+	char *name;	   /* the action.d file ("iptables-multiport"), or "smtp.py" */
+	struct strv keys;  /* options given in brackets, in order */
+	struct strv values;
+};
+/* Split an action value into its actions as fail2ban's splitWithOptions and extractOptions do
+ * (actions separated by white space or new lines; bracket options with "..." or '...' values,
+ * or bare values up to ',' or ']'). -EINVAL for what fail2ban refuses ("Invalid action
+ * definition"); *out holds the actions before it. */
+int f2b_actions_parse(const char *value, struct f2b_action **out, size_t *n);
+void f2b_actions_free(struct f2b_action *a, size_t n);
+/* The value of a bracket option, or NULL. */
+const char *f2b_action_option(const struct f2b_action *a, const char *key);
+
+/* Does an action's port list ("ssh", "22,2222", "1:65535", "http, https", "1000-2000") hold
+ * port? Words are separated by commas or white space; a word is a number, a range "a:b" or
+ * "a-b", or a service name that service() resolves. -EINVAL when a word is none of these
+ * (then nobody can tell, fail2ban's action included). */
+int f2b_ports_cover(const char *spec, unsigned port,
+		    int (*service)(void *arg, const char *name, unsigned *port), void *arg,
+		    bool *covers);
+
 #endif

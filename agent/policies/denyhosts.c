@@ -21,18 +21,33 @@
 #define MAX_DETAILED 100
 #define MAX_ALLOWED_LINES 256
 
+/* DenyHosts' thresholds (loginattempt.py get_deny_hosts(): a host whose count in one of the
+ * four host files is over its threshold is denied at the next pass); defaults of the
+ * denyhosts.conf DenyHosts ships. */
+enum { TH_INVALID, TH_VALID, TH_ROOT, TH_RESTRICTED, TH_NONE };
+static const struct {
+	const char *key;
+	unsigned long def;
+} thresholds[] = {
+	[TH_INVALID] = { "DENY_THRESHOLD_INVALID", 5 },
+	[TH_VALID] = { "DENY_THRESHOLD_VALID", 10 },
+	[TH_ROOT] = { "DENY_THRESHOLD_ROOT", 1 },
+	[TH_RESTRICTED] = { "DENY_THRESHOLD_RESTRICTED", 1 },
+};
+
 /* Files of WORK_DIR that count failures per host: key:count:date, where the key is the host,
- * or "user - host" in the per-user files. */
+ * or "user - host" in the per-user files (which DenyHosts never denies from). */
 static const struct {
 	const char *name;
 	bool user_key;
+	int threshold; /* TH_*: the threshold its counts are compared with */
 } counting_files[] = {
-	{ "hosts", false },
-	{ "hosts-valid", false },
-	{ "hosts-root", false },
-	{ "hosts-restricted", false },
-	{ "users-hosts", true },
-	{ "suspicious-logins", true },
+	{ "hosts", false, TH_INVALID },
+	{ "hosts-valid", false, TH_VALID },
+	{ "hosts-root", false, TH_ROOT },
+	{ "hosts-restricted", false, TH_RESTRICTED },
+	{ "users-hosts", true, TH_NONE },
+	{ "suspicious-logins", true, TH_NONE },
 };
 
 struct dh_settings {
@@ -40,6 +55,7 @@ struct dh_settings {
 	char *hosts_deny;
 	char *block_service; /* may be empty: entries are then the bare host */
 	size_t block_service_len;
+	unsigned long threshold[TH_NONE];
 	bool conf_found;
 };
 
@@ -53,6 +69,7 @@ struct dh_run {
 	size_t not_removed;  /* entries of files that could not be written */
 	size_t detailed;     /* findings written one per entry */
 	size_t summarized;   /* entries beyond MAX_DETAILED, reported in one finding per file */
+	bool summary_lockout; /* one of them is a lockout */
 	struct cidr_v4 *v4;  /* the IPv4 networks of the protect list, as words */
 	size_t n_v4;
 };
@@ -98,6 +115,8 @@ static void read_settings(struct dh_run *run)
 	s->hosts_deny = xstrdup("/etc/hosts.deny");
 	s->block_service = xstrdup("sshd");
 	s->block_service_len = strlen(s->block_service);
+	for (size_t i = 0; i < TH_NONE; i++)
+		s->threshold[i] = thresholds[i].def;
 	_cleanup_free_ char *data = NULL;
 	size_t len;
 	int rc = root_read_file(run->ctx->root, DENYHOSTS_CONF, ROOT_MAX_CONFIG, &data, &len);
@@ -128,6 +147,12 @@ static void read_settings(struct dh_run *run)
 		line[k] = '\0';
 		char *name = strstrip(line);
 		char **field = NULL;
+		for (size_t i = 0; i < TH_NONE; i++) {
+			unsigned long v;
+			if (!strcmp(name, thresholds[i].key) &&
+			    parse_uint(value, 0, 1000000000UL, &v) == 0)
+				s->threshold[i] = v;
+		}
 		if (!strcmp(name, "WORK_DIR"))
 			field = &s->work_dir;
 		else if (!strcmp(name, "HOSTS_DENY"))
@@ -203,17 +228,20 @@ static bool host_goes(struct dh_run *run, const char *host, size_t n)
 }
 
 static void note_entry(struct dh_run *run, const char *file, unsigned line, const char *text,
-		       size_t text_len, const char *host, size_t host_len, const char *why)
+		       size_t text_len, const char *host, size_t host_len,
+		       enum finding_severity severity, const char *why)
 {
 	run->removed++;
 	if (run->detailed >= MAX_DETAILED) {
 		run->summarized++;
+		run->summary_lockout |= severity == SEVERITY_LOCKOUT;
 		return;
 	}
 	run->detailed++;
 	_cleanup_free_ char *t = xstrndup(text, text_len);
 	struct finding *f = policy_add_finding(run->res, file, line, t, "%.*s %s", (int)host_len,
 					       host, why);
+	f->severity = severity;
 	if (run->ctx->repair) {
 		finding_set_action(f, "removed");
 		f->fixed = true;
@@ -229,6 +257,8 @@ static void flush_summary(struct dh_run *run, const char *file)
 		return;
 	struct finding *f = policy_add_finding(run->res, file, 0, NULL,
 					       "%zu more entries of protected sources", run->summarized);
+	f->severity = run->summary_lockout ? SEVERITY_LOCKOUT : SEVERITY_RISK;
+	run->summary_lockout = false;
 	if (run->ctx->repair) {
 		finding_set_action(f, "removed");
 		f->fixed = true;
@@ -375,7 +405,8 @@ static int clean_hosts_deny(struct dh_run *run, bool marked_only, bool *has_mark
 			if (have_comment)
 				edits_add(&e, comment_off, comment_len, NULL, 0);
 			edits_add(&e, pos, end - pos, NULL, 0);
-			note_entry(run, file, lineno, p, n, host, host_len, "is denied sshd by DenyHosts");
+			note_entry(run, file, lineno, p, n, host, host_len, SEVERITY_LOCKOUT,
+				   "is denied sshd by DenyHosts");
 			have_comment = false;
 		} else if (!line_is_blank(p, n)) {
 			have_comment = false;
@@ -392,7 +423,7 @@ static int clean_hosts_deny(struct dh_run *run, bool marked_only, bool *has_mark
 
 /* The host of one line of a counting file, or false when the line has no host key. */
 static bool counting_host(const char *p, size_t n, bool user_key, const char **host,
-			  size_t *host_len)
+			  size_t *host_len, unsigned long *count)
 {
 	/* key:count:date, the date being asctime()'s 24 characters ("Wed Nov 25 03:00:00 2026"),
 	 * which hold colons themselves: take count and date off the end. */
@@ -405,6 +436,9 @@ static bool counting_host(const char *p, size_t n, bool user_key, const char **h
 		i--;
 	if (i == digits_end || i == 0 || p[i - 1] != ':')
 		return false;
+	*count = 0;
+	for (size_t j = i; j < digits_end; j++)
+		*count = *count > 100000000000UL ? *count : *count * 10 + (unsigned long)(p[j] - '0');
 	size_t key_len = i - 1;
 	const char *key = p;
 	if (user_key) {
@@ -424,7 +458,7 @@ static bool counting_host(const char *p, size_t n, bool user_key, const char **h
 	return *host_len > 0;
 }
 
-static int clean_counting_file(struct dh_run *run, const char *name, bool user_key)
+static int clean_counting_file(struct dh_run *run, const char *name, bool user_key, int th)
 {
 	_cleanup_free_ char *file = xasprintf("%s/%s", run->set.work_dir, name);
 	struct root_map map;
@@ -443,10 +477,30 @@ static int clean_counting_file(struct dh_run *run, const char *name, bool user_k
 		lineno++;
 		const char *host;
 		size_t host_len;
-		if (counting_host(p, n, user_key, &host, &host_len) && host_goes(run, host, host_len)) {
+		unsigned long count;
+		if (counting_host(p, n, user_key, &host, &host_len, &count) &&
+		    host_goes(run, host, host_len)) {
 			edits_add(&e, pos, end - pos, NULL, 0);
-			note_entry(run, file, lineno, p, n, host, host_len,
-				   "has failure counts that make DenyHosts deny it again");
+			_cleanup_free_ char *why = NULL;
+			enum finding_severity sev = SEVERITY_RISK;
+			if (th == TH_NONE) {
+				why = xasprintf("has %lu failures counted in %s, which DenyHosts "
+						"keeps but denies no host from",
+						count, name);
+			} else if (count > run->set.threshold[th]) {
+				sev = SEVERITY_LOCKOUT;
+				why = xasprintf("has %lu failures counted in %s, over %s = %lu: "
+						"DenyHosts denies it sshd again at its next pass",
+						count, name, thresholds[th].key,
+						run->set.threshold[th]);
+			} else {
+				why = xasprintf("has %lu failures counted in %s: when %lu more "
+						"failed logins from it are seen, over %s = %lu, "
+						"DenyHosts denies it sshd again",
+						count, name, run->set.threshold[th] + 1 - count,
+						thresholds[th].key, run->set.threshold[th]);
+			}
+			note_entry(run, file, lineno, p, n, host, host_len, sev, why);
 		}
 		pos = end;
 	}
@@ -535,10 +589,12 @@ static int update_allowed_hosts(struct dh_run *run)
 			any = true;
 		}
 		if (any) {
-			struct finding *f = policy_add_finding(
+			struct finding *f = policy_add_risk(
 				run->res, file, 0, NULL,
-				"protected network %s is not in DenyHosts' allowed hosts, so new "
-				"failed logins from it would be denied again", net);
+				"protected network %s is not in DenyHosts' allowed hosts: when "
+				"failed logins from it reach DenyHosts' thresholds (DENY_THRESHOLD_*), "
+				"DenyHosts denies it sshd in hosts.deny again",
+				net);
 			finding_set_action(f, run->ctx->repair ? "added" : "would add");
 			f->fixed = run->ctx->repair;
 		}
@@ -607,7 +663,8 @@ static int denyhosts_run(struct policy_ctx *ctx, struct policy_result *res)
 	clean_hosts_deny(&run, !run.set.conf_found && !work_dir, &marks);
 	if (work_dir) {
 		for (size_t i = 0; i < ARRAY_SIZE(counting_files); i++)
-			clean_counting_file(&run, counting_files[i].name, counting_files[i].user_key);
+			clean_counting_file(&run, counting_files[i].name, counting_files[i].user_key,
+					    counting_files[i].threshold);
 		update_allowed_hosts(&run);
 	}
 	if (!run.set.conf_found && !work_dir && !marks) {

@@ -30,6 +30,7 @@
 #include "policy.h"
 #include "root.h"
 #include "spawn.h"
+#include "sshd_ports.h"
 #include "util.h"
 
 #define F2B_DIR "/etc/fail2ban"
@@ -52,8 +53,9 @@
 #define STR(x) STR_(x)
 
 struct f2b_jails {
-	bool all;
-	struct strv names;
+	bool all;	   /* "*": every jail */
+	bool autos;	   /* "auto": the enabled jails whose ban blocks sshd's port */
+	struct strv names; /* the jails named, and those "auto" stands for once known */
 };
 
 struct f2b_run {
@@ -62,6 +64,11 @@ struct f2b_run {
 	struct f2b_jails jails;
 	bool have_etc;	   /* /etc/fail2ban exists */
 	bool have_db;	   /* a database file was found */
+	/* the jails whose bans keep the owner out (jails_scan()); scan_known false: the jail
+	 * configuration could not be read, and every jail counts */
+	bool scan_known;
+	struct strv blocking, blocking_why;
+	struct strv uncovered; /* blocking jails outside [fail2ban] jails */
 	struct strv notes; /* joined into the result's note */
 	struct strv added; /* networks added to ignoreip (for the live server) */
 };
@@ -146,6 +153,7 @@ struct conf_load {
 	const char *skip;   /* a file to leave out (sshrescue's own), or NULL */
 	bool report;	    /* add findings for unreadable or refused files */
 	bool refused;	    /* fail2ban would refuse the configuration */
+	bool unreadable;    /* a file could not be read: what it says is unknown */
 	struct strv loaded; /* every file merged, in order */
 	struct strv list;   /* the top-level list (for the .local expansion of includes) */
 };
@@ -194,6 +202,7 @@ static void conf_load_file(struct conf_load *cl, const char *path, struct strv *
 	if (rc == -ENOENT)
 		return;
 	if (rc < 0) {
+		cl->unreadable = true;
 		if (cl->report)
 			conf_unreadable(run, path, rc);
 		return;
@@ -204,9 +213,11 @@ static void conf_load_file(struct conf_load *cl, const char *path, struct strv *
 	if (f2b_file_parse(data, len, &f, &line, &err) < 0) {
 		cl->refused = true;
 		if (cl->report)
-			policy_add_finding(run->res, path, line, NULL,
-					   "%s: fail2ban refuses this file and does not start",
-					   err);
+			policy_add_risk(run->res, path, line, NULL,
+					"%s: fail2ban refuses this file and does not start: it "
+					"bans nobody while so, and once the file is fixed it "
+					"starts with the bans of its database",
+					err);
 		f2b_file_free(&f);
 		return;
 	}
@@ -256,6 +267,356 @@ static void conf_load_free(struct conf_load *cl)
 {
 	strv_free(&cl->loaded);
 	strv_free(&cl->list);
+}
+
+/* ---- which jails keep the owner out ----
+ * fail2ban restores a jail's bans when the jail starts, that is when it is enabled. A ban keeps
+ * the owner out when one of the jail's actions blocks sshd's port: an action with type
+ * (iptables, nftables) or actiontype (firewallcmd-ipset, pf) "allports", one without a port
+ * (route, hostsdeny, shorewall: the address whole), or one whose port list (the jail's
+ * `port`, passed as action_ does, else the action's own [Init] port) holds sshd's port.
+ * What cannot be told (an action file missing, an unknown type, a port that is no number
+ * or service) counts as blocking. */
+
+enum reach { REACH_NONE, REACH_BLOCKS, REACH_UNKNOWN };
+
+/* Actions that tell someone (mail, reporting services) or block in another program (nginx,
+ * a CDN, DNS): their bans stop no connection to sshd. */
+static const char *const notify_actions[] = {
+	"dummy",	 "complain",	      "abuseipdb",	 "blocklist_de", "dshield",
+	"mynetwatchman", "xarf-login-attack", "apprise",	 "ipthreat",	 "badips",
+	"cloudflare",	 "cloudflare-token",  "nginx-block-map", "nsupdate",	 "smtp.py",
+	"badips.py",
+};
+
+static bool is_notify_action(const char *name)
+{
+	if (strncmp(name, "mail", 4) == 0 || strncmp(name, "sendmail", 8) == 0)
+		return true;
+	for (size_t i = 0; i < ARRAY_SIZE(notify_actions); i++)
+		if (strcmp(name, notify_actions[i]) == 0)
+			return true;
+	return false;
+}
+
+/* The instance's /etc/services, tcp entries. */
+struct services {
+	struct strv names;
+	unsigned *ports;
+};
+
+static void services_read(struct root *r, struct services *sv)
+{
+	_cleanup_free_ char *data = NULL;
+	size_t len;
+	sv->names = (struct strv){0};
+	sv->ports = NULL;
+	if (root_read_file(r, "/etc/services", ROOT_MAX_CONFIG, &data, &len) < 0)
+		return;
+	for (char *save = NULL, *line = strtok_r(data, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		line[strcspn(line, "#")] = '\0';
+		struct strv w = {0};
+		f2b_split_words(line, &w);
+		unsigned long port;
+		char *slash = w.n >= 2 ? strchr(w.v[1], '/') : NULL;
+		if (slash && strcmp(slash, "/tcp") == 0) {
+			*slash = '\0';
+			if (parse_uint(w.v[1], 0, 65535, &port) == 0) {
+				for (size_t i = 0; i < w.n; i++) {
+					if (i == 1)
+						continue;
+					sv->ports = xgrow(sv->ports, sv->names.n, sizeof(*sv->ports));
+					sv->ports[sv->names.n] = (unsigned)port;
+					strv_push(&sv->names, w.v[i]);
+				}
+			}
+		}
+		strv_free(&w);
+	}
+}
+
+static int service_port(void *arg, const char *name, unsigned *port)
+{
+	const struct services *sv = arg;
+	for (size_t i = 0; i < sv->names.n; i++) {
+		if (strcmp(sv->names.v[i], name) == 0) {
+			*port = sv->ports[i];
+			return 0;
+		}
+	}
+	/* an instance without netbase's /etc/services: the numbers IANA gives the names
+	 * fail2ban's jail.conf uses */
+	static const struct {
+		const char *name;
+		unsigned port;
+	} iana[] = {
+		{"domain", 53},	    {"ftp", 21},     {"ftp-data", 20},	{"ftps", 990},
+		{"ftps-data", 989}, {"http", 80},    {"https", 443},	{"imap", 143},
+		{"imap2", 143},	    {"imaps", 993},  {"ldap", 389},	{"ldaps", 636},
+		{"pop3", 110},	    {"pop3s", 995},  {"sieve", 4190},	{"smtp", 25},
+		{"socks", 1080},    {"ssh", 22},     {"ssmtp", 465},	{"submission", 587},
+	};
+	for (size_t i = 0; !sv->names.n && i < ARRAY_SIZE(iana); i++) {
+		if (strcmp(iana[i].name, name) == 0) {
+			*port = iana[i].port;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+struct jail_scan {
+	struct f2b_run *run;
+	unsigned *ports;
+	size_t n_ports;
+	struct services sv;
+};
+
+/* A value of an action as fail2ban gives it: the jail's bracket option, else the action
+ * file's [Init], else its [Definition]; NULL when none sets it (or it cannot be read). */
+static char *action_value(const struct f2b_conf *ac, const struct f2b_action *a, const char *key)
+{
+	const char *o = f2b_action_option(a, key);
+	if (o)
+		return xstrdup(o);
+	static const char *const secs[] = {"Init", "Definition"};
+	for (size_t i = 0; i < ARRAY_SIZE(secs); i++) {
+		char *v = NULL;
+		if (f2b_conf_key(ac, secs[i], key) && f2b_conf_get(ac, secs[i], key, &v) == 0)
+			return v;
+		free(v);
+	}
+	return NULL;
+}
+
+/* Does the protocol list let the ban reach TCP? Only a list of other known protocols
+ * (udp, icmp, ...) does not. */
+static bool protocol_has_tcp(const char *protocol)
+{
+	static const char *const other[] = {"udp", "icmp", "icmpv6", "ipv6-icmp",
+					    "sctp", "udplite", "dccp"};
+	struct strv w = {0};
+	f2b_split_words(protocol, &w);
+	bool tcp = w.n == 0;
+	for (size_t i = 0; i < w.n && !tcp; i++) {
+		bool known = false;
+		for (size_t j = 0; j < ARRAY_SIZE(other); j++)
+			known |= strcasecmp(w.v[i], other[j]) == 0;
+		tcp = !known;
+	}
+	strv_free(&w);
+	return tcp;
+}
+
+static enum reach action_reach(struct jail_scan *js, const struct f2b_action *a, char **why)
+{
+	if (is_notify_action(a->name)) {
+		*why = xasprintf("%s blocks nothing", a->name);
+		return REACH_NONE;
+	}
+	if (strchr(a->name, '/') || strcmp(a->name, "..") == 0 || strstr(a->name, ".py")) {
+		*why = xasprintf("action %s is not known to sshrescue (counted as blocking)",
+				 a->name);
+		return REACH_UNKNOWN;
+	}
+	struct f2b_conf ac = {0};
+	struct conf_load cl = {.run = js->run, .conf = &ac};
+	_cleanup_free_ char *file = xasprintf("action.d/%s", a->name);
+	conf_load(&cl, file);
+	enum reach r;
+	_cleanup_free_ char *type = NULL, *atype = NULL, *port = NULL, *proto = NULL;
+	if (!cl.loaded.n || cl.refused || cl.unreadable) {
+		*why = xasprintf("action %s cannot be read in %s/action.d (counted as blocking)",
+				 a->name, F2B_DIR);
+		r = REACH_UNKNOWN;
+		goto out;
+	}
+	type = action_value(&ac, a, "type");
+	atype = action_value(&ac, a, "actiontype");
+	port = action_value(&ac, a, "port");
+	proto = action_value(&ac, a, "protocol");
+	bool all;
+	if (type && strcmp(type, "allports") == 0)
+		all = true;
+	else if (type && (strcmp(type, "multiport") == 0 || strcmp(type, "oneport") == 0))
+		all = false;
+	else if (!type && atype && strcmp(atype, "<allports>") == 0)
+		all = true;
+	else if (!type && atype && strcmp(atype, "<multiport>") == 0)
+		all = false;
+	else if (type || atype) {
+		*why = xasprintf("action %s of type %s is not known to sshrescue (counted as "
+				 "blocking)",
+				 a->name, type ? type : atype);
+		r = REACH_UNKNOWN;
+		goto out;
+	} else {
+		/* no type: an action with a port blocks those (bsd-ipfw: blank is every
+		 * port), one without blocks the address whole */
+		all = !port || !*strstrip(port);
+	}
+	if (proto && !protocol_has_tcp(proto)) {
+		*why = xasprintf("%s blocks protocol %s only", a->name, proto);
+		r = REACH_NONE;
+		goto out;
+	}
+	if (all) {
+		*why = xasprintf("%s blocks every port", a->name);
+		r = REACH_BLOCKS;
+		goto out;
+	}
+	if (!port) {
+		*why = xasprintf("action %s names no port (counted as blocking)", a->name);
+		r = REACH_UNKNOWN;
+		goto out;
+	}
+	r = REACH_NONE;
+	for (size_t i = 0; i < js->n_ports; i++) {
+		bool covers;
+		if (f2b_ports_cover(port, js->ports[i], service_port, &js->sv, &covers) < 0) {
+			*why = xasprintf("%s blocks ports \"%s\", which sshrescue cannot read "
+					 "(counted as blocking)",
+					 a->name, port);
+			r = REACH_UNKNOWN;
+			goto out;
+		}
+		if (covers) {
+			*why = xasprintf("%s blocks ports %s, sshd's port %u among them", a->name,
+					 port, js->ports[i]);
+			r = REACH_BLOCKS;
+			goto out;
+		}
+	}
+	*why = xasprintf("%s blocks ports %s only", a->name, port);
+out:
+	f2b_conf_free(&ac);
+	conf_load_free(&cl);
+	return r;
+}
+
+/* fail2ban's getboolean; what it cannot read counts as enabled here */
+static bool jail_enabled(const struct f2b_conf *jc, const char *jail)
+{
+	_cleanup_free_ char *v = NULL;
+	if (f2b_conf_get(jc, jail, "enabled", &v) == -ENOENT)
+		return false;
+	if (!v)
+		return true;
+	const char *t = strstrip(v);
+	return !(strcasecmp(t, "false") == 0 || strcasecmp(t, "no") == 0 ||
+		 strcasecmp(t, "off") == 0 || strcmp(t, "0") == 0);
+}
+
+/* Does one enabled jail keep the owner out? *why says how (caller frees). */
+static bool jail_scan_one(struct jail_scan *js, const struct f2b_conf *jc, const char *jail,
+			  char **why)
+{
+	_cleanup_free_ char *action = NULL;
+	int rc = f2b_conf_get(jc, jail, "action", &action);
+	if (rc < 0) {
+		*why = rc == -ENOENT ? xstrdup("no action is set, not even in jail.conf's "
+					       "[DEFAULT] (counted as blocking)")
+				     : xasprintf("its action cannot be interpolated (%s; counted "
+						 "as blocking)",
+						 strerror(-rc));
+		return true;
+	}
+	struct f2b_action *acts = NULL;
+	size_t n = 0;
+	if (f2b_actions_parse(action, &acts, &n) < 0) {
+		f2b_actions_free(acts, n);
+		free(acts);
+		*why = xstrdup("fail2ban refuses its action (counted as blocking)");
+		return true;
+	}
+	bool blocks = false;
+	struct buf b = {0};
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_free_ char *w = NULL;
+		enum reach r = action_reach(js, &acts[i], &w);
+		if (r != REACH_NONE && !blocks) {
+			blocks = true;
+			buf_free(&b);
+		}
+		if ((r != REACH_NONE) == blocks)
+			buf_printf(&b, "%s%s", b.len ? "; " : "", w);
+	}
+	f2b_actions_free(acts, n);
+	free(acts);
+	*why = b.data ? b.data : xstrdup("it has no action");
+	return blocks;
+}
+
+static bool jail_blocks(const struct f2b_run *run, const char *jail, char **why)
+{
+	if (!run->scan_known) {
+		*why = xstrdup("fail2ban's jail configuration cannot be read, so every jail counts "
+			       "as blocking sshd's port");
+		return true;
+	}
+	for (size_t i = 0; i < run->blocking.n; i++) {
+		if (strcmp(run->blocking.v[i], jail) == 0) {
+			*why = xasprintf("the jail's action blocks sshd's port (%s)",
+					 run->blocking_why.v[i]);
+			return true;
+		}
+	}
+	*why = xstrdup("the jail is not enabled, or its action does not block sshd's port");
+	return false;
+}
+
+/* Which enabled jails keep the owner out; resolves "auto" in [fail2ban] jails, and the
+ * blocking jails it leaves out. */
+static void jails_scan(struct f2b_run *run)
+{
+	struct jail_scan js = {.run = run};
+	sshd_ports_read(run->ctx->root, &js.ports, &js.n_ports);
+	services_read(run->ctx->root, &js.sv);
+	struct f2b_conf jc = {0};
+	struct conf_load cl = {.run = run, .conf = &jc};
+	if (run->have_etc)
+		conf_load(&cl, "jail");
+	run->scan_known = cl.loaded.n && !cl.refused && !cl.unreadable;
+	struct buf b = {0};
+	for (size_t i = 0; run->scan_known && i < jc.sections.n; i++) {
+		const char *jail = jc.sections.v[i];
+		if (!jail_enabled(&jc, jail))
+			continue;
+		char *why = NULL;
+		if (jail_scan_one(&js, &jc, jail, &why)) {
+			strv_push(&run->blocking, jail);
+			strv_push_owned(&run->blocking_why, why);
+			buf_printf(&b, "%s%s (%s)", b.len ? ", " : "", jail, why);
+		} else {
+			free(why);
+		}
+	}
+	if (!run->scan_known && run->jails.autos) {
+		note(run, "fail2ban's jail configuration cannot be read: jails = auto takes every "
+			  "jail");
+		run->jails.all = true;
+	} else if (run->scan_known) {
+		_cleanup_free_ char *ports = NULL;
+		struct buf pb = {0};
+		for (size_t i = 0; i < js.n_ports; i++)
+			buf_printf(&pb, "%s%u", i ? ", " : "", js.ports[i]);
+		note(run, "enabled jails whose bans block sshd's port %s: %s", pb.data,
+		     b.len ? b.data : "none");
+		buf_free(&pb);
+	}
+	for (size_t i = 0; run->jails.autos && i < run->blocking.n; i++)
+		if (!strv_contains(&run->jails.names, run->blocking.v[i]))
+			strv_push(&run->jails.names, run->blocking.v[i]);
+	for (size_t i = 0; !run->jails.all && i < run->blocking.n; i++)
+		if (!strv_contains(&run->jails.names, run->blocking.v[i]))
+			strv_push(&run->uncovered, run->blocking.v[i]);
+	buf_free(&b);
+	f2b_conf_free(&jc);
+	conf_load_free(&cl);
+	free(js.ports);
+	strv_free(&js.sv.names);
+	free(js.sv.ports);
 }
 
 /* ---- the database ---- */
@@ -322,6 +683,7 @@ struct db {
 	const char *table; /* the table fail2ban restores bans from: bips (v4) or bans (v2) */
 	const char *hist;  /* the ban history kept beside it (bans in v4), or NULL */
 	bool has_bantime;  /* table has a bantime column */
+	const struct f2b_jails *jails; /* the jails where selects rows of */
 	char *where;	   /* " WHERE ..." selecting the rows to delete */
 };
 
@@ -336,7 +698,7 @@ static void db_report_sqlite(struct db *db, int rc, const char *doing)
 
 static int db_bind_jails(struct db *db, sqlite3_stmt *st)
 {
-	const struct f2b_jails *j = &db->run->jails;
+	const struct f2b_jails *j = db->jails;
 	if (j->all)
 		return SQLITE_OK;
 	for (size_t i = 0; i < j->names.n; i++) {
@@ -452,15 +814,20 @@ static int db_detail(struct db *db, size_t *n_rows, bool *more)
 		}
 		_cleanup_free_ char *text = xasprintf("%s: jail %s, ip %s, banned %s %s", db->table,
 						      jail ? jail : "", ip ? ip : "", when, state);
-		const char *who =
-			cfg->fail2ban_scope == SCOPE_ALL && !(ip && protects_text(cfg, ip))
-				? "address (scope = all)"
-				: "protected address";
-		policy_add_finding(
+		bool prot = ip && protects_text(cfg, ip);
+		const char *who = prot ? "protected address" : "address (scope = all)";
+		bool expired = has_bt && bt > -1 && tob + bt <= now;
+		_cleanup_free_ char *why = NULL;
+		bool blocks = jail_blocks(db->run, jail ? jail : "", &why);
+		struct finding *f = policy_add_finding(
 			db->run->res, db->path, 0, text,
-			"fail2ban's database bans %s %s %s in jail %s; fail2ban restores "
-			"this ban from table %s at its next start",
-			who, ip ? ip : "", state, jail ? jail : "", db->table);
+			"fail2ban's database bans %s %s %s in jail %s; %s; %s", who, ip ? ip : "",
+			state, jail ? jail : "",
+			expired ? "fail2ban does not restore it"
+				: "fail2ban restores it at its next start",
+			why);
+		/* a lockout: a protected address, shut out of sshd's port when fail2ban starts */
+		f->severity = prot && blocks && !expired ? SEVERITY_LOCKOUT : SEVERITY_RISK;
 		(*n_rows)++;
 	}
 	sqlite3_finalize(st);
@@ -568,7 +935,7 @@ static int db_backup(struct db *db, char **backup)
 static int db_register(struct db *db, sqlite3 *h)
 {
 	const struct config *cfg = db->run->ctx->cfg;
-	if (!cfg->protect.n || cfg->fail2ban_scope == SCOPE_ALL)
+	if (!cfg->protect.n)
 		return SQLITE_OK;
 	return sqlite3_create_function(h, "sshrescue_protected", 1,
 				       SQLITE_UTF8 | SQLITE_DETERMINISTIC, (void *)cfg,
@@ -844,19 +1211,23 @@ static void db_close(struct db *db)
 	db->where = NULL;
 }
 
-static void build_where(struct db *db)
+/* Rows of jails (bound by db_bind_jails()), of protected addresses only when protected_only
+ * and protect names networks. */
+static void build_where(struct db *db, const struct f2b_jails *jails, bool protected_only)
 {
 	const struct config *cfg = db->run->ctx->cfg;
 	struct buf b = {0};
 	buf_puts(&b, " WHERE 1");
-	if (!db->run->jails.all) {
+	db->jails = jails;
+	if (!jails->all) {
 		buf_puts(&b, " AND jail IN (");
-		for (size_t i = 0; i < db->run->jails.names.n; i++)
+		for (size_t i = 0; i < jails->names.n; i++)
 			buf_puts(&b, i ? ", ?" : "?");
 		buf_puts(&b, ")");
 	}
-	if (cfg->fail2ban_scope != SCOPE_ALL && cfg->protect.n)
+	if (protected_only && cfg->protect.n)
 		buf_puts(&b, " AND sshrescue_protected(ip)");
+	free(db->where);
 	db->where = b.data;
 }
 
@@ -884,6 +1255,9 @@ static int db_apply(struct db *db, bool writable, char **backup, bool *committed
 	sqlite3_int64 n_main = 0, n_hist = 0;
 	if (db_detail(db, &detailed, &more) < 0)
 		return -EIO;
+	bool any_lockout = false;
+	for (size_t i = first; i < run->res->n_findings; i++)
+		any_lockout |= run->res->findings[i].severity == SEVERITY_LOCKOUT;
 	size_t n_rows_findings = run->res->n_findings;
 	const char *verb = "would delete";
 	if (writable) {
@@ -923,18 +1297,22 @@ static int db_apply(struct db *db, bool writable, char **backup, bool *committed
 	}
 	struct buf jb = {0};
 	jails_text(run, &jb);
-	if (more)
-		policy_add_finding(
+	if (more) {
+		struct finding *f = policy_add_finding(
 			run->res, db->path, 0, NULL,
 			"%lld more ban rows of %s in %s, in table %s (not listed one by one)",
 			(long long)(n_main - MAX_DETAILED),
 			cfg->fail2ban_scope == SCOPE_ALL ? "addresses" : "protected addresses",
 			jb.data, db->table);
+		/* like the rows listed: unknown ones count when any listed one is a lockout */
+		f->severity = any_lockout ? SEVERITY_LOCKOUT : SEVERITY_RISK;
+	}
 	if (n_hist)
-		policy_add_finding(run->res, db->path, 0, NULL,
-				   "%lld rows of ban history of these addresses in table %s (%s); "
-				   "fail2ban's own unban deletes them too",
-				   (long long)n_hist, db->hist, jb.data);
+		policy_add_risk(run->res, db->path, 0, NULL,
+				"%lld rows of ban history of these addresses in table %s (%s): "
+				"fail2ban neither restores them nor counts them for a ban's "
+				"length (it reads %s), but its own unban deletes them too",
+				(long long)n_hist, db->hist, jb.data, db->table);
 	buf_free(&jb);
 	for (size_t i = first; i < run->res->n_findings; i++) {
 		struct finding *f = &run->res->findings[i];
@@ -957,6 +1335,34 @@ static int db_apply(struct db *db, bool writable, char **backup, bool *committed
 		     "(fail2ban's read positions)",
 		     db->path, db->version, verb, (long long)n_main, db->table);
 	return 0;
+}
+
+/* Bans of protected addresses in blocking jails that [fail2ban] jails leaves out: lockouts
+ * that remain, so the report never says repaired while fail2ban still keeps the owner out. */
+static void db_uncovered(struct db *db)
+{
+	struct f2b_run *run = db->run;
+	struct f2b_jails other = {.names = run->uncovered};
+	build_where(db, &other, true);
+	size_t first = run->res->n_findings, n_rows;
+	bool more;
+	if (db_detail(db, &n_rows, &more) < 0)
+		return;
+	for (size_t i = first; i < run->res->n_findings; i++) {
+		struct finding *f = &run->res->findings[i];
+		if (f->error)
+			continue;
+		finding_set_action(f,
+				   "none: the jail blocks sshd's port but is not among [fail2ban] "
+				   "jails = %s (add it, or auto)",
+				   run->ctx->cfg->fail2ban_jails);
+	}
+	if (more)
+		policy_add_finding(run->res, db->path, 0, NULL,
+				   "more bans of protected addresses in jails %s, which block "
+				   "sshd's port and are not among [fail2ban] jails (not listed one by "
+				   "one)",
+				   run->uncovered.v[0]);
 }
 
 static int db_run(struct f2b_run *run, const char *path)
@@ -1051,7 +1457,7 @@ static int db_run(struct f2b_run *run, const char *path)
 		db_close(&db);
 		return 0;
 	}
-	build_where(&db);
+	build_where(&db, &run->jails, ctx->cfg->fail2ban_scope != SCOPE_ALL);
 	bool writable = ctx->repair;
 	if (in_place && sqlite3_db_readonly(db.h, "main") == 1)
 		writable = false;
@@ -1065,6 +1471,8 @@ static int db_run(struct f2b_run *run, const char *path)
 	db_apply(&db, writable, &backup, &committed);
 	if (writable && !committed && in_place)
 		db_exec(&db, "ROLLBACK"); /* (a copy is dropped whole) */
+	if (run->uncovered.n)
+		db_uncovered(&db);
 	db_close(&db);
 	return 0;
 }
@@ -1088,10 +1496,10 @@ static int db_find(struct f2b_run *run, char **path)
 		return 0;
 	}
 	if (rc < 0) {
-		policy_add_finding(run->res, origin, line, NULL,
-				   "dbfile cannot be interpolated (%s); fail2ban does not start "
-				   "with it",
-				   strerror(-rc));
+		policy_add_risk(run->res, origin, line, NULL,
+				"dbfile cannot be interpolated (%s); fail2ban does not start "
+				"with it (and bans nobody while so)",
+				strerror(-rc));
 		return 0;
 	}
 	char *s = strstrip(v);
@@ -1168,11 +1576,11 @@ static bool ignoreip_examine(struct f2b_run *run, const struct conf_load *lb,
 		if ((r1 < 0 && r1 != -ENOENT) || (r2 < 0 && r2 != -ENOENT)) {
 			const struct f2b_value *v = f2b_conf_lookup(base, s, "ignoreip", NULL);
 			int e = r2 < 0 && r2 != -ENOENT ? r2 : r1;
-			policy_add_finding(
+			policy_add_risk(
 				run->res, v ? base->origins.v[v->origin] : NULL, v ? v->line : 0,
 				NULL,
 				"ignoreip of [%s] cannot be interpolated (%s): fail2ban fails "
-				"on it; left alone",
+				"on it (and bans nobody while so); left alone",
 				s, strerror(-e));
 			free(have_full);
 			free(have);
@@ -1199,10 +1607,11 @@ static bool ignoreip_examine(struct f2b_run *run, const struct conf_load *lb,
 			tg->fidx = run->res->n_findings;
 			need = true;
 			const struct f2b_value *vf = f2b_conf_lookup(full, s, "ignoreip", NULL);
-			policy_add_finding(
+			policy_add_risk(
 				run->res, vf ? full->origins.v[vf->origin] : lb->loaded.v[0],
 				vf ? vf->line : 0, have_full && *have_full ? have_full : NULL,
-				"ignoreip of [%s] lacks %s: new failures from there ban the "
+				"ignoreip of [%s] lacks %s: when failed logins from there reach "
+				"the jail's maxretry within its findtime, fail2ban bans the "
 				"owner again",
 				s, missing.data);
 		}
@@ -1491,6 +1900,9 @@ static void live_run(struct f2b_run *run)
 			"the running fail2ban-server bans %zu %s in jail %s (first: %s)", lift.n,
 			cfg->fail2ban_scope == SCOPE_ALL ? "addresses" : "protected addresses",
 			jail, lift.v[0]);
+		_cleanup_free_ char *why = NULL;
+		if (!jail_blocks(run, jail, &why))
+			f->severity = SEVERITY_RISK; /* jails = *: a jail that spares sshd */
 		finding_set_action(f, "unbanned %zu through %s set %s unbanip%s", done, client,
 				   jail, failed ? " (some calls failed)" : "");
 		f->fixed = !failed;
@@ -1509,6 +1921,8 @@ static void jails_parse(const char *s, struct f2b_jails *j)
 	for (size_t i = 0; i < w.n; i++) {
 		if (strcmp(w.v[i], "*") == 0)
 			j->all = true;
+		else if (strcmp(w.v[i], "auto") == 0)
+			j->autos = true;
 		else if (!strv_contains(&j->names, w.v[i]))
 			strv_push(&j->names, w.v[i]);
 	}
@@ -1526,8 +1940,10 @@ static int fail2ban_run(struct policy_ctx *ctx, struct policy_result *res)
 	jails_parse(ctx->cfg->fail2ban_jails, &run.jails);
 	struct stat st;
 	run.have_etc = root_stat(ctx->root, F2B_DIR, &st) == 0 && S_ISDIR(st.st_mode);
+	jails_scan(&run);
 	if (!run.jails.all && !run.jails.names.n) {
-		note(&run, "no jail chosen ([fail2ban] jails is empty)");
+		note(&run, run.jails.autos ? "no enabled jail blocks sshd's port"
+					   : "no jail chosen ([fail2ban] jails is empty)");
 	} else {
 		_cleanup_free_ char *db = NULL;
 		db_find(&run, &db);
@@ -1551,6 +1967,9 @@ static int fail2ban_run(struct policy_ctx *ctx, struct policy_result *res)
 	strv_free(&run.notes);
 	strv_free(&run.added);
 	strv_free(&run.jails.names);
+	strv_free(&run.blocking);
+	strv_free(&run.blocking_why);
+	strv_free(&run.uncovered);
 	return 0;
 }
 

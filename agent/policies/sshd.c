@@ -257,6 +257,35 @@ static void insert_top_line(struct sshd_run *run, char *line)
 	run->insert_finding[run->n_insert++] = (long)run->res->n_findings;
 }
 
+/* When a valid (PerSource)MaxStartups value below the minimum drops the owner's connections
+ * (sshd.c should_drop_connection(), srclimit.c srclimit_check_allow()). */
+static char *startups_condition(bool per_source, long start, const struct sshd_max_startups *m)
+{
+	static const char dropped[] =
+		"the owner sees \"kex_exchange_identification: Connection closed by remote host\"";
+	if (per_source && start == 0)
+		return xasprintf("sshd drops every connection before the banner (no source may "
+				 "have an unauthenticated connection); %s",
+				 dropped);
+	if (per_source)
+		return xasprintf("when %ld unauthenticated connection%s from one source network "
+				 "(PerSourceNetBlockSize) %s open (a deploy tool opening sessions "
+				 "in parallel, several users behind one NAT), sshd drops new ones "
+				 "from there before the banner, and %s",
+				 start, start == 1 ? "" : "s", start == 1 ? "is" : "are", dropped);
+	if (m->rate < 0 || m->rate == 100 || m->start == m->full)
+		return xasprintf("when %d other unauthenticated connection%s %s open (a port scan, "
+				 "a password-guessing run, several sessions starting at once), sshd "
+				 "drops new connections before the banner, and %s",
+				 m->start, m->start == 1 ? "" : "s", m->start == 1 ? "is" : "are",
+				 dropped);
+	return xasprintf("when %d other unauthenticated connection%s %s open (a port scan, a "
+			 "password-guessing run, several sessions starting at once), sshd drops "
+			 "%d%% of new connections before the banner, and every one from %d; %s",
+			 m->start, m->start == 1 ? "" : "s", m->start == 1 ? "is" : "are", m->rate,
+			 m->full, dropped);
+}
+
 /* MaxStartups or PerSourceMaxStartups: comment out occurrences in Match blocks (fatal to
  * sshd), replace malformed ones, and make the first and the last global occurrence safe,
  * since first-wins and last-wins releases read one or the other. */
@@ -317,13 +346,13 @@ static void plan_startups(struct sshd_run *run, const char *keyword, const char 
 		if (o->args.n != 1)
 			continue; /* malformed: planned above */
 		long start;
+		struct sshd_max_startups m = { 0, -1, 0 };
 		if (per_source) {
 			int v;
 			if (sshd_per_source_max_startups_parse(o->args.v[0], &v) < 0)
 				continue; /* planned above */
 			start = v;
 		} else {
-			struct sshd_max_startups m;
 			if (sshd_max_startups_parse(o->args.v[0], &m) < 0)
 				continue;
 			start = m.start;
@@ -331,14 +360,14 @@ static void plan_startups(struct sshd_run *run, const char *keyword, const char 
 		if ((unsigned long)start >= min)
 			continue;
 		long fi;
-		struct finding *f = occ_finding(
-			run, o, &fi,
-			"%s %s %s before authentication, below the minimum %lu: the owner's "
-			"connections are closed before the key exchange",
-			name, o->args.v[0],
-			per_source ? "lets fewer connections from one source wait"
-				   : "starts dropping connections",
-			min);
+		_cleanup_free_ char *when = startups_condition(per_source, start, &m);
+		struct finding *f =
+			occ_finding(run, o, &fi, "%s %s: %s; below the minimum %lu", name,
+				    o->args.v[0], when, min);
+		/* sshd lets a lone client in under any valid MaxStartups (it counts the other
+		 * unauthenticated connections, from 0); only PerSourceMaxStartups 0 refuses every
+		 * connection (srclimit.c: count >= max_persource) */
+		f->severity = per_source && start == 0 ? SEVERITY_LOCKOUT : SEVERITY_RISK;
 		f->fixed = run->ctx->repair;
 		finding_set_action(f, "%s to %s (the %s occurrence, read by %s-wins releases)",
 				   run->ctx->repair ? "set" : "would set", good,
@@ -348,9 +377,12 @@ static void plan_startups(struct sshd_run *run, const char *keyword, const char 
 	if (!per_source && first < 0 && 10 < min) {
 		/* Nothing sets it and the default 10:30:100 is below the minimum. */
 		insert_top_line(run, xasprintf("MaxStartups %s\n", good));
-		struct finding *f = policy_add_finding(
+		struct finding *f = policy_add_risk(
 			run->res, SSHD_CONFIG, 1, NULL,
-			"MaxStartups is not set and sshd's default 10:30:100 is below the minimum %lu",
+			"MaxStartups is not set, and sshd's default 10:30:100 is below the minimum %lu: "
+			"when 10 other unauthenticated connections are open (a port scan, a "
+			"password-guessing run), sshd drops 30%% of new connections before the "
+			"banner, and every one from 100",
 			min);
 		f->fixed = run->ctx->repair;
 		finding_set_action(f, "%s \"MaxStartups %s\" as the first line",
@@ -694,7 +726,8 @@ static void check_host_keys(struct sshd_run *run, bool have_sshd)
 	bool defaults;
 	sshd_config_host_keys(&run->cfg, run->version, &keys, &defaults);
 	long ssh_keys = instance_gid(r, "ssh_keys");
-	size_t usable = 0;
+	size_t usable = 0, usable_as_is = 0;
+	size_t first_finding = run->res->n_findings;
 	struct strv missing = { 0 };
 	for (size_t i = 0; i < keys.n; i++) {
 		const char *k = keys.v[i];
@@ -728,6 +761,7 @@ static void check_host_keys(struct sshd_run *run, bool have_sshd)
 		bool bad_owner = st.st_uid != 0;
 		if (!bad_mode && !bad_owner) {
 			usable++;
+			usable_as_is++;
 			continue;
 		}
 		struct finding *f;
@@ -755,6 +789,22 @@ static void check_host_keys(struct sshd_run *run, bool have_sshd)
 		finding_set_action(f, "set owner root and mode %04o", (unsigned)want);
 		f->fixed = true;
 		usable++;
+	}
+	/* With another key usable sshd starts: a client that knows only the lost key's type is
+	 * asked to trust a new key (and one in batch mode refuses it), the others get in. */
+	if (usable_as_is > 0) {
+		for (size_t i = first_finding; i < run->res->n_findings; i++) {
+			struct finding *f = &run->res->findings[i];
+			if (f->error)
+				continue;
+			f->severity = SEVERITY_RISK;
+			char *p = xasprintf("%s; sshd starts with its other keys, but a client that "
+					    "knows only this key's type asks to trust a new key, and "
+					    "one in batch mode (StrictHostKeyChecking) refuses",
+					    f->problem);
+			free(f->problem);
+			f->problem = p;
+		}
 	}
 	if (usable == 0 && have_sshd) {
 		struct finding *f = policy_add_finding(

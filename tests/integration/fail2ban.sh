@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # tests/integration/fail2ban.sh: the fail2ban policy judged by Debian's own fail2ban (1.0.x).
-# The real fail2ban-server bans addresses from a log of failed sshd logins (dummy action,
-# polling backend). It runs in a private mount namespace where the instance root's
-# /etc/fail2ban, /var/lib/fail2ban and /var/log stand at their usual places, so the instance's
-# configuration (what sshrescue reads) is exactly what the server reads, and nothing of the
-# system's own fail2ban is touched. After the server stops, sshrescue repairs the root; the
+# The real fail2ban-server bans addresses from a log of failed sshd logins (its stock
+# iptables-multiport action on port ssh, polling backend). It runs in a private mount and
+# network namespace where the instance root's /etc/fail2ban, /var/lib/fail2ban and /var/log
+# stand at their usual places, so the instance's configuration (what sshrescue reads) is
+# exactly what the server reads, its iptables rules are its own namespace's, and nothing of
+# the system's own fail2ban or firewall is touched. After the server stops, sshrescue repairs the root; the
 # server is started again on the same database and logs and `fail2ban-client status sshd`
 # says what it restored, and whether it read old log lines again.
 source "$(dirname "$0")/../lib.sh"
@@ -65,7 +66,6 @@ ignoreip = 127.0.0.1/8 ::1 10.9.9.9
 enabled = true
 backend = polling
 logpath = /var/log/sshd-test.log
-action = dummy[target=/var/lib/fail2ban/dummy.txt]
 maxretry = 2
 findtime = 1h
 bantime = 1d
@@ -85,12 +85,12 @@ client() { # root args...
 	timeout 20 fail2ban-client -s "$1/var/lib/fail2ban/fail2ban.sock" "${@:2}"
 }
 
-# Start the real server with the root's files at their usual places (private mount namespace;
-# the server keeps it alive). Returns when the jails are up.
+# Start the real server with the root's files at their usual places (private mount and network
+# namespace; the server keeps them alive). Returns when the jails are up.
 f2b_start() { # root
 	local r=$1
 	t_defer "f2b_stop '$r'"
-	timeout 60 unshare -m --propagation private sh -c '
+	timeout 60 unshare -m -n --propagation private sh -c '
 		for d in etc/fail2ban var/lib/fail2ban var/log; do
 			mount --bind "$1/$d" "/$d" || exit 99
 		done
@@ -518,13 +518,16 @@ for w in 10.2.2.2 203.0.113.0/24 2001:db8::/32; do
 done
 t_grep '^\[DEFAULT\]$' "$R/etc/fail2ban/jail.d/zz-sshrescue.local"
 
-t_case "a file read after sshrescue's replaces ignoreip: reported as not repaired"
+t_case "a file read after sshrescue's replaces ignoreip: reported as not repaired (a risk; strict counts it)"
 new_root late
 printf '[sshd]\nignoreip = 10.3.3.3\n' >"$R/etc/fail2ban/jail.d/zzz-late.local"
-"$SSHRESCUE" repair --root "$R" --policy "$T/protected.ini" "${PROTECT[@]}" --json >"$T/out" 2>&1
+{ cat "$T/protected.ini"; printf '[agent]\nstrict = yes\n'; } >"$T/strict.ini"
+"$SSHRESCUE" repair --root "$R" --policy "$T/strict.ini" "${PROTECT[@]}" --json >"$T/out" 2>&1
 rc=$?
 [ $((rc & 4)) = 4 ] || t_fail "exit $rc, want bit 4 (problems remain)"
 t_grep 'zzz-late.local' "$T/out"
+jq -e '[.policies[].findings[] | select(.problem | test("ignoreip")) | .severity] | unique == ["risk"]' \
+	"$T/out" >/dev/null 2>&1 || grep -q '"severity": *"risk"' "$T/out" || t_fail "the ignoreip finding is not a risk"
 dump_ignoreip "$R" sshd >"$T/sshd.ign"
 grep -qxF 10.3.3.3 "$T/sshd.ign" || t_fail "the oracle shows no ignoreip"
 ! grep -qxF 203.0.113.0/24 "$T/sshd.ign" || t_fail "the oracle disagrees: 203.0.113.0/24 is in force"
@@ -539,5 +542,167 @@ t_expect_exit 1 "$SSHRESCUE" repair --root "$R" --policy "$T/db-only.ini" "${PRO
 	t_fail "$(grep -c '"text": *"bips: jail sshd' "$T/out") findings one by one, want 100"
 t_grep '151 more ban rows of protected addresses' "$T/out"
 [ "$(sqlite3 "$R/$DB" "SELECT count(*) FROM bips")" = 2 ] || t_fail "rows left"
+
+# ---- jails other than sshd whose bans block sshd's port (issue 15: a permanent recidive ban
+# of the owner was left while the report said "repaired") ----
+
+banned_in() { # root jail -> its banned list, one per line
+	client "$1" status "$2" | sed -n 's/.*Banned IP list:[[:space:]]*//p' | tr ' ' '\n' |
+		sed '/^$/d' | sort
+}
+
+# More enabled jails on the banned instance: recidive (the stock banaction_allports,
+# iptables-allports, permanent bans), a jail on port 1:65535 and one on ssh,2222 (nftables),
+# one with nftables[type=allports], and a web jail on http,https, whose bans do not touch sshd.
+# Each holds a ban of the protected 203.0.113.5 and the other 198.51.100.7, made by the real
+# server (fail2ban-client set JAIL banip).
+MORE_JAILS="recidive wide two allp"
+t_case "the real fail2ban bans the owner in recidive, port-range, multi-port and allports jails"
+MB=$T/more-base
+cp -a "$BASE" "$MB"
+: >"$MB/var/log/other.log"
+cat >"$MB/etc/fail2ban/jail.d/20-more.local" <<'JAILS'
+[recidive]
+enabled = true
+backend = polling
+logpath = /var/log/fail2ban.log
+bantime = -1
+
+[wide]
+enabled = true
+filter = sshd
+backend = polling
+logpath = /var/log/other.log
+port = 1:65535
+bantime = 1d
+
+[two]
+enabled = true
+filter = sshd
+backend = polling
+logpath = /var/log/other.log
+port = ssh,2222
+banaction = nftables-multiport
+bantime = 1d
+
+[allp]
+enabled = true
+filter = sshd
+backend = polling
+logpath = /var/log/other.log
+banaction = nftables[type=allports]
+bantime = 1d
+
+[web]
+enabled = true
+filter = sshd
+backend = polling
+logpath = /var/log/other.log
+port = http,https
+bantime = 1d
+JAILS
+cat >"$T/auto.ini" <<'POLICY'
+[hosts_access]
+enabled = no
+[denyhosts]
+enabled = no
+[firewall]
+enabled = no
+[sshd]
+enabled = no
+POLICY
+if f2b_start "$MB"; then
+	wait_banned "$MB" $PROTECTED $OTHERS || t_fail "sshd's bans were not restored"
+	for j in $MORE_JAILS web; do
+		client "$MB" set "$j" banip 203.0.113.5 198.51.100.7 >/dev/null ||
+			t_fail "fail2ban-client set $j banip failed"
+		banned_in "$MB" "$j" | tr '\n' ' ' | grep -q '198.51.100.7 203.0.113.5' ||
+			t_fail "$j bans $(banned_in "$MB" "$j" | tr '\n' ' ')"
+	done
+	f2b_stop "$MB"
+fi
+[ "$(sqlite3 "$MB/$DB" "SELECT bantime FROM bips WHERE jail = 'recidive' AND ip = '203.0.113.5'")" = -1 ] ||
+	t_fail "recidive's ban is not permanent"
+
+t_case "check (default jails = auto): the bans in those jails are lockouts, the web jail is left out"
+R=$T/more-check
+cp -a "$MB" "$R"
+t_expect_exit 4 "$SSHRESCUE" check --root "$R" --policy "$T/auto.ini" "${PROTECT[@]}" --json
+for j in $MORE_JAILS sshd; do
+	jq -e --arg t "bips: jail $j, ip 203.0.113.5," '[.policies[].findings[] |
+		select((.text // "") | startswith($t)) | .severity] == ["lockout"]' "$T/out" >/dev/null ||
+		t_fail "no lockout finding for 203.0.113.5 in jail $j"
+done
+t_no_grep 'bips: jail web' "$T/out"
+jq -e '[.policies[].findings[] | has("severity")] | all' "$T/out" >/dev/null ||
+	t_fail "a finding without severity"
+
+t_case "repair (jails = auto): restarted fail2ban bans the owner in none of them, still the others and the web jail's"
+t_expect_exit 1 "$SSHRESCUE" repair --root "$R" --policy "$T/auto.ini" "${PROTECT[@]}"
+if f2b_start "$R"; then
+	wait_banned "$R" $OTHERS || t_fail "sshd's other bans were not restored"
+	expect_not_banned "$R" $PROTECTED
+	for j in $MORE_JAILS; do
+		b=$(banned_in "$R" "$j" | tr '\n' ' ')
+		[ "$b" = "198.51.100.7 " ] || t_fail "jail $j bans: $b"
+	done
+	b=$(banned_in "$R" web | tr '\n' ' ')
+	[ "$b" = "198.51.100.7 203.0.113.5 " ] || t_fail "jail web bans: $b (its bans do not touch sshd)"
+	client "$R" get recidive ignoreip >"$T/ignoreip"
+	t_grep 203.0.113.0/24 "$T/ignoreip"
+	f2b_stop "$R"
+fi
+
+t_case "jails = sshd: the recidive ban remains, reported as a lockout left in place, never repaired"
+R=$T/more-named
+cp -a "$MB" "$R"
+"$SSHRESCUE" repair --root "$R" --policy "$T/protected.ini" "${PROTECT[@]}" --json >"$T/out" 2>"$T/err"
+rc=$?
+[ $((rc & 4)) = 4 ] || t_fail "exit $rc, want bit 4 (the recidive ban remains)"
+jq -e '.policies[] | select(.name == "fail2ban") | .status == "unrepaired"' "$T/out" >/dev/null ||
+	t_fail "fail2ban's status: $(jq -r '.policies[] | select(.name == "fail2ban") | .status' "$T/out")"
+jq -e '[.policies[].findings[] | select((.text // "") | startswith("bips: jail recidive, ip 203.0.113.5,"))
+	| select(.severity == "lockout" and .fixed == false and (.action | test("not among")))] | length == 1' \
+	"$T/out" >/dev/null || t_fail "no open lockout finding for the recidive ban"
+[ "$(sqlite3 "$R/$DB" "SELECT count(*) FROM bips WHERE jail = 'recidive' AND ip = '203.0.113.5'")" = 1 ] ||
+	t_fail "the recidive row went, though jails = sshd"
+
+# ---- a healthy instance (issue 15: a clean Debian 12 checked as "problems remain") ----
+
+t_case "a clean Debian 12 with fail2ban, nobody banned: check exits 0, its risks listed with their severity"
+DEBROOT=$("$TOP/tests/fixtures/debroot") || t_fail "no Debian root fixture"
+C=$T/clean
+mkdir -p "$C/upper" "$C/work" "$C/root"
+if [ -n "$DEBROOT" ] && mount -t overlay overlay \
+	-o "lowerdir=$DEBROOT,upperdir=$C/upper,workdir=$C/work" "$C/root"; then
+	t_defer "umount -l '$C/root'"
+	R=$C/root
+	# Debian 12's fail2ban package files (the version bookworm ships is the one installed here)
+	mkdir -p "$R/etc/fail2ban/jail.d" "$R/var/lib/fail2ban"
+	cp -a /etc/fail2ban/fail2ban.conf /etc/fail2ban/jail.conf /etc/fail2ban/paths-*.conf \
+		/etc/fail2ban/filter.d /etc/fail2ban/action.d "$R/etc/fail2ban/"
+	printf '[sshd]\nenabled = true\n' >"$R/etc/fail2ban/jail.d/defaults-debian.conf"
+	# the database of a fail2ban that ran and banned nobody
+	cp "$BASE/$DB" "$R/$DB"
+	sqlite3 "$R/$DB" "DELETE FROM bips; DELETE FROM bans" || t_fail "cannot empty the database"
+	t_expect_exit 0 "$SSHRESCUE" check --root "$R" "${PROTECT[@]}" --json
+	jq -e '[.policies[].findings[]] | length > 0 and all(.severity == "risk")' "$T/out" >/dev/null ||
+		t_fail "findings: $(jq -c '[.policies[].findings[] | {severity, problem}]' "$T/out")"
+	jq -e '[.policies[].findings[] | has("severity")] | all' "$T/out" >/dev/null ||
+		t_fail "a finding without severity"
+	jq -e '.exit_status == 0 and ([.policies[] | select(.name == "fail2ban") | .status] == ["ok"])' \
+		"$T/out" >/dev/null || t_fail "report: $(jq -c '{exit_status, s: [.policies[] | {name, status}]}' "$T/out")"
+	t_expect_exit 0 "$SSHRESCUE" check --root "$R" "${PROTECT[@]}"
+	t_grep '^sshrescue: fail2ban: ok (1 finding: 1 risk; 0 fixed)' "$T/err"
+	t_grep 'risk: .*ignoreip of \[sshd\] lacks 203.0.113.0/24' "$T/err"
+
+	t_case "the same instance with [agent] strict = yes: check exits 4"
+	printf '[agent]\nstrict = yes\n' >"$T/strict-only.ini"
+	t_expect_exit 4 "$SSHRESCUE" check --root "$R" --policy "$T/strict-only.ini" "${PROTECT[@]}" --json
+	jq -e '.policies[] | select(.name == "fail2ban") | .status == "unrepaired"' "$T/out" >/dev/null ||
+		t_fail "fail2ban's status is not unrepaired"
+else
+	t_fail "cannot mount an overlay over the Debian root"
+fi
 
 t_done

@@ -68,6 +68,52 @@ effective() { # root exclude-regex out
 
 baseline() { effective "$R" '^(maxstartups|persourcemaxstartups) ' "$T/base.T"; }
 
+# What the real sshd does with connections: started in the root on 127.0.0.1:2022 of a private
+# network namespace; a first client gets the banner and waits unauthenticated, a second one
+# is dropped ("Exceeded MaxStartups"), and once the first is gone a lone client gets in.
+sshd_banner_judge() { # root
+	unshare -m -n bash -c '
+		root=$1
+		mount --make-rprivate / && ip link set lo up &&
+		mount -t tmpfs tmpfs "$root/run" && mkdir -m 0755 "$root/run/sshd" &&
+		mount -t tmpfs tmpfs "$root/dev" && touch "$root/dev/null" &&
+		mount --bind /dev/null "$root/dev/null" || exit 99
+		chroot "$root" /usr/sbin/sshd -D -e -p 2022 -o ListenAddress=127.0.0.1 2>/dev/null &
+		pid=$!
+		python3 - <<"PY"
+import socket, sys, time
+def conn():
+    for _ in range(100):
+        try:
+            return socket.create_connection(("127.0.0.1", 2022), timeout=5)
+        except OSError:
+            time.sleep(0.1)
+    sys.exit("sshd is not listening")
+def first(s):
+    try:
+        return s.recv(64)
+    except OSError:
+        return b""
+a = conn()
+ba = first(a)
+b = conn()
+bb = first(b)
+b.close()
+a.close()
+time.sleep(1)
+c = conn()
+bc = first(c)
+c.close()
+print("first:", ba[:7], "second:", bb[:20], "alone:", bc[:7])
+ok = ba.startswith(b"SSH-2.0") and not bb.startswith(b"SSH-2.0") and bc.startswith(b"SSH-2.0")
+sys.exit(0 if ok else 1)
+PY
+		rc=$?
+		kill $pid
+		exit $rc' judge "$1" >"$T/judge.out" 2>&1 ||
+		{ t_fail "sshd did not behave as the finding says: $(cat "$T/judge.out")"; return 1; }
+}
+
 # The judges after a repair.
 judge() {
 	local start
@@ -89,14 +135,34 @@ cp "$R/$DROP/50-low.conf" "$T/low.before"
 repair && judge
 t_grep '^MaxStartups 10:30:100$' "$R/$DROP/50-low.conf"
 
-t_case "check reports the low MaxStartups and writes nothing"
+t_case "check reports the low MaxStartups as a risk (a lone client gets in) and writes nothing"
 new_root && baseline
 echo 'MaxStartups 3' >"$R/$DROP/50-low.conf"
 t_tree_sum "$R" >"$T/sum.before"
-t_expect_exit 4 "$SSHRESCUE" --root "$R" --policy "$T/policy.ini" check
+t_expect_exit 0 "$SSHRESCUE" --root "$R" --policy "$T/policy.ini" check
 t_tree_sum "$R" >"$T/sum.after"
 t_same "$T/sum.before" "$T/sum.after"
-t_grep 'MaxStartups' "$T/err"
+t_grep 'risk: .*MaxStartups 3: when 3 other unauthenticated connections are open' "$T/err"
+
+t_case "strict = yes: the same risk makes check exit 4"
+{ cat "$T/policy.ini"; printf '[agent]\nstrict = yes\n'; } >"$T/strict.ini"
+t_expect_exit 4 "$SSHRESCUE" --root "$R" --policy "$T/strict.ini" check --json &&
+	jq -e '[.policies[] | select(.name == "sshd") | .findings[] | .severity] == ["risk"]' \
+		"$T/out" >/dev/null || t_fail "severities: $(jq -c '[.policies[].findings[].severity]' "$T/out")"
+
+t_case "MaxStartups 1: the real sshd lets a lone client in, refuses one while another waits"
+new_root
+echo 'MaxStartups 1' >"$R/$DROP/50-one.conf"
+t_expect_exit 0 "$SSHRESCUE" --root "$R" --policy "$T/policy.ini" check
+t_grep 'risk: .*MaxStartups 1: when 1 other unauthenticated connection is open' "$T/err"
+sshd_banner_judge "$R"
+
+t_case "PerSourceMaxStartups 0 refuses every connection: a lockout"
+new_root
+echo 'PerSourceMaxStartups 0' >"$R/$DROP/50-ps0.conf"
+t_expect_exit 4 "$SSHRESCUE" --root "$R" --policy "$T/policy.ini" check --json
+jq -e '[.policies[] | select(.name == "sshd") | .findings[] | .severity] == ["lockout"]' "$T/out" \
+	>/dev/null || t_fail "severities: $(jq -c '[.policies[].findings[].severity]' "$T/out")"
 
 t_case "main file and drop-in both set it: both are made safe (first-wins and last-wins)"
 new_root && baseline

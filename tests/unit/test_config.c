@@ -19,7 +19,8 @@ static void test_defaults_match_spec(void **state)
 	assert_string_equal(c.target_root, "auto");
 	assert_true(c.hosts_access_enabled);
 	assert_string_equal(c.denyhosts_work_dir, "/var/lib/denyhosts");
-	assert_string_equal(c.fail2ban_jails, "sshd");
+	assert_string_equal(c.fail2ban_jails, "auto");
+	assert_false(c.strict);
 	assert_int_equal(c.fail2ban_scope, SCOPE_PROTECTED);
 	assert_int_equal(c.sshd_min_max_startups, 10);
 	assert_string_equal(c.sshd_max_startups, "10:30:100");
@@ -156,7 +157,7 @@ static void test_help_lists_every_key_with_default(void **state)
 	fclose(f);
 	const char *want[] = { "[agent]", "protect = \n", "after = none", "[sshd]",
 			       "max_startups = 10:30:100", "[report]", "deadline = 30",
-			       "flavor = post", "[fail2ban]", "jails = sshd" };
+			       "flavor = post", "[fail2ban]", "jails = auto", "[agent]", "strict = no" };
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
 		if (!strstr(text, want[i]))
 			fail_msg("help lacks '%s'", want[i]);

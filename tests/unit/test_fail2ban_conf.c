@@ -277,6 +277,112 @@ static void test_split_words_table(void **state)
 	}
 }
 
+/* Actions as fail2ban 1.0.2's splitWithOptions + extractOptions split them (each expected
+ * value printed by fail2ban.helpers itself): each as
+ * "name{key=value;...}" joined by " | "; "ERROR" where fail2ban refuses the value. */
+static const struct {
+	const char *in, *want;
+} action_cases[] = {
+	{"iptables-multiport[port=\"ssh\", protocol=\"tcp\", chain=\"<known/chain>\"]",
+	 "iptables-multiport{port=ssh;protocol=tcp;chain=<known/chain>}"},
+	{"iptables-allports[name=recidive]\n           sendmail-whois[name=x, dest=root]",
+	 "iptables-allports{name=recidive} | sendmail-whois{name=x;dest=root}"},
+	{"dummy", "dummy{}"},
+	{"a b  c", "a{} | b{} | c{}"},
+	{"nftables[type=allports]", "nftables{type=allports}"},
+	{"nftables [port='1:65535', protocol=tcp]", "nftables{port=1:65535;protocol=tcp}"},
+	{"act[port=\"ssh,2222\"]", "act{port=ssh,2222}"},
+	{"act[a=1][b=2]", "act{a=1;b=2}"},
+	{"act[ a=x y ,b=2]", "act{a=x y;b=2}"},
+	{"act[ a = x y ,b=2]", "ERROR"},
+	{"act[family?family=inet6=x]", "ERROR"},
+	{"act[port=\"v\" ,b=1]", "ERROR"},
+	{"act[port=\"a]b\"]", "act{port=a]b}"},
+	{"act[port=\"ssh]", "act{port=\"ssh}"},
+	{"act[port=ssh", "ERROR"},
+	{"act[=x]", "ERROR"},
+	{"[port=22]", "ERROR"},
+	{"", ""},
+};
+
+static void test_actions_table(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(action_cases) / sizeof(action_cases[0]); i++) {
+		struct f2b_action *a = NULL;
+		size_t n = 0;
+		int rc = f2b_actions_parse(action_cases[i].in, &a, &n);
+		struct buf b = {0};
+		if (rc < 0) {
+			buf_puts(&b, "ERROR");
+		} else {
+			for (size_t j = 0; j < n; j++) {
+				buf_printf(&b, "%s%s{", j ? " | " : "", a[j].name);
+				for (size_t k = 0; k < a[j].keys.n; k++)
+					buf_printf(&b, "%s%s=%s", k ? ";" : "", a[j].keys.v[k],
+						   a[j].values.v[k]);
+				buf_puts(&b, "}");
+			}
+		}
+		if (strcmp(b.data ? b.data : "", action_cases[i].want) != 0)
+			fail_msg("'%s': got '%s', want '%s'", action_cases[i].in, b.data ? b.data : "",
+				 action_cases[i].want);
+		buf_free(&b);
+		f2b_actions_free(a, n);
+		free(a);
+	}
+}
+
+static int service(void *arg, const char *name, unsigned *port)
+{
+	(void)arg;
+	if (strcmp(name, "ssh") == 0)
+		*port = 22;
+	else if (strcmp(name, "http") == 0)
+		*port = 80;
+	else if (strcmp(name, "https") == 0)
+		*port = 443;
+	else
+		return -ENOENT;
+	return 0;
+}
+
+static const struct {
+	const char *spec;
+	unsigned port;
+	int want; /* 1 covers, 0 does not, -1 cannot tell */
+} port_cases[] = {
+	{"ssh", 22, 1},
+	{"ssh", 2222, 0},
+	{"0:65535", 22, 1},
+	{"1:65535", 22, 1},
+	{"1000-2000", 22, 0},
+	{"ssh,2222", 2222, 1},
+	{"ssh, 2222", 22, 1},
+	{"http,https", 22, 0},
+	{"http https", 443, 1},
+	{"23:1024", 22, 0},
+	{"22", 22, 1},
+	{"nosuchservice", 22, -1},
+	{"<known/port>", 22, -1},
+	{"", 22, -1},
+	{"70000", 22, -1},
+};
+
+static void test_ports_cover_table(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(port_cases) / sizeof(port_cases[0]); i++) {
+		bool covers;
+		int rc = f2b_ports_cover(port_cases[i].spec, port_cases[i].port, service, NULL,
+					 &covers);
+		int got = rc < 0 ? -1 : covers;
+		if (got != port_cases[i].want)
+			fail_msg("'%s' port %u: got %d, want %d", port_cases[i].spec,
+				 port_cases[i].port, got, port_cases[i].want);
+	}
+}
+
 static void test_garbage_never_crashes(void **state)
 {
 	(void)state;
@@ -323,6 +429,8 @@ int main(void)
 		cmocka_unit_test(test_lookup_tells_origin_and_ownership),
 		cmocka_unit_test(test_interpolate_computed_value_sees_last_as_known),
 		cmocka_unit_test(test_split_words_table),
+		cmocka_unit_test(test_actions_table),
+		cmocka_unit_test(test_ports_cover_table),
 		cmocka_unit_test(test_garbage_never_crashes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
