@@ -76,13 +76,13 @@ PY
 
 # ---- systemd unit ----------------------------------------------------------------------
 t_case "systemd unit: systemd-analyze verify passes; ordered before ssh and fail2ban"
-sed "s|^ExecStart=.*|ExecStart=$H/sshrescue-boot|" "$H/sshrescue-repair.service" >"$T/sshrescue-repair.service"
+sed "s|^ExecStart=.*|ExecStart=$H/sshrescue-boot|" "$H/sshrescue-repair.service.in" >"$T/sshrescue-repair.service"
 systemd-analyze verify --man=no "$T/sshrescue-repair.service" >"$T/verify" 2>&1 ||
 	{ t_fail "systemd-analyze verify"; cat "$T/verify"; }
 grep -v -e 'sshrescue-repair.service' -e '^$' "$T/verify" >"$T/verify.other" || true
-b=$(sed -n 's/^Before=//p' "$H/sshrescue-repair.service")
+b=$(sed -n 's/^Before=//p' "$H/sshrescue-repair.service.in")
 for u in ssh.service fail2ban.service; do [[ " $b " == *" $u "* ]] || t_fail "not Before=$u: $b"; done
-t_grep '^Type=oneshot$' "$H/sshrescue-repair.service"
+t_grep '^Type=oneshot$' "$H/sshrescue-repair.service.in"
 
 t_case "systemd unit: its ExecStart repairs the root, delivers, and is done for later boots"
 R=$T/unit
