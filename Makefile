@@ -65,7 +65,7 @@ BIN := $(BUILD)/sshrescue
 .DEFAULT_GOAL := all
 include image/image.mk
 
-.PHONY: all man check unit integration bench fuzz demo install install-list uninstall clean deps lint FORCE
+.PHONY: all man check unit integration bench fuzz demo install install-list uninstall deb rpm clean deps lint FORCE
 all: $(BIN) sshrescue $(BUILD)/sshrescue-policy.5 $(BUILD)/sshrescue-repair.service
 
 sshrescue: $(BIN)
@@ -167,6 +167,40 @@ install-list:
 uninstall:
 	rm -f $(addprefix $(DESTDIR),$(INSTALL_FILES))
 	-rmdir $(DESTDIR)$(DRACUTDIR)/90sshrescue $(DESTDIR)$(DATADIR)/sshrescue
+
+# The source as packaged: the files git knows (committed or not, ignored ones left out), else
+# the tree without its build directories. Packages build from a copy, so this tree stays clean.
+SRC_FILES = $(wildcard $(shell git ls-files -co --exclude-standard 2>/dev/null || \
+	find . -path ./build -prune -o -path ./build-san -prune -o -path ./.git -prune \
+	-o ! -type d ! -name sshrescue -print))
+PKG_TREE = sshrescue-$(VERSION)
+
+build/src/$(PKG_TREE).tar.gz: $(SRC_FILES)
+	@mkdir -p $(dir $@)
+	$(Q)tar --create --gzip --file=$@.tmp --sort=name --owner=0 --group=0 --numeric-owner \
+		--mtime=@$${SOURCE_DATE_EPOCH:-$$(git log -1 --format=%ct 2>/dev/null || echo 0)} \
+		--transform='s|^|$(PKG_TREE)/|' $(SRC_FILES)
+	$(Q)mv -f $@.tmp $@
+
+# build/deb/sshrescue_VERSION_ARCH.deb (dpkg-buildpackage: debhelper, debian/)
+deb: build/src/$(PKG_TREE).tar.gz
+	$(Q)rm -rf build/deb && mkdir -p build/deb
+	$(Q)tar -xzf $< -C build/deb
+	$(Q)cd build/deb/$(PKG_TREE) && dpkg-buildpackage -us -uc -b >../build.log 2>&1 || \
+		{ tail -n 30 ../build.log; exit 1; }
+	$(Q)rm -rf build/deb/$(PKG_TREE)
+	@ls build/deb/*.deb
+
+# build/rpm/sshrescue-VERSION-1.ARCH.rpm (rpmbuild from sshrescue.spec; on Debian the
+# BuildRequires name RPM packages that no rpm database has: --nodeps)
+rpm: build/src/$(PKG_TREE).tar.gz
+	$(Q)rm -rf build/rpm && mkdir -p build/rpm/top/SOURCES
+	$(Q)cp $< build/rpm/top/SOURCES/
+	$(Q)rpmbuild -bb --nodeps --define '_topdir $(CURDIR)/build/rpm/top' \
+		--define '_rpmdir $(CURDIR)/build/rpm' --define '_build_name_fmt %%{NAME}-%%{VERSION}-%%{RELEASE}.%%{ARCH}.rpm' \
+		sshrescue.spec >build/rpm/build.log 2>&1 || { tail -n 30 build/rpm/build.log; exit 1; }
+	$(Q)rm -rf build/rpm/top
+	@ls build/rpm/*.rpm
 
 lint:
 	clang-tidy $(AGENT_SRCS) -- $(ALL_CFLAGS)
