@@ -1160,8 +1160,16 @@ static bool target_dm_name_in_use(const char *vg)
 /* Add the LVs of an activated VG as devices to probe. */
 static void scan_lvm_add_lvs(struct scan *sc, struct reg_vg *vg)
 {
-	char *argv[] = {reg.lvm,       "lvs", vg->ropt, vg->rarg,	  "--noheadings",
-			"--separator", "|",   "-o",	    "lv_name,lv_dm_path", vg->active,
+	char *argv[] = {reg.lvm,
+			"lvs",
+			vg->ropt,
+			vg->rarg,
+			"--noheadings",
+			"--separator",
+			"|",
+			"-o",
+			"lv_name,lv_dm_path",
+			vg->active,
 			NULL};
 	_cleanup_free_ char *out = NULL, *errs = NULL;
 	if (target_run(argv, &out, &errs) != 0) {
@@ -1239,9 +1247,10 @@ static int scan_lvm(struct scan *sc)
 		buf_free(&all);
 		return 0;
 	}
-	char *pvs_argv[] = {reg.lvm,	  "pvs",	 (char *)ropt, (char *)rarg,
-			    "--noheadings", "--nosuffix", "--separator", "|",
-			    "-o",	  "pv_name,vg_name,vg_uuid", NULL};
+	char *pvs_argv[] = {
+		reg.lvm,      "pvs",	     (char *)ropt, (char *)rarg, "--noheadings",
+		"--nosuffix", "--separator", "|",	   "-o",	 "pv_name,vg_name,vg_uuid",
+		NULL};
 	_cleanup_free_ char *out = NULL, *errs = NULL;
 	if (target_run(pvs_argv, &out, &errs) != 0) {
 		_cleanup_free_ char *why = target_last_line(errs ? errs : "");
@@ -1293,12 +1302,13 @@ static int scan_lvm(struct scan *sc)
 	for (size_t i = first_vg; i < (size_t)reg.n_vgs; i++) {
 		struct reg_vg *vg = &reg.vgs[i];
 		const char *opt, *arg;
-		if (lvm_restrict_args(reg.lvm_devices, vg->devices, NULL, vg->rarg, sizeof(vg->rarg),
-				      &opt, &arg) < 0) {
+		if (lvm_restrict_args(reg.lvm_devices, vg->devices, NULL, vg->rarg,
+				      sizeof(vg->rarg), &opt, &arg) < 0) {
 			vg->ropt[0] = '\0';
-			strv_push_owned(&sc->notes, xasprintf("volume group %s: its PVs (%s) cannot "
-							      "be given to lvm",
-							      vg->name, vg->devices));
+			strv_push_owned(&sc->notes,
+					xasprintf("volume group %s: its PVs (%s) cannot "
+						  "be given to lvm",
+						  vg->name, vg->devices));
 			continue;
 		}
 		snprintf(vg->ropt, sizeof(vg->ropt), "%s", opt);
@@ -1351,11 +1361,12 @@ static int scan_lvm(struct scan *sc)
 		const char *fopt, *farg;
 		if (lvm_restrict_args(false, vg->devices, ro, filter_ro, fsize, &fopt, &farg) < 0)
 			filter_ro[0] = '\0';
-		char *argv_rw[] = {reg.lvm, "vgchange", "-ay", vg->ropt, vg->rarg, vg->active, NULL};
-		char *argv_ro_devices[] = {reg.lvm,  "vgchange", "-ay", vg->ropt, vg->rarg,
-					   "--config", ro,	 vg->active, NULL};
-		char *argv_ro_filter[] = {reg.lvm,	 "vgchange", "-ay",
-					  "--config", filter_ro, vg->active, NULL};
+		char *argv_rw[] = {reg.lvm,  "vgchange", "-ay", vg->ropt,
+				   vg->rarg, vg->active, NULL};
+		char *argv_ro_devices[] = {reg.lvm,    "vgchange", "-ay",      vg->ropt, vg->rarg,
+					   "--config", ro,	   vg->active, NULL};
+		char *argv_ro_filter[] = {reg.lvm,   "vgchange", "-ay", "--config",
+					  filter_ro, vg->active, NULL};
 		char **argv_ro = reg.lvm_devices ? argv_ro_devices : argv_ro_filter;
 		_cleanup_free_ char *e = NULL;
 		if (target_run(sc->readonly ? argv_ro : argv_rw, NULL, &e) != 0) {
