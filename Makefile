@@ -4,9 +4,18 @@
 # SANITIZE=1 (ASan+UBSan build in build-san/) | VALGRIND=1 (tests under valgrind)
 
 PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
 SBINDIR ?= $(PREFIX)/sbin
-MANDIR ?= $(PREFIX)/share/man
+DATADIR ?= $(PREFIX)/share
+MANDIR ?= $(DATADIR)/man
 SYSCONFDIR ?= /etc
+# systemd, initramfs-tools and dracut read only their own directories, whatever PREFIX is:
+# the unit goes where systemd looks for the administrator's units (/etc/systemd/system) unless
+# the prefix is /usr (packages: /lib/systemd/system on Debian 12, /usr/lib/systemd/system on
+# RPM systems; set it); initramfs-tools reads /usr/share/initramfs-tools and /etc/initramfs-tools.
+SYSTEMDUNITDIR ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(SYSCONFDIR)/systemd/system)
+INITRAMFSDIR ?= $(if $(filter /usr,$(PREFIX)),/usr/share/initramfs-tools,$(SYSCONFDIR)/initramfs-tools)
+DRACUTDIR ?= /usr/lib/dracut/modules.d
 DESTDIR ?=
 VERSION := 0.1.0
 
@@ -34,7 +43,7 @@ endif
 # make VALGRIND=1 check|unit: every program under valgrind (memcheck, leaks), errors exit 99
 VALGRIND ?=
 ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -DSSHRESCUE_VERSION='"$(VERSION)"' -Iagent \
-	$(WARN) $(HARDEN) $(PKG_CFLAGS) $(CFLAGS) -MMD -MP
+	$(WARN) $(HARDEN) $(PKG_CFLAGS) $(CPPFLAGS) $(CFLAGS) -MMD -MP
 ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now $(LDSAN) $(LDFLAGS)
 
 ifeq ($(V),1)
@@ -56,8 +65,8 @@ BIN := $(BUILD)/sshrescue
 .DEFAULT_GOAL := all
 include image/image.mk
 
-.PHONY: all man check check-noop unit integration bench fuzz demo install uninstall clean deps lint
-all: $(BIN) sshrescue $(BUILD)/sshrescue-policy.5
+.PHONY: all man check check-noop unit integration bench fuzz demo install install-list uninstall deb rpm clean deps lint FORCE
+all: $(BIN) sshrescue $(BUILD)/sshrescue-policy.5 $(BUILD)/sshrescue-repair.service
 
 sshrescue: $(BIN)
 	$(Q)ln -sf $(BIN) sshrescue
@@ -118,18 +127,85 @@ $(BUILD)/sshrescue-policy.5: man/sshrescue-policy.5.in man/policy-keys.awk $(BIN
 
 man: $(BUILD)/sshrescue-policy.5
 
-install: $(BIN) $(BUILD)/sshrescue-policy.5
+# The unit names the installed sshrescue-boot: made from its template for this SBINDIR.
+$(BUILD)/sshrescue-repair.service: hooks/sshrescue-repair.service.in FORCE
+	@mkdir -p $(dir $@)
+	$(Q)sed 's|@SBINDIR@|$(SBINDIR)|g' $< >$@.tmp
+	$(Q)if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv -f $@.tmp $@; fi
+
+FORCE:
+
+# Everything the Debian and RPM packages ship (debian/rules and sshrescue.spec call this).
+# The initramfs hook and the dracut module learn SBINDIR, so they find the binary installed here.
+INSTALL_FILES = $(SBINDIR)/sshrescue $(SBINDIR)/sshrescue-boot $(BINDIR)/sshrescue-console-collect \
+	$(MANDIR)/man8/sshrescue.8 $(MANDIR)/man5/sshrescue-policy.5 \
+	$(DATADIR)/sshrescue/policy.ini.example $(SYSTEMDUNITDIR)/sshrescue-repair.service \
+	$(INITRAMFSDIR)/hooks/sshrescue $(INITRAMFSDIR)/scripts/local-premount/sshrescue \
+	$(DRACUTDIR)/90sshrescue/module-setup.sh $(DRACUTDIR)/90sshrescue/sshrescue-pre-mount.sh
+SET_SBINDIR = sed 's|^sshrescue_sbindir=.*|sshrescue_sbindir=$(SBINDIR)|'
+
+install: $(BIN) $(BUILD)/sshrescue-policy.5 $(BUILD)/sshrescue-repair.service
 	install -D -m 0755 $(BIN) $(DESTDIR)$(SBINDIR)/sshrescue
+	install -D -m 0755 hooks/sshrescue-boot $(DESTDIR)$(SBINDIR)/sshrescue-boot
+	install -D -m 0755 hooks/sshrescue-console-collect $(DESTDIR)$(BINDIR)/sshrescue-console-collect
 	install -D -m 0644 man/sshrescue.8 $(DESTDIR)$(MANDIR)/man8/sshrescue.8
 	install -D -m 0644 $(BUILD)/sshrescue-policy.5 $(DESTDIR)$(MANDIR)/man5/sshrescue-policy.5
-	install -D -m 0644 hooks/policy.ini.example $(DESTDIR)$(PREFIX)/share/sshrescue/policy.ini.example
-	install -D -m 0755 hooks/sshrescue-console-collect $(DESTDIR)$(PREFIX)/bin/sshrescue-console-collect
+	install -D -m 0644 hooks/policy.ini.example $(DESTDIR)$(DATADIR)/sshrescue/policy.ini.example
+	install -D -m 0644 $(BUILD)/sshrescue-repair.service \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/sshrescue-repair.service
+	install -d $(DESTDIR)$(INITRAMFSDIR)/hooks $(DESTDIR)$(INITRAMFSDIR)/scripts/local-premount \
+		$(DESTDIR)$(DRACUTDIR)/90sshrescue
+	$(SET_SBINDIR) hooks/initramfs-tools/hooks/sshrescue >$(DESTDIR)$(INITRAMFSDIR)/hooks/sshrescue
+	chmod 0755 $(DESTDIR)$(INITRAMFSDIR)/hooks/sshrescue
+	install -m 0755 hooks/initramfs-tools/scripts/local-premount/sshrescue \
+		$(DESTDIR)$(INITRAMFSDIR)/scripts/local-premount/sshrescue
+	$(SET_SBINDIR) hooks/dracut/90sshrescue/module-setup.sh \
+		>$(DESTDIR)$(DRACUTDIR)/90sshrescue/module-setup.sh
+	chmod 0755 $(DESTDIR)$(DRACUTDIR)/90sshrescue/module-setup.sh
+	install -m 0755 hooks/dracut/90sshrescue/sshrescue-pre-mount.sh \
+		$(DESTDIR)$(DRACUTDIR)/90sshrescue/sshrescue-pre-mount.sh
+
+# Prints what `make install` installs, one absolute path a line (tests compare against it).
+install-list:
+	@printf '%s\n' $(INSTALL_FILES)
 
 uninstall:
-	rm -f $(DESTDIR)$(SBINDIR)/sshrescue $(DESTDIR)$(MANDIR)/man8/sshrescue.8 \
-		$(DESTDIR)$(MANDIR)/man5/sshrescue-policy.5 \
-		$(DESTDIR)$(PREFIX)/share/sshrescue/policy.ini.example \
-		$(DESTDIR)$(PREFIX)/bin/sshrescue-console-collect
+	rm -f $(addprefix $(DESTDIR),$(INSTALL_FILES))
+	-rmdir $(DESTDIR)$(DRACUTDIR)/90sshrescue $(DESTDIR)$(DATADIR)/sshrescue
+
+# The source as packaged: the files git knows (committed or not, ignored ones left out), else
+# the tree without its build directories. Packages build from a copy, so this tree stays clean.
+SRC_FILES = $(wildcard $(shell git ls-files -co --exclude-standard 2>/dev/null || \
+	find . -path ./build -prune -o -path ./build-san -prune -o -path ./.git -prune \
+	-o ! -type d ! -name sshrescue -print))
+PKG_TREE = sshrescue-$(VERSION)
+
+build/src/$(PKG_TREE).tar.gz: $(SRC_FILES)
+	@mkdir -p $(dir $@)
+	$(Q)tar --create --gzip --file=$@.tmp --sort=name --owner=0 --group=0 --numeric-owner \
+		--mtime=@$${SOURCE_DATE_EPOCH:-$$(git log -1 --format=%ct 2>/dev/null || echo 0)} \
+		--transform='s|^|$(PKG_TREE)/|' $(SRC_FILES)
+	$(Q)mv -f $@.tmp $@
+
+# build/deb/sshrescue_VERSION_ARCH.deb (dpkg-buildpackage: debhelper, debian/)
+deb: build/src/$(PKG_TREE).tar.gz
+	$(Q)rm -rf build/deb && mkdir -p build/deb
+	$(Q)tar -xzf $< -C build/deb
+	$(Q)cd build/deb/$(PKG_TREE) && dpkg-buildpackage -us -uc -b >../build.log 2>&1 || \
+		{ tail -n 30 ../build.log; exit 1; }
+	$(Q)rm -rf build/deb/$(PKG_TREE)
+	@ls build/deb/*.deb
+
+# build/rpm/sshrescue-VERSION-1.ARCH.rpm (rpmbuild from sshrescue.spec; on Debian the
+# BuildRequires name RPM packages that no rpm database has: --nodeps)
+rpm: build/src/$(PKG_TREE).tar.gz
+	$(Q)rm -rf build/rpm && mkdir -p build/rpm/top/SOURCES
+	$(Q)cp $< build/rpm/top/SOURCES/
+	$(Q)rpmbuild -bb --nodeps --define '_topdir $(CURDIR)/build/rpm/top' \
+		--define '_rpmdir $(CURDIR)/build/rpm' --define '_build_name_fmt %%{NAME}-%%{VERSION}-%%{RELEASE}.%%{ARCH}.rpm' \
+		sshrescue.spec >build/rpm/build.log 2>&1 || { tail -n 30 build/rpm/build.log; exit 1; }
+	$(Q)rm -rf build/rpm/top
+	@ls build/rpm/*.rpm
 
 lint:
 	clang-tidy $(AGENT_SRCS) -- $(ALL_CFLAGS)

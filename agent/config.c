@@ -22,7 +22,8 @@ struct key {
 
 static const char *const after_values[] = { "none", "reboot", "poweroff", NULL };
 static const char *const scope_values[] = { "protected", "all", NULL };
-static const char *const flavor_values[] = { "post", "gce-guest-attributes", "aws-imdsv2", NULL };
+static const char *const flavor_values[] = { "post", "gce-guest-attributes", "aws-imdsv2", "put",
+					     NULL };
 
 #define OFF(field) offsetof(struct config, field)
 static const struct key keys[] = {
@@ -73,7 +74,7 @@ static const struct key keys[] = {
 	{ "report", "url", KEY_STRING, OFF(report_url), "", NULL, 0, 0,
 	  "where the JSON report is delivered; empty: no delivery" },
 	{ "report", "flavor", KEY_ENUM, OFF(report_flavor), "post", flavor_values, 0, 0,
-	  "post (JSON body) | gce-guest-attributes | aws-imdsv2" },
+	  "post (JSON body) | gce-guest-attributes | aws-imdsv2 | put (to a presigned object URL)" },
 	{ "report", "header", KEY_STRV, OFF(report_headers), "", NULL, 0, 0,
 	  "an extra \"Name: value\" HTTP header (repeatable)" },
 	{ "report", "attempts", KEY_UINT, OFF(report_attempts), "3", NULL, 1, 100,

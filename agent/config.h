@@ -11,7 +11,7 @@
 
 enum after_action { AFTER_NONE, AFTER_REBOOT, AFTER_POWEROFF };
 enum scope { SCOPE_PROTECTED, SCOPE_ALL };
-enum report_flavor { FLAVOR_POST, FLAVOR_GCE, FLAVOR_AWS };
+enum report_flavor { FLAVOR_POST, FLAVOR_GCE, FLAVOR_AWS, FLAVOR_PUT };
 
 struct config {
 	/* [agent] */

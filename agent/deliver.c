@@ -1,5 +1,5 @@
 /* deliver.c: the report leaves the run here, the only module that talks to the network: to the
- * [report] endpoint with libcurl (post, GCE guest attributes, AWS IMDSv2 + post), into the
+ * [report] endpoint with libcurl (post, put, GCE guest attributes, AWS IMDSv2 + post), into the
  * instance (report file, history, spool of undelivered reports), onto the console (summary
  * lines and the chunked machine-readable report), and finally the reboot or poweroff. */
 #include "deliver.h"
@@ -15,6 +15,7 @@
 #include <poll.h>
 #include <stdint.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
@@ -518,6 +519,30 @@ static struct curl_slist *headers_common(const struct deliver *d, const struct p
 	return h;
 }
 
+/* A header of ours that the policy's own `header =` lines do not already give. */
+static bool header_configured(const struct config *cfg, const char *name)
+{
+	size_t n = strlen(name);
+	for (size_t i = 0; i < cfg->report_headers.n; i++) {
+		const char *h = cfg->report_headers.v[i];
+		if (strncasecmp(h, name, n) == 0 && h[n] == ':')
+			return true;
+	}
+	return false;
+}
+
+/* put: the body of an object at a presigned URL (S3, GCS signed URL, Azure Blob SAS). Azure's
+ * Put Blob refuses a request without x-ms-blob-type; S3 and GCS check only the headers the URL
+ * signed and the x-amz-/x-goog- ones, so it goes on every PUT: an Azure account behind its own
+ * domain name or an emulator gets it too. */
+static struct curl_slist *headers_put(const struct deliver *d, const struct payload *p)
+{
+	struct curl_slist *h = headers_common(d, p, "application/json");
+	if (!header_configured(d->cfg, "x-ms-blob-type"))
+		h = curl_slist_append(h, "x-ms-blob-type: BlockBlob");
+	return h;
+}
+
 static char *gce_base(const struct config *cfg)
 {
 	const char *env = getenv("GCE_METADATA_HOST");
@@ -568,8 +593,10 @@ static int attempt_once(struct deliver *d, const struct payload *p, unsigned att
 			curl_slist_free_all(h);
 		}
 	} else {
-		struct curl_slist *h = headers_common(d, p, "application/json");
-		struct http_req rq = { .method = "POST", .url = d->cfg->report_url, .body = body,
+		bool put = d->cfg->report_flavor == FLAVOR_PUT;
+		struct curl_slist *h = put ? headers_put(d, p) : headers_common(d, p, "application/json");
+		struct http_req rq = { .method = put ? "PUT" : "POST", .url = d->cfg->report_url,
+				       .body = body,
 				       .body_len = len, .headers = h, .until = until };
 		rc = http_do(d, &rq, &rs);
 		curl_slist_free_all(h);
@@ -871,10 +898,11 @@ int deliver_report(const struct config *cfg, struct root *root, struct run *run,
 	}
 
 	/* check writes nothing, so it cannot take a report out of the spool either: it leaves
-	 * the spool to the next repair */
+	 * the spool to the next repair. A presigned put URL names one object, which this run's
+	 * report fills: earlier reports stay in the spool (and the history) for a collector. */
 	size_t spool_left = 0;
 	bool endpoint_down = false;
-	if (writable)
+	if (writable && cfg->report_flavor != FLAVOR_PUT)
 		deliver_spool(&d, root, run->run_id, &spool_left, &endpoint_down);
 
 	if (cfg->report_flavor == FLAVOR_AWS && !endpoint_down)

@@ -38,6 +38,7 @@
 #include <time.h>
 
 #include "loopdev.h"
+#include "parse/lvm.h"
 #include "resolve.h"
 #include "spawn.h"
 
@@ -69,7 +70,11 @@ struct reg_vg {
 	char name[128];	  /* the VG's own name */
 	char active[160]; /* the name it was activated under (a temporary one on a clash) */
 	char uuid[64];
-	char devices[2048]; /* --devices list: only its PVs are visible to lvm */
+	char devices[2048]; /* its PVs: the only devices lvm is shown */
+	/* the two arguments that show lvm only those (lvm_restrict_args): made before anything
+	 * is activated, so that release builds no string */
+	char ropt[12];	 /* --devices or --config */
+	char rarg[4096]; /* the list, or a devices/filter */
 	volatile sig_atomic_t renamed, activated;
 };
 
@@ -89,7 +94,8 @@ static struct registry {
 	volatile sig_atomic_t n_files;
 	struct reg_vg vgs[REG_VGS];
 	volatile sig_atomic_t n_vgs;
-	char lvm[64];
+	char lvm[PATH_MAX];
+	bool lvm_devices; /* the lvm knows --devices (lvm2 2.03.12 and later) */
 	volatile sig_atomic_t releasing;
 } reg;
 
@@ -137,15 +143,13 @@ static int reg_vg_deactivate(struct reg_vg *vg)
 {
 	int rc = 0;
 	if (vg->activated) {
-		char *argv[] = {reg.lvm,     "vgchange", "-an", "--devices",
-				vg->devices, vg->active, NULL};
+		char *argv[] = {reg.lvm, "vgchange", "-an", vg->ropt, vg->rarg, vg->active, NULL};
 		if ((rc = reg_spawn_quiet(argv)) < 0)
 			reg_say("cannot deactivate volume group", vg->active, 0);
 		vg->activated = 0;
 	}
 	if (vg->renamed) {
-		char *argv[] = {reg.lvm,  "vgrename", "--devices", vg->devices,
-				vg->uuid, vg->name,   NULL};
+		char *argv[] = {reg.lvm, "vgrename", vg->ropt, vg->rarg, vg->uuid, vg->name, NULL};
 		int r = reg_spawn_quiet(argv);
 		if (r < 0) {
 			reg_say("cannot give the volume group its name back", vg->active, 0);
@@ -1042,17 +1046,31 @@ static char *target_last_line(const char *s)
 	return xstrndup(best, best_len);
 }
 
+/* The rescue system's lvm (SSHRESCUE_LVM: another one, a full path), and whether it knows
+ * --devices: its release from `lvm version`. One that does not say is given a devices/filter,
+ * which every lvm2 release reads. */
 static bool target_find_lvm(void)
 {
 	static const char *const paths[] = {"/usr/sbin/lvm", "/sbin/lvm", "/usr/bin/lvm",
 					    "/bin/lvm"};
-	for (size_t i = 0; i < ARRAY_SIZE(paths); i++) {
-		if (access(paths[i], X_OK) == 0) {
-			snprintf(reg.lvm, sizeof(reg.lvm), "%s", paths[i]);
-			return true;
-		}
+	const char *env = getenv("SSHRESCUE_LVM");
+	reg.lvm[0] = '\0';
+	if (env && *env == '/') {
+		if (access(env, X_OK) == 0)
+			snprintf(reg.lvm, sizeof(reg.lvm), "%s", env);
+	} else {
+		for (size_t i = 0; i < ARRAY_SIZE(paths) && !reg.lvm[0]; i++)
+			if (access(paths[i], X_OK) == 0)
+				snprintf(reg.lvm, sizeof(reg.lvm), "%s", paths[i]);
 	}
-	return false;
+	if (!reg.lvm[0])
+		return false;
+	char *argv[] = {reg.lvm, "version", NULL};
+	_cleanup_free_ char *out = NULL;
+	struct lvm_version v;
+	reg.lvm_devices = target_run(argv, &out, NULL) == 0 && lvm_version_parse(out, &v) == 0 &&
+			  lvm_version_has_devices(&v);
+	return true;
 }
 
 /* Split "a|b|c" lines (lvm --separator '|') into fields, trimmed. */
@@ -1088,8 +1106,16 @@ static bool target_dm_name_in_use(const char *vg)
 /* Add the LVs of an activated VG as devices to probe. */
 static void scan_lvm_add_lvs(struct scan *sc, struct reg_vg *vg)
 {
-	char *argv[] = {reg.lvm,       "lvs", "--devices", vg->devices,		 "--noheadings",
-			"--separator", "|",   "-o",	   "lv_name,lv_dm_path", vg->active,
+	char *argv[] = {reg.lvm,
+			"lvs",
+			vg->ropt,
+			vg->rarg,
+			"--noheadings",
+			"--separator",
+			"|",
+			"-o",
+			"lv_name,lv_dm_path",
+			vg->active,
 			NULL};
 	_cleanup_free_ char *out = NULL, *errs = NULL;
 	if (target_run(argv, &out, &errs) != 0) {
@@ -1157,9 +1183,19 @@ static int scan_lvm(struct scan *sc)
 		buf_printf(&all, "%s%s", i ? "," : "", pvs.v[i]);
 	strv_free(&pvs);
 
+	_cleanup_free_ char *rbuf = xmalloc(all.len * 16 + 64);
+	const char *ropt, *rarg;
+	if (lvm_restrict_args(reg.lvm_devices, all.data, NULL, rbuf, all.len * 16 + 64, &ropt,
+			      &rarg) < 0) {
+		strv_push_owned(&sc->notes, xasprintf("%s: LVM2 members whose names cannot be "
+						      "given to lvm",
+						      all.data));
+		buf_free(&all);
+		return 0;
+	}
 	char *pvs_argv[] = {
-		reg.lvm,      "pvs",	     "--devices", all.data, "--noheadings",
-		"--nosuffix", "--separator", "|",	  "-o",	    "pv_name,vg_name,vg_uuid",
+		reg.lvm,      "pvs",	     (char *)ropt, (char *)rarg, "--noheadings",
+		"--nosuffix", "--separator", "|",	   "-o",	 "pv_name,vg_name,vg_uuid",
 		NULL};
 	_cleanup_free_ char *out = NULL, *errs = NULL;
 	if (target_run(pvs_argv, &out, &errs) != 0) {
@@ -1211,6 +1247,17 @@ static int scan_lvm(struct scan *sc)
 
 	for (size_t i = first_vg; i < (size_t)reg.n_vgs; i++) {
 		struct reg_vg *vg = &reg.vgs[i];
+		const char *opt, *arg;
+		if (lvm_restrict_args(reg.lvm_devices, vg->devices, NULL, vg->rarg,
+				      sizeof(vg->rarg), &opt, &arg) < 0) {
+			vg->ropt[0] = '\0';
+			strv_push_owned(&sc->notes,
+					xasprintf("volume group %s: its PVs (%s) cannot "
+						  "be given to lvm",
+						  vg->name, vg->devices));
+			continue;
+		}
+		snprintf(vg->ropt, sizeof(vg->ropt), "%s", opt);
 		bool clash = target_dm_name_in_use(vg->name);
 		_cleanup_free_ char *copy = xstrdup(sys_vgs);
 		char *s2 = NULL;
@@ -1236,7 +1283,7 @@ static int scan_lvm(struct scan *sc)
 				 (int)getpid());
 			vg->renamed = 1;
 			reg_barrier();
-			char *argv[] = {reg.lvm,  "vgrename", "--devices", vg->devices,
+			char *argv[] = {reg.lvm,  "vgrename", vg->ropt, vg->rarg,
 					vg->uuid, vg->active, NULL};
 			_cleanup_free_ char *e = NULL;
 			if (target_run(argv, NULL, &e) != 0) {
@@ -1254,10 +1301,19 @@ static int scan_lvm(struct scan *sc)
 		reg_barrier();
 		_cleanup_free_ char *ro =
 			xasprintf("activation { read_only_volume_list = [ \"%s\" ] }", vg->active);
-		char *argv_rw[] = {reg.lvm,	"vgchange", "-ay", "--devices",
-				   vg->devices, vg->active, NULL};
-		char *argv_ro[] = {reg.lvm,    "vgchange", "-ay",      "--devices", vg->devices,
-				   "--config", ro,	   vg->active, NULL};
+		/* lvm takes one --config: without --devices, the filter and this go together */
+		size_t fsize = sizeof(vg->rarg) + strlen(ro) + 2;
+		_cleanup_free_ char *filter_ro = xmalloc(fsize);
+		const char *fopt, *farg;
+		if (lvm_restrict_args(false, vg->devices, ro, filter_ro, fsize, &fopt, &farg) < 0)
+			filter_ro[0] = '\0';
+		char *argv_rw[] = {reg.lvm,  "vgchange", "-ay", vg->ropt,
+				   vg->rarg, vg->active, NULL};
+		char *argv_ro_devices[] = {reg.lvm,    "vgchange", "-ay",      vg->ropt, vg->rarg,
+					   "--config", ro,	   vg->active, NULL};
+		char *argv_ro_filter[] = {reg.lvm,   "vgchange", "-ay", "--config",
+					  filter_ro, vg->active, NULL};
+		char **argv_ro = reg.lvm_devices ? argv_ro_devices : argv_ro_filter;
 		_cleanup_free_ char *e = NULL;
 		if (target_run(sc->readonly ? argv_ro : argv_rw, NULL, &e) != 0) {
 			_cleanup_free_ char *why = target_last_line(e ? e : "");

@@ -1,7 +1,8 @@
 #!/bin/sh
 # hooks/gce-startup-script.sh: a GCE startup-script (metadata key startup-script; it runs at
 # every boot, and `gcloud compute ssh`-less instances still run it). Reads its parameters from
-# the instance's metadata attributes sshrescue-protect and sshrescue-report-url, installs the
+# the instance's metadata attributes sshrescue-protect, sshrescue-report-url and (for an instance
+# without sshrescue) sshrescue-bin-url and sshrescue-bin-sha256, installs the
 # policy and runs `sshrescue repair --root /`. Lines after the marker are cloud-runcommand.sh's
 # (tests/integration/hooks.sh checks they stay the same).
 md=${GCE_METADATA_HOST:-metadata.google.internal}
@@ -9,26 +10,92 @@ attr() {
 	curl -fsS --max-time 5 -H 'Metadata-Flavor: Google' \
 		"http://$md/computeMetadata/v1/instance/attributes/$1" 2>/dev/null
 }
-set -- "$(attr sshrescue-protect)" "$(attr sshrescue-report-url)"
+set -- "$(attr sshrescue-protect)" "$(attr sshrescue-report-url)" "$(attr sshrescue-bin-url)" \
+	"$(attr sshrescue-bin-sha256)"
 # ---- cloud-runcommand.sh ----
 protect=${1-${protect:-}}
 url=${2-${reportUrl:-}}
+bin_url=${3-${binUrl:-}}
+bin_sha=${4-${binSha256:-}}
 root=${SSHRESCUE_ROOT:-/}
 root=${root%/}
-case "$protect$url" in
+case "$protect$url$bin_url" in
 *[!A-Za-z0-9.:/,\ _%?=\&+~@-]*)
 	echo "sshrescue: refusing parameters with shell or ini metacharacters" >&2
 	exit 16
 	;;
 esac
-bin=${SSHRESCUE:-$(command -v sshrescue || echo /usr/local/sbin/sshrescue)}
-[ -x "$bin" ] || { echo "sshrescue: not installed on this instance" >&2; exit 8; }
+sshrescue_sha256() {
+	if command -v sha256sum >/dev/null 2>&1; then
+		sha256sum "$1" | cut -d ' ' -f 1
+	elif command -v openssl >/dev/null 2>&1; then
+		openssl dgst -sha256 -r "$1" | cut -d ' ' -f 1
+	elif command -v python3 >/dev/null 2>&1; then
+		python3 -c 'import hashlib, sys; print(hashlib.sha256(open(sys.argv[1], "rb").read()).hexdigest())' "$1"
+	fi
+}
+sshrescue_fetch() {
+	case "$2" in
+	????????????????????????????????????????????????????????????????) ;;
+	*) echo "sshrescue: the sha256 of $1 must be 64 hexadecimal digits, not '$2'" >&2; return 1 ;;
+	esac
+	case "$2" in *[!0-9a-f]*)
+		echo "sshrescue: the sha256 of $1 must be 64 lowercase hexadecimal digits" >&2
+		return 1
+		;;
+	esac
+	[ -f "$3" ] && [ "$(sshrescue_sha256 "$3")" = "$2" ] && return 0
+	mkdir -p "${3%/*}" && rm -f "$3.part" || return 1
+	if command -v curl >/dev/null 2>&1; then
+		curl -fsSL --retry 2 --max-time 300 -o "$3.part" "$1"
+	elif command -v wget >/dev/null 2>&1; then
+		wget -q -T 60 -O "$3.part" "$1"
+	elif command -v python3 >/dev/null 2>&1; then
+		python3 -c 'import shutil, sys, urllib.request
+with urllib.request.urlopen(sys.argv[1], timeout=60) as r, open(sys.argv[2], "wb") as f:
+    shutil.copyfileobj(r, f)' "$1" "$3.part"
+	else
+		echo "sshrescue: cannot fetch $1: no curl, wget or python3 on this instance" >&2
+		return 1
+	fi || { echo "sshrescue: fetching $1 failed" >&2; rm -f "$3.part"; return 1; }
+	got=$(sshrescue_sha256 "$3.part")
+	if [ "$got" != "$2" ]; then
+		echo "sshrescue: $1 has sha256 ${got:-(no sha256sum, openssl or python3 to compute it)}, not $2: refusing to run it" >&2
+		rm -f "$3.part"
+		return 1
+	fi
+	chmod 0700 "$3.part" && mv -f "$3.part" "$3"
+}
+if [ -n "$bin_url" ]; then
+	bin=$root/var/lib/sshrescue/sshrescue
+	umask 077
+	sshrescue_fetch "$bin_url" "$bin_sha" "$bin" || exit 8
+else
+	bin=${SSHRESCUE:-$(command -v sshrescue || echo /usr/local/sbin/sshrescue)}
+fi
+[ -x "$bin" ] || { echo "sshrescue: not installed on this instance (give BIN-URL and BIN-SHA256)" >&2; exit 8; }
 mkdir -p "$root/etc/sshrescue"
 umask 077
 printf '[agent]\nprotect = %s\n[report]\nurl = %s\n' "$(echo "$protect" | tr , ' ')" "$url" \
 	>"$root/etc/sshrescue/policy.ini.new" &&
 	mv "$root/etc/sshrescue/policy.ini.new" "$root/etc/sshrescue/policy.ini"
-"$bin" -c "$root/etc/sshrescue/policy.ini" repair --root "${root:-/}" --no-reboot
+out=$(mktemp "${TMPDIR:-/tmp}/sshrescue.XXXXXX") || exit 8
+"$bin" -c "$root/etc/sshrescue/policy.ini" repair --root "${root:-/}" --no-reboot >"$out" 2>&1
 rc=$?
-echo "sshrescue: exit status $rc"
+LC_ALL=C awk -v max=3000 '
+	/^SSHRESCUE-REPORT / || /^sshrescue: delivery: (attempt [0-9]|retrying )/ { next }
+	{ if (length($0) > 300) $0 = substr($0, 1, 296) " ..." }
+	/^sshrescue: delivery:/ { tail = tail $0 "\n"; next }
+	{ line[++n] = $0; size += length($0) + 1 }
+	END {
+		for (i = 1; i <= n; i++) {
+			if (size > max && line[i] ~ /^sshrescue:   /) { cut++; continue }
+			if ((used += length(line[i]) + 1) > max) { cut += n - i + 1; break }
+			print line[i]
+		}
+		if (cut) printf "sshrescue: (%d more lines in the full report)\n", cut
+		printf "%s", tail
+	}' "$out"
+rm -f "$out"
+echo "sshrescue: exit status $rc; the full report is in $root/var/log/sshrescue/report.json on the instance"
 [ $((rc & 28)) -eq 0 ]

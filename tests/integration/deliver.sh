@@ -178,6 +178,7 @@ for r in post aws2 f0next f1next f2next f4next f5next t3next proxy direct; do la
 launch_rec gce --mode gce
 launch_rec gce404 --mode gce
 launch_rec aws --mode aws
+launch_rec blob --mode blob
 launch_rec hang --mode hang
 launch_rec hang2 --mode hang
 launch_rec fail1 --mode fail --fail 1
@@ -238,6 +239,50 @@ id=$(jget "$T/r2/$REPORT" "d['run_id']")
 grep -q "^$id repair exit [0-9]*:" "$T/gce/0002.body" || t_fail "summary: $(cat "$T/gce/0002.body")"
 [ "$(jget "$T/r2/$REPORT" "d['delivery']['url']")" = "http://127.0.0.1:$PORT$A/report" ] ||
 	t_fail "delivery.url $(jget "$T/r2/$REPORT" "d['delivery']['url']")"
+
+t_case "flavor put: PUT of the report to a presigned URL with the headers object stores need"
+t_mkroot "$T/rp"
+policy "$T/pp" 3 2 10 'flavor = put' 'header = x-amz-server-side-encryption: AES256'
+start_rec blob --mode blob
+# a SAS-like query: the recorder refuses a PUT without sig=; the query never shows
+purl="http://127.0.0.1:$PORT/reports/vm1.json?sv=2022-11-02&sp=cw&sig=c2VjcmV0"
+run_sr repair "$T/rp" "$T/pp" "$purl"
+((RC & 2)) && t_fail "exit $RC: bit 2 set: $(tail -n 3 "$T/err")"
+[ "$(rec_count blob)" = 1 ] || t_fail "$(rec_count blob) requests, want 1"
+[ "$(rec_field blob 1 method)" = PUT ] || t_fail "method $(rec_field blob 1 method)"
+[ "$(rec_field blob 1 path)" = "/reports/vm1.json?sv=2022-11-02&sp=cw&sig=c2VjcmV0" ] ||
+	t_fail "path $(rec_field blob 1 path)"
+grep -q '^response 0001 201$' "$T/blob/events" || t_fail "the store refused the PUT: $(cat "$T/blob/events")"
+[ "$(rec_header blob 1 Content-Type)" = application/json ] || t_fail "Content-Type $(rec_header blob 1 Content-Type)"
+[ "$(rec_header blob 1 x-ms-blob-type)" = BlockBlob ] || t_fail "x-ms-blob-type $(rec_header blob 1 x-ms-blob-type)"
+[ "$(rec_header blob 1 x-amz-server-side-encryption)" = AES256 ] || t_fail "configured header missing"
+[ -z "$(rec_header blob 1 Expect)" ] || t_fail "Expect: 100-continue sent"
+[ "$(rec_header blob 1 Content-Length)" = "$(stat -c %s "$T/blob/0001.body")" ] || t_fail "Content-Length"
+check_schema "$T/blob/0001.body"
+# the object read back through the same URL is this run's report, delivered
+curl -sf -o "$T/object" "$purl" || t_fail "GET of the object failed"
+[ "$(jget "$T/object" "d['run_id']")" = "$(jget "$T/rp/$REPORT" "d['run_id']")" ] ||
+	t_fail "the object is not this run's report"
+[ "$(jget "$T/rp/$REPORT" "d['delivery']['status']")" = delivered ] || t_fail "status"
+[ "$(jget "$T/rp/$REPORT" "d['delivery']['url']")" = "http://127.0.0.1:$PORT/reports/vm1.json" ] ||
+	t_fail "delivery.url $(jget "$T/rp/$REPORT" "d['delivery']['url']")"
+t_no_grep 'sig=' "$T/err"
+t_no_grep 'sig=' "$T/rp/$REPORT"
+
+t_case "flavor put: a configured x-ms-blob-type replaces ours; an expired URL (403) is not retried"
+t_mkroot "$T/rp2"
+policy "$T/pp2" 3 2 10 'flavor = put' 'header = x-ms-blob-type: AppendBlob'
+n0=$(rec_count blob)
+run_sr repair "$T/rp2" "$T/pp2" "http://127.0.0.1:$PORT/reports/vm2.json?sig=x"
+((RC & 2)) || t_fail "exit $RC: delivered although the store refused it"
+[ "$(rec_header blob $((n0 + 1)) x-ms-blob-type)" = AppendBlob ] ||
+	t_fail "x-ms-blob-type: $(rec_header blob $((n0 + 1)) x-ms-blob-type)"
+t_grep 'HTTP 400 from PUT' "$T/err"
+policy "$T/pp3" 3 2 10 'flavor = put'
+n0=$(rec_count blob)
+run_sr repair "$T/rp2" "$T/pp3" "http://127.0.0.1:$PORT/reports/vm2.json?se=expired"
+[ "$(($(rec_count blob) - n0))" = 1 ] || t_fail "$(($(rec_count blob) - n0)) attempts at a 403, want 1"
+t_grep 'HTTP 403 from PUT' "$T/err"
 
 t_case "flavor aws-imdsv2: token PUT, then identity GET with the token, then POST with it"
 t_mkroot "$T/r3"

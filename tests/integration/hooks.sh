@@ -77,13 +77,13 @@ PY
 
 # ---- systemd unit ----------------------------------------------------------------------
 t_without_sshrescue "systemd unit: systemd-analyze verify passes; ordered before ssh and fail2ban"
-sed "s|^ExecStart=.*|ExecStart=$H/sshrescue-boot|" "$H/sshrescue-repair.service" >"$T/sshrescue-repair.service"
+sed "s|^ExecStart=.*|ExecStart=$H/sshrescue-boot|" "$H/sshrescue-repair.service.in" >"$T/sshrescue-repair.service"
 systemd-analyze verify --man=no "$T/sshrescue-repair.service" >"$T/verify" 2>&1 ||
 	{ t_fail "systemd-analyze verify"; cat "$T/verify"; }
 grep -v -e 'sshrescue-repair.service' -e '^$' "$T/verify" >"$T/verify.other" || true
-b=$(sed -n 's/^Before=//p' "$H/sshrescue-repair.service")
+b=$(sed -n 's/^Before=//p' "$H/sshrescue-repair.service.in")
 for u in ssh.service fail2ban.service; do [[ " $b " == *" $u "* ]] || t_fail "not Before=$u: $b"; done
-t_grep '^Type=oneshot$' "$H/sshrescue-repair.service"
+t_grep '^Type=oneshot$' "$H/sshrescue-repair.service.in"
 
 t_case "systemd unit: its ExecStart repairs the root, delivers, and is done for later boots"
 R=$T/unit
@@ -110,12 +110,14 @@ t_same "$T/ssm.body" "$T/rc.body"
 
 # SSM checks each value against the parameter's allowedPattern (refusing the command when it
 # does not match), then renders {{ name }} with it; so does this.
-ssm_render() { # protect url
-	jq -e -r --arg p "$1" --arg u "$2" '
+ssm_render() { # protect url [bin-url bin-sha256]
+	jq -e -r --arg p "$1" --arg u "$2" --arg b "${3:-}" --arg s "${4:-}" '
 		.parameters.protect.allowedPattern as $pp | .parameters.reportUrl.allowedPattern as $up |
-		if ($p | test($pp)) and ($u | test($up))
+		.parameters.binUrl.allowedPattern as $bp | .parameters.binSha256.allowedPattern as $sp |
+		if ($p | test($pp)) and ($u | test($up)) and ($b | test($bp)) and ($s | test($sp))
 		then .mainSteps[0].inputs.runCommand[] |
-			gsub("\\{\\{ *protect *\\}\\}"; $p) | gsub("\\{\\{ *reportUrl *\\}\\}"; $u)
+			gsub("\\{\\{ *protect *\\}\\}"; $p) | gsub("\\{\\{ *reportUrl *\\}\\}"; $u) |
+			gsub("\\{\\{ *binUrl *\\}\\}"; $b) | gsub("\\{\\{ *binSha256 *\\}\\}"; $s)
 		else false end' "$DOC"
 }
 t_case "SSM document: rendered and run, it installs the policy, repairs and reports"
@@ -163,6 +165,57 @@ SSHRESCUE_ROOT=$R protect=203.0.113.0/24 reportUrl="http://127.0.0.1:$PORT/azure
 	>"$T/out" 2>&1 || t_fail "exit $?: $(tail -n 5 "$T/out")"
 judge "$R"
 ls "$T"/rec/*.json | xargs -n1 jq -r .path | grep -qx /azure || t_fail "no report at /azure"
+
+t_case "Azure run-command: the demo instance's output fits the 4,096 bytes Azure returns"
+# the demo's locked-out instance (tests/demo: hosts.deny, DenyHosts, MaxStartups, iptables,
+# fail2ban), its /var put back in place
+DEMO_DIR=$T/demo SSHRESCUE=$SSHRESCUE "$TOP/tests/demo" >"$T/demo.log" 2>&1 || t_fail "tests/demo: $(tail -n 5 "$T/demo.log")"
+R=$T/azure-demo
+cp -a "$T/demo/root" "$R" && cp -a "$T/demo/var/." "$R/var/"
+SSHRESCUE_ROOT=$R sh "$H/azure-runcommand.sh" 203.0.113.0/24 "http://127.0.0.1:$PORT/azure-demo?sig=s3cret" \
+	>"$T/out" 2>&1 || t_fail "exit $?: $(tail -n 5 "$T/out")"
+size=$(wc -c <"$T/out")
+echo "       azure run-command output on the demo instance: $size bytes"
+[ "$size" -le 4096 ] || t_fail "$size bytes of output"
+t_no_grep '^SSHRESCUE-REPORT ' "$T/out"
+t_no_grep 's3cret' "$T/out"
+for p in denyhosts hosts_access fail2ban sshd firewall; do t_grep "^sshrescue: $p: repaired" "$T/out"; done
+t_grep "^sshrescue: delivery: delivered to http://127.0.0.1:$PORT/azure-demo" "$T/out"
+tail -n 1 "$T/out" | grep -q "^sshrescue: exit status 1; the full report is in $R/var/log/sshrescue/report.json" ||
+	t_fail "last line: $(tail -n 1 "$T/out")"
+jq -e '[.policies[].findings[]] | length >= 10' "$R/var/log/sshrescue/report.json" >/dev/null ||
+	t_fail "the report file is not the full report"
+
+t_case "Azure run-command: the most sshrescue prints still fits; policy lines kept, findings cut"
+# sshrescue's own limit: 5 policies, 10 findings and a "... more" line each, lines of any length
+# (text from the instance), the machine-readable lines, one delivery line per attempt
+cat >"$T/loud-stub" <<'X'
+#!/bin/sh
+long=$(printf '%0600d' 0)
+for p in denyhosts hosts_access fail2ban sshd firewall; do
+	echo "sshrescue: $p: repaired (40 findings, 40 fixed); $long" >&2
+	for i in 1 2 3 4 5 6 7 8 9 10; do echo "sshrescue:   /etc/x:$i: finding $long" >&2; done
+	echo "sshrescue:   ... 30 more (see the report)" >&2
+done
+for i in 1 2 3; do echo "sshrescue: delivery: attempt $i/3 of report r to http://x/y failed: $long" >&2; done
+echo "sshrescue: delivery: delivered to http://x/y after 3 attempts" >&2
+for i in 1 2 3 4 5 6 7 8; do echo "SSHRESCUE-REPORT r $i/8 00000000 $long$long$long" >&2; done
+exit 1
+X
+chmod +x "$T/loud-stub"
+R=$T/azure-loud
+locked "$R"
+SSHRESCUE_ROOT=$R SSHRESCUE=$T/loud-stub sh "$H/azure-runcommand.sh" 203.0.113.0/24 "" >"$T/out" 2>&1 ||
+	t_fail "exit $?: $(tail -n 5 "$T/out")"
+size=$(wc -c <"$T/out")
+echo "       azure run-command output at sshrescue's most: $size bytes"
+[ "$size" -le 4096 ] || t_fail "$size bytes of output"
+for p in denyhosts hosts_access fail2ban sshd firewall; do t_grep "^sshrescue: $p: repaired" "$T/out"; done
+t_grep '^sshrescue: ([0-9]* more lines in the full report)$' "$T/out"
+t_grep '^sshrescue: delivery: delivered to http://x/y after 3 attempts$' "$T/out"
+t_no_grep 'SSHRESCUE-REPORT\|attempt 1/3' "$T/out"
+tail -n 1 "$T/out" | grep -q "^sshrescue: exit status 1; the full report is in $R/var/log/sshrescue/report.json" ||
+	t_fail "last line: $(tail -n 1 "$T/out")"
 
 # ---- GCE startup-script ------------------------------------------------------------------
 t_case "GCE startup-script: parameters from the metadata attributes, repair, report"

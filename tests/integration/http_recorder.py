@@ -22,6 +22,10 @@ Modes:
                 (1..21600, else 400) and gives a token; GET /latest/... needs
                 X-aws-ec2-metadata-token with that token (401 without); POST anywhere else is
                 recorded and answered 200 (the collector)
+  blob          an object store behind presigned URLs, as Azure Blob answers: PUT PATH?...sig=...
+                stores the body (201) when x-ms-blob-type is BlockBlob (400 without it, as Azure
+                says "MissingRequiredHeader"); 403 without sig= in the query; GET gives the object
+                back; other methods 405
 """
 import argparse
 import http.server
@@ -139,6 +143,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.gce(n, body)
         if mode == "aws":
             return self.aws(n)
+        if mode == "blob":
+            return self.blob(n, body)
         return self.reply(n, 200, b'{"ok":true}')
 
     def gce(self, n, body):
@@ -154,6 +160,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if self.command == "GET" and key in self.server.rec.attributes:
             return self.reply(n, 200, self.server.rec.attributes[key], "text/plain")
         return self.reply(n, 404, b"not found", "text/plain")
+
+    def blob(self, n, body):
+        path, _, query = self.path.partition("?")
+        if not any(q.startswith("sig=") for q in query.split("&")):
+            return self.reply(n, 403, b"AuthenticationFailed", "text/plain")
+        if self.command == "PUT":
+            if self.headers.get("x-ms-blob-type") != "BlockBlob":
+                return self.reply(n, 400, b"MissingRequiredHeader x-ms-blob-type", "text/plain")
+            self.server.rec.attributes[path] = body
+            return self.reply(n, 201, b"", "text/plain")
+        if self.command == "GET" and path in self.server.rec.attributes:
+            return self.reply(n, 200, self.server.rec.attributes[path], "application/json")
+        return self.reply(n, 405 if self.command != "GET" else 404, b"", "text/plain")
 
     def aws(self, n):
         rec = self.server.rec
@@ -211,7 +230,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dir")
     ap.add_argument("--mode", default="ok",
-                    choices=["ok", "fail", "hang", "drip", "gce", "aws"])
+                    choices=["ok", "fail", "hang", "drip", "gce", "aws", "blob"])
     ap.add_argument("--fail", type=int, default=1)
     ap.add_argument("--drip", type=float, default=0.5)
     ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
