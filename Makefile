@@ -55,6 +55,7 @@ BIN := $(BUILD)/sshrescue
 
 .DEFAULT_GOAL := all
 include image/image.mk
+include image/disk.mk
 
 .PHONY: all man check unit integration bench fuzz demo install uninstall clean deps lint
 all: $(BIN) sshrescue $(BUILD)/sshrescue-policy.5
