@@ -64,6 +64,7 @@ BIN := $(BUILD)/sshrescue
 
 .DEFAULT_GOAL := all
 include image/image.mk
+include image/disk.mk
 
 .PHONY: all man check check-noop unit integration bench fuzz demo install install-list uninstall deb rpm clean deps lint FORCE
 all: $(BIN) sshrescue $(BUILD)/sshrescue-policy.5 $(BUILD)/sshrescue-repair.service

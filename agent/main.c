@@ -56,6 +56,8 @@ static void usage(FILE *out)
 	      "  --root DIR        an instance root mounted at DIR; \"/\" on the instance itself\n"
 	      "  --device SPEC     the root filesystem: /dev/..., UUID=..., LABEL=..., PARTUUID=...\n"
 	      "  --image FILE      a raw disk image (partitioned or bare filesystem)\n"
+	      "  --exclude SPEC    never this disk: the rescue system's own boot disk, named by\n"
+	      "                    one of its partitions (/dev/..., PARTUUID=..., UUID=...)\n"
 	      "\n"
 	      "Options:\n"
 	      "  -c, --policy FILE     policy file (default " DEFAULT_POLICY ")\n"
@@ -91,6 +93,7 @@ enum {
 	OPT_ROOT = 256,
 	OPT_DEVICE,
 	OPT_IMAGE,
+	OPT_EXCLUDE,
 	OPT_PROTECT,
 	OPT_REPORT_FILE,
 	OPT_REPORT_URL,
@@ -105,6 +108,7 @@ static const struct option longopts[] = {
 	{ "root", required_argument, NULL, OPT_ROOT },
 	{ "device", required_argument, NULL, OPT_DEVICE },
 	{ "image", required_argument, NULL, OPT_IMAGE },
+	{ "exclude", required_argument, NULL, OPT_EXCLUDE },
 	{ "policy", required_argument, NULL, 'c' },
 	{ "protect", required_argument, NULL, OPT_PROTECT },
 	{ "report-file", required_argument, NULL, OPT_REPORT_FILE },
@@ -136,6 +140,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		case OPT_IMAGE:
 			o->target.image = optarg;
+			break;
+		case OPT_EXCLUDE:
+			o->target.exclude = optarg;
 			break;
 		case 'c':
 			o->policy = optarg;

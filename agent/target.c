@@ -516,6 +516,7 @@ struct scan {
 	dev_t *excluded;
 	size_t n_excluded;
 	dev_t root_devno;
+	const char *exclude; /* --exclude SPEC */
 };
 
 static void bdev_free(struct bdev *d)
@@ -652,6 +653,23 @@ static void scan_exclude_running_root(struct scan *sc)
 		scan_exclude_tree(sc, st.st_rdev);
 	}
 	mnt_unref_table(tb);
+}
+
+/* --exclude SPEC: the disk the rescue system booted from (a bootable rescue disk image names
+ * its own boot partition on the kernel command line), with all its partitions. libblkid finds
+ * it without udev by probing every device; a SPEC that names nothing is a note, not an error:
+ * the boot disk holds no Linux root and would not be picked anyway. */
+static void scan_exclude_named(struct scan *sc)
+{
+	if (!sc->exclude)
+		return;
+	_cleanup_free_ char *dev = blkid_evaluate_spec(sc->exclude, NULL);
+	struct stat st;
+	if (dev && stat(dev, &st) == 0 && S_ISBLK(st.st_mode))
+		scan_exclude_tree(sc, st.st_rdev);
+	else
+		strv_push_owned(&sc->notes,
+				xasprintf("--exclude %s: no such device", sc->exclude));
 }
 
 /* Where the rescue system has device d mounted (its whole filesystem), or NULL. */
@@ -823,6 +841,7 @@ static int scan_image(struct scan *sc, const char *image, char **err)
 {
 	struct stat st;
 	scan_exclude_running_root(sc);
+	scan_exclude_named(sc);
 	if (stat(image, &st) == 0 && S_ISBLK(st.st_mode) && scan_is_excluded(sc, st.st_rdev)) {
 		*err = xasprintf("%s is the running system's own disk, not an instance", image);
 		return -EBUSY;
@@ -976,6 +995,7 @@ static int target_cmp_names(const void *a, const void *b)
 static int scan_system(struct scan *sc, char **err)
 {
 	scan_exclude_running_root(sc);
+	scan_exclude_named(sc);
 	DIR *d = opendir("/sys/class/block");
 	if (!d) {
 		int rc = -errno;
@@ -2214,7 +2234,7 @@ int target_acquire(const struct target_opts *o, struct target *t, char **err)
 	*err = NULL;
 	if (o->root_dir)
 		return target_use_directory(o->root_dir, t, err);
-	struct scan sc = {.readonly = o->readonly};
+	struct scan sc = {.readonly = o->readonly, .exclude = o->exclude};
 	target_guard_signals(true);
 	int rc = target_scan(o, &sc, err);
 	struct bdev *d = NULL;
@@ -2317,7 +2337,7 @@ static struct json_object *target_json_str(const char *s)
 /* `discover` over the attached disks, or inside an image (o->image). */
 int target_discover(const struct target_opts *o, bool json, char **err)
 {
-	struct scan sc = {.readonly = true};
+	struct scan sc = {.readonly = true, .exclude = o->exclude};
 	struct target_opts ro = *o;
 	ro.readonly = true;
 	*err = NULL;

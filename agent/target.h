@@ -13,6 +13,7 @@ struct target_opts {
 	const char *root_dir; /* --root DIR */
 	const char *device;   /* --device SPEC */
 	const char *image;    /* --image FILE */
+	const char *exclude;  /* --exclude SPEC: a partition of a disk never to touch */
 	const char *cfg_root; /* [target] root ("auto" or a SPEC) */
 	bool readonly;        /* check: mount read-only */
 };
