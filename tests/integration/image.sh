@@ -185,7 +185,8 @@ f2b_stop() {
 	return 0
 }
 t_defer f2b_stop
-if timeout 60 unshare -m --propagation private bash -c '
+# (its stock iptables action in a network namespace of its own)
+if timeout 60 unshare -m -n --propagation private bash -c '
 	mount --bind "$1/etc/fail2ban" /etc/fail2ban && mount --bind "$1/var/lib/fail2ban" /var/lib/fail2ban &&
 		mount --bind "$1/var/log" /var/log || exit 99
 	exec fail2ban-client -x start' f2b "$J" >"$T/f2b.out" 2>&1; then
