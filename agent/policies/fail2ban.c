@@ -1457,6 +1457,10 @@ static int db_run(struct f2b_run *run, const char *path)
 		db_close(&db);
 		return 0;
 	}
+	/* first the bans that stay (jails left out of [fail2ban] jails): read before the edit,
+	 * which ends with the private copy closed and put in place */
+	if (run->uncovered.n)
+		db_uncovered(&db);
 	build_where(&db, &run->jails, ctx->cfg->fail2ban_scope != SCOPE_ALL);
 	bool writable = ctx->repair;
 	if (in_place && sqlite3_db_readonly(db.h, "main") == 1)
@@ -1471,8 +1475,6 @@ static int db_run(struct f2b_run *run, const char *path)
 	db_apply(&db, writable, &backup, &committed);
 	if (writable && !committed && in_place)
 		db_exec(&db, "ROLLBACK"); /* (a copy is dropped whole) */
-	if (run->uncovered.n)
-		db_uncovered(&db);
 	db_close(&db);
 	return 0;
 }
