@@ -39,6 +39,7 @@
 
 #include "loopdev.h"
 #include "parse/lvm.h"
+#include "parse/os_release.h"
 #include "resolve.h"
 #include "spawn.h"
 
@@ -399,53 +400,15 @@ static bool target_is_regular_in_root(int rootfd, const char *path)
 	return fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* PRETTY_NAME (else NAME) of an os-release file: shell-style assignments, values quoted with
- * "" (backslash escapes) or '' or bare. Pure. Returns NULL when absent. */
+/* PRETTY_NAME (else NAME) of an os-release file; NULL when absent. */
 static char *target_os_release_name(const char *buf, size_t len)
 {
-	char *pretty = NULL, *name = NULL;
-	const char *p = buf, *end = buf + len;
-	while (p < end) {
-		const char *eol = memchr(p, '\n', (size_t)(end - p));
-		if (!eol)
-			eol = end;
-		while (p < eol && isspace((unsigned char)*p))
-			p++;
-		char **slot = NULL;
-		if ((size_t)(eol - p) > 12 && memcmp(p, "PRETTY_NAME=", 12) == 0) {
-			slot = &pretty;
-			p += 12;
-		} else if ((size_t)(eol - p) > 5 && memcmp(p, "NAME=", 5) == 0) {
-			slot = &name;
-			p += 5;
-		}
-		if (slot) {
-			struct buf v = {0};
-			char q = 0;
-			for (; p < eol; p++) {
-				if (!q && (*p == '"' || *p == '\'')) {
-					q = *p;
-				} else if (q && *p == q) {
-					q = 0;
-				} else if (q == '"' && *p == '\\' && p + 1 < eol) {
-					buf_append(&v, ++p, 1);
-				} else if (!q && (isspace((unsigned char)*p) || *p == '#')) {
-					break;
-				} else {
-					buf_append(&v, p, 1);
-				}
-			}
-			free(*slot);
-			*slot = v.data ? v.data : xstrdup("");
-		}
-		p = eol + 1;
-	}
-	if (pretty && *pretty) {
-		free(name);
-		return pretty;
-	}
-	free(pretty);
-	return name;
+	struct os_release o;
+	os_release_parse(buf, len, &o);
+	const char *n = os_release_display_name(&o);
+	char *out = n ? xstrdup(n) : NULL;
+	os_release_free(&o);
+	return out;
 }
 
 /* The name device-mapper gives an LV: VG and LV with '-' doubled, joined by '-'. */
