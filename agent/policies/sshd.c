@@ -8,11 +8,9 @@
 #include <fnmatch.h>
 #include <grp.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 
 #include "config.h"
 #include "parse/cidr.h"
