@@ -545,10 +545,8 @@ static bool denyhosts_enabled(const struct config *cfg)
 	return cfg->denyhosts_enabled;
 }
 
-static const struct policy denyhosts_policy = {
+const struct policy denyhosts_policy = {
 	.name = "denyhosts",
 	.enabled = denyhosts_enabled,
 	.run = denyhosts_run,
 };
-/* Before hosts_access: the grant that policy adds is then only for denials that remain. */
-POLICY_REGISTER(denyhosts_policy, 5)

@@ -1154,9 +1154,8 @@ static int sshd_policy_run(struct policy_ctx *ctx, struct policy_result *res)
 	return 0;
 }
 
-static const struct policy sshd_policy = {
+const struct policy sshd_policy = {
 	.name = "sshd",
 	.enabled = sshd_enabled,
 	.run = sshd_policy_run,
 };
-POLICY_REGISTER(sshd_policy, 40)
