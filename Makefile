@@ -23,7 +23,7 @@ CC ?= cc
 CFLAGS ?= -O2 -g
 # libcurl is loaded with dlopen when a report is delivered (see deliver.c): its headers are
 # needed to build, its library only at run time (libcurl4).
-PKGS := blkid mount inih sqlite3 json-c
+PKGS := blkid mount inih sqlite3 json-c zlib expat
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) libcurl 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)

@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "config.h"
 #include "report.h"
@@ -123,18 +124,6 @@ static int libcurl_load(char *why, size_t size)
 
 /* ---- pure pieces: console chunks, backoff, retry decision, after ---- */
 
-static uint32_t crc32_ieee(const void *p, size_t n)
-{
-	const unsigned char *s = p;
-	uint32_t c = 0xffffffffu;
-	for (size_t i = 0; i < n; i++) {
-		c ^= s[i];
-		for (int k = 0; k < 8; k++)
-			c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1u)));
-	}
-	return c ^ 0xffffffffu;
-}
-
 /* Where the chunk starting at off ends: at most DELIVER_CHUNK_MAX bytes, and never inside a
  * UTF-8 sequence, so a console reader that decodes line by line sees whole characters. */
 static size_t chunk_end(const char *s, size_t len, size_t off)
@@ -164,7 +153,7 @@ int deliver_console_chunks(const char *run_id, const char *json, size_t len, str
 	for (size_t off = 0; off < len;) {
 		size_t end = chunk_end(json, len, off);
 		strv_push_owned(lines, xasprintf(DELIVER_CONSOLE_PREFIX " %s %zu/%zu %08x %.*s", run_id,
-						 ++i, n, crc32_ieee(json + off, end - off),
+						 ++i, n, (unsigned)crc32(0, (const Bytef *)json + off, (uInt)(end - off)),
 						 (int)(end - off), json + off));
 		off = end;
 	}

@@ -1,6 +1,9 @@
 /* lock.c: one run per instance at a time (lock.h). flock() on a file of the host: released
  * by the kernel when the process ends, however it ends, so a killed run never leaves a stale
- * lock behind; the file's text (pid, command, start) only names the holder for the message. */
+ * lock behind; the file's text (pid, command, start) only names the holder for the message.
+ * The holder removes the file before it lets go, so runs leave nothing in /run; a run that
+ * waited on a file removed meanwhile finds its lock on a name no longer there and takes the
+ * lock again on the new file (the inode behind the name is checked after every flock). */
 #include "lock.h"
 #include "util.h"
 
@@ -78,17 +81,28 @@ int lock_take(struct run_lock *l, char *key, const char *command, char **holder)
 	if (dfd < 0)
 		return dfd;
 	_cleanup_free_ char *name = xasprintf("lock.%s", key);
-	int fd = openat(dfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	struct stat st;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1) {
-		close(fd);
-		return -EPERM;
-	}
-	for (int waited = 0;; waited += 100) {
-		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
-			break;
+	int fd = -1;
+	for (int waited = 0;;) {
+		if (fd < 0) {
+			fd = openat(dfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+			if (fd < 0)
+				return -errno;
+			struct stat st;
+			if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1) {
+				close(fd);
+				return -EPERM;
+			}
+		}
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+			/* still the file the name leads to? (its holder removes it on release) */
+			struct stat a, b;
+			if (fstat(fd, &a) == 0 && fstatat(dfd, name, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
+			    a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+				break;
+			close(fd);
+			fd = -1;
+			continue;
+		}
 		if (errno != EWOULDBLOCK && errno != EINTR) {
 			int rc = -errno;
 			close(fd);
@@ -100,6 +114,7 @@ int lock_take(struct run_lock *l, char *key, const char *command, char **holder)
 			return -EBUSY;
 		}
 		usleep(100 * 1000);
+		waited += 100;
 	}
 	char when[32] = "";
 	time_t now = time(NULL);
@@ -116,6 +131,14 @@ int lock_take(struct run_lock *l, char *key, const char *command, char **holder)
 
 void lock_release(struct run_lock *l)
 {
+	if (l->fd >= 0 && l->key) {
+		/* removed while held: a run waiting on it sees the name gone and starts over */
+		_cleanup_free_ char *path = xasprintf(LOCK_DIR "/lock.%s", l->key);
+		struct stat a, b;
+		if (fstat(l->fd, &a) == 0 && lstat(path, &b) == 0 && a.st_dev == b.st_dev &&
+		    a.st_ino == b.st_ino)
+			unlink(path);
+	}
 	if (l->fd >= 0)
 		close(l->fd);
 	l->fd = -1;

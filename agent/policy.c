@@ -8,35 +8,32 @@
 #include "config.h"
 #include "util.h"
 
-#define MAX_POLICIES 16
-
-static struct {
-	const struct policy *p;
-	int order;
-} registry[MAX_POLICIES];
-static size_t n_registered;
-
-void policy_register(const struct policy *p, int order)
-{
-	if (n_registered == MAX_POLICIES)
-		abort();
-	size_t i = n_registered++;
-	while (i > 0 && registry[i - 1].order > order) {
-		registry[i] = registry[i - 1];
-		i--;
-	}
-	registry[i].p = p;
-	registry[i].order = order;
-}
+/* The run order: one row per policy, the reason on the rows whose place matters (as libblkid's
+ * idinfos[] documents its probe order). The report and the console list them in this order. */
+static const struct policy *const policies[] = {
+	/* DenyHosts' entries first: hosts_access then adds a grant only for the denials that
+	 * remain (a hand-written rule), instead of one that hides entries about to go. */
+	&denyhosts_policy,
+	&hosts_access_policy,
+	/* the blockers that keep state of their own and restore it at start: fail2ban, then
+	 * sshguard (the same kind); independent of each other */
+	&fail2ban_policy,
+	&sshguard_policy,
+	/* sshd's own refusals (MaxStartups, penalties, keys) */
+	&sshd_policy,
+	/* last: the ports it keeps open are sshd's (and ssh.socket's), as the configuration the
+	 * sshd policy has just examined gives them */
+	&firewall_policy,
+};
 
 size_t policy_count(void)
 {
-	return n_registered;
+	return ARRAY_SIZE(policies);
 }
 
 const struct policy *policy_get(size_t i)
 {
-	return i < n_registered ? registry[i].p : NULL;
+	return i < ARRAY_SIZE(policies) ? policies[i] : NULL;
 }
 
 const char *policy_status_name(enum policy_status s)

@@ -61,17 +61,11 @@ struct policy {
 	int (*run)(struct policy_ctx *ctx, struct policy_result *res);
 };
 
-/* Policies register themselves (POLICY_REGISTER at the end of their file), so adding one
- * touches no shared table. order sets the run order: hosts_access 10, denyhosts 20,
- * fail2ban 30, sshd 40, firewall 50 (it reads sshd's ports). */
-void policy_register(const struct policy *p, int order);
+/* The policies, in the order they run (the table in policy.c says why). */
+extern const struct policy denyhosts_policy, hosts_access_policy, fail2ban_policy,
+	sshguard_policy, sshd_policy, firewall_policy;
 size_t policy_count(void);
 const struct policy *policy_get(size_t i);
-#define POLICY_REGISTER(var, order)                                                  \
-	static void __attribute__((constructor)) policy_register_##var(void)         \
-	{                                                                            \
-		policy_register(&(var), (order));                                     \
-	}
 
 /* Append a finding of severity lockout; problem is printf-style. Returns it so the caller can
  * set action etc. */

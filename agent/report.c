@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "parse/os_release.h"
 #include "root.h"
 #include "target.h"
 
@@ -35,7 +36,8 @@ static char *read_first_line(struct root *root, const char *path)
 	return out;
 }
 
-/* PRETTY_NAME of an os-release file (quotes removed). */
+/* The instance's name as os-release(5) gives it: /etc/os-release, else /usr/lib/os-release;
+ * PRETTY_NAME, else NAME. */
 static char *os_pretty_name(struct root *root)
 {
 	static const char *const files[] = { "/etc/os-release", "/usr/lib/os-release" };
@@ -44,22 +46,13 @@ static char *os_pretty_name(struct root *root)
 		size_t len;
 		if (root_read_file(root, files[i], 65536, &data, &len) < 0)
 			continue;
-		char *out = NULL;
-		for (char *save = NULL, *line = strtok_r(data, "\n", &save); line && !out;
-		     line = strtok_r(NULL, "\n", &save)) {
-			if (strncmp(line, "PRETTY_NAME=", 12) != 0)
-				continue;
-			char *v = strstrip(line + 12);
-			size_t n = strlen(v);
-			if (n >= 2 && (v[0] == '"' || v[0] == '\'') && v[n - 1] == v[0]) {
-				v[n - 1] = '\0';
-				v++;
-			}
-			out = xstrdup(v);
-		}
+		struct os_release o;
+		os_release_parse(data, len, &o);
 		free(data);
-		if (out)
-			return out;
+		const char *n = os_release_display_name(&o);
+		char *out = n ? xstrdup(n) : NULL;
+		os_release_free(&o);
+		return out; /* the first file that exists decides, as os-release(5) says */
 	}
 	return NULL;
 }

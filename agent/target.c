@@ -39,6 +39,7 @@
 
 #include "loopdev.h"
 #include "parse/lvm.h"
+#include "parse/os_release.h"
 #include "resolve.h"
 #include "spawn.h"
 
@@ -399,53 +400,15 @@ static bool target_is_regular_in_root(int rootfd, const char *path)
 	return fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* PRETTY_NAME (else NAME) of an os-release file: shell-style assignments, values quoted with
- * "" (backslash escapes) or '' or bare. Pure. Returns NULL when absent. */
+/* PRETTY_NAME (else NAME) of an os-release file; NULL when absent. */
 static char *target_os_release_name(const char *buf, size_t len)
 {
-	char *pretty = NULL, *name = NULL;
-	const char *p = buf, *end = buf + len;
-	while (p < end) {
-		const char *eol = memchr(p, '\n', (size_t)(end - p));
-		if (!eol)
-			eol = end;
-		while (p < eol && isspace((unsigned char)*p))
-			p++;
-		char **slot = NULL;
-		if ((size_t)(eol - p) > 12 && memcmp(p, "PRETTY_NAME=", 12) == 0) {
-			slot = &pretty;
-			p += 12;
-		} else if ((size_t)(eol - p) > 5 && memcmp(p, "NAME=", 5) == 0) {
-			slot = &name;
-			p += 5;
-		}
-		if (slot) {
-			struct buf v = {0};
-			char q = 0;
-			for (; p < eol; p++) {
-				if (!q && (*p == '"' || *p == '\'')) {
-					q = *p;
-				} else if (q && *p == q) {
-					q = 0;
-				} else if (q == '"' && *p == '\\' && p + 1 < eol) {
-					buf_append(&v, ++p, 1);
-				} else if (!q && (isspace((unsigned char)*p) || *p == '#')) {
-					break;
-				} else {
-					buf_append(&v, p, 1);
-				}
-			}
-			free(*slot);
-			*slot = v.data ? v.data : xstrdup("");
-		}
-		p = eol + 1;
-	}
-	if (pretty && *pretty) {
-		free(name);
-		return pretty;
-	}
-	free(pretty);
-	return name;
+	struct os_release o;
+	os_release_parse(buf, len, &o);
+	const char *n = os_release_display_name(&o);
+	char *out = n ? xstrdup(n) : NULL;
+	os_release_free(&o);
+	return out;
 }
 
 /* The name device-mapper gives an LV: VG and LV with '-' doubled, joined by '-'. */
@@ -1093,15 +1056,21 @@ static bool target_find_lvm(void)
 	return true;
 }
 
-/* Split "a|b|c" lines (lvm --separator '|') into fields, trimmed. */
-static size_t target_split_fields(char *line, char **f, size_t max)
+/* Run an lvm report command (its argv ends with "--reportformat", "json", "-o", FIELDS) and
+ * take its rows: n_fields strings each (parse/lvm.c). 0, or -EIO with *errs its stderr. */
+static int target_lvm_report(char **argv, const char *kind, const char *const *fields,
+			     size_t n_fields, struct strv *rows, char **errs)
 {
-	size_t n = 0;
-	char *save = NULL;
-	for (char *tok = strtok_r(line, "|", &save); tok && n < max;
-	     tok = strtok_r(NULL, "|", &save))
-		f[n++] = strstrip(tok);
-	return n;
+	_cleanup_free_ char *out = NULL;
+	if (target_run(argv, &out, errs) != 0)
+		return -EIO;
+	if (lvm_report_rows(out ? out : "", out ? strlen(out) : 0, kind, fields, n_fields, rows) <
+	    0) {
+		if (errs && !*errs)
+			*errs = xstrdup("lvm printed no report");
+		return -EIO;
+	}
+	return 0;
 }
 
 static bool target_dm_name_in_use(const char *vg)
@@ -1126,29 +1095,21 @@ static bool target_dm_name_in_use(const char *vg)
 /* Add the LVs of an activated VG as devices to probe. */
 static void scan_lvm_add_lvs(struct scan *sc, struct reg_vg *vg)
 {
-	char *argv[] = {reg.lvm,
-			"lvs",
-			vg->ropt,
-			vg->rarg,
-			"--noheadings",
-			"--separator",
-			"|",
-			"-o",
-			"lv_name,lv_dm_path",
-			vg->active,
-			NULL};
-	_cleanup_free_ char *out = NULL, *errs = NULL;
-	if (target_run(argv, &out, &errs) != 0) {
+	char *argv[] = {reg.lvm,	"lvs",	"--reportformat", "json", vg->ropt,
+			vg->rarg,	"-o",	"lv_name,lv_dm_path", vg->active, NULL};
+	static const char *const fields[] = {"lv_name", "lv_dm_path"};
+	struct strv rows = {0};
+	_cleanup_free_ char *errs = NULL;
+	if (target_lvm_report(argv, "lv", fields, 2, &rows, &errs) < 0) {
 		_cleanup_free_ char *why = target_last_line(errs ? errs : "");
 		strv_push_owned(&sc->notes, xasprintf("volume group %s: cannot list its logical "
 						      "volumes: %s",
 						      vg->name, why));
 		return;
 	}
-	char *save = NULL;
-	for (char *line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *f[2];
-		if (target_split_fields(line, f, 2) != 2 || !*f[1])
+	for (size_t r = 0; r + 1 < rows.n; r += 2) {
+		const char *const f[2] = {rows.v[r], rows.v[r + 1]};
+		if (!*f[0] || !*f[1])
 			continue;
 		struct stat st;
 		if (stat(f[1], &st) < 0 || !S_ISBLK(st.st_mode)) {
@@ -1175,12 +1136,170 @@ static void scan_lvm_add_lvs(struct scan *sc, struct reg_vg *vg)
 			strv_push_owned(&sc->notes, xasprintf("%s: cannot probe", d->origin));
 		close(fd);
 	}
+	strv_free(&rows);
+}
+
+/* The VGs of the instance's PVs (`lvm pvs`, restricted to them), each registered once by UUID
+ * with the PVs it spans. 0, or -EIO after a note. */
+static int scan_lvm_list_vgs(struct scan *sc, const char *pv_list)
+{
+	size_t rsize = strlen(pv_list) * 16 + 64;
+	_cleanup_free_ char *rbuf = xmalloc(rsize);
+	const char *ropt, *rarg;
+	if (lvm_restrict_args(reg.lvm_devices, pv_list, NULL, rbuf, rsize, &ropt, &rarg) < 0) {
+		strv_push_owned(&sc->notes, xasprintf("%s: LVM2 members whose names cannot be "
+						      "given to lvm",
+						      pv_list));
+		return -EIO;
+	}
+	char *argv[] = {reg.lvm,      "pvs", "--reportformat", "json", (char *)ropt, (char *)rarg,
+			"-o",	      "pv_name,vg_name,vg_uuid",	NULL};
+	static const char *const fields[] = {"pv_name", "vg_name", "vg_uuid"};
+	struct strv rows = {0};
+	_cleanup_free_ char *errs = NULL;
+	if (target_lvm_report(argv, "pv", fields, 3, &rows, &errs) < 0) {
+		_cleanup_free_ char *why = target_last_line(errs ? errs : "");
+		strv_push_owned(&sc->notes, xasprintf("%s: lvm pvs failed: %s", pv_list, why));
+		strv_free(&rows);
+		return -EIO;
+	}
+	size_t first_vg = (size_t)reg.n_vgs;
+	for (size_t r = 0; r + 2 < rows.n; r += 3) {
+		const char *pv = rows.v[r], *name = rows.v[r + 1], *uuid = rows.v[r + 2];
+		if (!*name || !*uuid)
+			continue;
+		struct reg_vg *vg = NULL;
+		for (size_t i = first_vg; i < (size_t)reg.n_vgs; i++)
+			if (strcmp(reg.vgs[i].uuid, uuid) == 0)
+				vg = &reg.vgs[i];
+		if (vg) {
+			size_t l = strlen(vg->devices);
+			snprintf(vg->devices + l, sizeof(vg->devices) - l, ",%s", pv);
+			continue;
+		}
+		if (reg.n_vgs >= REG_VGS) {
+			strv_push_owned(&sc->notes,
+					xasprintf("volume group %s: too many volume groups", name));
+			continue;
+		}
+		vg = &reg.vgs[reg.n_vgs];
+		memset(vg, 0, sizeof(*vg));
+		snprintf(vg->name, sizeof(vg->name), "%s", name);
+		snprintf(vg->active, sizeof(vg->active), "%s", name);
+		snprintf(vg->uuid, sizeof(vg->uuid), "%s", uuid);
+		snprintf(vg->devices, sizeof(vg->devices), "%s", pv);
+		reg_barrier();
+		reg.n_vgs++;
+	}
+	strv_free(&rows);
+	return 0;
+}
+
+/* Does the running system have a VG of this name (another UUID), or a device-mapper name
+ * that activating it would take? sys_vgs: the running system's `vgs` rows (name, uuid). */
+static bool scan_lvm_clashes(const struct reg_vg *vg, const struct strv *sys_vgs)
+{
+	if (target_dm_name_in_use(vg->name))
+		return true;
+	for (size_t r = 0; r + 1 < sys_vgs->n; r += 2)
+		if (strcmp(sys_vgs->v[r], vg->name) == 0 && strcmp(sys_vgs->v[r + 1], vg->uuid) != 0)
+			return true;
+	return false;
+}
+
+/* Rename a clashing VG by UUID for the time of the run (undone on release). 0, or -EIO
+ * after a note. */
+static int scan_lvm_rename(struct scan *sc, struct reg_vg *vg)
+{
+	snprintf(vg->active, sizeof(vg->active), "%s_sshrescue%d", vg->name, (int)getpid());
+	vg->renamed = 1;
+	reg_barrier();
+	char *argv[] = {reg.lvm, "vgrename", vg->ropt, vg->rarg, vg->uuid, vg->active, NULL};
+	_cleanup_free_ char *e = NULL;
+	if (target_run(argv, NULL, &e) != 0) {
+		vg->renamed = 0;
+		_cleanup_free_ char *why = target_last_line(e ? e : "");
+		strv_push_owned(&sc->notes,
+				xasprintf("volume group %s: cannot rename it for the run: %s",
+					  vg->name, why));
+		return -EIO;
+	}
+	return 0;
+}
+
+/* Activate the VG (read-only in check), restricted to its PVs. 0, or -EIO after a note. */
+static int scan_lvm_activate(struct scan *sc, struct reg_vg *vg)
+{
+	vg->activated = 1;
+	reg_barrier();
+	_cleanup_free_ char *ro =
+		xasprintf("activation { read_only_volume_list = [ \"%s\" ] }", vg->active);
+	/* lvm takes one --config: without --devices, the filter and this go together */
+	size_t fsize = sizeof(vg->rarg) + strlen(ro) + 2;
+	_cleanup_free_ char *filter_ro = xmalloc(fsize);
+	const char *fopt, *farg;
+	if (lvm_restrict_args(false, vg->devices, ro, filter_ro, fsize, &fopt, &farg) < 0)
+		filter_ro[0] = '\0';
+	char *argv_rw[] = {reg.lvm, "vgchange", "-ay", vg->ropt, vg->rarg, vg->active, NULL};
+	char *argv_ro_devices[] = {reg.lvm,  "vgchange", "-ay",	     vg->ropt, vg->rarg,
+				   "--config", ro,	   vg->active, NULL};
+	char *argv_ro_filter[] = {reg.lvm,   "vgchange", "-ay", "--config",
+				  filter_ro, vg->active, NULL};
+	char **argv_ro = reg.lvm_devices ? argv_ro_devices : argv_ro_filter;
+	_cleanup_free_ char *e = NULL;
+	if (target_run(sc->readonly ? argv_ro : argv_rw, NULL, &e) != 0) {
+		_cleanup_free_ char *why = target_last_line(e ? e : "");
+		strv_push_owned(&sc->notes,
+				xasprintf("volume group %s: cannot activate it: %s", vg->name, why));
+		return -EIO;
+	}
+	return 0;
+}
+
+/* One VG of the instance's: restricted to its PVs, renamed when its name clashes (repair
+ * only), activated, its LVs added as devices to probe. */
+static void scan_lvm_vg(struct scan *sc, struct reg_vg *vg, const struct strv *sys_vgs)
+{
+	const char *opt, *arg;
+	if (lvm_restrict_args(reg.lvm_devices, vg->devices, NULL, vg->rarg, sizeof(vg->rarg), &opt,
+			      &arg) < 0) {
+		vg->ropt[0] = '\0';
+		strv_push_owned(&sc->notes,
+				xasprintf("volume group %s: its PVs (%s) cannot be given to lvm",
+					  vg->name, vg->devices));
+		return;
+	}
+	snprintf(vg->ropt, sizeof(vg->ropt), "%s", opt);
+	if (scan_lvm_clashes(vg, sys_vgs)) {
+		if (sc->readonly) {
+			strv_push_owned(&sc->notes,
+					xasprintf("volume group %s: the running system has one of "
+						  "the same name; activating it needs a temporary "
+						  "rename, which check does not do (repair does)",
+						  vg->name));
+			return;
+		}
+		if (scan_lvm_rename(sc, vg) < 0)
+			return;
+	}
+	if (scan_lvm_activate(sc, vg) < 0)
+		return;
+	size_t before = sc->n;
+	scan_lvm_add_lvs(sc, vg);
+	if (vg->renamed)
+		strv_push_owned(&sc->notes,
+				xasprintf("volume group %s: activated as %s for the run (the running "
+					  "system has a volume group of that name)",
+					  vg->name, vg->active));
+	if (sc->n == before)
+		strv_push_owned(&sc->notes, xasprintf("volume group %s: no logical volumes", vg->name));
 }
 
 /* LVM2 members among the devices: activate their VGs (only those) through the rescue
- * system's lvm, restricted with --devices to the instance's PVs. A VG whose name the rescue
- * system uses too (a rescue instance made from the same image) is renamed for the time of the
- * run, by UUID, and renamed back on release. */
+ * system's lvm, restricted to the instance's PVs (--devices, or a filter for lvm2 before
+ * 2.03.12). A VG whose name the rescue system uses too (a rescue instance made from the same
+ * image) is renamed for the time of the run, by UUID, and renamed back on release. Steps: the
+ * members, their VGs, what the running system has, then each VG (scan_lvm_vg). */
 static int scan_lvm(struct scan *sc)
 {
 	struct strv pvs = {0};
@@ -1202,160 +1321,20 @@ static int scan_lvm(struct scan *sc)
 	for (size_t i = 0; i < pvs.n; i++)
 		buf_printf(&all, "%s%s", i ? "," : "", pvs.v[i]);
 	strv_free(&pvs);
-
-	_cleanup_free_ char *rbuf = xmalloc(all.len * 16 + 64);
-	const char *ropt, *rarg;
-	if (lvm_restrict_args(reg.lvm_devices, all.data, NULL, rbuf, all.len * 16 + 64, &ropt,
-			      &rarg) < 0) {
-		strv_push_owned(&sc->notes, xasprintf("%s: LVM2 members whose names cannot be "
-						      "given to lvm",
-						      all.data));
-		buf_free(&all);
-		return 0;
-	}
-	char *pvs_argv[] = {
-		reg.lvm,      "pvs",	     (char *)ropt, (char *)rarg, "--noheadings",
-		"--nosuffix", "--separator", "|",	   "-o",	 "pv_name,vg_name,vg_uuid",
-		NULL};
-	_cleanup_free_ char *out = NULL, *errs = NULL;
-	if (target_run(pvs_argv, &out, &errs) != 0) {
-		_cleanup_free_ char *why = target_last_line(errs ? errs : "");
-		strv_push_owned(&sc->notes, xasprintf("%s: lvm pvs failed: %s", all.data, why));
-		buf_free(&all);
-		return 0;
-	}
-	buf_free(&all);
-	/* what the rescue system itself sees: a VG of the same name and another UUID clashes */
-	char *vgs_argv[] = {reg.lvm, "vgs", "--noheadings",    "--separator",
-			    "|",     "-o",  "vg_name,vg_uuid", NULL};
-	_cleanup_free_ char *sys_vgs = NULL;
-	if (target_run(vgs_argv, &sys_vgs, NULL) != 0) {
-		free(sys_vgs);
-		sys_vgs = xstrdup("");
-	}
-
 	size_t first_vg = (size_t)reg.n_vgs;
-	char *save = NULL;
-	for (char *line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *f[3];
-		if (target_split_fields(line, f, 3) != 3 || !*f[1] || !*f[2])
-			continue;
-		struct reg_vg *vg = NULL;
-		for (size_t i = first_vg; i < (size_t)reg.n_vgs; i++)
-			if (strcmp(reg.vgs[i].uuid, f[2]) == 0)
-				vg = &reg.vgs[i];
-		if (vg) {
-			size_t l = strlen(vg->devices);
-			snprintf(vg->devices + l, sizeof(vg->devices) - l, ",%s", f[0]);
-			continue;
-		}
-		if (reg.n_vgs >= REG_VGS) {
-			strv_push_owned(&sc->notes, xasprintf("volume group %s: too many volume "
-							      "groups",
-							      f[1]));
-			continue;
-		}
-		vg = &reg.vgs[reg.n_vgs];
-		memset(vg, 0, sizeof(*vg));
-		snprintf(vg->name, sizeof(vg->name), "%s", f[1]);
-		snprintf(vg->active, sizeof(vg->active), "%s", f[1]);
-		snprintf(vg->uuid, sizeof(vg->uuid), "%s", f[2]);
-		snprintf(vg->devices, sizeof(vg->devices), "%s", f[0]);
-		reg_barrier();
-		reg.n_vgs++;
-	}
-
-	for (size_t i = first_vg; i < (size_t)reg.n_vgs; i++) {
-		struct reg_vg *vg = &reg.vgs[i];
-		const char *opt, *arg;
-		if (lvm_restrict_args(reg.lvm_devices, vg->devices, NULL, vg->rarg,
-				      sizeof(vg->rarg), &opt, &arg) < 0) {
-			vg->ropt[0] = '\0';
-			strv_push_owned(&sc->notes,
-					xasprintf("volume group %s: its PVs (%s) cannot "
-						  "be given to lvm",
-						  vg->name, vg->devices));
-			continue;
-		}
-		snprintf(vg->ropt, sizeof(vg->ropt), "%s", opt);
-		bool clash = target_dm_name_in_use(vg->name);
-		_cleanup_free_ char *copy = xstrdup(sys_vgs);
-		char *s2 = NULL;
-		for (char *l = strtok_r(copy, "\n", &s2); l && !clash;
-		     l = strtok_r(NULL, "\n", &s2)) {
-			char *f[2];
-			if (target_split_fields(l, f, 2) == 2 && strcmp(f[0], vg->name) == 0 &&
-			    strcmp(f[1], vg->uuid) != 0)
-				clash = true;
-		}
-		if (clash) {
-			if (sc->readonly) {
-				strv_push_owned(
-					&sc->notes,
-					xasprintf("volume group %s: the running system has one "
-						  "of the same name; activating it needs a "
-						  "temporary rename, which check does not do "
-						  "(repair does)",
-						  vg->name));
-				continue;
-			}
-			snprintf(vg->active, sizeof(vg->active), "%s_sshrescue%d", vg->name,
-				 (int)getpid());
-			vg->renamed = 1;
-			reg_barrier();
-			char *argv[] = {reg.lvm,  "vgrename", vg->ropt, vg->rarg,
-					vg->uuid, vg->active, NULL};
-			_cleanup_free_ char *e = NULL;
-			if (target_run(argv, NULL, &e) != 0) {
-				vg->renamed = 0;
-				_cleanup_free_ char *why = target_last_line(e ? e : "");
-				strv_push_owned(
-					&sc->notes,
-					xasprintf("volume group %s: cannot rename it for the "
-						  "run: %s",
-						  vg->name, why));
-				continue;
-			}
-		}
-		vg->activated = 1;
-		reg_barrier();
-		_cleanup_free_ char *ro =
-			xasprintf("activation { read_only_volume_list = [ \"%s\" ] }", vg->active);
-		/* lvm takes one --config: without --devices, the filter and this go together */
-		size_t fsize = sizeof(vg->rarg) + strlen(ro) + 2;
-		_cleanup_free_ char *filter_ro = xmalloc(fsize);
-		const char *fopt, *farg;
-		if (lvm_restrict_args(false, vg->devices, ro, filter_ro, fsize, &fopt, &farg) < 0)
-			filter_ro[0] = '\0';
-		char *argv_rw[] = {reg.lvm,  "vgchange", "-ay", vg->ropt,
-				   vg->rarg, vg->active, NULL};
-		char *argv_ro_devices[] = {reg.lvm,    "vgchange", "-ay",      vg->ropt, vg->rarg,
-					   "--config", ro,	   vg->active, NULL};
-		char *argv_ro_filter[] = {reg.lvm,   "vgchange", "-ay", "--config",
-					  filter_ro, vg->active, NULL};
-		char **argv_ro = reg.lvm_devices ? argv_ro_devices : argv_ro_filter;
-		_cleanup_free_ char *e = NULL;
-		if (target_run(sc->readonly ? argv_ro : argv_rw, NULL, &e) != 0) {
-			_cleanup_free_ char *why = target_last_line(e ? e : "");
-			strv_push_owned(&sc->notes,
-					xasprintf("volume group %s: cannot activate it: "
-						  "%s",
-						  vg->name, why));
-			continue;
-		}
-		size_t before = sc->n;
-		scan_lvm_add_lvs(sc, vg);
-		if (vg->renamed)
-			strv_push_owned(
-				&sc->notes,
-				xasprintf(
-					"volume group %s: activated as %s for the run (the running "
-					"system has a volume group of that name)",
-					vg->name, vg->active));
-		if (sc->n == before)
-			strv_push_owned(&sc->notes,
-					xasprintf("volume group %s: no logical volumes", vg->name));
-	}
+	int rc = scan_lvm_list_vgs(sc, all.data);
+	buf_free(&all);
+	if (rc < 0)
+		return 0;
+	/* what the rescue system itself sees: a VG of the same name and another UUID clashes */
+	char *vgs_argv[] = {reg.lvm, "vgs", "--reportformat", "json", "-o", "vg_name,vg_uuid", NULL};
+	static const char *const fields[] = {"vg_name", "vg_uuid"};
+	struct strv sys_vgs = {0};
+	if (target_lvm_report(vgs_argv, "vg", fields, 2, &sys_vgs, NULL) < 0)
+		strv_free(&sys_vgs);
+	for (size_t i = first_vg; i < (size_t)reg.n_vgs; i++)
+		scan_lvm_vg(sc, &reg.vgs[i], &sys_vgs);
+	strv_free(&sys_vgs);
 	return 0;
 }
 

@@ -1,4 +1,4 @@
-/* firewalld.c: a bounded reader for firewalld's zone XML and the zone's verdict on protected SSH
+/* firewalld.c: firewalld's zone XML (through libexpat) and the zone's verdict on protected SSH
  * traffic. The order follows firewalld (firewalld: src/firewall/core/nftables.py,
  * _rich_rule_chain_suffix): rich rules with priority < 0 first, by priority; then priority-0
  * reject/drop rules ("deny"); then services, ports and priority-0 accept rules ("allow"); then
@@ -7,6 +7,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <expat.h>
 #include <limits.h>
 #include <stdint.h>
 #include <string.h>
@@ -16,198 +17,111 @@
 #define XML_MAX_ELEMS 100000u
 #define XML_MAX_ATTRS 64u
 
-/* ---- the XML reader ---- */
+/* ---- the XML reader: libexpat ----
+ * Expat does the XML (entities, character references, encodings, well-formedness); this keeps
+ * what the analysis and the minimal edits need: each element with its attributes, its parent,
+ * its line, and the byte offsets of its start and end tags (XML_GetCurrentByteIndex/Count), so
+ * an edit changes those bytes and nothing else. A DOCTYPE stops the parse: firewalld writes
+ * none, and a zone file has no use for entity declarations. */
 
-static bool name_char(char c)
-{
-	return isalnum((unsigned char)c) || c == '_' || c == '-' || c == '.' || c == ':';
-}
+struct xml_reader {
+	XML_Parser p;
+	struct xml_doc *out;
+	size_t stack[XML_MAX_DEPTH];
+	size_t tag_end[XML_MAX_DEPTH]; /* one past the '>' of each open element's start tag */
+	size_t depth;
+	int rc;
+	char *err;
+	unsigned err_line;
+};
 
-static char *decode(const char *p, size_t n)
+static void xml_stop(struct xml_reader *x, int rc, const char *msg)
 {
-	struct buf b = {0};
-	buf_puts(&b, "");
-	static const struct {
-		const char *e;
-		char c;
-	} ents[] = {
-		{"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&apos;", '\''}};
-	for (size_t i = 0; i < n;) {
-		bool done = false;
-		if (p[i] == '&') {
-			for (size_t k = 0; k < ARRAY_SIZE(ents) && !done; k++) {
-				size_t l = strlen(ents[k].e);
-				if (n - i >= l && !memcmp(p + i, ents[k].e, l)) {
-					buf_append(&b, &ents[k].c, 1);
-					i += l;
-					done = true;
-				}
-			}
-		}
-		if (!done)
-			buf_append(&b, p + i++, 1);
+	if (x->rc == 0) {
+		x->rc = rc;
+		x->err = xstrdup(msg);
+		x->err_line = (unsigned)XML_GetCurrentLineNumber(x->p);
 	}
-	return b.data;
+	XML_StopParser(x->p, XML_FALSE);
 }
 
-static int xml_fail(char **err, unsigned *err_line, unsigned line, const char *msg)
+static void XMLCALL xml_start(void *user, const XML_Char *name, const XML_Char **atts)
 {
-	*err = xstrdup(msg);
-	*err_line = line;
-	return -EINVAL;
+	struct xml_reader *x = user;
+	if (x->depth >= XML_MAX_DEPTH || x->out->n >= XML_MAX_ELEMS) {
+		xml_stop(x, -E2BIG, "elements nest too deep or are too many");
+		return;
+	}
+	struct xml_doc *d = x->out;
+	d->v = xgrow(d->v, d->n, sizeof(*d->v));
+	struct xml_elem *e = &d->v[d->n];
+	size_t start = (size_t)XML_GetCurrentByteIndex(x->p);
+	*e = (struct xml_elem){.name = xstrdup(name),
+			       .parent = x->depth ? x->stack[x->depth - 1] : SIZE_MAX,
+			       .depth = (unsigned)x->depth,
+			       .line = (unsigned)XML_GetCurrentLineNumber(x->p),
+			       .start = start};
+	for (size_t k = 0; atts[k] && atts[k + 1]; k += 2) {
+		if (e->n_attrs >= XML_MAX_ATTRS) {
+			d->n++;
+			xml_stop(x, -E2BIG, "too many attributes");
+			return;
+		}
+		e->attrs = xgrow(e->attrs, e->n_attrs, sizeof(*e->attrs));
+		e->attrs[e->n_attrs++] = (struct xml_attr){xstrdup(atts[k]), xstrdup(atts[k + 1])};
+	}
+	x->tag_end[x->depth] = start + (size_t)XML_GetCurrentByteCount(x->p);
+	x->stack[x->depth++] = d->n++;
+}
+
+static void XMLCALL xml_end(void *user, const XML_Char *name)
+{
+	struct xml_reader *x = user;
+	(void)name;
+	if (!x->depth)
+		return;
+	x->depth--;
+	/* an empty-element tag ("<x/>") ends where its start tag does: no bytes of its own */
+	int count = XML_GetCurrentByteCount(x->p);
+	x->out->v[x->stack[x->depth]].end =
+		count > 0 ? (size_t)XML_GetCurrentByteIndex(x->p) + (size_t)count : x->tag_end[x->depth];
+}
+
+static void XMLCALL xml_doctype(void *user, const XML_Char *name, const XML_Char *sysid,
+				const XML_Char *pubid, int has_internal_subset)
+{
+	(void)name, (void)sysid, (void)pubid, (void)has_internal_subset;
+	xml_stop(user, -EINVAL, "a DOCTYPE (DTD) is not supported");
 }
 
 int firewalld_xml_parse(const char *buf, size_t len, struct xml_doc *out, unsigned *err_line,
 			char **err)
 {
-	size_t stack[XML_MAX_DEPTH];
-	size_t depth = 0, i = 0;
-	unsigned line = 1;
-	int rc = 0;
-	bool root_done = false;
 	*out = (struct xml_doc){0};
 	*err = NULL;
 	*err_line = 0;
-	while (i < len && rc == 0) {
-		if (buf[i] != '<') {
-			if (buf[i] == '\n')
-				line++;
-			else if (buf[i] == '\0')
-				rc = xml_fail(err, err_line, line, "NUL byte");
-			else if (!depth && !isspace((unsigned char)buf[i]))
-				rc = xml_fail(err, err_line, line, "text outside the root element");
-			i++;
-			continue;
-		}
-		const char *close = NULL;
-		if (len - i >= 4 && !memcmp(buf + i, "<!--", 4)) {
-			close = memmem(buf + i + 4, len - i - 4, "-->", 3);
-			if (!close) {
-				rc = xml_fail(err, err_line, line, "unterminated comment");
-				break;
-			}
-			for (const char *p = buf + i; p < close; p++)
-				line += *p == '\n';
-			i = (size_t)(close - buf) + 3;
-			continue;
-		}
-		if (len - i >= 2 && buf[i + 1] == '?') {
-			close = memmem(buf + i + 2, len - i - 2, "?>", 2);
-			if (!close) {
-				rc = xml_fail(err, err_line, line, "unterminated declaration");
-				break;
-			}
-			for (const char *p = buf + i; p < close; p++)
-				line += *p == '\n';
-			i = (size_t)(close - buf) + 2;
-			continue;
-		}
-		if (len - i >= 2 && buf[i + 1] == '!') {
-			rc = xml_fail(err, err_line, line, "DTD and CDATA are not supported");
-			break;
-		}
-		if (len - i >= 2 && buf[i + 1] == '/') {
-			size_t j = i + 2, s = j;
-			while (j < len && name_char(buf[j]))
-				j++;
-			while (j < len && isspace((unsigned char)buf[j]))
-				line += buf[j++] == '\n';
-			if (!depth || j >= len || buf[j] != '>' ||
-			    strlen(out->v[stack[depth - 1]].name) != j - s ||
-			    memcmp(out->v[stack[depth - 1]].name, buf + s, j - s)) {
-				rc = xml_fail(err, err_line, line, "end tag does not match");
-				break;
-			}
-			out->v[stack[--depth]].end = j + 1;
-			i = j + 1;
-			if (!depth)
-				root_done = true;
-			continue;
-		}
-		/* a start tag */
-		if (root_done && !depth) {
-			rc = xml_fail(err, err_line, line, "a second root element");
-			break;
-		}
-		if (depth >= XML_MAX_DEPTH || out->n >= XML_MAX_ELEMS) {
-			rc = -E2BIG;
-			*err = xstrdup("elements nest too deep or are too many");
-			*err_line = line;
-			break;
-		}
-		size_t j = i + 1, s = j;
-		while (j < len && name_char(buf[j]))
-			j++;
-		if (j == s) {
-			rc = xml_fail(err, err_line, line, "\"<\" without an element name");
-			break;
-		}
-		out->v = xgrow(out->v, out->n, sizeof(*out->v));
-		struct xml_elem *e = &out->v[out->n];
-		*e = (struct xml_elem){.name = xstrndup(buf + s, j - s),
-				       .parent = depth ? stack[depth - 1] : SIZE_MAX,
-				       .depth = (unsigned)depth,
-				       .line = line,
-				       .start = i};
-		out->n++;
-		bool self = false, ok = false;
-		while (j < len) {
-			while (j < len && isspace((unsigned char)buf[j]))
-				line += buf[j++] == '\n';
-			if (j < len && buf[j] == '>') {
-				ok = true;
-				j++;
-				break;
-			}
-			if (j + 1 < len && buf[j] == '/' && buf[j + 1] == '>') {
-				ok = self = true;
-				j += 2;
-				break;
-			}
-			size_t an = j;
-			while (j < len && name_char(buf[j]))
-				j++;
-			if (j == an || e->n_attrs >= XML_MAX_ATTRS)
-				break;
-			size_t ae = j;
-			while (j < len && isspace((unsigned char)buf[j]))
-				line += buf[j++] == '\n';
-			if (j >= len || buf[j] != '=')
-				break;
-			j++;
-			while (j < len && isspace((unsigned char)buf[j]))
-				line += buf[j++] == '\n';
-			if (j >= len || (buf[j] != '"' && buf[j] != '\''))
-				break;
-			char q = buf[j++];
-			size_t vs = j;
-			while (j < len && buf[j] != q && buf[j] != '<')
-				line += buf[j++] == '\n';
-			if (j >= len || buf[j] != q)
-				break;
-			e->attrs = xgrow(e->attrs, e->n_attrs, sizeof(*e->attrs));
-			e->attrs[e->n_attrs++] = (struct xml_attr){xstrndup(buf + an, ae - an),
-								   decode(buf + vs, j - vs)};
-			j++;
-		}
-		if (!ok) {
-			rc = xml_fail(err, err_line, line, "malformed start tag");
-			break;
-		}
-		if (self) {
-			out->v[out->n - 1].end = j;
-			if (!depth)
-				root_done = true;
-		} else {
-			stack[depth++] = out->n - 1;
-		}
-		i = j;
+	if (len > INT_MAX)
+		return -E2BIG;
+	struct xml_reader x = {.out = out};
+	x.p = XML_ParserCreate("UTF-8");
+	if (!x.p)
+		return -ENOMEM;
+	XML_SetUserData(x.p, &x);
+	XML_SetElementHandler(x.p, xml_start, xml_end);
+	XML_SetStartDoctypeDeclHandler(x.p, xml_doctype);
+	XML_SetParamEntityParsing(x.p, XML_PARAM_ENTITY_PARSING_NEVER);
+	if (XML_Parse(x.p, buf, (int)len, XML_TRUE) == XML_STATUS_ERROR && x.rc == 0) {
+		x.rc = -EINVAL;
+		x.err = xstrdup(XML_ErrorString(XML_GetErrorCode(x.p)));
+		x.err_line = (unsigned)XML_GetCurrentLineNumber(x.p);
 	}
-	if (rc == 0 && (depth || !out->n))
-		rc = xml_fail(err, err_line, line, depth ? "element not closed" : "no element");
-	if (rc < 0)
+	XML_ParserFree(x.p);
+	if (x.rc < 0) {
 		firewalld_xml_free(out);
-	return rc;
+		*err = x.err;
+		*err_line = x.err_line ? x.err_line : 1;
+	}
+	return x.rc;
 }
 
 void firewalld_xml_free(struct xml_doc *d)

@@ -1,5 +1,5 @@
-/* firewalld.h: firewalld's zone files (XML, the subset firewalld writes: elements, attributes,
- * comments, text; no DTD, no CDATA) read by a small bounded reader, firewalld.conf's
+/* firewalld.h: firewalld's zone files (XML read by libexpat, bounded, no DTD; elements keep
+ * their byte offsets for minimal edits), firewalld.conf's
  * DefaultZone, and the analysis of a zone: does it let protected sources reach sshd's ports
  * (zone target, services, ports, rich rules with their priorities)? Pure. */
 #ifndef SSHRESCUE_FIREWALLD_H
@@ -11,7 +11,7 @@
 #include "parse/iptables_save.h" /* struct fw_scope */
 
 struct xml_attr {
-	char *name, *value; /* value with entities decoded */
+	char *name, *value; /* value as XML gives it: references decoded, whitespace normalized */
 };
 
 struct xml_elem {
@@ -28,8 +28,8 @@ struct xml_doc {
 	size_t n;
 };
 
-/* Parse; -EINVAL with *err_line / *err on malformed XML, -E2BIG past the bounds (nesting 32,
- * 100000 elements). */
+/* Parse with libexpat; -EINVAL with *err_line / *err on malformed XML or a DOCTYPE, -E2BIG past
+ * the bounds (nesting 32, 100000 elements, 64 attributes an element). */
 int firewalld_xml_parse(const char *buf, size_t len, struct xml_doc *out, unsigned *err_line,
 			char **err);
 void firewalld_xml_free(struct xml_doc *d);

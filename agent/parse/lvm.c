@@ -1,10 +1,13 @@
-/* lvm.c: lvm2's version, and the arguments that show lvm only the instance's PVs. Pure. */
+/* lvm.c: lvm2's version, the arguments that show lvm only the instance's PVs, and its JSON
+ * reports (json-c). Pure. */
 #include "parse/lvm.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <json-c/json.h>
 
 int lvm_version_parse(const char *out, struct lvm_version *v)
 {
@@ -102,5 +105,43 @@ int lvm_restrict_args(bool has_devices, const char *devices, const char *extra, 
 		return -ENOSPC;
 	*opt = "--config";
 	*arg = buf;
+	return 0;
+}
+
+int lvm_report_rows(const char *json, size_t len, const char *kind, const char *const *fields,
+		    size_t n_fields, struct strv *rows)
+{
+	if (len > (64u << 20))
+		return -EINVAL;
+	struct json_tokener *tok = json_tokener_new();
+	if (!tok)
+		return -ENOMEM;
+	struct json_object *root = json_tokener_parse_ex(tok, json, (int)len);
+	bool done = json_tokener_get_error(tok) == json_tokener_success;
+	json_tokener_free(tok);
+	struct json_object *report, *first, *items;
+	if (!done || !root || !json_object_object_get_ex(root, "report", &report) ||
+	    !json_object_is_type(report, json_type_array) ||
+	    json_object_array_length(report) < 1 ||
+	    !(first = json_object_array_get_idx(report, 0)) ||
+	    !json_object_object_get_ex(first, kind, &items) ||
+	    !json_object_is_type(items, json_type_array)) {
+		json_object_put(root);
+		return -EINVAL;
+	}
+	size_t n = json_object_array_length(items);
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *row = json_object_array_get_idx(items, i);
+		for (size_t f = 0; f < n_fields; f++) {
+			struct json_object *v = NULL;
+			const char *s = "";
+			if (json_object_is_type(row, json_type_object) &&
+			    json_object_object_get_ex(row, fields[f], &v) &&
+			    json_object_is_type(v, json_type_string))
+				s = json_object_get_string(v);
+			strv_push(rows, s);
+		}
+	}
+	json_object_put(root);
 	return 0;
 }

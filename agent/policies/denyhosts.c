@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "parse/cidr.h"
+#include "parse/denyhosts.h"
 #include "policy.h"
 #include "root.h"
 #include "tcpwrap.h"
@@ -21,41 +22,24 @@
 #define MAX_DETAILED 100
 #define MAX_ALLOWED_LINES 256
 
-/* DenyHosts' thresholds (loginattempt.py get_deny_hosts(): a host whose count in one of the
- * four host files is over its threshold is denied at the next pass); defaults of the
- * denyhosts.conf DenyHosts ships. */
-enum { TH_INVALID, TH_VALID, TH_ROOT, TH_RESTRICTED, TH_NONE };
-static const struct {
-	const char *key;
-	unsigned long def;
-} thresholds[] = {
-	[TH_INVALID] = { "DENY_THRESHOLD_INVALID", 5 },
-	[TH_VALID] = { "DENY_THRESHOLD_VALID", 10 },
-	[TH_ROOT] = { "DENY_THRESHOLD_ROOT", 1 },
-	[TH_RESTRICTED] = { "DENY_THRESHOLD_RESTRICTED", 1 },
-};
-
 /* Files of WORK_DIR that count failures per host: key:count:date, where the key is the host,
  * or "user - host" in the per-user files (which DenyHosts never denies from). */
 static const struct {
 	const char *name;
 	bool user_key;
-	int threshold; /* TH_*: the threshold its counts are compared with */
+	int threshold; /* DH_TH_*: the threshold its counts are compared with */
 } counting_files[] = {
-	{ "hosts", false, TH_INVALID },
-	{ "hosts-valid", false, TH_VALID },
-	{ "hosts-root", false, TH_ROOT },
-	{ "hosts-restricted", false, TH_RESTRICTED },
-	{ "users-hosts", true, TH_NONE },
-	{ "suspicious-logins", true, TH_NONE },
+	{ "hosts", false, DH_TH_INVALID },
+	{ "hosts-valid", false, DH_TH_VALID },
+	{ "hosts-root", false, DH_TH_ROOT },
+	{ "hosts-restricted", false, DH_TH_RESTRICTED },
+	{ "users-hosts", true, DH_TH_NONE },
+	{ "suspicious-logins", true, DH_TH_NONE },
 };
 
 struct dh_settings {
-	char *work_dir;
-	char *hosts_deny;
-	char *block_service; /* may be empty: entries are then the bare host */
+	struct denyhosts_conf c;
 	size_t block_service_len;
-	unsigned long threshold[TH_NONE];
 	bool conf_found;
 };
 
@@ -82,48 +66,23 @@ static size_t line_end(const char *data, size_t len, size_t pos)
 	return nl ? (size_t)(nl - data) + 1 : len;
 }
 
-/* isspace() of the C locale, without a library call per byte. */
-static inline bool c_space(char c)
-{
-	return c == ' ' || (c >= '\t' && c <= '\r');
-}
-
-/* strncasecmp() == 0 over ASCII, inlined for the same reason. */
-static inline bool ascii_case_eq(const char *a, const char *b, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
-		if (x != y && ((x | 0x20) != (y | 0x20) || (unsigned char)((x | 0x20) - 'a') > 25))
-			return false;
-	}
-	return true;
-}
-
 static bool line_is_blank(const char *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if (!c_space(p[i]))
+		if (!denyhosts_space(p[i]))
 			return false;
 	return true;
 }
 
-/* "KEY = value" or "KEY: value" of denyhosts.conf, the way DenyHosts' prefs reader takes it. */
+/* denyhosts.conf (parse/denyhosts.c), or DenyHosts' defaults where it is absent or unreadable. */
 static void read_settings(struct dh_run *run)
 {
 	struct dh_settings *s = &run->set;
-	s->work_dir = xstrdup(run->ctx->cfg->denyhosts_work_dir);
-	s->hosts_deny = xstrdup("/etc/hosts.deny");
-	s->block_service = xstrdup("sshd");
-	s->block_service_len = strlen(s->block_service);
-	for (size_t i = 0; i < TH_NONE; i++)
-		s->threshold[i] = thresholds[i].def;
 	_cleanup_free_ char *data = NULL;
-	size_t len;
+	size_t len = 0;
 	int rc = root_read_file(run->ctx->root, DENYHOSTS_CONF, ROOT_MAX_CONFIG, &data, &len);
-	if (rc == -ENOENT)
-		return;
-	s->conf_found = true;
-	if (rc < 0) {
+	s->conf_found = rc != -ENOENT;
+	if (rc < 0 && rc != -ENOENT) {
 		/* a FIFO, a device, a directory, a huge file: said, and the defaults assumed */
 		char buf[64];
 		bool instance;
@@ -133,46 +92,15 @@ static void read_settings(struct dh_run *run)
 						       "defaults are assumed",
 						       why);
 		f->error = !instance;
-		return;
 	}
-	for (char *save = NULL, *line = strtok_r(data, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		line = strstrip(line);
-		if (!*line || *line == '#')
-			continue;
-		size_t k = strcspn(line, ":=");
-		if (!line[k])
-			continue;
-		char *value = strstrip(line + k + 1);
-		line[k] = '\0';
-		char *name = strstrip(line);
-		char **field = NULL;
-		for (size_t i = 0; i < TH_NONE; i++) {
-			unsigned long v;
-			if (!strcmp(name, thresholds[i].key) &&
-			    parse_uint(value, 0, 1000000000UL, &v) == 0)
-				s->threshold[i] = v;
-		}
-		if (!strcmp(name, "WORK_DIR"))
-			field = &s->work_dir;
-		else if (!strcmp(name, "HOSTS_DENY"))
-			field = &s->hosts_deny;
-		else if (!strcmp(name, "BLOCK_SERVICE"))
-			field = &s->block_service;
-		if (field && (field != &s->work_dir || value[0] == '/') &&
-		    (field != &s->hosts_deny || value[0] == '/')) {
-			free(*field);
-			*field = xstrdup(value);
-		}
-	}
-	s->block_service_len = strlen(s->block_service);
+	denyhosts_conf_parse(rc == 0 ? data : "", rc == 0 ? len : 0,
+			     run->ctx->cfg->denyhosts_work_dir, &s->c);
+	s->block_service_len = strlen(s->c.block_service);
 }
 
 static void settings_free(struct dh_settings *s)
 {
-	free(s->work_dir);
-	free(s->hosts_deny);
-	free(s->block_service);
+	denyhosts_conf_free(&s->c);
 }
 
 /* The host is exactly one address. */
@@ -217,7 +145,7 @@ static bool host_goes(struct dh_run *run, const char *host, size_t n)
 		return word_goes(run, w);
 	/* one host, not a list: DenyHosts writes no spaces or commas in it */
 	for (size_t i = 0; i < n; i++)
-		if (c_space(host[i]) || host[i] == ',')
+		if (denyhosts_space(host[i]) || host[i] == ',')
 			return false;
 	if (run->everything)
 		return true;
@@ -302,45 +230,11 @@ static int commit_edits(struct dh_run *run, const char *file, const struct root_
 	return 0;
 }
 
-/* Parse "SERVICE: HOST" (optionally " : deny", the BSD form) or a bare HOST when BLOCK_SERVICE
- * is empty. On success *host points into the line (host_goes() checks what it holds). */
-static bool parse_entry(const struct dh_settings *s, const char *p, size_t n, const char **host,
-			size_t *host_len)
+/* A DenyHosts entry of hosts.deny (parse/denyhosts.h); host_goes() checks the host. */
+static inline bool parse_entry(const struct dh_settings *s, const char *p, size_t n,
+			       const char **host, size_t *host_len)
 {
-	while (n && c_space(p[n - 1]))
-		n--;
-	while (n && c_space(*p)) {
-		p++;
-		n--;
-	}
-	size_t svc = s->block_service_len;
-	if (svc) {
-		if (n <= svc || !ascii_case_eq(p, s->block_service, svc))
-			return false;
-		p += svc;
-		n -= svc;
-		while (n && (*p == ' ' || *p == '\t')) {
-			p++;
-			n--;
-		}
-		if (!n || *p != ':')
-			return false;
-		p++;
-		n--;
-		while (n && (*p == ' ' || *p == '\t')) {
-			p++;
-			n--;
-		}
-		static const char bsd[] = " : deny";
-		if (n > sizeof(bsd) - 1 && p[n - 1] == 'y' &&
-		    memcmp(p + n - (sizeof(bsd) - 1), bsd, sizeof(bsd) - 1) == 0)
-			n -= sizeof(bsd) - 1;
-	}
-	if (!n)
-		return false;
-	*host = p; /* host_goes() takes it apart */
-	*host_len = n;
-	return true;
+	return denyhosts_entry(s->c.block_service, s->block_service_len, p, n, host, host_len);
 }
 
 /* Read one of DenyHosts' files for a pass over its lines: false when it is absent or cannot
@@ -360,7 +254,7 @@ static bool read_file(struct dh_run *run, const char *file, struct root_map *map
  * DenyHosts' own comment are taken as its own. */
 static int clean_hosts_deny(struct dh_run *run, bool marked_only, bool *has_marks)
 {
-	const char *file = run->set.hosts_deny;
+	const char *file = run->set.c.hosts_deny;
 	struct root_map map;
 	if (!read_file(run, file, &map))
 		return 0;
@@ -372,7 +266,7 @@ static int clean_hosts_deny(struct dh_run *run, bool marked_only, bool *has_mark
 	unsigned lineno = 0;
 	bool continued = false, have_comment = false;
 	/* DenyHosts' own line, "SERVICE: a.b.c.d\n", is recognized in one pass over its bytes */
-	_cleanup_free_ char *prefix = xasprintf("%s: ", run->set.block_service);
+	_cleanup_free_ char *prefix = xasprintf("%s: ", run->set.c.block_service);
 	size_t prefix_len = strlen(prefix);
 	while (pos < len) {
 		const char *p = data + pos, *nl;
@@ -421,46 +315,9 @@ static int clean_hosts_deny(struct dh_run *run, bool marked_only, bool *has_mark
 	return 0;
 }
 
-/* The host of one line of a counting file, or false when the line has no host key. */
-static bool counting_host(const char *p, size_t n, bool user_key, const char **host,
-			  size_t *host_len, unsigned long *count)
-{
-	/* key:count:date, the date being asctime()'s 24 characters ("Wed Nov 25 03:00:00 2026"),
-	 * which hold colons themselves: take count and date off the end. */
-	const size_t date_len = 24;
-	if (n < date_len + 3 || p[n - date_len - 1] != ':')
-		return false;
-	size_t i = n - date_len - 1;
-	size_t digits_end = i;
-	while (i > 0 && isdigit((unsigned char)p[i - 1]))
-		i--;
-	if (i == digits_end || i == 0 || p[i - 1] != ':')
-		return false;
-	*count = 0;
-	for (size_t j = i; j < digits_end; j++)
-		*count = *count > 100000000000UL ? *count : *count * 10 + (unsigned long)(p[j] - '0');
-	size_t key_len = i - 1;
-	const char *key = p;
-	if (user_key) {
-		/* "user - host": the host is after the last " - " */
-		const char *sep = NULL;
-		for (size_t j = 0; j + 3 <= key_len; j++)
-			if (memcmp(key + j, " - ", 3) == 0)
-				sep = key + j;
-		if (!sep)
-			return false;
-		*host = sep + 3;
-		*host_len = key_len - (size_t)(sep + 3 - key);
-	} else {
-		*host = key;
-		*host_len = key_len;
-	}
-	return *host_len > 0;
-}
-
 static int clean_counting_file(struct dh_run *run, const char *name, bool user_key, int th)
 {
-	_cleanup_free_ char *file = xasprintf("%s/%s", run->set.work_dir, name);
+	_cleanup_free_ char *file = xasprintf("%s/%s", run->set.c.work_dir, name);
 	struct root_map map;
 	if (!read_file(run, file, &map))
 		return 0;
@@ -478,27 +335,27 @@ static int clean_counting_file(struct dh_run *run, const char *name, bool user_k
 		const char *host;
 		size_t host_len;
 		unsigned long count;
-		if (counting_host(p, n, user_key, &host, &host_len, &count) &&
+		if (denyhosts_counting_line(p, n, user_key, &host, &host_len, &count) &&
 		    host_goes(run, host, host_len)) {
 			edits_add(&e, pos, end - pos, NULL, 0);
 			_cleanup_free_ char *why = NULL;
 			enum finding_severity sev = SEVERITY_RISK;
-			if (th == TH_NONE) {
+			if (th == DH_TH_NONE) {
 				why = xasprintf("has %lu failures counted in %s, which DenyHosts "
 						"keeps but denies no host from",
 						count, name);
-			} else if (count > run->set.threshold[th]) {
+			} else if (count > run->set.c.threshold[th]) {
 				sev = SEVERITY_LOCKOUT;
 				why = xasprintf("has %lu failures counted in %s, over %s = %lu: "
 						"DenyHosts denies it sshd again at its next pass",
-						count, name, thresholds[th].key,
-						run->set.threshold[th]);
+						count, name, denyhosts_threshold_key[th],
+						run->set.c.threshold[th]);
 			} else {
 				why = xasprintf("has %lu failures counted in %s: when %lu more "
 						"failed logins from it are seen, over %s = %lu, "
 						"DenyHosts denies it sshd again",
-						count, name, run->set.threshold[th] + 1 - count,
-						thresholds[th].key, run->set.threshold[th]);
+						count, name, run->set.c.threshold[th] + 1 - count,
+						denyhosts_threshold_key[th], run->set.c.threshold[th]);
 			}
 			note_entry(run, file, lineno, p, n, host, host_len, sev, why);
 		}
@@ -548,7 +405,7 @@ static int update_allowed_hosts(struct dh_run *run)
 	const struct cidr_list *protect = &run->ctx->cfg->protect;
 	if (protect->n == 0)
 		return 0; /* every source: nothing to list, and the entries are all gone */
-	_cleanup_free_ char *file = xasprintf("%s/allowed-hosts", run->set.work_dir);
+	_cleanup_free_ char *file = xasprintf("%s/allowed-hosts", run->set.c.work_dir);
 	_cleanup_free_ char *data = NULL;
 	size_t len = 0;
 	int rc = root_read_file(run->ctx->root, file, ROOT_MAX_CONFIG, &data, &len);
@@ -645,7 +502,7 @@ static int denyhosts_run(struct policy_ctx *ctx, struct policy_result *res)
 			run.n_v4++;
 
 	struct stat st;
-	bool work_dir = root_stat(ctx->root, run.set.work_dir, &st) == 0 && S_ISDIR(st.st_mode);
+	bool work_dir = root_stat(ctx->root, run.set.c.work_dir, &st) == 0 && S_ISDIR(st.st_mode);
 	/* DenyHosts blocks through hosts.deny: an sshd without libwrap never reads it, so its
 	 * entries and counts lock nobody out of ssh, and the files stay as they are. */
 	_cleanup_free_ char *why = NULL;
@@ -654,7 +511,7 @@ static int denyhosts_run(struct policy_ctx *ctx, struct policy_result *res)
 		res->status = POLICY_SKIPPED;
 		policy_result_set_note(res, "the instance's sshd does not use tcp_wrappers (%s): "
 				       "DenyHosts' %s entries cannot refuse it; left alone",
-				       why, run.set.hosts_deny);
+				       why, run.set.c.hosts_deny);
 		settings_free(&run.set);
 		free(run.v4);
 		return 0;
@@ -688,10 +545,8 @@ static bool denyhosts_enabled(const struct config *cfg)
 	return cfg->denyhosts_enabled;
 }
 
-static const struct policy denyhosts_policy = {
+const struct policy denyhosts_policy = {
 	.name = "denyhosts",
 	.enabled = denyhosts_enabled,
 	.run = denyhosts_run,
 };
-/* Before hosts_access: the grant that policy adds is then only for denials that remain. */
-POLICY_REGISTER(denyhosts_policy, 5)

@@ -1975,10 +1975,9 @@ static int fail2ban_run(struct policy_ctx *ctx, struct policy_result *res)
 	return 0;
 }
 
-static const struct policy fail2ban_policy = {
+const struct policy fail2ban_policy = {
 	.name = "fail2ban",
 	.enabled = fail2ban_enabled,
 	.run = fail2ban_run,
 };
 
-POLICY_REGISTER(fail2ban_policy, 30)

@@ -1221,9 +1221,8 @@ static bool firewall_enabled(const struct config *cfg)
 	return cfg->firewall_enabled;
 }
 
-static const struct policy firewall_policy = {
+const struct policy firewall_policy = {
 	.name = "firewall",
 	.enabled = firewall_enabled,
 	.run = firewall_run,
 };
-POLICY_REGISTER(firewall_policy, 50)

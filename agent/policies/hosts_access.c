@@ -538,10 +538,9 @@ static bool hosts_access_enabled(const struct config *cfg)
 	return cfg->hosts_access_enabled;
 }
 
-static const struct policy hosts_access_policy = {
+const struct policy hosts_access_policy = {
 	.name = "hosts_access",
 	.enabled = hosts_access_enabled,
 	.run = hosts_access_run,
 };
 
-POLICY_REGISTER(hosts_access_policy, 10)

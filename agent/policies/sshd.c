@@ -3,21 +3,14 @@
  * PerSourceMaxStartups too low or malformed, a MaxStartups inside a Match block (sshd exits),
  * no usable host key, a missing or unsafe privilege separation directory. The instance's own
  * sshd judges the result (`sshd -t`, chrooted into the instance) when it can run here. */
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <grp.h>
 #include <limits.h>
-#include <poll.h>
-#include <sched.h>
-#include <signal.h>
 #include <stdint.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
-#include <sys/wait.h>
-#include <time.h>
 
 #include "config.h"
 #include "parse/cidr.h"
@@ -626,25 +619,32 @@ static void file_edits_free(struct file_edits *fe, size_t n)
 
 /* ---- host keys ------------------------------------------------------------------------ */
 
-/* The gid of group `name` in the instance's /etc/group; -1 when absent. */
-static long instance_gid(struct root *r, const char *name)
+/* The gid of group `name` in the instance's /etc/group, read by glibc's own reader of the
+ * format (fgetgrent_r) over the file as root.c read it: 0, -ENOENT when the file or the
+ * group is absent. */
+static int instance_gid(struct root *r, const char *name, gid_t *gid)
 {
 	_cleanup_free_ char *data = NULL;
 	size_t len;
-	if (root_read_file(r, "/etc/group", ROOT_MAX_CONFIG, &data, &len) < 0)
-		return -1;
-	size_t nl = strlen(name);
-	for (char *save = NULL, *l = strtok_r(data, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-		if (strncmp(l, name, nl) != 0 || l[nl] != ':')
-			continue;
-		const char *g = strchr(l + nl + 1, ':');
-		unsigned long v;
-		if (!g)
-			return -1;
-		_cleanup_free_ char *num = xstrndup(g + 1, strcspn(g + 1, ":"));
-		return parse_uint(num, 0, UINT_MAX - 1, &v) == 0 ? (long)v : -1;
+	int rc = root_read_file(r, "/etc/group", ROOT_MAX_CONFIG, &data, &len);
+	if (rc < 0)
+		return rc;
+	if (len == 0)
+		return -ENOENT;
+	_cleanup_fclose_ FILE *f = fmemopen(data, len, "r");
+	if (!f)
+		return -errno;
+	char sbuf[4096];
+	struct group gr, *res;
+	rc = -ENOENT;
+	while (fgetgrent_r(f, &gr, sbuf, sizeof(sbuf), &res) == 0) {
+		if (strcmp(gr.gr_name, name) == 0) {
+			*gid = gr.gr_gid;
+			rc = 0;
+			break;
+		}
 	}
-	return -1;
+	return rc;
 }
 
 static const char *key_type_of(const char *path)
@@ -725,7 +725,8 @@ static void check_host_keys(struct sshd_run *run, bool have_sshd)
 	struct strv keys = { 0 };
 	bool defaults;
 	sshd_config_host_keys(&run->cfg, run->version, &keys, &defaults);
-	long ssh_keys = instance_gid(r, "ssh_keys");
+	gid_t ssh_keys_gid = 0;
+	bool have_ssh_keys = instance_gid(r, "ssh_keys", &ssh_keys_gid) == 0;
 	size_t usable = 0, usable_as_is = 0;
 	size_t first_finding = run->res->n_findings;
 	struct strv missing = { 0 };
@@ -754,7 +755,7 @@ static void check_host_keys(struct sshd_run *run, bool have_sshd)
 					   k, (intmax_t)st.st_size);
 			continue;
 		}
-		bool group_ok = ssh_keys >= 0 && (long)st.st_gid == ssh_keys;
+		bool group_ok = have_ssh_keys && st.st_gid == ssh_keys_gid;
 		mode_t want = group_ok ? 0640 : 0600;
 		mode_t perm = st.st_mode & 07777;
 		bool bad_mode = group_ok ? (perm & 0137) != 0 : (perm & 0177) != 0;
@@ -1153,9 +1154,8 @@ static int sshd_policy_run(struct policy_ctx *ctx, struct policy_result *res)
 	return 0;
 }
 
-static const struct policy sshd_policy = {
+const struct policy sshd_policy = {
 	.name = "sshd",
 	.enabled = sshd_enabled,
 	.run = sshd_policy_run,
 };
-POLICY_REGISTER(sshd_policy, 40)

@@ -336,10 +336,8 @@ static bool sshguard_enabled(const struct config *cfg)
 	return cfg->sshguard_enabled;
 }
 
-static const struct policy sshguard_policy = {
+const struct policy sshguard_policy = {
 	.name = "sshguard",
 	.enabled = sshguard_enabled,
 	.run = sshguard_run,
 };
-/* After fail2ban (another blocker of the same kind), before sshd and the firewall. */
-POLICY_REGISTER(sshguard_policy, 35)

@@ -165,7 +165,10 @@ static const struct {
 	{"<zone/><zone/>", 1},
 	{"<!DOCTYPE zone>\n<zone/>", 1},
 	{"", 1},
-	{"<zone>\n\n<rule family=\"ipv4\"\n", 4},
+	/* the line where the unclosed tag begins */
+	{"<zone>\n\n<rule family=\"ipv4\"\n", 3},
+	/* an entity nobody declared */
+	{"<zone>\n<x a=\"&bogus;\"/></zone>", 2},
 };
 
 static void test_malformed_xml_names_the_line(void **state)

@@ -117,12 +117,58 @@ static void test_restrict_too_small_is_enospc(void **state)
 			 -ENOSPC);
 }
 
+static const struct {
+	const char *json;
+	const char *kind;
+	int rc;
+	const char *rows; /* the fields of every row joined by '|', rows by ';' */
+} report_cases[] = {
+	/* as lvm 2.03 prints pvs --reportformat json -o pv_name,vg_name,vg_uuid */
+	{ "  {\n      \"report\": [\n          {\n              \"pv\": [\n"
+	  "                  {\"pv_name\":\"/dev/loop3p2\", \"vg_name\":\"vg0\", "
+	  "\"vg_uuid\":\"Ab1-x\"},\n"
+	  "                  {\"pv_name\":\"/dev/loop4\", \"vg_name\":\"\", \"vg_uuid\":\"\"}\n"
+	  "              ]\n          }\n      ]\n  }\n",
+	  "pv", 0, "/dev/loop3p2|vg0|Ab1-x;/dev/loop4||" },
+	/* no PVs at all */
+	{ "{\"report\": [ {\"pv\": [ ] } ] }", "pv", 0, "" },
+	/* a field missing, a number where a string belongs, escapes */
+	{ "{\"report\": [ {\"pv\": [ {\"pv_name\":\"/dev/a\\\"b|c\", \"vg_name\":7} ] } ] }",
+	  "pv", 0, "/dev/a\"b|c||" },
+	/* another kind than asked, not a report, truncated, not JSON */
+	{ "{\"report\": [ {\"vg\": [ ] } ] }", "pv", -EINVAL, "" },
+	{ "{\"pv\": [ ] }", "pv", -EINVAL, "" },
+	{ "{\"report\": [ {\"pv\": [ ", "pv", -EINVAL, "" },
+	{ "  pv_name|vg_name\n", "pv", -EINVAL, "" },
+};
+
+static void test_json_reports_give_whole_fields(void **state)
+{
+	(void)state;
+	static const char *const fields[] = { "pv_name", "vg_name", "vg_uuid" };
+	for (size_t i = 0; i < sizeof(report_cases) / sizeof(report_cases[0]); i++) {
+		struct strv rows = { 0 };
+		int rc = lvm_report_rows(report_cases[i].json, strlen(report_cases[i].json),
+					 report_cases[i].kind, fields, 3, &rows);
+		struct buf b = { 0 };
+		buf_puts(&b, "");
+		for (size_t k = 0; k < rows.n; k++)
+			buf_printf(&b, "%s%s", k == 0 ? "" : k % 3 ? "|" : ";", rows.v[k]);
+		if (rc != report_cases[i].rc || strcmp(b.data, report_cases[i].rows) != 0)
+			fail_msg("case %zu: rc %d rows '%s', want %d '%s'", i, rc, b.data,
+				 report_cases[i].rc, report_cases[i].rows);
+		buf_free(&b);
+		strv_free(&rows);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_version_table),
 		cmocka_unit_test(test_restrict_table),
 		cmocka_unit_test(test_restrict_too_small_is_enospc),
+		cmocka_unit_test(test_json_reports_give_whole_fields),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
