@@ -119,37 +119,31 @@ int spawn_quiet(char *const argv[], unsigned timeout_ms)
 	}
 	setpgid(pid, pid);
 	int pfd = pidfd_of(pid);
-	int waited = 0, status = 0;
+	int status = 0;
 	bool timed_out = false;
-	for (;;) {
-		pid_t w = waitpid(pid, &status, pfd >= 0 ? 0 : WNOHANG);
-		if (w == pid)
-			break;
-		if (w < 0 && errno != EINTR) {
-			status = -1;
-			break;
-		}
-		if (pfd >= 0) {
-			struct pollfd p = { .fd = pfd, .events = POLLIN };
-			int left = (int)timeout_ms - waited;
-			if (left <= 0 || poll(&p, 1, left) == 0) {
+	if (pfd >= 0) {
+		struct pollfd p = { .fd = pfd, .events = POLLIN };
+		int r;
+		while ((r = poll(&p, 1, (int)timeout_ms)) < 0 && errno == EINTR)
+			; /* a signal restarts the wait in full: bounded by the signals there are */
+		if (r == 0)
+			timed_out = true;
+	} else {
+		for (unsigned waited = 0; waitpid(pid, &status, WNOHANG) == 0; waited += 20) {
+			if (waited >= timeout_ms) {
 				timed_out = true;
-				kill(-pid, SIGKILL);
-				kill(pid, SIGKILL);
+				break;
 			}
-			/* waited only grows on timeouts; the next waitpid() reaps */
-			waited = (int)timeout_ms;
-		} else if (w == 0) {
 			struct timespec ts = { 0, 20 * 1000000 };
 			nanosleep(&ts, NULL);
-			waited += 20;
-			if (waited >= (int)timeout_ms && !timed_out) {
-				timed_out = true;
-				kill(-pid, SIGKILL);
-				kill(pid, SIGKILL);
-			}
 		}
 	}
+	if (timed_out) {
+		kill(-pid, SIGKILL);
+		kill(pid, SIGKILL);
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
 	kill(-pid, SIGKILL);
 	if (pfd >= 0)
 		close(pfd);
