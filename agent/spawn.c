@@ -703,11 +703,55 @@ static int leave_rootfs(void)
 	if (mount("sshrescue-newroot", STAGE, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=4k") <
 		    0 ||
 	    mkdir(STAGE "/newroot", 0755) < 0 ||
-	    mount("/", STAGE "/newroot", NULL, MS_BIND | MS_REC, NULL) < 0 ||
-	    chdir(STAGE "/newroot") < 0 || mount(".", "/", NULL, MS_MOVE, NULL) < 0 ||
+	    mount("/", STAGE "/newroot", "none", MS_BIND | MS_REC, NULL) < 0 ||
+	    chdir(STAGE "/newroot") < 0 || mount(".", "/", "none", MS_MOVE, NULL) < 0 ||
 	    chroot(".") < 0 || chdir("/") < 0)
 		return -errno;
 	return 0;
+}
+
+/* The staging tmpfs and its directories. */
+static int stage_dirs(void)
+{
+	if (mount("sshrescue-sandbox", STAGE, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=64k") <
+		    0 ||
+	    mkdir(STAGE_ROOT, 0755) < 0 || mkdir(STAGE_SCRATCH, 0755) < 0 ||
+	    mkdir(STAGE_ETC_SSH, 0755) < 0)
+		return -errno;
+	return 0;
+}
+
+/* Kernels before the new mount API (open_tree 5.2, mount_setattr 5.12) and valgrind: a
+ * recursive bind, then every mount in it made read-only, nosuid, nodev one by one (a bind
+ * mount's flags are its own); no id-mapping, so /etc/ssh is copied for U. */
+static int stage_instance_legacy(const char *root, int *stage, bool *copied)
+{
+	*stage = ST_MOUNT;
+	*copied = true;
+	if (stage_dirs() < 0 || mount(root, STAGE_ROOT, "none", MS_BIND | MS_REC, NULL) < 0)
+		return -errno;
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		return -errno;
+	char line[4096], mp[4096];
+	int rc = 0;
+	size_t n = strlen(STAGE_ROOT);
+	while (rc == 0 && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%*s %*s %*s %*s %4095s", mp) != 1 || strncmp(mp, STAGE_ROOT, n) ||
+		    (mp[n] && mp[n] != '/'))
+			continue;
+		/* mountinfo escapes blanks as \040: such a mount point is not remounted, so none
+		 * may stay writable: refuse */
+		if (strchr(mp, '\\'))
+			rc = -EINVAL;
+		else if (mount("none", mp, "none",
+			       MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0)
+			rc = -errno;
+	}
+	fclose(f);
+	if (rc == 0)
+		*stage = ST_OK;
+	return rc;
 }
 
 /* The instance tree at root, read-only, nosuid, nodev, attached at STAGE_ROOT on a fresh
@@ -718,12 +762,14 @@ static int stage_instance(const char *root, int userns_fd, int *stage, bool *cop
 {
 	*stage = ST_MOUNT;
 	*copied = false;
-	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+	if (unshare(CLONE_NEWNS) < 0 || mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0 ||
 	    leave_rootfs() < 0)
 		return -errno;
 	*stage = ST_IDMAP;
 	int t = (int)syscall(SYS_open_tree, AT_FDCWD, root,
 			     OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+	if (t < 0 && errno == ENOSYS)
+		return stage_instance_legacy(root, stage, copied);
 	if (t < 0)
 		return -errno;
 	struct mount_attr a = {
@@ -732,6 +778,10 @@ static int stage_instance(const char *root, int userns_fd, int *stage, bool *cop
 		.userns_fd = (uint64_t)userns_fd,
 	};
 	if (syscall(SYS_mount_setattr, t, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof(a)) < 0) {
+		if (errno == ENOSYS) {
+			close(t);
+			return stage_instance_legacy(root, stage, copied);
+		}
 		a.attr_set &= ~(uint64_t)MOUNT_ATTR_IDMAP;
 		a.userns_fd = 0;
 		if (syscall(SYS_mount_setattr, t, "", AT_EMPTY_PATH | AT_RECURSIVE, &a,
@@ -743,10 +793,7 @@ static int stage_instance(const char *root, int userns_fd, int *stage, bool *cop
 		*copied = true;
 	}
 	*stage = ST_MOUNT;
-	if (mount("sshrescue-sandbox", STAGE, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=64k") <
-		    0 ||
-	    mkdir(STAGE_ROOT, 0755) < 0 || mkdir(STAGE_SCRATCH, 0755) < 0 ||
-	    mkdir(STAGE_ETC_SSH, 0755) < 0 ||
+	if (stage_dirs() < 0 ||
 	    syscall(SYS_move_mount, t, "", AT_FDCWD, STAGE_ROOT, MOVE_MOUNT_F_EMPTY_PATH) < 0) {
 		int rc = -errno;
 		close(t);
