@@ -724,11 +724,13 @@ static int stage_dirs(void)
 /* Kernels before the new mount API (open_tree 5.2, mount_setattr 5.12) and valgrind: a
  * recursive bind, then every mount in it made read-only, nosuid, nodev one by one (a bind
  * mount's flags are its own); no id-mapping, so /etc/ssh is copied for U. */
-static int stage_instance_legacy(const char *root, int *stage, bool *copied)
+static int stage_instance_legacy(int rfd, int *stage, bool *copied)
 {
 	*stage = ST_MOUNT;
 	*copied = true;
-	if (stage_dirs() < 0 || mount(root, STAGE_ROOT, "none", MS_BIND | MS_REC, NULL) < 0)
+	char src[64];
+	snprintf(src, sizeof(src), "/proc/self/fd/%d", rfd);
+	if (stage_dirs() < 0 || mount(src, STAGE_ROOT, "none", MS_BIND | MS_REC, NULL) < 0)
 		return -errno;
 	FILE *f = fopen("/proc/self/mountinfo", "re");
 	if (!f)
@@ -762,14 +764,17 @@ static int stage_instance(const char *root, int userns_fd, int *stage, bool *cop
 {
 	*stage = ST_MOUNT;
 	*copied = false;
-	if (unshare(CLONE_NEWNS) < 0 || mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0 ||
-	    leave_rootfs() < 0)
+	if (unshare(CLONE_NEWNS) < 0 || mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0)
+		return -errno;
+	/* held before anything is mounted over its path (the stage is on /tmp) */
+	int rfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rfd < 0 || leave_rootfs() < 0)
 		return -errno;
 	*stage = ST_IDMAP;
-	int t = (int)syscall(SYS_open_tree, AT_FDCWD, root,
-			     OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+	int t = (int)syscall(SYS_open_tree, rfd, "",
+			     AT_EMPTY_PATH | OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
 	if (t < 0 && errno == ENOSYS)
-		return stage_instance_legacy(root, stage, copied);
+		return stage_instance_legacy(rfd, stage, copied);
 	if (t < 0)
 		return -errno;
 	struct mount_attr a = {
@@ -780,7 +785,7 @@ static int stage_instance(const char *root, int userns_fd, int *stage, bool *cop
 	if (syscall(SYS_mount_setattr, t, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof(a)) < 0) {
 		if (errno == ENOSYS) {
 			close(t);
-			return stage_instance_legacy(root, stage, copied);
+			return stage_instance_legacy(rfd, stage, copied);
 		}
 		a.attr_set &= ~(uint64_t)MOUNT_ATTR_IDMAP;
 		a.userns_fd = 0;
