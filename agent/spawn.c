@@ -119,37 +119,31 @@ int spawn_quiet(char *const argv[], unsigned timeout_ms)
 	}
 	setpgid(pid, pid);
 	int pfd = pidfd_of(pid);
-	int waited = 0, status = 0;
+	int status = 0;
 	bool timed_out = false;
-	for (;;) {
-		pid_t w = waitpid(pid, &status, pfd >= 0 ? 0 : WNOHANG);
-		if (w == pid)
-			break;
-		if (w < 0 && errno != EINTR) {
-			status = -1;
-			break;
-		}
-		if (pfd >= 0) {
-			struct pollfd p = { .fd = pfd, .events = POLLIN };
-			int left = (int)timeout_ms - waited;
-			if (left <= 0 || poll(&p, 1, left) == 0) {
+	if (pfd >= 0) {
+		struct pollfd p = { .fd = pfd, .events = POLLIN };
+		int r;
+		while ((r = poll(&p, 1, (int)timeout_ms)) < 0 && errno == EINTR)
+			; /* a signal restarts the wait in full: bounded by the signals there are */
+		if (r == 0)
+			timed_out = true;
+	} else {
+		for (unsigned waited = 0; waitpid(pid, &status, WNOHANG) == 0; waited += 20) {
+			if (waited >= timeout_ms) {
 				timed_out = true;
-				kill(-pid, SIGKILL);
-				kill(pid, SIGKILL);
+				break;
 			}
-			/* waited only grows on timeouts; the next waitpid() reaps */
-			waited = (int)timeout_ms;
-		} else if (w == 0) {
 			struct timespec ts = { 0, 20 * 1000000 };
 			nanosleep(&ts, NULL);
-			waited += 20;
-			if (waited >= (int)timeout_ms && !timed_out) {
-				timed_out = true;
-				kill(-pid, SIGKILL);
-				kill(pid, SIGKILL);
-			}
 		}
 	}
+	if (timed_out) {
+		kill(-pid, SIGKILL);
+		kill(pid, SIGKILL);
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
 	kill(-pid, SIGKILL);
 	if (pfd >= 0)
 		close(pfd);
@@ -709,11 +703,57 @@ static int leave_rootfs(void)
 	if (mount("sshrescue-newroot", STAGE, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=4k") <
 		    0 ||
 	    mkdir(STAGE "/newroot", 0755) < 0 ||
-	    mount("/", STAGE "/newroot", NULL, MS_BIND | MS_REC, NULL) < 0 ||
-	    chdir(STAGE "/newroot") < 0 || mount(".", "/", NULL, MS_MOVE, NULL) < 0 ||
+	    mount("/", STAGE "/newroot", "none", MS_BIND | MS_REC, NULL) < 0 ||
+	    chdir(STAGE "/newroot") < 0 || mount(".", "/", "none", MS_MOVE, NULL) < 0 ||
 	    chroot(".") < 0 || chdir("/") < 0)
 		return -errno;
 	return 0;
+}
+
+/* The staging tmpfs and its directories. */
+static int stage_dirs(void)
+{
+	if (mount("sshrescue-sandbox", STAGE, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=64k") <
+		    0 ||
+	    mkdir(STAGE_ROOT, 0755) < 0 || mkdir(STAGE_SCRATCH, 0755) < 0 ||
+	    mkdir(STAGE_ETC_SSH, 0755) < 0)
+		return -errno;
+	return 0;
+}
+
+/* Kernels before the new mount API (open_tree 5.2, mount_setattr 5.12) and valgrind: a
+ * recursive bind, then every mount in it made read-only, nosuid, nodev one by one (a bind
+ * mount's flags are its own); no id-mapping, so /etc/ssh is copied for U. */
+static int stage_instance_legacy(int rfd, int *stage, bool *copied)
+{
+	*stage = ST_MOUNT;
+	*copied = true;
+	char src[64];
+	snprintf(src, sizeof(src), "/proc/self/fd/%d", rfd);
+	if (stage_dirs() < 0 || mount(src, STAGE_ROOT, "none", MS_BIND | MS_REC, NULL) < 0)
+		return -errno;
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		return -errno;
+	char line[4096], mp[4096];
+	int rc = 0;
+	size_t n = strlen(STAGE_ROOT);
+	while (rc == 0 && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%*s %*s %*s %*s %4095s", mp) != 1 || strncmp(mp, STAGE_ROOT, n) ||
+		    (mp[n] && mp[n] != '/'))
+			continue;
+		/* mountinfo escapes blanks as \040: such a mount point is not remounted, so none
+		 * may stay writable: refuse */
+		if (strchr(mp, '\\'))
+			rc = -EINVAL;
+		else if (mount("none", mp, "none",
+			       MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0)
+			rc = -errno;
+	}
+	fclose(f);
+	if (rc == 0)
+		*stage = ST_OK;
+	return rc;
 }
 
 /* The instance tree at root, read-only, nosuid, nodev, attached at STAGE_ROOT on a fresh
@@ -724,12 +764,17 @@ static int stage_instance(const char *root, int userns_fd, int *stage, bool *cop
 {
 	*stage = ST_MOUNT;
 	*copied = false;
-	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
-	    leave_rootfs() < 0)
+	if (unshare(CLONE_NEWNS) < 0 || mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0)
+		return -errno;
+	/* held before anything is mounted over its path (the stage is on /tmp) */
+	int rfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rfd < 0 || leave_rootfs() < 0)
 		return -errno;
 	*stage = ST_IDMAP;
-	int t = (int)syscall(SYS_open_tree, AT_FDCWD, root,
-			     OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+	int t = (int)syscall(SYS_open_tree, rfd, "",
+			     AT_EMPTY_PATH | OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+	if (t < 0 && errno == ENOSYS)
+		return stage_instance_legacy(rfd, stage, copied);
 	if (t < 0)
 		return -errno;
 	struct mount_attr a = {
@@ -738,6 +783,10 @@ static int stage_instance(const char *root, int userns_fd, int *stage, bool *cop
 		.userns_fd = (uint64_t)userns_fd,
 	};
 	if (syscall(SYS_mount_setattr, t, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof(a)) < 0) {
+		if (errno == ENOSYS) {
+			close(t);
+			return stage_instance_legacy(rfd, stage, copied);
+		}
 		a.attr_set &= ~(uint64_t)MOUNT_ATTR_IDMAP;
 		a.userns_fd = 0;
 		if (syscall(SYS_mount_setattr, t, "", AT_EMPTY_PATH | AT_RECURSIVE, &a,
@@ -749,10 +798,7 @@ static int stage_instance(const char *root, int userns_fd, int *stage, bool *cop
 		*copied = true;
 	}
 	*stage = ST_MOUNT;
-	if (mount("sshrescue-sandbox", STAGE, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=64k") <
-		    0 ||
-	    mkdir(STAGE_ROOT, 0755) < 0 || mkdir(STAGE_SCRATCH, 0755) < 0 ||
-	    mkdir(STAGE_ETC_SSH, 0755) < 0 ||
+	if (stage_dirs() < 0 ||
 	    syscall(SYS_move_mount, t, "", AT_FDCWD, STAGE_ROOT, MOVE_MOUNT_F_EMPTY_PATH) < 0) {
 		int rc = -errno;
 		close(t);
