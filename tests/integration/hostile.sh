@@ -367,6 +367,59 @@ python3 "$T/judge.py" undone "$T/orig" "$T/orig" "$T/r" >"$T/undone.txt" 2>&1 ||
 	t_fail "judge: $(head -3 "$T/undone.txt")"
 [ ! -s "$T/undone.txt" ] || t_fail "not the original after undo: $(head -5 "$T/undone.txt" | tr '\n' ' ')"
 
+t_case "an Include glob through directories that link to themselves: a finding within seconds"
+tried=$((tried + 1))
+rm -rf "$T/r"
+mkout
+cp -a "$BASE" "$T/r"
+mkdir "$T/r/etc/ssh/loop"
+ln -s . "$T/r/etc/ssh/loop/a"
+ln -s . "$T/r/etc/ssh/loop/b"
+sed -i "1i Include /etc/ssh/loop$(printf '/*%.0s' {1..30})/none.conf" "$T/r/etc/ssh/sshd_config"
+start=$(date +%s)
+if run_root "$T/r" "Include glob loop"; then
+	report_has 'directories' /etc/ssh/sshd_config >"$T/missing"
+	while read -r line; do t_fail "$line"; done <"$T/missing"
+fi
+[ $(($(date +%s) - start)) -le 10 ] || t_fail "took $(($(date +%s) - start)) s"
+
+t_case "100,000 nested braces in nftables.conf, values naming each other 10^14 times in jail.d: no crash, no hang"
+tried=$((tried + 1))
+rm -rf "$T/r"
+mkout
+cp -a "$BASE" "$T/r"
+python3 - "$T/r" <<'PY'
+import sys
+n = 100000
+r = sys.argv[1]
+open(r + "/etc/nftables.conf", "w").write(
+    "table inet f {\n chain input {\n  type filter hook input priority 0; policy drop;\n"
+    "  tcp dport " + "{" * n + "22" + "}" * n + " accept\n }\n}\n")
+with open(r + "/etc/fail2ban/jail.d/loop.local", "w") as f:
+    f.write("[DEFAULT]\nv0 = 192.0.2.1\n")
+    for i in range(1, 8):
+        f.write("v%d = %s\n" % (i, " ".join(["%%(v%d)s" % (i - 1)] * 100)))
+    f.write("ignoreip = 127.0.0.1/8 %(v7)s\n")
+PY
+start=$(date +%s)
+run_root "$T/r" "deep nesting" || true
+[ $(($(date +%s) - start)) -le 10 ] || t_fail "took $(($(date +%s) - start)) s"
+
+t_case "check --image of a FIFO, a character device, a socket: an error at once, no hang"
+for kind in fifo chardev socket; do
+	tried=$((tried + 1))
+	rm -rf "$T/img"
+	case $kind in
+	fifo) mkfifo "$T/img" ;;
+	chardev) mknod "$T/img" c 1 5 ;;
+	socket) python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$T/img" ;;
+	esac
+	timeout -k 2 5 "$SSHRESCUE" -c "$T/policy.ini" check --image "$T/img" >"$T/out" 2>"$T/err"
+	rc=$?
+	[ $rc = 8 ] || t_fail "$kind: exit $rc, want 8 at once"
+	grep -q 'not a regular file or block device' "$T/err" || t_fail "$kind: $(head -c 200 "$T/err")"
+done
+
 # ---- end of the trust boundary cases
 
 t_case "each finding of a FIFO, device, socket, directory or huge file says what the file is"
