@@ -968,8 +968,11 @@ struct outputs {
 	int kmsg;    /* /dev/kmsg: one record per line, in dmesg and the journal */
 };
 
-static void emit(const struct outputs *o, const char *line, bool to_stderr, bool to_kmsg)
+/* line may hold text of the instance: made visible (util.h) before it reaches a terminal,
+ * the console or kmsg (the summary's lines already are; escaping twice changes nothing). */
+static void emit(const struct outputs *o, const char *raw, bool to_stderr, bool to_kmsg)
 {
+	_cleanup_free_ char *line = text_visible(raw);
 	size_t n = strlen(line);
 	_cleanup_free_ char *l = xasprintf("%s\n", line);
 	if (to_stderr && o->err) {

@@ -385,9 +385,13 @@ static int cmd_undo(const struct options *o, struct config *cfg)
 		char *used = NULL;
 		struct strv msgs = { 0 };
 		rc = root_undo(&root, o->undo_id, &restored, &used, &msgs);
-		for (size_t i = 0; i < msgs.n; i++)
-			if (!o->quiet)
-				fprintf(stderr, "sshrescue: undo %s: %s\n", used, msgs.v[i]);
+		for (size_t i = 0; i < msgs.n; i++) {
+			if (o->quiet)
+				continue;
+			/* the paths come from the manifest, inside the instance */
+			_cleanup_free_ char *m = text_visible(msgs.v[i]);
+			fprintf(stderr, "sshrescue: undo %s: %s\n", used, m);
+		}
 		if (rc == -ESRCH) {
 			fprintf(stderr, "sshrescue: nothing to undo: no %s run under %s%s\n",
 				o->undo_id ? o->undo_id : "unrestored", t.root_path, cfg->backup_dir);

@@ -420,6 +420,30 @@ for kind in fifo chardev socket; do
 	grep -q 'not a regular file or block device' "$T/err" || t_fail "$kind: $(head -c 200 "$T/err")"
 done
 
+t_case "instance text on the terminal: escape sequences and carriage returns made visible; the report keeps the bytes"
+tried=$((tried + 1))
+rm -rf "$T/r"
+cp -a "$BASE" "$T/r"
+printf 'sshd: 198.51.100.0/24 \033[2J\rsshd: ok\033[K\n' >>"$T/r/etc/hosts.deny"
+printf 'MaxStartups 1\033[2J\rsshd: ok\033[K\n' >>"$T/r/etc/ssh/sshd_config"
+printf 'MaxStartups 2\n' >"$T/r/etc/ssh/sshd_config.d/"$'\033[2J\r'"x.conf"
+timeout -k 5 "$RUN_TIMEOUT" "$SSHRESCUE" -c "$T/policy.ini" check --root "$T/r" "${PROTECT[@]}" \
+	--report-file "$T/report.json" >"$T/out" 2>"$T/err"
+grep -v '^SSHRESCUE-REPORT' "$T/err" >"$T/human"
+! grep -q $'\033' "$T/human" || t_fail "a raw ESC reached the terminal: $(grep $'\033' "$T/human" | head -1 | cat -v)"
+! grep -q $'\r' "$T/human" || t_fail "a raw carriage return reached the terminal"
+grep -q 'MaxStartups "1\\x1b\[2J\\rsshd: ok' "$T/human" || t_fail "the value is not shown made visible: $(grep MaxStartups "$T/human" | head -2)"
+python3 - "$T/report.json" >"$T/missing" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+fs = [f for p in r["policies"] for f in p["findings"]]
+if not any("1\x1b[2J\rsshd: ok\x1b[K" in (f.get("problem") or "") for f in fs):
+    print("the report lost the exact bytes of the value")
+if not any(f.get("file") == "/etc/ssh/sshd_config.d/\x1b[2J\rx.conf" for f in fs):
+    print("the report lost the exact bytes of the file name")
+PY
+while read -r line; do t_fail "$line"; done <"$T/missing"
+
 # ---- end of the trust boundary cases
 
 t_case "each finding of a FIFO, device, socket, directory or huge file says what the file is"
