@@ -456,6 +456,12 @@ static int cmd_check_repair(const struct options *o, struct config *cfg)
 	if (have_root) {
 		report_read_instance(&run, &root);
 		run_policies(&run, &root, cfg, repair, live);
+		if (root.failed_path)
+			/* the policies name the files they could not change; this names why */
+			strv_push_owned(&run.errors,
+					xasprintf("%s: could not be made (%s): the changes that needed "
+						  "it were not made",
+						  root.failed_path, root_strerror(root.failed_rc)));
 	}
 	run.exit_status = exit_from_results(&run, repair);
 
@@ -466,6 +472,8 @@ static int cmd_check_repair(const struct options *o, struct config *cfg)
 	run.end_mono_ms = report_mono_ms();
 	if (have_root && repair) {
 		rc = deliver_write_file(cfg, &root, &run);
+		if (rc == 0 && cfg->report_file && *cfg->report_file)
+			run.report_in_instance = cfg->report_file;
 		if (rc < 0) {
 			/* the report inside the instance is lost; say so everywhere else */
 			strv_push_owned(&run.errors, xasprintf("%s: cannot write the report: %s",
@@ -478,6 +486,10 @@ static int cmd_check_repair(const struct options *o, struct config *cfg)
 	if (o->report_file && (rc = write_report_file(o->report_file, pretty)) < 0) {
 		fprintf(stderr, "sshrescue: %s: %s\n", o->report_file, strerror(-rc));
 		run.exit_status |= EXIT_OPERATIONAL;
+	} else if (o->report_file) {
+		run.report_on_host = o->report_file;
+	} else if (o->json) {
+		run.report_on_host = "standard output";
 	}
 	if (o->json)
 		printf("%s\n", pretty);

@@ -227,6 +227,7 @@ void root_close(struct root *r)
 	free(r->run_id);
 	strv_free(&r->backed_up);
 	free(r->mnt_ids);
+	free(r->failed_path);
 	if (spare.addr)
 		munmap(spare.addr, spare.cap);
 	spare.addr = NULL;
@@ -714,6 +715,14 @@ static int location_rule(struct root *r, struct location *l)
 	return backup_links(r, l->path, &st) + 1 == st.st_nlink ? 0 : -EMLINK;
 }
 
+static void note_failure(struct root *r, const char *path, int rc)
+{
+	if (rc < 0 && !r->failed_path) {
+		r->failed_path = xstrdup(path);
+		r->failed_rc = rc;
+	}
+}
+
 /* mkdir -p of an instance directory, every component resolved inside the root: a symlink
  * on the way (var -> data/var) is followed as openat2(RESOLVE_IN_ROOT) follows it, so it
  * never leads out of the instance, and a missing component is made in the directory its
@@ -763,6 +772,8 @@ static int mkdir_p(struct root *r, const char *path, mode_t mode, bool record, i
 		}
 		dfd = nfd;
 	}
+	if (rc < 0)
+		note_failure(r, sofar, rc);
 	if (rc < 0 || !out_fd) {
 		if (dfd >= 0)
 			close(dfd);
@@ -823,8 +834,12 @@ static int manifest_append(struct root *r, const char *kind, const char *path, c
 			return rc;
 		int fd = openat(dfd, MANIFEST, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC,
 				0600);
-		if (fd < 0)
-			return -errno;
+		if (fd < 0) {
+			int e = -errno;
+			_cleanup_free_ char *m = xasprintf("%s/%s", dir, MANIFEST);
+			note_failure(r, m, e);
+			return e;
+		}
 		r->manifest_fd = fd;
 	}
 	struct buf line = { 0 };

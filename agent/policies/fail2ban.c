@@ -1135,6 +1135,24 @@ static void escape_percent(struct buf *b, const char *s)
 /* Which sections to give an ignoreip, and which of them lack a protected network in the
  * configuration as fail2ban reads it (full) and without sshrescue's own file (base).
  * Findings for the lacking ones; returns whether any lacks. */
+/* Where a setting of section s belongs when no file sets it: the file (and line) that first
+ * defines the jail, for [DEFAULT] jail.conf; never the first file fail2ban loads
+ * (paths-common.conf, read through jail.conf's [INCLUDES], holds no jail). */
+static const char *section_home(const struct f2b_conf *c, const struct conf_load *lb,
+				const char *s, unsigned *line)
+{
+	*line = 0;
+	for (size_t i = 0; i < c->sections.n; i++)
+		if (!strcmp(c->sections.v[i], s)) {
+			*line = c->section_line[i];
+			return c->origins.v[c->section_origin[i]];
+		}
+	for (size_t i = 0; i < lb->loaded.n; i++)
+		if (!strcmp(lb->loaded.v[i], F2B_DIR "/jail.conf"))
+			return lb->loaded.v[i];
+	return lb->loaded.n ? lb->loaded.v[lb->loaded.n - 1] : F2B_DIR "/jail.conf";
+}
+
 static bool ignoreip_examine(struct f2b_run *run, const struct conf_load *lb,
 			     const struct f2b_conf *base, const struct f2b_conf *full,
 			     struct target **out, size_t *n_out)
@@ -1199,9 +1217,11 @@ static bool ignoreip_examine(struct f2b_run *run, const struct conf_load *lb,
 			tg->fidx = run->res->n_findings;
 			need = true;
 			const struct f2b_value *vf = f2b_conf_lookup(full, s, "ignoreip", NULL);
+			unsigned home_line;
+			const char *home = section_home(full, lb, s, &home_line);
 			policy_add_finding(
-				run->res, vf ? full->origins.v[vf->origin] : lb->loaded.v[0],
-				vf ? vf->line : 0, have_full && *have_full ? have_full : NULL,
+				run->res, vf ? full->origins.v[vf->origin] : home,
+				vf ? vf->line : home_line, have_full && *have_full ? have_full : NULL,
 				"ignoreip of [%s] lacks %s: new failures from there ban the "
 				"owner again",
 				s, missing.data);

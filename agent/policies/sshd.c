@@ -518,8 +518,15 @@ static int apply_fixes(struct sshd_run *run, struct file_edits **out, size_t *n_
 							       "could not write the file: %s",
 							       strerror(-r));
 			f->error = true;
-			for (size_t k = 0; k < fe[i].n_lines; k++)
-				run->res->findings[fe[i].finding[k]].fixed = false;
+			for (size_t k = 0; k < fe[i].n_lines; k++) {
+				/* the edit did not happen: its action must not say it did */
+				struct finding *lf = &run->res->findings[fe[i].finding[k]];
+				_cleanup_free_ char *was = lf->action;
+				lf->action = NULL;
+				finding_set_action(lf, "not done (%s could not be written): %s",
+						   sf->path, was ? was : "the edit");
+				lf->fixed = false;
+			}
 			rc = r;
 			continue;
 		}

@@ -444,6 +444,80 @@ if not any(f.get("file") == "/etc/ssh/sshd_config.d/\x1b[2J\rx.conf" for f in fs
 PY
 while read -r line; do t_fail "$line"; done <"$T/missing"
 
+t_case "/var a symlink inside the root (var -> data/var): repaired, backups and report under data/var, undo restores"
+tried=$((tried + 1))
+rm -rf "$T/r" "$T/orig"
+cp -a "$BASE" "$T/r"
+mkdir "$T/r/data"
+mv "$T/r/var" "$T/r/data/var"
+ln -s data/var "$T/r/var"
+cp -a "$T/r" "$T/orig"
+timeout -k 5 "$RUN_TIMEOUT" "$SSHRESCUE" -c "$T/policy.ini" repair --root "$T/r" "${PROTECT[@]}" \
+	>"$T/out" 2>"$T/err"
+rc=$?
+[ $rc = 1 ] || t_fail "exit $rc, want 1: $(grep -e failed -e error "$T/err" | head -3 | tr '\n' ' ')"
+[ -s "$T/r/data/var/log/sshrescue/report.json" ] || t_fail "no report under data/var/log/sshrescue"
+[ -n "$(ls "$T/r/data/var/lib/sshrescue/backups" 2>/dev/null)" ] || t_fail "no backups under data/var/lib/sshrescue"
+grep -q 'the report is in /var/log/sshrescue/report.json inside the instance' "$T/err" ||
+	t_fail "where the report is: $(grep 'delivery:' "$T/err")"
+"$SSHRESCUE" -c "$T/policy.ini" undo --root "$T/r" >"$T/undo" 2>&1 || t_fail "undo: $(tail -2 "$T/undo")"
+write_judge
+JUDGE_SKIP="data/var/lib/sshrescue data/var/log/sshrescue" \
+	python3 "$T/judge.py" undone "$T/orig" "$T/orig" "$T/r" >"$T/undone.txt" 2>&1 ||
+	t_fail "not the original after undo: $(head -3 "$T/undone.txt" | tr '\n' ' ')"
+
+t_case "the backup directory cannot be made: the error names it, no edit is called done"
+tried=$((tried + 1))
+rm -rf "$T/r"
+cp -a "$BASE" "$T/r"
+mkdir -p "$T/r/var/lib"
+echo "not a directory" >"$T/r/var/lib/sshrescue"
+timeout -k 5 "$RUN_TIMEOUT" "$SSHRESCUE" -c "$T/policy.ini" repair --root "$T/r" "${PROTECT[@]}" \
+	--report-file "$T/report.json" >"$T/out" 2>"$T/err"
+rc=$?
+[ $((rc & 8)) = 8 ] || t_fail "exit $rc, want bit 8"
+grep -q 'error: /var/lib/sshrescue.*could not be made' "$T/err" ||
+	t_fail "no error names /var/lib/sshrescue: $(grep error: "$T/err" | head -2)"
+python3 - "$T/report.json" >"$T/missing" <<'PY'
+import json, re, sys
+r = json.load(open(sys.argv[1]))
+for p in r["policies"]:
+    for f in p["findings"]:
+        a = f.get("action") or ""
+        if not f.get("fixed") and re.match(r"(set|removed|deleted|added|inserted|commented out)\b", a):
+            print("%s: %s:%s says '%s' but nothing was changed" % (p["name"], f.get("file"), f.get("line"), a[:60]))
+PY
+while read -r line; do t_fail "$line"; done <"$T/missing"
+
+t_case "check writes no report into the instance, and does not say it did"
+tried=$((tried + 1))
+rm -rf "$T/r"
+cp -a "$BASE" "$T/r"
+timeout -k 5 "$RUN_TIMEOUT" "$SSHRESCUE" -c "$T/policy.ini" check --root "$T/r" "${PROTECT[@]}" \
+	>"$T/out" 2>"$T/err"
+[ ! -e "$T/r/var/log/sshrescue/report.json" ] || t_fail "check wrote a report into the instance"
+! grep -q 'the report is in' "$T/err" || t_fail "$(grep 'the report is in' "$T/err")"
+
+t_case "a missing ignoreip is blamed on the file that defines the jail, not on paths-common.conf"
+tried=$((tried + 1))
+rm -rf "$T/r"
+cp -a "$BASE" "$T/r"
+printf '[sshd]\nenabled = true\nbantime = 1d\n' >"$T/r/etc/fail2ban/jail.local"
+timeout -k 5 "$RUN_TIMEOUT" "$SSHRESCUE" -c "$T/policy.ini" check --root "$T/r" "${PROTECT[@]}" \
+	--report-file "$T/report.json" >"$T/out" 2>"$T/err"
+python3 - "$T/report.json" >"$T/missing" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+fs = [f for p in r["policies"] if p["name"] == "fail2ban" for f in p["findings"]
+      if "ignoreip of [sshd] lacks" in (f.get("problem") or "")]
+if not fs:
+    print("no finding of the missing ignoreip")
+for f in fs:
+    if f.get("file") not in ("/etc/fail2ban/jail.conf", "/etc/fail2ban/jail.local"):
+        print("the missing ignoreip is blamed on %s" % f.get("file"))
+PY
+while read -r line; do t_fail "$line"; done <"$T/missing"
+
 # ---- end of the trust boundary cases
 
 t_case "each finding of a FIFO, device, socket, directory or huge file says what the file is"
