@@ -13,6 +13,13 @@
 # read as a plain file, the exit status says problems remain and a finding names the file and
 # says what it is (a FIFO, a directory, too large...). Everything lives in $T (lib.sh removes
 # it); no mount, process or namespace outlives a run.
+# Then the trust boundary (issue 14), one case per class, each failing before it was closed: a
+# hard-linked database or -wal with a planted WAL; check of a WAL database writes nothing; a
+# planted undo manifest; a run while another holds the instance, two repairs at once then
+# undo; an Include glob through looping directories, 100,000 nested braces, multiplying
+# fail2ban references, --image of a FIFO/device/socket; escape sequences of the instance on
+# the terminal; /var a symlink inside the root, a backup directory that cannot be made, where
+# the report is said to be, which file a missing ignoreip is blamed on.
 # Ends with "hostile cases tried: N".
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/locked-root.bash"
