@@ -595,6 +595,8 @@ static int db_lock_shared(struct db *db)
 {
 	struct root *r = db->run->ctx->root;
 	int fd = root_open_file(r, db->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC, 0);
+	if (fd == -ELOOP)
+		return 0; /* a symlink (inside the root): its target is copied, unlocked */
 	if (fd < 0)
 		return fd;
 	db->lock_fd = fd;
