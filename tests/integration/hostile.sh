@@ -362,9 +362,14 @@ for i in 1 2; do
 	echo $? >"$T/rc$i") &
 done
 wait
-# with the lock the second waits for the first, then finds nothing left to repair
-[ "$(cat "$T/rc1") $(cat "$T/rc2")" = "1 0" ] || [ "$(cat "$T/rc1") $(cat "$T/rc2")" = "0 1" ] ||
-	t_fail "the repairs exited $(cat "$T/rc1") and $(cat "$T/rc2"), want 1 and 0"
+# with the lock the second waits for the first, then finds nothing left to repair (or, when
+# the first takes longer than the wait, as under valgrind, gives up having changed nothing)
+case "$(cat "$T/rc1") $(cat "$T/rc2")" in
+"1 0" | "0 1") ;;
+"1 8" | "8 1") grep -q 'in use by another sshrescue run' "$T/err1" "$T/err2" ||
+	t_fail "a repair exited 8 for another reason: $(grep -h error: "$T/err1" "$T/err2" | head -2)" ;;
+*) t_fail "the repairs exited $(cat "$T/rc1") and $(cat "$T/rc2"), want 1, and 0 or 8" ;;
+esac
 for _ in 1 2 3; do
 	"$SSHRESCUE" -c "$T/policy.ini" undo --root "$T/r" >"$T/undo" 2>&1 || break
 done
