@@ -10,6 +10,7 @@
  * repaired copy replaces the instance's file by rename through root.c (db_put_back()), so a
  * run killed at any point leaves the original or the repaired database, and a hard link or a
  * planted -wal never makes SQLite write a file outside the root. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -616,14 +617,50 @@ static int db_lock_shared(struct db *db)
 	return -EBUSY;
 }
 
+/* A private directory's files (SQLite's, flat) and the directory. */
+static void remove_flat_dir(const char *dir)
+{
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	if (d) {
+		for (struct dirent *e; (e = readdir(d));)
+			if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+				unlinkat(dirfd(d), e->d_name, 0);
+		closedir(d);
+	} else if (dfd >= 0) {
+		close(dfd);
+	}
+	rmdir(dir);
+}
+
+/* The private directories of runs that died (SIGKILL, power loss of a tmpfs-less /tmp): named
+ * by their pid, removed when no such process is left (in this pid namespace: rescue systems
+ * run one); /run is memory. */
+static void private_dirs_sweep(const char *parent)
+{
+	DIR *d = opendir(parent);
+	if (!d)
+		return;
+	for (struct dirent *e; (e = readdir(d));) {
+		int pid;
+		if (sscanf(e->d_name, "sshrescue-db.%d.", &pid) != 1 || pid <= 0 || pid == getpid() ||
+		    kill(pid, 0) == 0 || errno != ESRCH)
+			continue;
+		_cleanup_free_ char *p = xasprintf("%s/%s", parent, e->d_name);
+		remove_flat_dir(p);
+	}
+	closedir(d);
+}
+
 /* A directory of the host that only this process can read (0700), for the database's copy:
  * the -journal, -wal and -shm SQLite makes beside a file it opens appear there, not in the
  * instance. */
 static char *private_dir(void)
 {
-	static const char *const tmpl[] = {"/run/sshrescue-db.XXXXXX", "/tmp/sshrescue-db.XXXXXX"};
-	for (size_t i = 0; i < ARRAY_SIZE(tmpl); i++) {
-		char *d = xstrdup(tmpl[i]);
+	static const char *const parents[] = {"/run", "/tmp"};
+	for (size_t i = 0; i < ARRAY_SIZE(parents); i++) {
+		private_dirs_sweep(parents[i]);
+		char *d = xasprintf("%s/sshrescue-db.%d.XXXXXX", parents[i], (int)getpid());
 		if (mkdtemp(d))
 			return d;
 		free(d);
@@ -633,15 +670,9 @@ static char *private_dir(void)
 
 static void private_dir_remove(char *dir)
 {
-	static const char *const names[] = {"db", "db-wal", "db-shm", "db-journal"};
 	if (!dir)
 		return;
-	int dfd = open(dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	for (size_t i = 0; dfd >= 0 && i < ARRAY_SIZE(names); i++)
-		unlinkat(dfd, names[i], 0);
-	if (dfd >= 0)
-		close(dfd);
-	rmdir(dir);
+	remove_flat_dir(dir);
 	free(dir);
 }
 
