@@ -1001,19 +1001,22 @@ static char *delivery_line(const struct config *cfg, const struct run *run)
 		/* only where it was written: a check writes nothing into the instance */
 		const char *in = run->report_in_instance, *host = run->report_on_host;
 		if (in && host)
-			return xasprintf("sshrescue: delivery: no endpoint configured; the report is "
-					 "in %s inside the instance, and in %s",
-					 in, host);
+			return xasprintf(
+				"sshrescue: delivery: no endpoint configured; the report is "
+				"in %s inside the instance, and in %s",
+				in, host);
 		if (in || host)
-			return xasprintf("sshrescue: delivery: no endpoint configured; the report is "
-					 "in %s%s",
-					 in ? in : host, in ? " inside the instance" : "");
-		return xasprintf("sshrescue: delivery: no endpoint configured; the report was not "
-				 "written anywhere (%s)",
-				 run->command && strcmp(run->command, "repair")
-					 ? "check writes nothing to the instance: --report-file FILE "
-					   "or --json keeps it"
-					 : "writing it failed, see above");
+			return xasprintf(
+				"sshrescue: delivery: no endpoint configured; the report is "
+				"in %s%s",
+				in ? in : host, in ? " inside the instance" : "");
+		return xasprintf(
+			"sshrescue: delivery: no endpoint configured; the report was not "
+			"written anywhere (%s)",
+			run->command && strcmp(run->command, "repair")
+				? "check writes nothing to the instance: --report-file FILE "
+				  "or --json keeps it"
+				: "writing it failed, see above");
 	}
 	const char *why = last_why[0] ? last_why : "no attempt in time";
 	if (strcmp(status, "spooled") == 0)

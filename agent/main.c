@@ -341,9 +341,10 @@ static int take_lock(struct run_lock *l, char *key, const char *command, const c
 static int lock_target(struct run_lock *l, const struct target_opts *t, const char *root_path,
 		       const char *command, char **err)
 {
-	const char *what = t->root_dir ? t->root_dir : t->image ? t->image
-					    : t->device   ? t->device
-							  : root_path;
+	const char *what = t->root_dir ? t->root_dir
+			   : t->image  ? t->image
+			   : t->device ? t->device
+				       : root_path;
 	char *key = root_path ? lock_key_of_root(root_path)
 			      : lock_key_of_target(t->root_dir, t->image, t->device);
 	return take_lock(l, key, command, what ? what : "the instance", err);
@@ -355,7 +356,7 @@ static int cmd_undo(const struct options *o, struct config *cfg)
 	char *err = NULL;
 	struct target_opts topts = o->target;
 	topts.cfg_root = cfg->target_root;
-	struct run_lock lock = { .fd = -1 };
+	struct run_lock lock = {.fd = -1};
 	int rc = lock_target(&lock, &topts, NULL, "undo", &err);
 	if (rc < 0) {
 		fprintf(stderr, "sshrescue: %s\n", err);
@@ -430,7 +431,7 @@ static int cmd_check_repair(const struct options *o, struct config *cfg)
 	topts.readonly = !repair;
 	struct root root = { .fd = -1, .manifest_fd = -1 };
 	bool have_root = false;
-	struct run_lock lock = { .fd = -1 };
+	struct run_lock lock = {.fd = -1};
 	int rc = lock_target(&lock, &topts, NULL, o->command, &err);
 	if (rc == 0) {
 		rc = target_acquire(&topts, &t, &err);
@@ -458,10 +459,11 @@ static int cmd_check_repair(const struct options *o, struct config *cfg)
 		run_policies(&run, &root, cfg, repair, live);
 		if (root.failed_path)
 			/* the policies name the files they could not change; this names why */
-			strv_push_owned(&run.errors,
-					xasprintf("%s: could not be made (%s): the changes that needed "
-						  "it were not made",
-						  root.failed_path, root_strerror(root.failed_rc)));
+			strv_push_owned(
+				&run.errors,
+				xasprintf("%s: could not be made (%s): the changes that needed "
+					  "it were not made",
+					  root.failed_path, root_strerror(root.failed_rc)));
 	}
 	run.exit_status = exit_from_results(&run, repair);
 

@@ -106,11 +106,10 @@ const char *root_strerror(int rc)
 /* Filesystems that are never an instance's files, even when mounted under its root. */
 static bool pseudo_fs(const char *type)
 {
-	static const char *const pseudo[] = { "proc",	  "sysfs",    "devtmpfs",    "devpts",
-					      "cgroup",	  "cgroup2",  "securityfs",  "debugfs",
-					      "tracefs",  "bpf",      "mqueue",	     "pstore",
-					      "efivarfs", "configfs", "fusectl",     "binfmt_misc",
-					      "hugetlbfs", "autofs" };
+	static const char *const pseudo[] = {
+		"proc",	      "sysfs",	  "devtmpfs", "devpts",	     "cgroup",	  "cgroup2",
+		"securityfs", "debugfs",  "tracefs",  "bpf",	     "mqueue",	  "pstore",
+		"efivarfs",   "configfs", "fusectl",  "binfmt_misc", "hugetlbfs", "autofs"};
 	for (size_t i = 0; i < ARRAY_SIZE(pseudo); i++)
 		if (!strcmp(type, pseudo[i]))
 			return true;
@@ -168,15 +167,16 @@ static void collect_mounts(struct root *r)
 			*end = '\0';
 		char *save = NULL, *field[5];
 		int n = 0;
-		for (char *t = strtok_r(line, " ", &save); t && n < 5; t = strtok_r(NULL, " ", &save))
+		for (char *t = strtok_r(line, " ", &save); t && n < 5;
+		     t = strtok_r(NULL, " ", &save))
 			field[n++] = t;
 		if (n < 5)
 			continue;
 		char *mp = field[4];
 		unescape_octal(mp);
 		unsigned long long id;
-		if (pseudo_fs(type) || sscanf(field[0], "%llu", &id) != 1 || strncmp(mp, prefix, pl) ||
-		    (mp[pl] != '/' && mp[pl] != '\0'))
+		if (pseudo_fs(type) || sscanf(field[0], "%llu", &id) != 1 ||
+		    strncmp(mp, prefix, pl) || (mp[pl] != '/' && mp[pl] != '\0'))
 			continue;
 		r->mnt_ids = xgrow(r->mnt_ids, r->n_mnt_ids, sizeof(*r->mnt_ids));
 		r->mnt_ids[r->n_mnt_ids++] = id;
@@ -693,7 +693,8 @@ static nlink_t backup_links(struct root *r, const char *ipath, const struct stat
 	while ((de = readdir(d)) && own < st->st_nlink) {
 		if (de->d_name[0] == '.')
 			continue;
-		_cleanup_free_ char *b = xasprintf("%s/%s/files%s", r->backup_dir, de->d_name, ipath);
+		_cleanup_free_ char *b =
+			xasprintf("%s/%s/files%s", r->backup_dir, de->d_name, ipath);
 		_cleanup_close_ int fd = root_openat(r, b, O_PATH | O_NOFOLLOW, 0);
 		struct stat bst;
 		if (fd >= 0 && fstat(fd, &bst) == 0 && bst.st_dev == st->st_dev &&
@@ -1490,8 +1491,8 @@ static int restore_mode(struct root *r, const char *path, const char *extra)
 	int rc = link_rule(r, fd, "");
 	if (rc < 0)
 		return rc;
-	if (n == 6 && ((st.st_mode & 07777) != new_mode || st.st_uid != new_uid ||
-		       st.st_gid != new_gid))
+	if (n == 6 &&
+	    ((st.st_mode & 07777) != new_mode || st.st_uid != new_uid || st.st_gid != new_gid))
 		return -ESTALE;
 	char proc[64];
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);

@@ -839,14 +839,15 @@ static int scan_image(struct scan *sc, const char *image, char **err)
 	 * a writer forever, a character device may be anything (a tape rewinds). */
 	if (stat(image, &st) == 0 && !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))) {
 		*err = xasprintf("%s: not a regular file or block device (%s)", image,
-				 S_ISFIFO(st.st_mode)  ? "a FIFO"
-				 : S_ISCHR(st.st_mode) ? "a character device"
+				 S_ISFIFO(st.st_mode)	? "a FIFO"
+				 : S_ISCHR(st.st_mode)	? "a character device"
 				 : S_ISSOCK(st.st_mode) ? "a socket"
 				 : S_ISDIR(st.st_mode)	? "a directory"
 							: "not a disk image");
 		return -EINVAL;
 	}
-	int fd = open(image, (sc->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	int fd =
+		open(image, (sc->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0) {
 		int rc = -errno;
 		*err = xasprintf("%s: %s", image, strerror(errno));

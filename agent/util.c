@@ -277,7 +277,7 @@ void buf_put_visible(struct buf *b, const char *s, size_t n)
 
 char *text_visible(const char *s)
 {
-	struct buf b = { 0 };
+	struct buf b = {0};
 	buf_put_visible(&b, s ? s : "", s ? strlen(s) : 0);
 	return b.data;
 }

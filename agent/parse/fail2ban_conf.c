@@ -391,11 +391,13 @@ static int resolve(const struct f2b_conf *c, const char *section, struct ctx cx,
 			if (strcmp(opt, cx.key) == 0) {
 				k = conf_key(c, cx.hsection, opt);
 				if (k && cx.level > 0 && cx.level <= k->n) {
-					nx = (struct ctx){cx.hsection, k->key, cx.level - 1, cx.steps};
+					nx = (struct ctx){cx.hsection, k->key, cx.level - 1,
+							  cx.steps};
 				} else if (strcmp(cx.hsection, F2B_DEFAULT) != 0) {
 					k = conf_key(c, F2B_DEFAULT, opt);
 					if (k && k->n)
-						nx = (struct ctx){F2B_DEFAULT, k->key, k->n - 1, cx.steps};
+						nx = (struct ctx){F2B_DEFAULT, k->key, k->n - 1,
+								  cx.steps};
 					else
 						k = NULL;
 				} else {
@@ -408,7 +410,8 @@ static int resolve(const struct f2b_conf *c, const char *section, struct ctx cx,
 				} else {
 					k = conf_key(c, F2B_DEFAULT, opt);
 					if (k && k->n)
-						nx = (struct ctx){F2B_DEFAULT, k->key, k->n - 1, cx.steps};
+						nx = (struct ctx){F2B_DEFAULT, k->key, k->n - 1,
+								  cx.steps};
 					else
 						k = NULL;
 				}

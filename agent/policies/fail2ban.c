@@ -316,9 +316,9 @@ struct db {
 	struct f2b_run *run;
 	const char *path; /* instance path */
 	sqlite3 *h;	   /* the connection the policy reads and deletes through */
-	char *priv;	   /* the private directory h's copy lies in; NULL: in place (live repair) */
-	int lock_fd;	   /* the instance's file, read-locked as an SQLite reader while copied */
-	bool had_wal;	   /* the instance's file had a -wal beside it */
+	char *priv;   /* the private directory h's copy lies in; NULL: in place (live repair) */
+	int lock_fd;  /* the instance's file, read-locked as an SQLite reader while copied */
+	bool had_wal; /* the instance's file had a -wal beside it */
 	int version;	   /* fail2banDb.version, 0 if absent */
 	const char *table; /* the table fail2ban restores bans from: bips (v4) or bans (v2) */
 	const char *hist;  /* the ban history kept beside it (bans in v4), or NULL */
@@ -643,8 +643,8 @@ static void private_dirs_sweep(const char *parent)
 		return;
 	for (struct dirent *e; (e = readdir(d));) {
 		int pid;
-		if (sscanf(e->d_name, "sshrescue-db.%d.", &pid) != 1 || pid <= 0 || pid == getpid() ||
-		    kill(pid, 0) == 0 || errno != ESRCH)
+		if (sscanf(e->d_name, "sshrescue-db.%d.", &pid) != 1 || pid <= 0 ||
+		    pid == getpid() || kill(pid, 0) == 0 || errno != ESRCH)
 			continue;
 		_cleanup_free_ char *p = xasprintf("%s/%s", parent, e->d_name);
 		remove_flat_dir(p);
@@ -752,10 +752,9 @@ static int db_open_private(struct db *db)
 		return rc;
 	}
 	if (rc < 0) {
-		struct finding *f = policy_add_finding(run->res, failed, 0, NULL,
-						       "cannot copy fail2ban's database: %s",
-						       rc == -EINVAL ? "not a regular file; left alone"
-								     : root_strerror(rc));
+		struct finding *f = policy_add_finding(
+			run->res, failed, 0, NULL, "cannot copy fail2ban's database: %s",
+			rc == -EINVAL ? "not a regular file; left alone" : root_strerror(rc));
 		f->error = rc != -EINVAL && rc != -EMLINK && rc != -EXDEV;
 		return rc;
 	}
@@ -814,7 +813,8 @@ static int db_put_back(struct db *db, char **backup)
 		}
 	}
 	if (rc < 0) {
-		error_finding(run, db->path, "cannot read the repaired copy: %s; nothing was changed",
+		error_finding(run, db->path,
+			      "cannot read the repaired copy: %s; nothing was changed",
 			      strerror(-rc));
 		return rc;
 	}
@@ -1012,12 +1012,12 @@ static int db_run(struct f2b_run *run, const char *path)
 				   "fail2ban's database is not a regular file; left alone");
 		return 0;
 	}
-	/* Not sshrescue's: offline it never writes beside the database (a private copy), and fail2ban
-	 * keeps its journal in memory (journal_mode = MEMORY): another program's transaction,
-	 * interrupted or still running. The rewrite cannot go ahead of it (the journal would be
-	 * played back onto the new file), and check must not roll it back; left alone. Live,
-	 * the edit is SQLite's own, in place: SQLite rolls a journal back only when no process
-	 * holds the transaction (fail2ban-server's connection would do the same at its next
+	/* Not sshrescue's: offline it never writes beside the database (a private copy), and
+	 * fail2ban keeps its journal in memory (journal_mode = MEMORY): another program's
+	 * transaction, interrupted or still running. The rewrite cannot go ahead of it (the journal
+	 * would be played back onto the new file), and check must not roll it back; left alone.
+	 * Live, the edit is SQLite's own, in place: SQLite rolls a journal back only when no
+	 * process holds the transaction (fail2ban-server's connection would do the same at its next
 	 * access), and it may be the journal of an sshrescue run killed mid-edit. */
 	if (!(ctx->live && ctx->repair) && hot_journal(ctx->root, path)) {
 		policy_add_finding(
@@ -1046,10 +1046,9 @@ static int db_run(struct f2b_run *run, const char *path)
 			return 0;
 		}
 		_cleanup_free_ char *uri = uri_of(host, "mode=rw");
-		int src = sqlite3_open_v2(uri, &db.h,
-					  SQLITE_OPEN_URI | SQLITE_OPEN_NOFOLLOW |
-						  SQLITE_OPEN_READWRITE,
-					  NULL);
+		int src = sqlite3_open_v2(
+			uri, &db.h, SQLITE_OPEN_URI | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_READWRITE,
+			NULL);
 		if (src != SQLITE_OK) {
 			db_report_sqlite(&db, src, "opening it");
 			db_close(&db);
@@ -1171,8 +1170,8 @@ static void escape_percent(struct buf *b, const char *s)
 /* Where a setting of section s belongs when no file sets it: the file (and line) that first
  * defines the jail, for [DEFAULT] jail.conf; never the first file fail2ban loads
  * (paths-common.conf, read through jail.conf's [INCLUDES], holds no jail). */
-static const char *section_home(const struct f2b_conf *c, const struct conf_load *lb,
-				const char *s, unsigned *line)
+static const char *section_home(const struct f2b_conf *c, const struct conf_load *lb, const char *s,
+				unsigned *line)
 {
 	*line = 0;
 	for (size_t i = 0; i < c->sections.n; i++)
@@ -1254,7 +1253,8 @@ static bool ignoreip_examine(struct f2b_run *run, const struct conf_load *lb,
 			const char *home = section_home(full, lb, s, &home_line);
 			policy_add_finding(
 				run->res, vf ? full->origins.v[vf->origin] : home,
-				vf ? vf->line : home_line, have_full && *have_full ? have_full : NULL,
+				vf ? vf->line : home_line,
+				have_full && *have_full ? have_full : NULL,
 				"ignoreip of [%s] lacks %s: new failures from there ban the "
 				"owner again",
 				s, missing.data);

@@ -1026,8 +1026,8 @@ static int sshd_policy_run(struct policy_ctx *ctx, struct policy_result *res)
 	 * as many unauthenticated connections as sshd lets in before it starts dropping any. */
 	_cleanup_free_ char *good_ps = xasprintf("%d", good_ms.start);
 
-	struct include_ctx ictx = { .r = r };
-	struct sshd_include_ops ops = { include_glob, include_read, &ictx };
+	struct include_ctx ictx = {.r = r};
+	struct sshd_include_ops ops = {include_glob, include_read, &ictx};
 	sshd_config_parse(SSHD_CONFIG, data ? data : "", data ? len : 0, &ops, &run.cfg);
 
 	/* sshd -t before any edit: its own words on what is wrong already. */
