@@ -986,8 +986,11 @@ struct outputs {
 	int kmsg;    /* /dev/kmsg: one record per line, in dmesg and the journal */
 };
 
-static void emit(const struct outputs *o, const char *line, bool to_stderr, bool to_kmsg)
+/* line may hold text of the instance: made visible (util.h) before it reaches a terminal,
+ * the console or kmsg (the summary's lines already are; escaping twice changes nothing). */
+static void emit(const struct outputs *o, const char *raw, bool to_stderr, bool to_kmsg)
 {
+	_cleanup_free_ char *line = text_visible(raw);
 	size_t n = strlen(line);
 	_cleanup_free_ char *l = xasprintf("%s\n", line);
 	if (to_stderr && o->err) {
@@ -1012,10 +1015,27 @@ static char *delivery_line(const struct config *cfg, const struct run *run)
 	const char *s = n == 1 ? "" : "s";
 	if (strcmp(status, "delivered") == 0)
 		return xasprintf("sshrescue: delivery: delivered to %s (%u attempt%s)", url, n, s);
-	if (strcmp(status, "not configured") == 0)
-		return xasprintf("sshrescue: delivery: no endpoint configured; the report is in %s",
-				 cfg->report_file && *cfg->report_file ? cfg->report_file
-								       : "no file");
+	if (strcmp(status, "not configured") == 0) {
+		/* only where it was written: a check writes nothing into the instance */
+		const char *in = run->report_in_instance, *host = run->report_on_host;
+		if (in && host)
+			return xasprintf(
+				"sshrescue: delivery: no endpoint configured; the report is "
+				"in %s inside the instance, and in %s",
+				in, host);
+		if (in || host)
+			return xasprintf(
+				"sshrescue: delivery: no endpoint configured; the report is "
+				"in %s%s",
+				in ? in : host, in ? " inside the instance" : "");
+		return xasprintf(
+			"sshrescue: delivery: no endpoint configured; the report was not "
+			"written anywhere (%s)",
+			run->command && strcmp(run->command, "repair")
+				? "check writes nothing to the instance: --report-file FILE "
+				  "or --json keeps it"
+				: "writing it failed, see above");
+	}
 	const char *why = last_why[0] ? last_why : "no attempt in time";
 	if (strcmp(status, "spooled") == 0)
 		return xasprintf("sshrescue: delivery: not delivered to %s after %u attempt%s (%s); "

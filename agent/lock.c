@@ -20,10 +20,10 @@ char *lock_key_of_target(const char *root_dir, const char *image, const char *de
 {
 	struct stat st;
 	if (root_dir)
-		return stat(root_dir, &st) == 0 ? xasprintf("root-%llu:%llu",
-							    (unsigned long long)st.st_dev,
-							    (unsigned long long)st.st_ino)
-						: NULL;
+		return stat(root_dir, &st) == 0
+			       ? xasprintf("root-%llu:%llu", (unsigned long long)st.st_dev,
+					   (unsigned long long)st.st_ino)
+			       : NULL;
 	if (image)
 		return stat(image, &st) == 0 && S_ISREG(st.st_mode)
 			       ? xasprintf("image-%llu:%llu", (unsigned long long)st.st_dev,
@@ -121,7 +121,8 @@ int lock_take(struct run_lock *l, char *key, const char *command, char **holder)
 	struct tm tm;
 	if (gmtime_r(&now, &tm))
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
-	_cleanup_free_ char *text = xasprintf("pid %d, %s, since %s\n", (int)getpid(), command, when);
+	_cleanup_free_ char *text =
+		xasprintf("pid %d, %s, since %s\n", (int)getpid(), command, when);
 	if (ftruncate(fd, 0) == 0 && pwrite(fd, text, strlen(text), 0) < 0) {
 		/* the holder's words are only for the message of a second run */
 	}

@@ -400,9 +400,10 @@ static int take_lock(struct run_lock *l, char *key, const char *command, const c
 static int lock_target(struct run_lock *l, const struct target_opts *t, const char *root_path,
 		       const char *command, char **err)
 {
-	const char *what = t->root_dir ? t->root_dir : t->image ? t->image
-					    : t->device   ? t->device
-							  : root_path;
+	const char *what = t->root_dir ? t->root_dir
+			   : t->image  ? t->image
+			   : t->device ? t->device
+				       : root_path;
 	char *key = root_path ? lock_key_of_root(root_path)
 			      : lock_key_of_target(t->root_dir, t->image, t->device);
 	return take_lock(l, key, command, what ? what : "the instance", err);
@@ -414,7 +415,7 @@ static int cmd_undo(const struct options *o, struct config *cfg)
 	char *err = NULL;
 	struct target_opts topts = o->target;
 	topts.cfg_root = cfg->target_root;
-	struct run_lock lock = { .fd = -1 };
+	struct run_lock lock = {.fd = -1};
 	int rc = lock_target(&lock, &topts, NULL, "undo", &err);
 	if (rc < 0) {
 		fprintf(stderr, "sshrescue: %s\n", err);
@@ -444,9 +445,13 @@ static int cmd_undo(const struct options *o, struct config *cfg)
 		char *used = NULL;
 		struct strv msgs = { 0 };
 		rc = root_undo(&root, o->undo_id, &restored, &used, &msgs);
-		for (size_t i = 0; i < msgs.n; i++)
-			if (!o->quiet)
-				fprintf(stderr, "sshrescue: undo %s: %s\n", used, msgs.v[i]);
+		for (size_t i = 0; i < msgs.n; i++) {
+			if (o->quiet)
+				continue;
+			/* the paths come from the manifest, inside the instance */
+			_cleanup_free_ char *m = text_visible(msgs.v[i]);
+			fprintf(stderr, "sshrescue: undo %s: %s\n", used, m);
+		}
 		if (rc == -ESRCH) {
 			fprintf(stderr, "sshrescue: nothing to undo: no %s run under %s%s\n",
 				o->undo_id ? o->undo_id : "unrestored", t.root_path, cfg->backup_dir);
@@ -485,7 +490,7 @@ static int cmd_check_repair(const struct options *o, struct config *cfg)
 	topts.readonly = !repair;
 	struct root root = { .fd = -1, .manifest_fd = -1 };
 	bool have_root = false;
-	struct run_lock lock = { .fd = -1 };
+	struct run_lock lock = {.fd = -1};
 	int rc = lock_target(&lock, &topts, NULL, o->command, &err);
 	if (rc == 0) {
 		rc = target_acquire(&topts, &t, &err);
@@ -512,6 +517,13 @@ static int cmd_check_repair(const struct options *o, struct config *cfg)
 	if (have_root) {
 		report_read_instance(&run, &root);
 		run_policies(&run, &root, cfg, repair, live);
+		if (root.failed_path)
+			/* the policies name the files they could not change; this names why */
+			strv_push_owned(
+				&run.errors,
+				xasprintf("%s: could not be made (%s): the changes that needed "
+					  "it were not made",
+					  root.failed_path, root_strerror(root.failed_rc)));
 	}
 	run.exit_status = exit_from_results(&run, repair, cfg->strict);
 
@@ -522,6 +534,8 @@ static int cmd_check_repair(const struct options *o, struct config *cfg)
 	run.end_mono_ms = report_mono_ms();
 	if (have_root && repair) {
 		rc = deliver_write_file(cfg, &root, &run);
+		if (rc == 0 && cfg->report_file && *cfg->report_file)
+			run.report_in_instance = cfg->report_file;
 		if (rc < 0) {
 			/* the report inside the instance is lost; say so everywhere else */
 			strv_push_owned(&run.errors, xasprintf("%s: cannot write the report: %s",
@@ -534,6 +548,10 @@ static int cmd_check_repair(const struct options *o, struct config *cfg)
 	if (o->report_file && (rc = write_report_file(o->report_file, pretty)) < 0) {
 		fprintf(stderr, "sshrescue: %s: %s\n", o->report_file, strerror(-rc));
 		run.exit_status |= EXIT_OPERATIONAL;
+	} else if (o->report_file) {
+		run.report_on_host = o->report_file;
+	} else if (o->json) {
+		run.report_on_host = "standard output";
 	}
 	if (o->json)
 		printf("%s\n", pretty);

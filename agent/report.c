@@ -168,6 +168,8 @@ char *report_to_string(const struct run *run, bool pretty)
 	return s;
 }
 
+/* Every text here may hold bytes of the instance (a value, a file name): made visible
+ * (fputs_visible()), never written raw to a person's terminal. */
 void report_print_summary(const struct run *run, FILE *out, bool verbose)
 {
 	for (size_t i = 0; i < run->n_policies; i++) {
@@ -190,8 +192,10 @@ void report_print_summary(const struct run *run, FILE *out, bool verbose)
 				fprintf(out, "%zu risk%s", risks, risks == 1 ? "" : "s");
 			fprintf(out, "; %zu fixed)", fixed);
 		}
-		if (res->note)
-			fprintf(out, "; %s", res->note);
+		if (res->note) {
+			fputs("; ", out);
+			fputs_visible(res->note, out);
+		}
 		fputc('\n', out);
 		size_t shown = 0;
 		for (size_t j = 0; j < res->n_findings; j++) {
@@ -202,21 +206,26 @@ void report_print_summary(const struct run *run, FILE *out, bool verbose)
 				break;
 			}
 			shown++;
-			const char *sev = finding_severity_name(f->severity);
-			if (f->file && f->line)
-				fprintf(out, "sshrescue:   %s: %s:%u: %s", sev, f->file, f->line,
-					f->problem);
-			else if (f->file)
-				fprintf(out, "sshrescue:   %s: %s: %s", sev, f->file, f->problem);
-			else
-				fprintf(out, "sshrescue:   %s: %s", sev, f->problem);
-			if (f->action)
-				fprintf(out, "; %s", f->action);
+			fprintf(out, "sshrescue:   %s: ", finding_severity_name(f->severity));
+			if (f->file) {
+				fputs_visible(f->file, out);
+				if (f->line)
+					fprintf(out, ":%u", f->line);
+				fputs(": ", out);
+			}
+			fputs_visible(f->problem, out);
+			if (f->action) {
+				fputs("; ", out);
+				fputs_visible(f->action, out);
+			}
 			fputc('\n', out);
 		}
 	}
-	for (size_t i = 0; i < run->errors.n; i++)
-		fprintf(out, "sshrescue: error: %s\n", run->errors.v[i]);
+	for (size_t i = 0; i < run->errors.n; i++) {
+		fputs("sshrescue: error: ", out);
+		fputs_visible(run->errors.v[i], out);
+		fputc('\n', out);
+	}
 }
 
 void run_free(struct run *run)

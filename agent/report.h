@@ -32,6 +32,9 @@ struct run {
 	struct json_object *extra; /* added by delivery (e.g. the AWS identity document); owned */
 	int exit_status;
 	struct strv errors;
+	/* where the report was written, for "the report is in ..." (NULL: not there) */
+	const char *report_in_instance; /* instance path ([report] file), repair only */
+	const char *report_on_host;	/* --report-file, or "standard output" for --json */
 };
 
 int64_t report_now_ms(void);

@@ -106,11 +106,10 @@ const char *root_strerror(int rc)
 /* Filesystems that are never an instance's files, even when mounted under its root. */
 static bool pseudo_fs(const char *type)
 {
-	static const char *const pseudo[] = { "proc",	  "sysfs",    "devtmpfs",    "devpts",
-					      "cgroup",	  "cgroup2",  "securityfs",  "debugfs",
-					      "tracefs",  "bpf",      "mqueue",	     "pstore",
-					      "efivarfs", "configfs", "fusectl",     "binfmt_misc",
-					      "hugetlbfs", "autofs" };
+	static const char *const pseudo[] = {
+		"proc",	      "sysfs",	  "devtmpfs", "devpts",	     "cgroup",	  "cgroup2",
+		"securityfs", "debugfs",  "tracefs",  "bpf",	     "mqueue",	  "pstore",
+		"efivarfs",   "configfs", "fusectl",  "binfmt_misc", "hugetlbfs", "autofs"};
 	for (size_t i = 0; i < ARRAY_SIZE(pseudo); i++)
 		if (!strcmp(type, pseudo[i]))
 			return true;
@@ -168,15 +167,16 @@ static void collect_mounts(struct root *r)
 			*end = '\0';
 		char *save = NULL, *field[5];
 		int n = 0;
-		for (char *t = strtok_r(line, " ", &save); t && n < 5; t = strtok_r(NULL, " ", &save))
+		for (char *t = strtok_r(line, " ", &save); t && n < 5;
+		     t = strtok_r(NULL, " ", &save))
 			field[n++] = t;
 		if (n < 5)
 			continue;
 		char *mp = field[4];
 		unescape_octal(mp);
 		unsigned long long id;
-		if (pseudo_fs(type) || sscanf(field[0], "%llu", &id) != 1 || strncmp(mp, prefix, pl) ||
-		    (mp[pl] != '/' && mp[pl] != '\0'))
+		if (pseudo_fs(type) || sscanf(field[0], "%llu", &id) != 1 ||
+		    strncmp(mp, prefix, pl) || (mp[pl] != '/' && mp[pl] != '\0'))
 			continue;
 		r->mnt_ids = xgrow(r->mnt_ids, r->n_mnt_ids, sizeof(*r->mnt_ids));
 		r->mnt_ids[r->n_mnt_ids++] = id;
@@ -227,6 +227,7 @@ void root_close(struct root *r)
 	free(r->run_id);
 	strv_free(&r->backed_up);
 	free(r->mnt_ids);
+	free(r->failed_path);
 	if (spare.addr)
 		munmap(spare.addr, spare.cap);
 	spare.addr = NULL;
@@ -692,7 +693,8 @@ static nlink_t backup_links(struct root *r, const char *ipath, const struct stat
 	while ((de = readdir(d)) && own < st->st_nlink) {
 		if (de->d_name[0] == '.')
 			continue;
-		_cleanup_free_ char *b = xasprintf("%s/%s/files%s", r->backup_dir, de->d_name, ipath);
+		_cleanup_free_ char *b =
+			xasprintf("%s/%s/files%s", r->backup_dir, de->d_name, ipath);
 		_cleanup_close_ int fd = root_openat(r, b, O_PATH | O_NOFOLLOW, 0);
 		struct stat bst;
 		if (fd >= 0 && fstat(fd, &bst) == 0 && bst.st_dev == st->st_dev &&
@@ -712,6 +714,14 @@ static int location_rule(struct root *r, struct location *l)
 	if (fstatat(l->dirfd, l->base, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return -errno;
 	return backup_links(r, l->path, &st) + 1 == st.st_nlink ? 0 : -EMLINK;
+}
+
+static void note_failure(struct root *r, const char *path, int rc)
+{
+	if (rc < 0 && !r->failed_path) {
+		r->failed_path = xstrdup(path);
+		r->failed_rc = rc;
+	}
 }
 
 /* mkdir -p of an instance directory, every component resolved inside the root: a symlink
@@ -763,6 +773,8 @@ static int mkdir_p(struct root *r, const char *path, mode_t mode, bool record, i
 		}
 		dfd = nfd;
 	}
+	if (rc < 0)
+		note_failure(r, sofar, rc);
 	if (rc < 0 || !out_fd) {
 		if (dfd >= 0)
 			close(dfd);
@@ -823,8 +835,12 @@ static int manifest_append(struct root *r, const char *kind, const char *path, c
 			return rc;
 		int fd = openat(dfd, MANIFEST, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC,
 				0600);
-		if (fd < 0)
-			return -errno;
+		if (fd < 0) {
+			int e = -errno;
+			_cleanup_free_ char *m = xasprintf("%s/%s", dir, MANIFEST);
+			note_failure(r, m, e);
+			return e;
+		}
 		r->manifest_fd = fd;
 	}
 	struct buf line = { 0 };
@@ -1475,8 +1491,8 @@ static int restore_mode(struct root *r, const char *path, const char *extra)
 	int rc = link_rule(r, fd, "");
 	if (rc < 0)
 		return rc;
-	if (n == 6 && ((st.st_mode & 07777) != new_mode || st.st_uid != new_uid ||
-		       st.st_gid != new_gid))
+	if (n == 6 &&
+	    ((st.st_mode & 07777) != new_mode || st.st_uid != new_uid || st.st_gid != new_gid))
 		return -ESTALE;
 	char proc[64];
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);

@@ -30,6 +30,11 @@ struct root {
 	uint64_t *mnt_ids;
 	size_t n_mnt_ids;
 	bool any_mount;
+	/* The first path of sshrescue's own bookkeeping (backup directory, manifest) that could
+	 * not be made, and why: every change that needed it was refused, and the policies name
+	 * the file they meant to change; this names the one that failed. */
+	char *failed_path;
+	int failed_rc;
 };
 
 /* The link rule: every write path (replace, backup, chmod/chown, undo, removal, the private

@@ -809,13 +809,27 @@ static int scan_image(struct scan *sc, const char *image, char **err)
 		*err = xasprintf("%s is the running system's own disk, not an instance", image);
 		return -EBUSY;
 	}
-	int fd = open(image, (sc->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	/* The type before the open, and the open itself non-blocking: opening a FIFO waits for
+	 * a writer forever, a character device may be anything (a tape rewinds). */
+	if (stat(image, &st) == 0 && !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))) {
+		*err = xasprintf("%s: not a regular file or block device (%s)", image,
+				 S_ISFIFO(st.st_mode)	? "a FIFO"
+				 : S_ISCHR(st.st_mode)	? "a character device"
+				 : S_ISSOCK(st.st_mode) ? "a socket"
+				 : S_ISDIR(st.st_mode)	? "a directory"
+							: "not a disk image");
+		return -EINVAL;
+	}
+	int fd =
+		open(image, (sc->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0) {
 		int rc = -errno;
 		*err = xasprintf("%s: %s", image, strerror(errno));
 		return rc;
 	}
-	if (fstat(fd, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))) {
+	int fl = fcntl(fd, F_GETFL);
+	if (fstat(fd, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)) || fl < 0 ||
+	    fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
 		close(fd);
 		*err = xasprintf("%s: not a regular file or block device", image);
 		return -EINVAL;

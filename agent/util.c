@@ -208,3 +208,82 @@ char *strstrip(char *s)
 		s[--n] = '\0';
 	return s;
 }
+
+/* One UTF-8 sequence at p (n bytes left): its length and code point, 0 when invalid
+ * (overlong, surrogate, beyond U+10FFFF, cut short, or a stray continuation byte). */
+static size_t utf8_seq(const unsigned char *p, size_t n, uint32_t *cp)
+{
+	unsigned char c = p[0];
+	size_t len;
+	uint32_t v, min;
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	} else if (c >= 0xc2 && c <= 0xdf) {
+		len = 2, v = c & 0x1fu, min = 0x80;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3, v = c & 0x0fu, min = 0x800;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4, v = c & 0x07u, min = 0x10000;
+	} else {
+		return 0;
+	}
+	if (n < len)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		v = v << 6 | (p[i] & 0x3fu);
+	}
+	if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+		return 0;
+	*cp = v;
+	return len;
+}
+
+/* Characters that change how a terminal shows what follows: C1 controls and the bidi
+ * embeddings, overrides and isolates (text that reads other than it is). */
+static bool cp_invisible(uint32_t cp)
+{
+	return (cp >= 0x80 && cp <= 0x9f) || cp == 0x200e || cp == 0x200f ||
+	       (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+void buf_put_visible(struct buf *b, const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	buf_append(b, "", 0);
+	while (n) {
+		uint32_t cp = 0;
+		size_t len = utf8_seq(p, n, &cp);
+		if (!len) {
+			buf_printf(b, "\\x%02x", p[0]);
+			len = 1;
+		} else if (cp == '\n') {
+			buf_puts(b, "\\n");
+		} else if (cp == '\r') {
+			buf_puts(b, "\\r");
+		} else if ((cp < 0x20 && cp != '\t') || cp == 0x7f) {
+			buf_printf(b, "\\x%02x", (unsigned)cp);
+		} else if (cp_invisible(cp)) {
+			buf_printf(b, "\\u%04x", (unsigned)cp);
+		} else {
+			buf_append(b, p, len);
+		}
+		p += len;
+		n -= len;
+	}
+}
+
+char *text_visible(const char *s)
+{
+	struct buf b = {0};
+	buf_put_visible(&b, s ? s : "", s ? strlen(s) : 0);
+	return b.data;
+}
+
+void fputs_visible(const char *s, FILE *out)
+{
+	_cleanup_free_ char *v = text_visible(s);
+	fputs(v, out);
+}

@@ -60,6 +60,15 @@ void buf_puts(struct buf *b, const char *s);
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_free(struct buf *b);
 
+/* Text of the instance for a person (terminal, console, kmsg): control characters (C0 but
+ * tab, DEL), C1 controls, bidi overrides and bytes that are not valid UTF-8 made visible as
+ * \r, \n, \xHH or \uHHHH, so that no escape sequence, carriage return or newline of the
+ * instance can clear a screen or forge a line. Valid UTF-8 and backslashes are kept as they
+ * are (so escaping twice changes nothing). The JSON report keeps the exact bytes instead. */
+void buf_put_visible(struct buf *b, const char *s, size_t n);
+char *text_visible(const char *s); /* caller frees; NULL is "" */
+void fputs_visible(const char *s, FILE *out);
+
 /* A growable list of owned strings. */
 struct strv {
 	char **v;

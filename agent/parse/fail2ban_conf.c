@@ -10,6 +10,10 @@
 
 /* configparser's MAX_INTERPOLATION_DEPTH */
 #define F2B_MAX_DEPTH 10
+/* References resolved, and bytes made, for one value: ten levels of a value that names the
+ * next fifty times would otherwise take 50^10 steps (configparser spins on it too). */
+#define F2B_MAX_STEPS 100000u
+#define F2B_MAX_VALUE (1u << 20)
 
 static bool is_space(char ch)
 {
@@ -361,6 +365,7 @@ struct ctx {
 	const char *hsection; /* the section whose history holds the value (may be DEFAULT) */
 	const char *key;
 	size_t level;
+	size_t *steps; /* references resolved so far for the whole value */
 };
 
 static int interp(const struct f2b_conf *c, const char *section, struct ctx cx, const char *raw,
@@ -386,11 +391,13 @@ static int resolve(const struct f2b_conf *c, const char *section, struct ctx cx,
 			if (strcmp(opt, cx.key) == 0) {
 				k = conf_key(c, cx.hsection, opt);
 				if (k && cx.level > 0 && cx.level <= k->n) {
-					nx = (struct ctx){cx.hsection, k->key, cx.level - 1};
+					nx = (struct ctx){cx.hsection, k->key, cx.level - 1,
+							  cx.steps};
 				} else if (strcmp(cx.hsection, F2B_DEFAULT) != 0) {
 					k = conf_key(c, F2B_DEFAULT, opt);
 					if (k && k->n)
-						nx = (struct ctx){F2B_DEFAULT, k->key, k->n - 1};
+						nx = (struct ctx){F2B_DEFAULT, k->key, k->n - 1,
+								  cx.steps};
 					else
 						k = NULL;
 				} else {
@@ -399,11 +406,12 @@ static int resolve(const struct f2b_conf *c, const char *section, struct ctx cx,
 			} else {
 				k = conf_key(c, section, opt);
 				if (k && k->n >= 2) {
-					nx = (struct ctx){section, k->key, k->n - 2};
+					nx = (struct ctx){section, k->key, k->n - 2, cx.steps};
 				} else {
 					k = conf_key(c, F2B_DEFAULT, opt);
 					if (k && k->n)
-						nx = (struct ctx){F2B_DEFAULT, k->key, k->n - 1};
+						nx = (struct ctx){F2B_DEFAULT, k->key, k->n - 1,
+								  cx.steps};
 					else
 						k = NULL;
 				}
@@ -421,7 +429,7 @@ static int resolve(const struct f2b_conf *c, const char *section, struct ctx cx,
 			if (!k || !k->n)
 				k = conf_key(c, F2B_DEFAULT, opt);
 			if (k && k->n)
-				nx = (struct ctx){k->section, k->key, k->n - 1};
+				nx = (struct ctx){k->section, k->key, k->n - 1, cx.steps};
 			else
 				k = NULL;
 		}
@@ -430,7 +438,7 @@ static int resolve(const struct f2b_conf *c, const char *section, struct ctx cx,
 		if (!k || !k->n)
 			k = conf_key(c, F2B_DEFAULT, name);
 		if (k && k->n)
-			nx = (struct ctx){k->section, k->key, k->n - 1};
+			nx = (struct ctx){k->section, k->key, k->n - 1, cx.steps};
 		else
 			k = NULL;
 	}
@@ -444,6 +452,8 @@ static int interp(const struct f2b_conf *c, const char *section, struct ctx cx, 
 {
 	if (depth > F2B_MAX_DEPTH)
 		return -ELOOP;
+	if (cx.steps && ++*cx.steps > F2B_MAX_STEPS)
+		return -E2BIG;
 	const char *p = raw;
 	while (*p) {
 		const char *pct = strchr(p, '%');
@@ -466,6 +476,8 @@ static int interp(const struct f2b_conf *c, const char *section, struct ctx cx, 
 		int rc = resolve(c, section, cx, name, depth, out);
 		if (rc < 0)
 			return rc;
+		if (out->len > F2B_MAX_VALUE)
+			return -E2BIG;
 		p = close + 2;
 	}
 	if (!out->data)
@@ -479,7 +491,8 @@ int f2b_conf_interpolate(const struct f2b_conf *c, const char *section, const ch
 	_cleanup_free_ char *k = lower_dup(key, strlen(key));
 	const struct f2b_key *fk = conf_key(c, section, k);
 	/* a value the caller computed stands after every level of the section's own history */
-	struct ctx cx = {section, k, fk ? fk->n : 0};
+	size_t steps = 0;
+	struct ctx cx = {section, k, fk ? fk->n : 0, &steps};
 	struct buf b = {0};
 	int rc = interp(c, section, cx, raw, 1, &b);
 	if (rc < 0) {
@@ -498,7 +511,8 @@ int f2b_conf_get(const struct f2b_conf *c, const char *section, const char *key,
 		fk = conf_key(c, F2B_DEFAULT, k);
 	if (!fk || !fk->n)
 		return -ENOENT;
-	struct ctx cx = {fk->section, fk->key, fk->n - 1};
+	size_t steps = 0;
+	struct ctx cx = {fk->section, fk->key, fk->n - 1, &steps};
 	struct buf b = {0};
 	int rc = interp(c, section, cx, fk->hist[fk->n - 1].value, 1, &b);
 	if (rc < 0) {

@@ -10,6 +10,8 @@
 #include <sys/socket.h>
 
 #define NFT_MAX_DEPTH 16u
+/* Values nested deeper than this ("{ { { ... } } }") are not followed: unknown. */
+#define NFT_MAX_VALUE_DEPTH 16
 #define NFT_WALK_STEPS 2000000u
 
 /* ---- tokens ---- */
@@ -685,6 +687,20 @@ static bool take_value(const struct ectx *e, const struct nft_tok *t, size_t n, 
 	if (*i >= n)
 		return false;
 	const struct nft_tok *x = &t[*i];
+	if (is(x, "{") && depth >= NFT_MAX_VALUE_DEPTH) {
+		/* nested deeper than any real rule: skipped whole, without recursion (100,000
+		 * nested braces would otherwise end the stack); the value is not known */
+		size_t open = 0;
+		for (; *i < n; (*i)++) {
+			if (is(&t[*i], "{"))
+				open++;
+			else if (is(&t[*i], "}") && --open == 0)
+				break;
+		}
+		if (*i < n)
+			(*i)++;
+		return false;
+	}
 	if (is(x, "{")) {
 		bool ok = true;
 		for ((*i)++; *i < n && !is(&t[*i], "}"); (*i)++) {

@@ -285,6 +285,14 @@ static void parse_include(struct parse_state *st, const struct sshd_occurrence *
 		}
 		struct strv paths = { 0 };
 		int rc = st->ops->glob(st->ops->arg, pattern, &paths);
+		if (rc == -ELOOP) {
+			cfg_error(cfg, file, line,
+				  "Include %s: stopped after opening %d directories (symlinked "
+				  "directories that loop?); the files it names were not all read",
+				  pattern, SSHD_MAX_GLOB_DIRS);
+			strv_free(&paths);
+			continue;
+		}
 		if (rc < 0 && rc != -ENOENT) {
 			cfg_error(cfg, file, line, "include \"%s\" glob failed: %s", pattern,
 				  strerror(-rc));

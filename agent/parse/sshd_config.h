@@ -19,6 +19,9 @@
 #define SSHD_SSHDIR "/etc/ssh"
 #define SSHD_MAX_INCLUDE_DEPTH 16 /* SERVCONF_MAX_DEPTH */
 #define SSHD_MAX_FILE (4u << 20)  /* larger config files are refused */
+/* Directories the Include globs of one parse may open in all; a glob's callback that goes
+ * over returns -ELOOP, and the parser reports the Include. */
+#define SSHD_MAX_GLOB_DIRS 4096
 
 enum sshd_rule {
 	SSHD_FIRST,      /* the first active occurrence decides */

@@ -10,6 +10,7 @@
  * repaired copy replaces the instance's file by rename through root.c (db_put_back()), so a
  * run killed at any point leaves the original or the repaired database, and a hard link or a
  * planted -wal never makes SQLite write a file outside the root. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -676,9 +677,9 @@ struct db {
 	struct f2b_run *run;
 	const char *path; /* instance path */
 	sqlite3 *h;	   /* the connection the policy reads and deletes through */
-	char *priv;	   /* the private directory h's copy lies in; NULL: in place (live repair) */
-	int lock_fd;	   /* the instance's file, read-locked as an SQLite reader while copied */
-	bool had_wal;	   /* the instance's file had a -wal beside it */
+	char *priv;   /* the private directory h's copy lies in; NULL: in place (live repair) */
+	int lock_fd;  /* the instance's file, read-locked as an SQLite reader while copied */
+	bool had_wal; /* the instance's file had a -wal beside it */
 	int version;	   /* fail2banDb.version, 0 if absent */
 	const char *table; /* the table fail2ban restores bans from: bips (v4) or bans (v2) */
 	const char *hist;  /* the ban history kept beside it (bans in v4), or NULL */
@@ -962,6 +963,8 @@ static int db_lock_shared(struct db *db)
 {
 	struct root *r = db->run->ctx->root;
 	int fd = root_open_file(r, db->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC, 0);
+	if (fd == -ELOOP)
+		return 0; /* a symlink (inside the root): its target is copied, unlocked */
 	if (fd < 0)
 		return fd;
 	db->lock_fd = fd;
@@ -981,14 +984,50 @@ static int db_lock_shared(struct db *db)
 	return -EBUSY;
 }
 
+/* A private directory's files (SQLite's, flat) and the directory. */
+static void remove_flat_dir(const char *dir)
+{
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	if (d) {
+		for (struct dirent *e; (e = readdir(d));)
+			if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+				unlinkat(dirfd(d), e->d_name, 0);
+		closedir(d);
+	} else if (dfd >= 0) {
+		close(dfd);
+	}
+	rmdir(dir);
+}
+
+/* The private directories of runs that died (SIGKILL, power loss of a tmpfs-less /tmp): named
+ * by their pid, removed when no such process is left (in this pid namespace: rescue systems
+ * run one); /run is memory. */
+static void private_dirs_sweep(const char *parent)
+{
+	DIR *d = opendir(parent);
+	if (!d)
+		return;
+	for (struct dirent *e; (e = readdir(d));) {
+		int pid;
+		if (sscanf(e->d_name, "sshrescue-db.%d.", &pid) != 1 || pid <= 0 ||
+		    pid == getpid() || kill(pid, 0) == 0 || errno != ESRCH)
+			continue;
+		_cleanup_free_ char *p = xasprintf("%s/%s", parent, e->d_name);
+		remove_flat_dir(p);
+	}
+	closedir(d);
+}
+
 /* A directory of the host that only this process can read (0700), for the database's copy:
  * the -journal, -wal and -shm SQLite makes beside a file it opens appear there, not in the
  * instance. */
 static char *private_dir(void)
 {
-	static const char *const tmpl[] = {"/run/sshrescue-db.XXXXXX", "/tmp/sshrescue-db.XXXXXX"};
-	for (size_t i = 0; i < ARRAY_SIZE(tmpl); i++) {
-		char *d = xstrdup(tmpl[i]);
+	static const char *const parents[] = {"/run", "/tmp"};
+	for (size_t i = 0; i < ARRAY_SIZE(parents); i++) {
+		private_dirs_sweep(parents[i]);
+		char *d = xasprintf("%s/sshrescue-db.%d.XXXXXX", parents[i], (int)getpid());
 		if (mkdtemp(d))
 			return d;
 		free(d);
@@ -998,15 +1037,9 @@ static char *private_dir(void)
 
 static void private_dir_remove(char *dir)
 {
-	static const char *const names[] = {"db", "db-wal", "db-shm", "db-journal"};
 	if (!dir)
 		return;
-	int dfd = open(dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	for (size_t i = 0; dfd >= 0 && i < ARRAY_SIZE(names); i++)
-		unlinkat(dfd, names[i], 0);
-	if (dfd >= 0)
-		close(dfd);
-	rmdir(dir);
+	remove_flat_dir(dir);
 	free(dir);
 }
 
@@ -1086,10 +1119,9 @@ static int db_open_private(struct db *db)
 		return rc;
 	}
 	if (rc < 0) {
-		struct finding *f = policy_add_finding(run->res, failed, 0, NULL,
-						       "cannot copy fail2ban's database: %s",
-						       rc == -EINVAL ? "not a regular file; left alone"
-								     : root_strerror(rc));
+		struct finding *f = policy_add_finding(
+			run->res, failed, 0, NULL, "cannot copy fail2ban's database: %s",
+			rc == -EINVAL ? "not a regular file; left alone" : root_strerror(rc));
 		f->error = rc != -EINVAL && rc != -EMLINK && rc != -EXDEV;
 		return rc;
 	}
@@ -1148,7 +1180,8 @@ static int db_put_back(struct db *db, char **backup)
 		}
 	}
 	if (rc < 0) {
-		error_finding(run, db->path, "cannot read the repaired copy: %s; nothing was changed",
+		error_finding(run, db->path,
+			      "cannot read the repaired copy: %s; nothing was changed",
 			      strerror(-rc));
 		return rc;
 	}
@@ -1385,12 +1418,12 @@ static int db_run(struct f2b_run *run, const char *path)
 				   "fail2ban's database is not a regular file; left alone");
 		return 0;
 	}
-	/* Not sshrescue's: offline it never writes beside the database (a private copy), and fail2ban
-	 * keeps its journal in memory (journal_mode = MEMORY): another program's transaction,
-	 * interrupted or still running. The rewrite cannot go ahead of it (the journal would be
-	 * played back onto the new file), and check must not roll it back; left alone. Live,
-	 * the edit is SQLite's own, in place: SQLite rolls a journal back only when no process
-	 * holds the transaction (fail2ban-server's connection would do the same at its next
+	/* Not sshrescue's: offline it never writes beside the database (a private copy), and
+	 * fail2ban keeps its journal in memory (journal_mode = MEMORY): another program's
+	 * transaction, interrupted or still running. The rewrite cannot go ahead of it (the journal
+	 * would be played back onto the new file), and check must not roll it back; left alone.
+	 * Live, the edit is SQLite's own, in place: SQLite rolls a journal back only when no
+	 * process holds the transaction (fail2ban-server's connection would do the same at its next
 	 * access), and it may be the journal of an sshrescue run killed mid-edit. */
 	if (!(ctx->live && ctx->repair) && hot_journal(ctx->root, path)) {
 		policy_add_finding(
@@ -1419,10 +1452,9 @@ static int db_run(struct f2b_run *run, const char *path)
 			return 0;
 		}
 		_cleanup_free_ char *uri = uri_of(host, "mode=rw");
-		int src = sqlite3_open_v2(uri, &db.h,
-					  SQLITE_OPEN_URI | SQLITE_OPEN_NOFOLLOW |
-						  SQLITE_OPEN_READWRITE,
-					  NULL);
+		int src = sqlite3_open_v2(
+			uri, &db.h, SQLITE_OPEN_URI | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_READWRITE,
+			NULL);
 		if (src != SQLITE_OK) {
 			db_report_sqlite(&db, src, "opening it");
 			db_close(&db);
@@ -1545,6 +1577,24 @@ static void escape_percent(struct buf *b, const char *s)
 /* Which sections to give an ignoreip, and which of them lack a protected network in the
  * configuration as fail2ban reads it (full) and without sshrescue's own file (base).
  * Findings for the lacking ones; returns whether any lacks. */
+/* Where a setting of section s belongs when no file sets it: the file (and line) that first
+ * defines the jail, for [DEFAULT] jail.conf; never the first file fail2ban loads
+ * (paths-common.conf, read through jail.conf's [INCLUDES], holds no jail). */
+static const char *section_home(const struct f2b_conf *c, const struct conf_load *lb, const char *s,
+				unsigned *line)
+{
+	*line = 0;
+	for (size_t i = 0; i < c->sections.n; i++)
+		if (!strcmp(c->sections.v[i], s)) {
+			*line = c->section_line[i];
+			return c->origins.v[c->section_origin[i]];
+		}
+	for (size_t i = 0; i < lb->loaded.n; i++)
+		if (!strcmp(lb->loaded.v[i], F2B_DIR "/jail.conf"))
+			return lb->loaded.v[i];
+	return lb->loaded.n ? lb->loaded.v[lb->loaded.n - 1] : F2B_DIR "/jail.conf";
+}
+
 static bool ignoreip_examine(struct f2b_run *run, const struct conf_load *lb,
 			     const struct f2b_conf *base, const struct f2b_conf *full,
 			     struct target **out, size_t *n_out)
@@ -1609,9 +1659,12 @@ static bool ignoreip_examine(struct f2b_run *run, const struct conf_load *lb,
 			tg->fidx = run->res->n_findings;
 			need = true;
 			const struct f2b_value *vf = f2b_conf_lookup(full, s, "ignoreip", NULL);
+			unsigned home_line;
+			const char *home = section_home(full, lb, s, &home_line);
 			policy_add_risk(
-				run->res, vf ? full->origins.v[vf->origin] : lb->loaded.v[0],
-				vf ? vf->line : 0, have_full && *have_full ? have_full : NULL,
+				run->res, vf ? full->origins.v[vf->origin] : home,
+				vf ? vf->line : home_line,
+				have_full && *have_full ? have_full : NULL,
 				"ignoreip of [%s] lacks %s: when failed logins from there reach "
 				"the jail's maxretry within its findtime, fail2ban bans the "
 				"owner again",

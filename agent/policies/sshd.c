@@ -33,11 +33,20 @@ static bool has_magic(const char *s)
 	return strpbrk(s, "*?[") != NULL;
 }
 
+/* What every Include of one parse shares: the root, and the directories opened so far
+ * (symlinked directories that loop make a glob of a few wildcards open 2^n of them; the
+ * count stops the walk at SSHD_MAX_GLOB_DIRS, and the parser says so). */
+struct include_ctx {
+	struct root *r;
+	size_t dirs;
+};
+
 /* glob(3) without flags, one path component at a time, inside the root. */
-static void glob_walk(struct root *r, const char *dir, const char *rest, struct strv *out,
+static void glob_walk(struct include_ctx *c, const char *dir, const char *rest, struct strv *out,
 		      int depth)
 {
-	if (depth > 64 || out->n >= MAX_GLOB_RESULTS)
+	struct root *r = c->r;
+	if (depth > 64 || out->n >= MAX_GLOB_RESULTS || c->dirs > SSHD_MAX_GLOB_DIRS)
 		return;
 	while (*rest == '/')
 		rest++;
@@ -53,9 +62,11 @@ static void glob_walk(struct root *r, const char *dir, const char *rest, struct 
 	const char *next = slash ? slash : "";
 	if (!has_magic(comp)) {
 		_cleanup_free_ char *p = xasprintf("%s/%s", dir, comp);
-		glob_walk(r, p, next, out, depth + 1);
+		glob_walk(c, p, next, out, depth + 1);
 		return;
 	}
+	if (++c->dirs > SSHD_MAX_GLOB_DIRS)
+		return;
 	DIR *d;
 	if (root_opendir(r, *dir ? dir : "/", &d) < 0)
 		return;
@@ -67,7 +78,7 @@ static void glob_walk(struct root *r, const char *dir, const char *rest, struct 
 	closedir(d);
 	for (size_t i = 0; i < names.n; i++) {
 		_cleanup_free_ char *p = xasprintf("%s/%s", dir, names.v[i]);
-		glob_walk(r, p, next, out, depth + 1);
+		glob_walk(c, p, next, out, depth + 1);
 	}
 	strv_free(&names);
 }
@@ -76,13 +87,17 @@ static int include_glob(void *arg, const char *pattern, struct strv *paths)
 {
 	if (pattern[0] != '/')
 		return -ENOENT; /* "~/..." and the like: no home directory at start-up */
-	glob_walk(arg, "", pattern, paths, 0);
+	struct include_ctx *c = arg;
+	glob_walk(c, "", pattern, paths, 0);
+	if (c->dirs > SSHD_MAX_GLOB_DIRS)
+		return -ELOOP;
 	return paths->n ? 0 : -ENOENT;
 }
 
 static int include_read(void *arg, const char *path, char **data, size_t *len)
 {
-	return root_read_file(arg, path, SSHD_MAX_FILE, data, len);
+	struct include_ctx *c = arg;
+	return root_read_file(c->r, path, SSHD_MAX_FILE, data, len);
 }
 
 /* ---- running the instance's programs, in the sandbox ----------------------------------- */
@@ -583,8 +598,15 @@ static int apply_fixes(struct sshd_run *run, struct file_edits **out, size_t *n_
 							       "could not write the file: %s",
 							       strerror(-r));
 			f->error = true;
-			for (size_t k = 0; k < fe[i].n_lines; k++)
-				run->res->findings[fe[i].finding[k]].fixed = false;
+			for (size_t k = 0; k < fe[i].n_lines; k++) {
+				/* the edit did not happen: its action must not say it did */
+				struct finding *lf = &run->res->findings[fe[i].finding[k]];
+				_cleanup_free_ char *was = lf->action;
+				lf->action = NULL;
+				finding_set_action(lf, "not done (%s could not be written): %s",
+						   sf->path, was ? was : "the edit");
+				lf->fixed = false;
+			}
 			rc = r;
 			continue;
 		}
@@ -1085,7 +1107,8 @@ static int sshd_policy_run(struct policy_ctx *ctx, struct policy_result *res)
 	 * as many unauthenticated connections as sshd lets in before it starts dropping any. */
 	_cleanup_free_ char *good_ps = xasprintf("%d", good_ms.start);
 
-	struct sshd_include_ops ops = { include_glob, include_read, r };
+	struct include_ctx ictx = {.r = r};
+	struct sshd_include_ops ops = {include_glob, include_read, &ictx};
 	sshd_config_parse(SSHD_CONFIG, data ? data : "", data ? len : 0, &ops, &run.cfg);
 
 	/* sshd -t before any edit: its own words on what is wrong already. */
