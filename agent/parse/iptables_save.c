@@ -928,6 +928,7 @@ enum tgt_kind {
 	TGT_RETURN,
 	TGT_GO_ON,   /* logs, marks, counts: the packet goes on to the next rule */
 	TGT_UNTRACK, /* conntrack skipped: later state matches see UNTRACKED (outside the model) */
+	TGT_REWRITE, /* the source address rewritten: later rules see another (outside the model) */
 	TGT_JUMP,    /* a user chain */
 	TGT_UNKNOWN,
 };
@@ -976,8 +977,8 @@ static const struct {
 	{"HMARK", TGT_GO_ON},
 	{"TEE", TGT_GO_ON},
 	{"ECN", TGT_GO_ON},
-	{"SNAT", TGT_GO_ON},
-	{"MASQUERADE", TGT_GO_ON},
+	{"SNAT", TGT_REWRITE},
+	{"MASQUERADE", TGT_REWRITE},
 	{"CT", TGT_GO_ON},
 };
 
@@ -1390,6 +1391,12 @@ static bool walk_chain(struct walker *w, struct corder *o, const char *policy)
 					     "what the state matches then do is outside the model",
 					     c->line, ev.target));
 			goto out;
+		case TGT_REWRITE:
+			unknown(w,
+				xasprintf("line %u: -j %s rewrites the address of connections to "
+					  "sshd, which is outside the model",
+					  c->line, ev.target));
+			goto out;
 		case TGT_UNKNOWN:
 			unknown(w, xasprintf("line %u: target %s is outside the model", c->line,
 					     ev.target));
@@ -1488,6 +1495,7 @@ const struct ipt_entry IPT_HOOKS[] = {
 	{.table = "mangle", .chain = "PREROUTING"},
 	{.table = "nat", .chain = "PREROUTING", .new_only = true},
 	{.table = "mangle", .chain = "INPUT"},
+	{.table = "nat", .chain = "INPUT", .new_only = true},
 	{.table = "filter", .chain = "INPUT"},
 	{.table = "security", .chain = "INPUT"},
 	{.table = "raw", .chain = "OUTPUT", .out = true},
