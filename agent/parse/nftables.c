@@ -1045,6 +1045,7 @@ static void rule_eval(const struct ectx *e, const struct nft_rule *r, struct nev
 		} else if (is(a, "tcp") && !strcmp(b, "flags")) {
 			i += 2;
 			c = FW_SOME;
+			bool parsed = true; /* else the words up to the next statement are skipped */
 			if (i + 4 < n && is(&t[i], "&") && is(&t[i + 1], "(")) {
 				size_t j = i + 2;
 				struct buf m = {0};
@@ -1057,6 +1058,8 @@ static void rule_eval(const struct ectx *e, const struct nft_rule *r, struct nev
 						    is(&t[j + 1], "!="));
 					i = j + 3;
 				}
+				else
+					parsed = false;
 				buf_free(&m);
 			} else if (i < n && (is(&t[i], "==") || is(&t[i], "!=")) && i + 1 < n &&
 				   !is(&t[i + 1], "{")) {
@@ -1072,8 +1075,10 @@ static void rule_eval(const struct ectx *e, const struct nft_rule *r, struct nev
 					c = nflags_class(e->k, v, v, true);
 					i++;
 				}
+			} else {
+				parsed = false;
 			}
-			if (c == FW_SOME)
+			if (!parsed)
 				skip_unknown(t, n, &i);
 		} else if ((is(a, "meta") &&
 			    (!strcmp(b, "l4proto") || !strcmp(b, "nfproto") || !strcmp(b, "iif") ||

@@ -226,6 +226,10 @@ def main():
     t0 = time.monotonic()
     for seed in range(first, first + count):
         why = j.one(seed, stats)
+        if why and os.environ.get("DIFFTEST_KEEP"):
+            keep = os.environ["DIFFTEST_KEEP"]
+            os.makedirs(keep, exist_ok=True)
+            shutil.copy(j.path, os.path.join(keep, "%s-%d.repaired" % (fmt, seed)))
         if why:
             bad += 1
             print("DISAGREE %s seed %d: %s" % (fmt, seed, why), flush=True)
