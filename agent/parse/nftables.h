@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "parse/iptables_save.h" /* struct fw_scope, enum fw_class */
+#include "parse/fw.h"
 #include "util.h"
 
 struct nft_tok {
