@@ -711,21 +711,17 @@ static enum fw_class module_option(const struct fw_scope *s, enum fw_kind k, boo
 		bool dst = !strcmp(o, "--dst-type");
 		if (!dst && strcmp(o, "--src-type"))
 			return strncmp(o, "--limit-iface", 13) ? FW_SOME : FW_ALL;
+		/* the type is the route's: sshd's own address is LOCAL (never UNICAST), the
+		 * client's UNICAST unless a route makes it unreachable */
 		bool local_side = dst != out;
-		if (local_side) {
-			if (list_has(v0, "LOCAL") || list_has(v0, "UNICAST"))
-				return negate(FW_ALL, neg);
-			if (list_has(v0, "BROADCAST") || list_has(v0, "MULTICAST") ||
-			    list_has(v0, "BLACKHOLE") || list_has(v0, "UNREACHABLE") ||
-			    list_has(v0, "PROHIBIT") || list_has(v0, "ANYCAST"))
-				return negate(FW_NONE, neg);
-			return FW_SOME;
-		}
+		if (local_side)
+			return negate(list_has(v0, "LOCAL") ? FW_ALL : FW_NONE, neg);
 		if (list_has(v0, "UNICAST"))
 			return negate(FW_ALL, neg);
-		if (list_has(v0, "BROADCAST") || list_has(v0, "MULTICAST"))
-			return negate(FW_NONE, neg);
-		return FW_SOME;
+		if (list_has(v0, "BLACKHOLE") || list_has(v0, "UNREACHABLE") ||
+		    list_has(v0, "PROHIBIT") || list_has(v0, "THROW") || list_has(v0, "UNSPEC"))
+			return FW_SOME;
+		return negate(FW_NONE, neg);
 	}
 	if (!strcmp(mod, "pkttype") && !strcmp(o, "--pkt-type") && nv == 1)
 		return negate(!strcasecmp(v0, "unicast") ? FW_ALL

@@ -202,7 +202,13 @@ class Judge:
         # only where the rules send them on to sshd (DNAT to port 22), never lose them
         def changed(b, a):
             return b[0] != a[0] or b[2] != a[2] or (b[1] and not a[1])
-        if changed(before[2:], after[2:]):
+        # matches with state shared by all sources (a rate without a per-source key, a
+        # count) let the protected client's accepted packets change what is left for others
+        stateful = any(w in text for w in ("limit", "recent", "connlimit", "quota", "ct count",
+                                           "meter"))
+        if stateful:
+            stats["other traffic not compared (rates, counts)"] += 1
+        elif changed(before[2:], after[2:]):
             # slow probes for both before deciding (rate limits, timing)
             self.load(text)
             b = self.probe(PROBES[2:], SLOW)
