@@ -111,6 +111,11 @@ unit: $(UNIT_BINS)
 bench: $(BIN) $(BENCH_BINS)
 	$(Q)BUILD=$(BUILD) SSHRESCUE=$(CURDIR)/$(BIN) tests/bench/run
 
+# The firewall policy against the real loaders: N random rule files per format (default 200).
+.PHONY: difftest
+difftest: $(BIN)
+	$(Q)SSHRESCUE=$(CURDIR)/$(BIN) tests/difftest/run $(or $(N),200) $(or $(SEED),1)
+
 fuzz:
 	$(Q)tests/fuzz/run $(FUZZ_SECONDS)
 

@@ -16,80 +16,14 @@
 #define WALK_MAX_DEPTH 32u
 #define WALK_MAX_STEPS 2000000u
 
-/* ---- shared firewall classes ---- */
+static enum fw_class negate(enum fw_class c, bool neg)
+{
+	return fw_negate(c, neg);
+}
 
 static bool cidr_is_any(const struct cidr *c)
 {
 	return c->prefix == 0;
-}
-
-bool fw_nets_within_peers(const struct fw_scope *s, const struct cidr *nets, size_t n)
-{
-	if (!s->n_peers)
-		return true;
-	for (size_t i = 0; i < n; i++) {
-		bool in = false;
-		for (size_t j = 0; j < s->n_peers && !in; j++)
-			in = nets[i].family == s->peers[j].family &&
-			     cidr_contains(&s->peers[j], &nets[i]);
-		if (!in)
-			return false;
-	}
-	return true;
-}
-
-static enum fw_class negate(enum fw_class c, bool neg)
-{
-	if (!neg)
-		return c;
-	return c == FW_ALL ? FW_NONE : c == FW_NONE ? FW_ALL : FW_SOME;
-}
-
-enum fw_class fw_class_nets(const struct fw_scope *s, const struct cidr *nets, size_t n, bool neg)
-{
-	size_t all = 0, none = 0;
-	if (!s->n_peers) {
-		/* Every source: only a match of every address matches all of them. */
-		for (size_t i = 0; i < n; i++)
-			if (nets[i].family == s->family && cidr_is_any(&nets[i]))
-				return negate(FW_ALL, neg);
-		return FW_SOME;
-	}
-	for (size_t j = 0; j < s->n_peers; j++) {
-		bool inside = false, overlap = false;
-		for (size_t i = 0; i < n; i++) {
-			if (nets[i].family != s->peers[j].family)
-				continue;
-			if (cidr_contains(&nets[i], &s->peers[j]))
-				inside = true;
-			if (cidr_overlaps(&nets[i], &s->peers[j]))
-				overlap = true;
-		}
-		all += inside;
-		none += !overlap;
-	}
-	if (all == s->n_peers)
-		return negate(FW_ALL, neg);
-	if (none == s->n_peers)
-		return negate(FW_NONE, neg);
-	return FW_SOME;
-}
-
-enum fw_class fw_class_ports(const struct fw_scope *s, const unsigned (*ranges)[2], size_t n,
-			     bool neg)
-{
-	size_t in = 0;
-	for (size_t p = 0; p < s->n_ports; p++)
-		for (size_t i = 0; i < n; i++)
-			if (s->ports[p] >= ranges[i][0] && s->ports[p] <= ranges[i][1]) {
-				in++;
-				break;
-			}
-	if (in == s->n_ports)
-		return negate(FW_ALL, neg);
-	if (in == 0)
-		return negate(FW_NONE, neg);
-	return FW_SOME;
 }
 
 /* ---- parsing ---- */
@@ -777,21 +711,17 @@ static enum fw_class module_option(const struct fw_scope *s, enum fw_kind k, boo
 		bool dst = !strcmp(o, "--dst-type");
 		if (!dst && strcmp(o, "--src-type"))
 			return strncmp(o, "--limit-iface", 13) ? FW_SOME : FW_ALL;
+		/* the type is the route's: sshd's own address is LOCAL (never UNICAST), the
+		 * client's UNICAST unless a route makes it unreachable */
 		bool local_side = dst != out;
-		if (local_side) {
-			if (list_has(v0, "LOCAL") || list_has(v0, "UNICAST"))
-				return negate(FW_ALL, neg);
-			if (list_has(v0, "BROADCAST") || list_has(v0, "MULTICAST") ||
-			    list_has(v0, "BLACKHOLE") || list_has(v0, "UNREACHABLE") ||
-			    list_has(v0, "PROHIBIT") || list_has(v0, "ANYCAST"))
-				return negate(FW_NONE, neg);
-			return FW_SOME;
-		}
+		if (local_side)
+			return negate(list_has(v0, "LOCAL") ? FW_ALL : FW_NONE, neg);
 		if (list_has(v0, "UNICAST"))
 			return negate(FW_ALL, neg);
-		if (list_has(v0, "BROADCAST") || list_has(v0, "MULTICAST"))
-			return negate(FW_NONE, neg);
-		return FW_SOME;
+		if (list_has(v0, "BLACKHOLE") || list_has(v0, "UNREACHABLE") ||
+		    list_has(v0, "PROHIBIT") || list_has(v0, "THROW") || list_has(v0, "UNSPEC"))
+			return FW_SOME;
+		return negate(FW_NONE, neg);
 	}
 	if (!strcmp(mod, "pkttype") && !strcmp(o, "--pkt-type") && nv == 1)
 		return negate(!strcasecmp(v0, "unicast") ? FW_ALL
@@ -928,6 +858,7 @@ enum tgt_kind {
 	TGT_RETURN,
 	TGT_GO_ON,   /* logs, marks, counts: the packet goes on to the next rule */
 	TGT_UNTRACK, /* conntrack skipped: later state matches see UNTRACKED (outside the model) */
+	TGT_REWRITE, /* the source address rewritten: later rules see another (outside the model) */
 	TGT_JUMP,    /* a user chain */
 	TGT_UNKNOWN,
 };
@@ -976,8 +907,8 @@ static const struct {
 	{"HMARK", TGT_GO_ON},
 	{"TEE", TGT_GO_ON},
 	{"ECN", TGT_GO_ON},
-	{"SNAT", TGT_GO_ON},
-	{"MASQUERADE", TGT_GO_ON},
+	{"SNAT", TGT_REWRITE},
+	{"MASQUERADE", TGT_REWRITE},
 	{"CT", TGT_GO_ON},
 };
 
@@ -1390,6 +1321,12 @@ static bool walk_chain(struct walker *w, struct corder *o, const char *policy)
 					     "what the state matches then do is outside the model",
 					     c->line, ev.target));
 			goto out;
+		case TGT_REWRITE:
+			unknown(w,
+				xasprintf("line %u: -j %s rewrites the address of connections to "
+					  "sshd, which is outside the model",
+					  c->line, ev.target));
+			goto out;
 		case TGT_UNKNOWN:
 			unknown(w, xasprintf("line %u: target %s is outside the model", c->line,
 					     ev.target));
@@ -1488,6 +1425,7 @@ const struct ipt_entry IPT_HOOKS[] = {
 	{.table = "mangle", .chain = "PREROUTING"},
 	{.table = "nat", .chain = "PREROUTING", .new_only = true},
 	{.table = "mangle", .chain = "INPUT"},
+	{.table = "nat", .chain = "INPUT", .new_only = true},
 	{.table = "filter", .chain = "INPUT"},
 	{.table = "security", .chain = "INPUT"},
 	{.table = "raw", .chain = "OUTPUT", .out = true},

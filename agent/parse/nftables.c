@@ -302,6 +302,7 @@ static int parse_chain_body(struct parser *p, struct nft_chain *c)
 			p->i++;
 		} else if (is(t, "}")) {
 			c->close = t->off;
+			c->flushed = false;
 			p->i++;
 			return 0;
 		} else if (is(t, "type")) {
@@ -445,9 +446,11 @@ static int parse_removal(struct parser *p, const struct nft_tok *verb, const str
 		if (is(obj, "table")) {
 			if (tb && !flush)
 				tb->dead = true;
-			for (size_t c = 0; tb && flush && c < tb->n_chains; c++)
+			for (size_t c = 0; tb && flush && c < tb->n_chains; c++) {
+				tb->chains[c].flushed = true;
 				for (size_t r = 0; r < tb->chains[c].n_rules; r++)
 					tb->chains[c].rules[r].dead = true;
+			}
 			return skip_stmt(p);
 		}
 		const char *what = p->i < p->n ? p->t[p->i].s : "";
@@ -456,10 +459,11 @@ static int parse_removal(struct parser *p, const struct nft_tok *verb, const str
 				struct nft_chain *ch = &tb->chains[c];
 				if (ch->dead || strcmp(ch->name, what))
 					continue;
-				if (flush)
+				if (flush) {
+					ch->flushed = true;
 					for (size_t r = 0; r < ch->n_rules; r++)
 						ch->rules[r].dead = true;
-				else
+				} else
 					ch->dead = true;
 			}
 			return skip_stmt(p);
@@ -1057,6 +1061,7 @@ static void rule_eval(const struct ectx *e, const struct nft_rule *r, struct nev
 		} else if (is(a, "tcp") && !strcmp(b, "flags")) {
 			i += 2;
 			c = FW_SOME;
+			bool parsed = true; /* else the words up to the next statement are skipped */
 			if (i + 4 < n && is(&t[i], "&") && is(&t[i + 1], "(")) {
 				size_t j = i + 2;
 				struct buf m = {0};
@@ -1069,6 +1074,8 @@ static void rule_eval(const struct ectx *e, const struct nft_rule *r, struct nev
 						    is(&t[j + 1], "!="));
 					i = j + 3;
 				}
+				else
+					parsed = false;
 				buf_free(&m);
 			} else if (i < n && (is(&t[i], "==") || is(&t[i], "!=")) && i + 1 < n &&
 				   !is(&t[i + 1], "{")) {
@@ -1084,8 +1091,10 @@ static void rule_eval(const struct ectx *e, const struct nft_rule *r, struct nev
 					c = nflags_class(e->k, v, v, true);
 					i++;
 				}
+			} else {
+				parsed = false;
 			}
-			if (c == FW_SOME)
+			if (!parsed)
 				skip_unknown(t, n, &i);
 		} else if ((is(a, "meta") &&
 			    (!strcmp(b, "l4proto") || !strcmp(b, "nfproto") || !strcmp(b, "iif") ||
@@ -1151,7 +1160,8 @@ static void rule_eval(const struct ectx *e, const struct nft_rule *r, struct nev
 		} else if (is(a, "fib") && i + 4 < n && is(&t[i + 1], "daddr") &&
 			   is(&t[i + 2], "type") && is(&t[i + 3], "local") && !e->out) {
 			i += 4;
-		} else if (is(a, "notrack") || is(a, "synproxy")) {
+		} else if (is(a, "notrack") || is(a, "synproxy") || is(a, "snat") ||
+			   is(a, "masquerade")) {
 			ev->verdict = "unknown";
 			ev->target = a->s;
 			i = n;
@@ -1245,6 +1255,15 @@ static void nadd_fix(struct nwalk *w, enum nft_fix_kind kind, size_t t, size_t c
 		fx->note = xasprintf("line %u: the rule shares its line with another statement; "
 				     "not changed: %s",
 				     ch->rules[r].line, why);
+		free(why);
+		w->stop = true;
+		return;
+	}
+	if (kind == NFT_FIX_INSERT && r == SIZE_MAX && ch->flushed) {
+		fx->unsupported = true;
+		free(fx->note);
+		fx->note = xasprintf("chain %s is flushed after its block; not changed: %s",
+				     ch->name, why);
 		free(why);
 		w->stop = true;
 		return;
@@ -1460,6 +1479,53 @@ static bool chain_on_path(const struct nft_table *tb, const struct nft_chain *ch
 	return out ? o : in;
 }
 
+/* Can the rule drop a packet that is not IP (ARP: without it no connection starts)? */
+static bool drops_non_ip(const struct nft_rule *r)
+{
+	static const char *ip_only[] = {"ip",	"ip6",	  "tcp",     "udp",	"th",
+					"icmp", "icmpv6", "l4proto", "sctp",	"dccp",
+					"ct",	"fib",	  "nfproto", "udplite", "esp"};
+	bool block = false;
+	for (size_t i = 0; i < r->n_toks; i++) {
+		for (size_t k = 0; k < ARRAY_SIZE(ip_only); k++)
+			if (is(&r->toks[i], ip_only[k]))
+				return false;
+		block |= is(&r->toks[i], "drop") || is(&r->toks[i], "reject") ||
+			 is(&r->toks[i], "queue") || is(&r->toks[i], "fwd") ||
+			 is(&r->toks[i], "vmap") || is(&r->toks[i], "jump") ||
+			 is(&r->toks[i], "goto");
+	}
+	return block;
+}
+
+/* Chains that see packets before they are IP (netdev, bridge, arp families): one that can
+ * drop ARP locks everyone out, which the analysis of TCP packets does not see. */
+static char *non_ip_blocker(const struct nft_file *f)
+{
+	for (size_t t = 0; t < f->n_tables; t++) {
+		const struct nft_table *tb = &f->tables[t];
+		if (tb->dead || (strcmp(tb->family, "netdev") && strcmp(tb->family, "bridge") &&
+				 strcmp(tb->family, "arp")))
+			continue;
+		for (size_t c = 0; c < tb->n_chains; c++) {
+			const struct nft_chain *ch = &tb->chains[c];
+			if (ch->dead || ch->lo_only)
+				continue;
+			if (ch->hook && !strcmp(ch->policy, "drop"))
+				return xasprintf(
+					"line %u: chain %s of table %s %s drops what is not "
+					"IP (ARP) by its policy",
+					ch->line, ch->name, tb->family, tb->name);
+			for (size_t r = 0; r < ch->n_rules; r++)
+				if (!ch->rules[r].dead && drops_non_ip(&ch->rules[r]))
+					return xasprintf("line %u: a rule of table %s %s can drop "
+							 "what is not IP (ARP)",
+							 ch->rules[r].line, tb->family, tb->name);
+		}
+	}
+	return NULL;
+}
+
 int nftables_analyze(const struct nft_file *f, const char *buf, size_t len,
 		     const struct fw_scope *scopes, size_t n_scopes, struct nft_fixes *out)
 {
@@ -1468,6 +1534,13 @@ int nftables_analyze(const struct nft_file *f, const char *buf, size_t len,
 	if (f->unknown) {
 		out->unsupported = true;
 		out->note = xasprintf("%s is outside the model", f->unknown);
+		return 0;
+	}
+	char *arp = non_ip_blocker(f);
+	if (arp) {
+		out->unsupported = true;
+		out->note = xasprintf("%s, which is outside the model", arp);
+		free(arp);
 		return 0;
 	}
 	/* time grows with the file, never past a bound of its size */

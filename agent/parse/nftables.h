@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "parse/iptables_save.h" /* struct fw_scope, enum fw_class */
+#include "parse/fw.h"
 #include "util.h"
 
 struct nft_tok {
@@ -36,6 +36,7 @@ struct nft_chain {
 	bool lo_only;	/* an ingress/egress chain on the loopback device alone */
 	bool before_ct; /* priority at or before conntrack's (-200), or not known */
 	bool dead;	/* removed by a later "delete chain" (a chain of that name may follow) */
+	bool flushed;	/* flushed after its last block: a rule added in it would not stay */
 	unsigned line;
 	size_t off;
 	size_t close; /* offset of the chain block's closing brace; 0: declared by a command */

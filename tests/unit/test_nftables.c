@@ -35,6 +35,47 @@ struct ncase {
 	"\tchain output {\n\t\ttype filter hook output priority filter;\n\t}\n}\n"
 
 static const struct ncase cases[] = {
+	{"deleted_table_takes_its_accept_along",
+	 "203.0.113.0/24",
+	 {22},
+	 "table inet f {\n\tchain in {\n\t\ttype filter hook input priority 0; policy accept;\n"
+	 "\t\ttcp dport 22 accept\n\t}\n}\ndelete table inet f\ntable inet f {\n\tchain in {\n"
+	 "\t\ttype filter hook input priority 0; policy drop;\n\t}\n}\n",
+	 "table inet f {\n\tchain in {\n\t\ttype filter hook input priority 0; policy accept;\n"
+	 "\t\ttcp dport 22 accept\n\t}\n}\ndelete table inet f\ntable inet f {\n\tchain in {\n"
+	 "\t\ttype filter hook input priority 0; policy drop;\n\t" M POLICY_WHY(
+		 "in", NEW) "\tip saddr { 203.0.113.0/24 } tcp dport 22 accept\n\t}\n}\n"},
+	{"nat_redirect_of_ssh_gets_an_accept_in_front",
+	 "203.0.113.0/24",
+	 {22},
+	 "table ip nat {\n\tchain pre {\n\t\ttype nat hook prerouting priority dstnat;\n"
+	 "\t\ttcp dport 22 redirect to :2222\n\t}\n}\n",
+	 "table ip nat {\n\tchain pre {\n\t\ttype nat hook prerouting priority dstnat;\n"
+	 "\t\t" M "added the next rule: \"redirect\" blocks " NEW " from protected sources (they "
+	 "are sent away from sshd)\n\t\tip saddr { 203.0.113.0/24 } tcp dport 22 accept\n"
+	 "\t\ttcp dport 22 redirect to :2222\n\t}\n}\n"},
+	{"netdev_chain_on_lo_alone_is_passed",
+	 "203.0.113.0/24",
+	 {22},
+	 "table netdev n {\n\tchain in {\n\t\ttype filter hook ingress devices = { lo } priority 0;"
+	 " policy accept;\n\t\tip saddr 203.0.113.0/24 tcp dport 22 drop\n\t}\n}\n",
+	 NULL},
+	{"a_flags_match_keeps_its_verdict",
+	 "",
+	 {22},
+	 "table inet f {\n\tchain out {\n\t\ttype filter hook output priority 0;\n"
+	 "\t\ttcp flags syn drop\n\t}\n}\n",
+	 "table inet f {\n\tchain out {\n\t\ttype filter hook output priority 0;\n"
+	 "\t\t" M "added the next rule: \"drop\" can block sshd's replies from protected "
+	 "sources\n\t\ttcp sport 22 accept\n\t\ttcp flags syn drop\n\t}\n}\n"},
+	{"ct_state_before_conntrack_is_not_an_accept",
+	 "203.0.113.0/24",
+	 {22},
+	 "table inet f {\n\tchain pre {\n\t\ttype filter hook prerouting priority raw; policy drop;"
+	 "\n\t\tct state new accept\n\t}\n}\n",
+	 "table inet f {\n\tchain pre {\n\t\ttype filter hook prerouting priority raw; policy drop;"
+	 "\n\t\tct state new accept\n\t\t" M POLICY_WHY(
+		 "pre", NEW) "\t\tip saddr { 203.0.113.0/24 } tcp dport 22 accept\n\t}\n}\n"},
 	{"drop_policy_without_ssh_gets_accept_at_chain_end",
 	 "203.0.113.0/24",
 	 {22},
@@ -246,6 +287,37 @@ static void test_malformed_files_name_the_line(void **state)
 	}
 }
 
+/* Constructs outside the model: the analysis gives no verdict. */
+static void test_outside_the_model_is_unknown(void **state)
+{
+	(void)state;
+	static const char *in[] = {
+		"table inet f {\n\tchain p {\n\t\ttype filter hook prerouting priority raw;\n"
+		"\t\ttcp dport 22 notrack\n\t}\n}\n",
+		"table netdev n {\n\tchain in {\n\t\ttype filter hook ingress devices = { eth0 } "
+		"priority 0; policy drop;\n\t}\n}\n",
+		"table inet f {\n\tchain in {\n\t\ttype filter hook input priority 0;\n"
+		"\t\ttcp dport vmap { 22 : jump x }\n\t}\n\tchain x {\n\t}\n}\n",
+		"add rule inet f in handle 4 drop\n",
+	};
+	struct cidr c;
+	cidr_parse("203.0.113.0/24", &c);
+	unsigned port = 22;
+	struct fw_scope s = {AF_INET, &c, 1, &port, 1};
+	for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+		struct nft_file f;
+		unsigned el;
+		char *err = NULL;
+		assert_int_equal(nftables_parse(in[i], strlen(in[i]), &f, &el, &err), 0);
+		struct nft_fixes fx;
+		nftables_analyze(&f, in[i], strlen(in[i]), &s, 1, &fx);
+		if (!fx.unsupported)
+			fail_msg("case %zu: a verdict (%zu fixes)", i, fx.n);
+		nft_fixes_free(&fx);
+		nftables_free(&f);
+	}
+}
+
 static void test_parse_records_chains_rules_and_sets(void **state)
 {
 	(void)state;
@@ -276,13 +348,14 @@ static void test_parse_records_chains_rules_and_sets(void **state)
 int main(void)
 {
 	const size_t n_cases = sizeof(cases) / sizeof(cases[0]);
-	struct CMUnitTest tests[sizeof(cases) / sizeof(cases[0]) + 2] = {
+	struct CMUnitTest tests[sizeof(cases) / sizeof(cases[0]) + 3] = {
+		cmocka_unit_test(test_outside_the_model_is_unknown),
 		cmocka_unit_test(test_malformed_files_name_the_line),
 		cmocka_unit_test(test_parse_records_chains_rules_and_sets),
 	};
 	for (size_t i = 0; i < n_cases; i++)
-		tests[2 + i] = (struct CMUnitTest){.name = cases[i].name,
+		tests[3 + i] = (struct CMUnitTest){.name = cases[i].name,
 						   .test_func = test_repair_case,
 						   .initial_state = (void *)&cases[i]};
-	return _cmocka_run_group_tests("nftables", tests, n_cases + 2, NULL, NULL);
+	return _cmocka_run_group_tests("nftables", tests, n_cases + 3, NULL, NULL);
 }

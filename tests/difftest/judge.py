@@ -1,0 +1,252 @@
+#!/usr/bin/python3
+"""judge.py: the differential test of the firewall policy against the real loaders.
+
+Runs inside the server namespace made by tests/difftest/run (device v0, 192.0.2.1/24); the
+client namespace (203.0.113.10, 203.0.113.77, 198.51.100.20) is entered with setns(2) for each
+batch of connections. For each seed: gen.py writes a rule file; sshrescue's verdict (check,
+then repair) on an instance root holding it is compared with what the real loader
+(iptables-legacy-restore, or nft -f) makes of the file: a TCP connection from a protected
+address to port 22. A disagreement is: check says ok (exit 0) or repair says repaired / nothing
+to do (exit 1 / 0) while a protected address cannot connect; the loader refuses a repaired file;
+or the repair changes what the unprotected address, or other ports, get.
+
+usage: judge.py FORMAT FIRST COUNT SSHRESCUE CLIENT_NETNS WORKDIR
+Prints one line per disagreement (with its seed) and a summary; exits 1 on any disagreement.
+"""
+import ctypes
+import os
+import select
+import shutil
+import socket
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gen  # noqa: E402
+
+SRV = "192.0.2.1"
+PROT = ["203.0.113.10", "203.0.113.77"]
+UNPROT = "198.51.100.20"
+PROBES = [(PROT[0], 22), (PROT[1], 22), (UNPROT, 22), (PROT[0], 8080), (UNPROT, 8080)]
+FAST, SLOW = 0.04, 1.0
+CLONE_NEWNET = 0x40000000
+libc = ctypes.CDLL(None, use_errno=True)
+
+IPT_RESET = """*raw
+:PREROUTING ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+COMMIT
+*mangle
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+COMMIT
+*nat
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+COMMIT
+*filter
+:INPUT ACCEPT [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+COMMIT
+"""
+
+
+class Judge:
+    def __init__(self, fmt, sshrescue, client_ns, work):
+        self.fmt, self.bin, self.work = fmt, sshrescue, work
+        self.own_ns = os.open("/proc/self/ns/net", os.O_RDONLY)
+        self.client_ns = os.open(client_ns, os.O_RDONLY)
+        self.listeners = []
+        for p in (22, 8080):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(("0.0.0.0", p))
+            s.listen(4096)
+            s.setblocking(False)
+            self.listeners.append(s)
+        self.root = os.path.join(work, "root")
+        for d in ("etc/iptables", "var/lib", "var/log", "usr/lib"):
+            os.makedirs(os.path.join(self.root, d), exist_ok=True)
+        with open(os.path.join(self.root, "etc/os-release"), "w") as f:
+            f.write('PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\nVERSION_ID="12"\n')
+        for name, text in (("hostname", "locked-out\n"),
+                           ("machine-id", "0123456789abcdef0123456789abcdef\n"),
+                           ("fstab", "UUID=0b7e7a0c-0000-4000-8000-000000000001 / ext4 defaults 0 1\n"),
+                           ("hosts.allow", ""), ("hosts.deny", "")):
+            with open(os.path.join(self.root, "etc", name), "w") as f:
+                f.write(text)
+        self.policy = os.path.join(work, "policy.ini")
+        with open(self.policy, "w") as f:
+            f.write("[hosts_access]\nenabled = no\n[denyhosts]\nenabled = no\n[fail2ban]\n"
+                    "enabled = no\n[sshd]\nenabled = no\n[report]\nconsole = no\n")
+        rel = "etc/iptables/rules.v4" if fmt == "ipt" else "etc/nftables.conf"
+        self.path = os.path.join(self.root, rel)
+
+    def load(self, text):
+        if self.fmt == "ipt":
+            argv, data = ["iptables-legacy-restore"], IPT_RESET + text
+            subprocess.run(["nft", "flush", "ruleset"], check=False)
+        else:
+            argv, data = ["nft", "-f", "-"], "flush ruleset\n" + text
+            subprocess.run(["iptables-legacy-restore"], input=IPT_RESET.encode(), check=False)
+        p = subprocess.run(argv, input=data.encode(), capture_output=True)
+        return p.returncode == 0, p.stderr.decode(errors="replace")
+
+    def probe(self, probes, timeout):
+        socks = []
+        libc.setns(self.client_ns, CLONE_NEWNET)
+        try:
+            for src, port in probes:
+                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+                s.setblocking(False)
+                s.bind((src, 0))
+                s.connect_ex((SRV, port))
+                socks.append(s)
+        finally:
+            libc.setns(self.own_ns, CLONE_NEWNET)
+        res = [None] * len(socks)
+        end = time.monotonic() + timeout
+        while any(r is None for r in res):
+            left = end - time.monotonic()
+            if left <= 0:
+                break
+            pend = [s for s, r in zip(socks, res) if r is None]
+            _, w, _ = select.select([], pend, [], left)
+            for s in w:
+                i = socks.index(s)
+                res[i] = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0
+        for s in socks:
+            s.close()
+        for l in self.listeners:
+            while True:
+                try:
+                    c, _ = l.accept()
+                    c.close()
+                except BlockingIOError:
+                    break
+        return tuple(bool(r) for r in res)
+
+    # A port found closed at the fast timeout is probed again, slowly, before it counts.
+    def sure(self, probes, fast):
+        again = [p for p, ok in zip(probes, fast) if not ok]
+        if not again:
+            return fast
+        slow = dict(zip(again, self.probe(again, SLOW)))
+        return tuple(ok or slow[p] for p, ok in zip(probes, fast))
+
+    def sshrescue(self, cmd):
+        p = subprocess.run([self.bin, cmd, "--root", self.root, "--policy", self.policy,
+                            "--protect", "203.0.113.0/24"], capture_output=True)
+        return p.returncode, p.stderr.decode(errors="replace")
+
+    def one(self, seed, stats):
+        text = gen.gen(self.fmt, seed)
+        shutil.rmtree(os.path.join(self.root, "var/lib/sshrescue"), ignore_errors=True)
+        with open(self.path, "w") as f:
+            f.write(text)
+        ok, err = self.load(text)
+        if not ok:
+            stats["refused by the loader (skipped)"] += 1
+            if os.environ.get("DIFFTEST_SHOW_REFUSED"):
+                print("refused seed %d: %s" % (seed, err.strip()[-200:]))
+            return None
+        before = self.probe(PROBES, FAST)
+        locked = not (before[0] and before[1])
+        stats["protected locked out by the file"] += locked
+        rc, out = self.sshrescue("check")
+        if rc not in (0, 4):
+            return "check exit %d: %s" % (rc, out.strip()[-300:])
+        if rc == 0 and locked:
+            before = self.sure(PROBES, before)
+            locked = not (before[0] and before[1])
+            if locked:
+                return "check says ok, a protected client cannot connect %s" % (before,)
+        if rc == 4 and not locked:
+            stats["check: problem, judge: open (cautious)"] += 1
+        rc2, out2 = self.sshrescue("repair")
+        with open(self.path) as f:
+            fixed = f.read()
+        if rc2 not in (0, 1, 4):
+            return "repair exit %d: %s" % (rc2, out2.strip()[-300:])
+        if rc2 == 4:
+            stats["unknown or unrepaired"] += 1
+            if "unknown" in out2:
+                stats["  of which the verdict is unknown"] += 1
+            return None
+        if rc2 == 0:
+            if fixed != text:
+                return "repair exit 0 changed the file"
+            self.load(text)
+            if locked and not all(self.sure(PROBES[:2], self.probe(PROBES[:2], FAST))):
+                return "repair says nothing to do, a protected client cannot connect"
+            stats["ok"] += 1
+            return None
+        stats["repaired"] += 1
+        ok, err = self.load(fixed)
+        if not ok:
+            return "the loader refuses the repaired file: " + err.strip()[-300:]
+        after = self.probe(PROBES, FAST)
+        if not (after[0] and after[1]):
+            after = self.sure(PROBES, after)
+        if not (after[0] and after[1]):
+            return "repaired, a protected client cannot connect %s" % (after,)
+        # the unprotected client keeps what it had; a protected client may gain other ports
+        # only where the rules send them on to sshd (DNAT to port 22), never lose them
+        def changed(b, a):
+            return b[0] != a[0] or b[2] != a[2] or (b[1] and not a[1])
+        # matches with state shared by all sources (a rate without a per-source key, a
+        # count) let the protected client's accepted packets change what is left for others
+        stateful = any(w in text for w in ("limit", "recent", "connlimit", "quota", "ct count",
+                                           "meter"))
+        if stateful:
+            stats["other traffic not compared (rates, counts)"] += 1
+        elif changed(before[2:], after[2:]):
+            # slow probes for both before deciding (rate limits, timing)
+            self.load(text)
+            b = self.probe(PROBES[2:], SLOW)
+            self.load(fixed)
+            a = self.probe(PROBES[2:], SLOW)
+            if changed(b, a):
+                return "the repair changed other traffic: %s -> %s" % (b, a)
+        rc3, _ = self.sshrescue("check")
+        if rc3 != 0:
+            return "check of the repaired file exits %d" % rc3
+        return None
+
+
+def main():
+    fmt, first, count, sshrescue, client_ns, work = sys.argv[1:7]
+    first, count = int(first), int(count)
+    j = Judge(fmt, sshrescue, client_ns, work)
+    from collections import Counter
+    stats = Counter()
+    bad = 0
+    t0 = time.monotonic()
+    for seed in range(first, first + count):
+        why = j.one(seed, stats)
+        if why and os.environ.get("DIFFTEST_KEEP"):
+            keep = os.environ["DIFFTEST_KEEP"]
+            os.makedirs(keep, exist_ok=True)
+            shutil.copy(j.path, os.path.join(keep, "%s-%d.repaired" % (fmt, seed)))
+        if why:
+            bad += 1
+            print("DISAGREE %s seed %d: %s" % (fmt, seed, why), flush=True)
+            print("  reproduce: python3 tests/difftest/gen.py %s %d" % (fmt, seed), flush=True)
+    dt = time.monotonic() - t0
+    print("difftest %s: %d files (seeds %d..%d), %d disagreements, %.1f s" %
+          (fmt, count, first, first + count - 1, bad, dt))
+    for k in sorted(stats):
+        print("  %s: %d" % (k, stats[k]))
+    sys.exit(1 if bad else 0)
+
+
+if __name__ == "__main__":
+    main()
