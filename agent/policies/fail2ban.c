@@ -592,7 +592,6 @@ static void jails_scan(struct f2b_run *run)
 			  "jail");
 		run->jails.all = true;
 	} else if (run->scan_known) {
-		_cleanup_free_ char *ports = NULL;
 		struct buf pb = {0};
 		for (size_t i = 0; i < js.n_ports; i++)
 			buf_printf(&pb, "%s%u", i ? ", " : "", js.ports[i]);
@@ -1219,7 +1218,9 @@ static void db_uncovered(struct db *db)
 	build_where(db, &other, true);
 	size_t first = run->res->n_findings, n_rows;
 	bool more;
-	if (db_detail(db, &n_rows, &more) < 0)
+	int rc = db_detail(db, &n_rows, &more);
+	db->jails = &run->jails;
+	if (rc < 0)
 		return;
 	for (size_t i = first; i < run->res->n_findings; i++) {
 		struct finding *f = &run->res->findings[i];
