@@ -404,6 +404,16 @@ static bool protocol_has_tcp(const char *protocol)
 	return tcp;
 }
 
+/* Does any definition of the action (its commands, and what they interpolate) use <port>? */
+static bool action_uses_port(const struct f2b_conf *ac)
+{
+	for (size_t i = 0; i < ac->n; i++)
+		for (size_t j = 0; j < ac->v[i].n; j++)
+			if (strstr(ac->v[i].hist[j].value, "<port>"))
+				return true;
+	return false;
+}
+
 static enum reach action_reach(struct jail_scan *js, const struct f2b_action *a, char **why)
 {
 	if (is_notify_action(a->name)) {
@@ -447,9 +457,10 @@ static enum reach action_reach(struct jail_scan *js, const struct f2b_action *a,
 		r = REACH_UNKNOWN;
 		goto out;
 	} else {
-		/* no type: an action with a port blocks those (bsd-ipfw: blank is every
-		 * port), one without blocks the address whole */
-		all = !port || !*strstrip(port);
+		/* no type: an action whose commands use <port> blocks those ports (bsd-ipfw:
+		 * blank is every port); one that does not (route, hostsdeny, shorewall) blocks
+		 * the address whole, whatever port the jail passes it */
+		all = !action_uses_port(&ac) || !port || !*strstrip(port);
 	}
 	if (proto && !protocol_has_tcp(proto)) {
 		*why = xasprintf("%s blocks protocol %s only", a->name, proto);
