@@ -61,6 +61,10 @@ const char *finding_severity_name(enum finding_severity s)
 static struct finding *add_finding(struct policy_result *res, enum finding_severity severity,
 				   const char *file, unsigned line, const char *text,
 				   const char *problem_fmt, va_list ap)
+	__attribute__((format(printf, 6, 0)));
+static struct finding *add_finding(struct policy_result *res, enum finding_severity severity,
+				   const char *file, unsigned line, const char *text,
+				   const char *problem_fmt, va_list ap)
 {
 	if (res->n_findings == res->cap_findings) {
 		res->cap_findings = res->cap_findings ? res->cap_findings * 2 : 8;

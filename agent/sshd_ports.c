@@ -48,8 +48,8 @@ void sshd_ports_read(struct root *r, unsigned **ports, size_t *n)
 	*ports = NULL;
 	*n = 0;
 	if (root_read_file(r, "/etc/ssh/sshd_config", SSHD_MAX_FILE, &data, &len) == 0) {
-		struct sshd_include_ops ops = { ports_glob, ports_read, r };
-		struct sshd_config cfg = { 0 };
+		struct sshd_include_ops ops = {ports_glob, ports_read, r};
+		struct sshd_config cfg = {0};
 		long bad;
 		sshd_config_parse("/etc/ssh/sshd_config", data, len, &ops, &cfg);
 		if (sshd_config_ports(&cfg, SSHD_VERSION_UNKNOWN, ports, n, &bad) < 0) {

@@ -410,6 +410,16 @@ static bool protocol_has_tcp(const char *protocol)
 	return tcp;
 }
 
+/* Does any definition of the action (its commands, and what they interpolate) use <port>? */
+static bool action_uses_port(const struct f2b_conf *ac)
+{
+	for (size_t i = 0; i < ac->n; i++)
+		for (size_t j = 0; j < ac->v[i].n; j++)
+			if (strstr(ac->v[i].hist[j].value, "<port>"))
+				return true;
+	return false;
+}
+
 static enum reach action_reach(struct jail_scan *js, const struct f2b_action *a, char **why)
 {
 	if (is_notify_action(a->name)) {
@@ -453,9 +463,10 @@ static enum reach action_reach(struct jail_scan *js, const struct f2b_action *a,
 		r = REACH_UNKNOWN;
 		goto out;
 	} else {
-		/* no type: an action with a port blocks those (bsd-ipfw: blank is every
-		 * port), one without blocks the address whole */
-		all = !port || !*strstrip(port);
+		/* no type: an action whose commands use <port> blocks those ports (bsd-ipfw:
+		 * blank is every port); one that does not (route, hostsdeny, shorewall) blocks
+		 * the address whole, whatever port the jail passes it */
+		all = !action_uses_port(&ac) || !port || !*strstrip(port);
 	}
 	if (proto && !protocol_has_tcp(proto)) {
 		*why = xasprintf("%s blocks protocol %s only", a->name, proto);
@@ -598,7 +609,6 @@ static void jails_scan(struct f2b_run *run)
 			  "jail");
 		run->jails.all = true;
 	} else if (run->scan_known) {
-		_cleanup_free_ char *ports = NULL;
 		struct buf pb = {0};
 		for (size_t i = 0; i < js.n_ports; i++)
 			buf_printf(&pb, "%s%u", i ? ", " : "", js.ports[i]);
@@ -1379,7 +1389,9 @@ static void db_uncovered(struct db *db)
 	build_where(db, &other, true);
 	size_t first = run->res->n_findings, n_rows;
 	bool more;
-	if (db_detail(db, &n_rows, &more) < 0)
+	int rc = db_detail(db, &n_rows, &more);
+	db->jails = &run->jails;
+	if (rc < 0)
 		return;
 	for (size_t i = first; i < run->res->n_findings; i++) {
 		struct finding *f = &run->res->findings[i];

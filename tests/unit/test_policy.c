@@ -24,7 +24,10 @@ static const struct {
 } cases[] = {
 	{"no finding", {{0}}, 0, false, POLICY_OK},
 	{"an open risk is ok", {{SEVERITY_RISK, false}}, 1, false, POLICY_OK},
-	{"an open risk with strict is unrepaired", {{SEVERITY_RISK, false}}, 1, true,
+	{"an open risk with strict is unrepaired",
+	 {{SEVERITY_RISK, false}},
+	 1,
+	 true,
 	 POLICY_UNREPAIRED},
 	{"an open lockout is unrepaired", {{SEVERITY_LOCKOUT, false}}, 1, false, POLICY_UNREPAIRED},
 	{"a fixed lockout, an open risk: repaired",
@@ -72,8 +75,8 @@ static void test_severity_names(void **state)
 	assert_string_equal(
 		finding_severity_name(policy_add_finding(&res, NULL, 0, NULL, "x")->severity),
 		"lockout");
-	assert_string_equal(finding_severity_name(policy_add_risk(&res, NULL, 0, NULL, "y")->severity),
-			    "risk");
+	assert_string_equal(
+		finding_severity_name(policy_add_risk(&res, NULL, 0, NULL, "y")->severity), "risk");
 	policy_result_free(&res);
 }
 
