@@ -242,7 +242,8 @@ t_same "$T/fb1" "$T/fb2"
 SRV=$T/srv
 mkdir -p "$SRV"
 BIN=$TOP/build/static/sshrescue-x86_64
-[ -x "$BIN" ] || BIN=$SSHRESCUE
+# (under VALGRIND=1, $SSHRESCUE is a wrapper; the instance gets the program itself)
+[ -x "$BIN" ] || BIN=${SSHRESCUE_BIN:-$SSHRESCUE}
 cp "$BIN" "$SRV/sshrescue-x86_64"
 SHA=$(sha256sum "$SRV/sshrescue-x86_64" | cut -d ' ' -f 1)
 BAD=$(printf '%s' "$SHA" | tr 0-9a-f 1-9a-f0)
