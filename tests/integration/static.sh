@@ -84,13 +84,14 @@ rc=$?
 [ "$rc" = 1 ] || t_fail "repair: exit $rc, want 1: $(tail -n 3 "$T/out")"
 judge "$CR/srv/r"
 
-# TLS: the collector's certificate for 127.0.0.1 signed by a test CA
+# TLS: the collector's certificate for localhost signed by a test CA (a name: mbed TLS 2.28
+# matches DNS names only, not IP addresses in subjectAltName)
 mkdir -p "$T/pki"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
 	-keyout "$T/pki/ca.key" -out "$T/pki/ca.pem" -subj "/CN=sshrescue static test CA" 2>/dev/null
 openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-	-keyout "$T/pki/srv.key" -out "$T/pki/srv.csr" -subj "/CN=127.0.0.1" 2>/dev/null
-printf 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n' >"$T/pki/srv.ext"
+	-keyout "$T/pki/srv.key" -out "$T/pki/srv.csr" -subj "/CN=localhost" 2>/dev/null
+printf 'subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\n' >"$T/pki/srv.ext"
 openssl x509 -req -in "$T/pki/srv.csr" -CA "$T/pki/ca.pem" -CAkey "$T/pki/ca.key" -CAcreateserial \
 	-days 2 -extfile "$T/pki/srv.ext" -out "$T/pki/srv.pem" 2>/dev/null
 python3 "$REC" --dir "$T/rec" --tls "$T/pki/srv.pem" "$T/pki/srv.key" 2>"$T/rec.log" &
@@ -108,7 +109,7 @@ deliver() { # policy-lines... ; sets RC
 
 t_case "x86_64 in Debian 11: HTTPS refused when no CA of the system signed the certificate"
 n0=$(reqs)
-deliver "url = https://127.0.0.1:$PORT/static"
+deliver "url = https://localhost:$PORT/static"
 ((RC & 2)) || t_fail "exit $RC: delivered to a server nobody vouches for"
 [ "$(reqs)" = "$n0" ] || t_fail "the request reached the server"
 t_grep 'delivery: .*\(certificate\|SSL\|verif\)' "$T/out"
@@ -116,7 +117,7 @@ t_grep 'delivery: .*\(certificate\|SSL\|verif\)' "$T/out"
 t_case "x86_64 in Debian 11: HTTPS verified against [report] ca_file"
 cp "$T/pki/ca.pem" "$CR/etc/collector-ca.pem"
 n0=$(reqs)
-deliver "url = https://127.0.0.1:$PORT/static-cafile" "ca_file = /etc/collector-ca.pem"
+deliver "url = https://localhost:$PORT/static-cafile" "ca_file = /etc/collector-ca.pem"
 ((RC & 2)) && t_fail "exit $RC: not delivered: $(grep delivery "$T/out" | tail -n 2)"
 [ "$(reqs)" = $((n0 + 1)) ] || t_fail "$(($(reqs) - n0)) requests"
 judge "$CR/srv/r"
@@ -126,7 +127,7 @@ jq -e '.path == "/static-cafile" and .method == "POST"' "$T/rec/$(printf %04d $(
 t_case "x86_64 in Debian 11: HTTPS verified against the root's own CA bundle"
 cat "$T/pki/ca.pem" >>"$CR/etc/ssl/certs/ca-certificates.crt"
 n0=$(reqs)
-deliver "url = https://127.0.0.1:$PORT/static-bundle"
+deliver "url = https://localhost:$PORT/static-bundle"
 ((RC & 2)) && t_fail "exit $RC: not delivered: $(grep delivery "$T/out" | tail -n 2)"
 [ "$(reqs)" = $((n0 + 1)) ] || t_fail "$(($(reqs) - n0)) requests"
 
@@ -144,7 +145,7 @@ judge "$R"
 
 t_case "aarch64 under qemu-aarch64: HTTPS delivery verified against ca_file"
 locked "$R"
-printf '[agent]\nprotect = 203.0.113.0/24\n[report]\nattempts = 1\ntimeout = 20\nurl = https://127.0.0.1:%s/arm\nca_file = %s\n' \
+printf '[agent]\nprotect = 203.0.113.0/24\n[report]\nattempts = 1\ntimeout = 20\nurl = https://localhost:%s/arm\nca_file = %s\n' \
 	"$PORT" "$T/pki/ca.pem" >"$T/arm.ini"
 n0=$(reqs)
 "${QA[@]}" -c "$T/arm.ini" repair --root "$R" >"$T/out" 2>&1
