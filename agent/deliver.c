@@ -35,7 +35,8 @@
 
 /* libcurl is loaded when a report is to be delivered, not when sshrescue starts: it brings
  * some 30 shared libraries (TLS, HTTP/2, IDN, LDAP, Kerberos) whose loading and relocation
- * cost more than a whole repair of a small instance. */
+ * cost more than a whole repair of a small instance. The static build (make static) has a
+ * libcurl of its own linked in (http and https over mbed TLS): a static binary cannot dlopen. */
 #define LIBCURL_SONAME "libcurl.so.4"
 static struct {
 	CURLcode (*global_init)(long);
@@ -56,6 +57,30 @@ static struct {
 } lc;
 
 /* 0, or -ENOENT with why filled when libcurl or one of its functions is missing. */
+#ifdef SSHRESCUE_STATIC
+static int libcurl_load(char *why, size_t size)
+{
+	(void)why;
+	(void)size;
+	lc.global_init = curl_global_init;
+	lc.global_cleanup = curl_global_cleanup;
+	lc.easy_init = curl_easy_init;
+	lc.easy_setopt = curl_easy_setopt;
+	lc.easy_perform = curl_easy_perform;
+	lc.easy_getinfo = curl_easy_getinfo;
+	lc.easy_cleanup = curl_easy_cleanup;
+	lc.easy_strerror = curl_easy_strerror;
+	lc.free = curl_free;
+	lc.slist_append = curl_slist_append;
+	lc.slist_free_all = curl_slist_free_all;
+	lc.url = curl_url;
+	lc.url_cleanup = curl_url_cleanup;
+	/* const CURLU * in the newer header this table was written for */
+	lc.url_get = (__typeof__(lc.url_get))curl_url_get;
+	lc.url_set = curl_url_set;
+	return 0;
+}
+#else
 static int libcurl_load(char *why, size_t size)
 {
 	static void *handle;
@@ -90,6 +115,7 @@ static int libcurl_load(char *why, size_t size)
 	handle = h;
 	return 0;
 }
+#endif
 #undef curl_easy_setopt
 #undef curl_easy_getinfo
 #define curl_global_init lc.global_init
@@ -263,6 +289,7 @@ struct deliver {
 	int64_t deadline; /* monotonic ms */
 	char *ca_blob;    /* system bundle + [report] ca_file, PEM */
 	size_t ca_blob_len;
+	const char *ca_path; /* static build, no ca_file: the system's bundle */
 	char *shown_url; /* the url without credentials or query, for messages and the report */
 };
 
@@ -294,16 +321,50 @@ static size_t on_response(char *p, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
+/* The CA bundle of the system sshrescue runs on. A distribution's libcurl knows its own; the
+ * static one (built without a default: it runs on every distribution) looks where each keeps
+ * it, after SSL_CERT_FILE as OpenSSL reads it. NULL when there is none. */
+static const char *ca_bundle_system(CURL *probe)
+{
+	char *known = NULL;
+	if (curl_easy_getinfo(probe, CURLINFO_CAINFO, &known) == CURLE_OK && known && *known)
+		return known;
+#ifdef SSHRESCUE_STATIC
+	static const char *const bundles[] = {
+		NULL,						/* SSL_CERT_FILE */
+		"/etc/ssl/certs/ca-certificates.crt",		/* Debian, Ubuntu, Arch, Gentoo */
+		"/etc/pki/tls/certs/ca-bundle.crt",		/* RHEL, Fedora, Amazon Linux */
+		"/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem", /* RHEL 7+ */
+		"/etc/ssl/ca-bundle.pem",			/* openSUSE, SLES */
+		"/etc/ssl/cert.pem",				/* Alpine, BSDs */
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bundles); i++) {
+		const char *f = i == 0 ? getenv("SSL_CERT_FILE") : bundles[i];
+		if (f && *f && access(f, R_OK) == 0)
+			return f;
+	}
+#endif
+	return NULL;
+}
+
 static void ca_blob_load(struct deliver *d, CURL *probe)
 {
 	const char *ca = d->cfg->report_ca_file;
+#ifdef SSHRESCUE_STATIC
+	/* without a ca_file, the static libcurl is told the system's bundle */
+	const char *sys_only = ca_bundle_system(probe);
+	if ((!ca || !*ca) && sys_only) {
+		d->ca_path = sys_only;
+		return;
+	}
+#endif
 	if (!ca || !*ca)
 		return;
 	/* CURLOPT_CAINFO would replace the system store, but ca_file adds a CA (a private
 	 * collector's) to it: hand libcurl both, as one PEM blob. */
 	struct buf b = { 0 };
-	char *sys = NULL;
-	if (curl_easy_getinfo(probe, CURLINFO_CAINFO, &sys) == CURLE_OK && sys) {
+	const char *sys = ca_bundle_system(probe);
+	if (sys) {
 		_cleanup_fclose_ FILE *f = fopen(sys, "re");
 		char chunk[8192];
 		size_t n;
@@ -359,6 +420,8 @@ static int http_do(struct deliver *d, const struct http_req *rq, struct http_res
 		if (strcmp(rq->method, "POST") != 0)
 			curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, rq->method);
 	}
+	if (d->ca_path)
+		curl_easy_setopt(c, CURLOPT_CAINFO, d->ca_path);
 	if (d->ca_blob) {
 		struct curl_blob blob = { .data = d->ca_blob, .len = d->ca_blob_len,
 					  .flags = CURL_BLOB_NOCOPY };

@@ -50,7 +50,7 @@ sshrescue_fetch() {
 	if command -v curl >/dev/null 2>&1; then
 		curl -fsSL --retry 2 --max-time 300 -o "$3.part" "$1"
 	elif command -v wget >/dev/null 2>&1; then
-		wget -q -T 60 -O "$3.part" "$1"
+		wget -q -O "$3.part" "$1"
 	elif command -v python3 >/dev/null 2>&1; then
 		python3 -c 'import shutil, sys, urllib.request
 with urllib.request.urlopen(sys.argv[1], timeout=60) as r, open(sys.argv[2], "wb") as f:

@@ -235,6 +235,142 @@ ls "$T"/rec/*.json | xargs -n1 jq -r .path | grep -qx /gce || t_fail "no report 
 sed -n '/^# ---- cloud-runcommand.sh ----$/,$p' "$H/gce-startup-script.sh" | tail -n +2 >"$T/gce.body"
 t_same "$T/gce.body" "$T/rc.body"
 
+# ---- fetch and verify: hooks on an instance without sshrescue ----------------------------
+t_case "the fetch-and-verify block of cloud-boothook.sh is cloud-runcommand.sh's"
+fetch_block() { sed -n '/^# ---- fetch and verify/,/^# ---- end of fetch and verify/p' "$1" | sed 1d; }
+fetch_block "$H/cloud-runcommand.sh" >"$T/fb1"
+fetch_block "$H/cloud-boothook.sh" >"$T/fb2"
+[ -s "$T/fb1" ] || t_fail "no fetch block in cloud-runcommand.sh"
+t_same "$T/fb1" "$T/fb2"
+
+# The binary served on loopback (the static one when it is built: what an operator serves)
+SRV=$T/srv
+mkdir -p "$SRV"
+BIN=$TOP/build/static/sshrescue-x86_64
+# (under VALGRIND=1, $SSHRESCUE is a wrapper; the instance gets the program itself)
+[ -x "$BIN" ] || BIN=${SSHRESCUE_BIN:-$SSHRESCUE}
+cp "$BIN" "$SRV/sshrescue-x86_64"
+SHA=$(sha256sum "$SRV/sshrescue-x86_64" | cut -d ' ' -f 1)
+BAD=$(printf '%s' "$SHA" | tr 0-9a-f 1-9a-f0)
+printf 'not sshrescue\n' >"$SRV/evil"
+SPORT=$(python3 "$TOP/tests/integration/http_recorder.py" --free-port)
+(cd "$SRV" && exec python3 -m http.server --bind 127.0.0.1 "$SPORT") >"$T/srv.log" 2>&1 &
+t_defer "kill $!"
+for ((i = 0; i < 100; i++)); do curl -fs "http://127.0.0.1:$SPORT/" >/dev/null && break; sleep 0.05; done
+BURL=http://127.0.0.1:$SPORT/sshrescue-x86_64
+served() { grep -c "GET /sshrescue-x86_64 " "$T/srv.log"; }
+
+# an instance's PATH with the shell tools and one way to fetch (or none); never a sshrescue
+instance_path() { # name fetcher...
+	local d=$T/path-$1 t
+	shift
+	mkdir -p "$d"
+	for t in mkdir rm chmod mv cut sha256sum mktemp awk tr cat date sed grep head ls env sh "$@"; do
+		ln -sf "$(command -v "$t")" "$d/$t"
+	done
+	echo "$d"
+}
+P_CURL=$(instance_path curl curl)
+P_PY=$(instance_path py python3)
+P_NONE=$(instance_path none)
+P_WGET=$(instance_path wget)
+ln -sf /bin/busybox "$P_WGET/wget"
+
+for how in curl wget py; do
+	t_case "run-command on an instance without sshrescue: fetched with $how, sha256 right, repaired"
+	R=$T/fetch-$how
+	locked "$R"
+	p=P_${how^^}
+	n0=$(served)
+	env -u SSHRESCUE PATH="${!p}" SSHRESCUE_ROOT="$R" sh "$H/azure-runcommand.sh" 203.0.113.0/24 "" "$BURL" "$SHA" \
+		>"$T/out" 2>&1 || t_fail "exit $?: $(tail -n 5 "$T/out")"
+	judge "$R"
+	[ "$(served)" = $((n0 + 1)) ] || t_fail "$(($(served) - n0)) downloads"
+	[ "$(stat -c %a "$R/var/lib/sshrescue/sshrescue")" = 700 ] || t_fail "mode $(stat -c %a "$R/var/lib/sshrescue/sshrescue")"
+	cmp -s "$R/var/lib/sshrescue/sshrescue" "$BIN" || t_fail "the kept binary is not the served one"
+done
+
+t_case "run-command: a binary whose sha256 differs is not run; the message says so"
+R=$T/fetch-bad
+locked "$R"
+env -u SSHRESCUE PATH="$P_CURL" SSHRESCUE_ROOT="$R" sh "$H/azure-runcommand.sh" 203.0.113.0/24 "" "$BURL" "$BAD" \
+	>"$T/out" 2>&1
+rc=$?
+[ "$rc" = 8 ] || t_fail "exit $rc, want 8"
+t_grep "^sshrescue: $BURL has sha256 $SHA, not $BAD: refusing to run it$" "$T/out"
+still_locked "$R"
+[ ! -e "$R/var/lib/sshrescue/sshrescue" ] && [ ! -e "$R/var/lib/sshrescue/sshrescue.part" ] ||
+	t_fail "the unverified download was kept"
+[ ! -e "$R/var/log/sshrescue/report.json" ] || t_fail "sshrescue ran"
+
+t_case "run-command: a tampered kept binary is fetched again; something else at the URL is refused"
+R=$T/fetch-ok
+locked "$R"
+env -u SSHRESCUE PATH="$P_CURL" SSHRESCUE_ROOT="$R" sh "$H/azure-runcommand.sh" 203.0.113.0/24 "" "$BURL" "$SHA" >"$T/out" 2>&1
+printf '#!/bin/sh\ntouch %s/tampered-ran\n' "$T" >"$R/var/lib/sshrescue/sshrescue"
+locked "$R"
+n0=$(served)
+env -u SSHRESCUE PATH="$P_CURL" SSHRESCUE_ROOT="$R" sh "$H/azure-runcommand.sh" 203.0.113.0/24 "" "$BURL" "$SHA" \
+	>"$T/out" 2>&1 || t_fail "exit $?: $(tail -n 5 "$T/out")"
+[ ! -e "$T/tampered-ran" ] || t_fail "the tampered binary ran"
+[ "$(served)" = $((n0 + 1)) ] || t_fail "not fetched again"
+judge "$R"
+locked "$R"
+rm -f "$R/var/lib/sshrescue/sshrescue"
+env -u SSHRESCUE PATH="$P_CURL" SSHRESCUE_ROOT="$R" sh "$H/azure-runcommand.sh" 203.0.113.0/24 "" \
+	"http://127.0.0.1:$SPORT/evil" "$SHA" >"$T/out" 2>&1 && t_fail "exit 0 with another file at the URL"
+t_grep 'refusing to run it' "$T/out"
+still_locked "$R"
+
+t_case "run-command: a sha256 that is not 64 hex digits, a URL that fails, no way to fetch: clear refusals"
+R=$T/fetch-err
+locked "$R"
+env -u SSHRESCUE PATH="$P_CURL" SSHRESCUE_ROOT="$R" sh "$H/azure-runcommand.sh" 203.0.113.0/24 "" "$BURL" "${SHA:0:40}" >"$T/out" 2>&1
+[ $? = 8 ] && t_grep 'must be 64 hexadecimal digits' "$T/out"
+env -u SSHRESCUE PATH="$P_CURL" SSHRESCUE_ROOT="$R" sh "$H/azure-runcommand.sh" 203.0.113.0/24 "" "http://127.0.0.1:$SPORT/nothing" "$SHA" >"$T/out" 2>&1
+[ $? = 8 ] && t_grep "fetching http://127.0.0.1:$SPORT/nothing failed" "$T/out"
+env -u SSHRESCUE PATH="$P_NONE" SSHRESCUE_ROOT="$R" sh "$H/azure-runcommand.sh" 203.0.113.0/24 "" "$BURL" "$SHA" >"$T/out" 2>&1
+[ $? = 8 ] && t_grep 'no curl, wget or python3 on this instance' "$T/out"
+still_locked "$R"
+
+t_case "boothook on an instance without sshrescue: right sha256 repairs; a wrong one runs nothing, retried"
+boothook() { # sha256 -> $T/boothook-bin.sh
+	sed -e "s|^SSHRESCUE_BIN_URL=\"\"|SSHRESCUE_BIN_URL=\"$BURL\"|" \
+		-e "s|^SSHRESCUE_BIN_SHA256=\"\"|SSHRESCUE_BIN_SHA256=\"$1\"|" "$H/cloud-boothook.sh" >"$T/boothook-bin.sh"
+}
+R=$T/boot-fetch
+locked "$R"
+boothook "$BAD"
+env -u SSHRESCUE PATH="$P_CURL" SSHRESCUE_ROOT="$R" sh "$T/boothook-bin.sh" >"$T/out" 2>&1 || t_fail "boothook exit $?"
+t_grep 'refusing to run it' "$T/out"
+t_grep 'nothing run; it tries again at the next boot' "$T/out"
+still_locked "$R"
+[ ! -e "$R/var/lib/sshrescue/boot-done" ] || t_fail "recorded as done"
+boothook "$SHA"
+env -u SSHRESCUE PATH="$P_WGET" SSHRESCUE_ROOT="$R" sh "$T/boothook-bin.sh" >"$T/out" 2>&1 || t_fail "boothook exit $?"
+judge "$R"
+t_grep 'exit 1$' "$R/var/lib/sshrescue/boot-done"
+
+t_case "SSM document and GCE startup-script on an instance without sshrescue: fetched, verified, repaired"
+R=$T/ssm-fetch
+locked "$R"
+ssm_render 203.0.113.0/24 "" "$BURL" "$BAD" >"$T/ssm.sh" || t_fail "render"
+env -u SSHRESCUE PATH="$P_PY" SSHRESCUE_ROOT="$R" sh "$T/ssm.sh" >"$T/out" 2>&1 && t_fail "SSM ran with a wrong sha256"
+t_grep 'refusing to run it' "$T/out"
+still_locked "$R"
+ssm_render 203.0.113.0/24 "" "$BURL" "$SHA" >"$T/ssm.sh" || t_fail "render"
+env -u SSHRESCUE PATH="$P_PY" SSHRESCUE_ROOT="$R" sh "$T/ssm.sh" >"$T/out" 2>&1 || t_fail "exit $?: $(tail -n 5 "$T/out")"
+judge "$R"
+ssm_render 203.0.113.0/24 "" "$BURL" "${SHA}0" >/dev/null 2>&1 && t_fail "a 65-digit binSha256 matched allowedPattern"
+R=$T/gce-fetch
+locked "$R"
+echo -n "$BURL" >"$T/md/computeMetadata/v1/instance/attributes/sshrescue-bin-url"
+echo -n "$SHA" >"$T/md/computeMetadata/v1/instance/attributes/sshrescue-bin-sha256"
+env -u SSHRESCUE PATH="$P_CURL" SSHRESCUE_ROOT="$R" GCE_METADATA_HOST=127.0.0.1:$MDPORT sh "$H/gce-startup-script.sh" \
+	>"$T/out" 2>&1 || t_fail "exit $?: $(tail -n 5 "$T/out")"
+judge "$R"
+cmp -s "$R/var/lib/sshrescue/sshrescue" "$BIN" || t_fail "GCE: not the served binary"
+
 # ---- initramfs-tools, dracut -------------------------------------------------------------
 S=$H/initramfs-tools/scripts/local-premount/sshrescue
 t_without_sshrescue "initramfs-tools: without 'sshrescue' on the kernel command line nothing runs"
