@@ -22,6 +22,7 @@
 #include "config.h"
 #include "parse/cidr.h"
 #include "parse/sshd_config.h"
+#include "parse/sshkey.h"
 #include "policy.h"
 #include "root.h"
 
@@ -289,6 +290,8 @@ struct sshd_run {
 	long insert_finding[2];
 	size_t n_insert;
 	struct buf strict; /* over-strict penalties of a config that exempts the owner already */
+	bool dsa_ok;       /* the instance's sshd still loads DSA keys (OpenSSH before 9.8/10.0) */
+	char *extra_key;   /* a host key to generate when every configured one is DSA */
 };
 
 static void plan_fix(struct sshd_run *run, const struct sshd_occurrence *o, size_t off,
@@ -804,6 +807,58 @@ static const char *file_kind(mode_t m)
 			     : "not a regular file";
 }
 
+#define NEW_HOST_KEY SSHD_SSHDIR "/ssh_host_ed25519_key"
+
+/* Is the regular file at path a DSA private key (which OpenSSH 10.0 cannot load, and 9.8 and
+ * 9.9 only when built with --enable-dsa-keys)? */
+static bool is_dsa_key(struct root *r, const char *path)
+{
+	_cleanup_free_ char *data = NULL;
+	size_t len;
+	char type[64];
+	return root_read_file(r, path, MAX_HOST_KEY, &data, &len) == 0 &&
+	       sshkey_private_type(data, len, type, sizeof(type)) == 0 && !strcmp(type, "ssh-dss");
+}
+
+/* A HostKey set that names only DSA keys leaves an sshd without DSA no key at all, and no
+ * missing path for ssh-keygen to fill: plan an Ed25519 key (every release since 6.5 loads it)
+ * and, when HostKey lines decide, a HostKey line for it first in sshd_config. */
+static void plan_dsa_only(struct sshd_run *run)
+{
+	if (run->dsa_ok)
+		return;
+	struct root *r = run->ctx->root;
+	struct strv keys = { 0 };
+	bool defaults;
+	sshd_config_host_keys(&run->cfg, run->version, &keys, &defaults);
+	size_t dsa = 0, other = 0;
+	for (size_t i = 0; i < keys.n; i++) {
+		struct stat st;
+		int rc = root_stat(r, keys.v[i], &st);
+		if (rc == -ENOENT || (rc == 0 && S_ISREG(st.st_mode) && st.st_size == 0))
+			other++; /* missing or empty: generated as before */
+		else if (rc == 0 && S_ISREG(st.st_mode) && is_dsa_key(r, keys.v[i]))
+			dsa++;
+		else
+			other++;
+	}
+	if (dsa && !other && !strv_contains(&keys, NEW_HOST_KEY)) {
+		run->extra_key = xstrdup(NEW_HOST_KEY);
+		if (!defaults) {
+			insert_top_line(run, xstrdup("HostKey " NEW_HOST_KEY "\n"));
+			struct finding *f = policy_add_finding(
+				run->res, SSHD_CONFIG, 1, NULL,
+				"every HostKey is a DSA key, which this sshd (OpenSSH %u.%u) does not "
+				"load: it has no host key",
+				run->version / 100, run->version % 100);
+			f->fixed = run->ctx->repair;
+			finding_set_action(f, "%s \"HostKey %s\" as the first line",
+					   run->ctx->repair ? "added" : "would add", NEW_HOST_KEY);
+		}
+	}
+	strv_free(&keys);
+}
+
 /* Host keys: each one sshd cannot load is a finding (stat only: a FIFO or a device is never
  * opened), loose modes are fixed, and when none is usable and the instance has its sshd, the
  * missing ones are generated. */
@@ -813,9 +868,11 @@ static void check_host_keys(struct sshd_run *run, bool have_sshd)
 	struct strv keys = { 0 };
 	bool defaults;
 	sshd_config_host_keys(&run->cfg, run->version, &keys, &defaults);
+	if (run->extra_key && !strv_contains(&keys, run->extra_key))
+		strv_push(&keys, run->extra_key);
 	long ssh_keys = instance_gid(r, "ssh_keys");
 	size_t usable = 0;
-	struct strv missing = { 0 };
+	struct strv missing = { 0 }, dsa = { 0 };
 	for (size_t i = 0; i < keys.n; i++) {
 		const char *k = keys.v[i];
 		struct stat st;
@@ -839,6 +896,10 @@ static void check_host_keys(struct sshd_run *run, bool have_sshd)
 					   "host key %s is %jd bytes, not a key (a private key is a few "
 					   "KiB): sshd cannot load it",
 					   k, (intmax_t)st.st_size);
+			continue;
+		}
+		if (!run->dsa_ok && is_dsa_key(r, k)) {
+			strv_push(&dsa, k); /* skipped by sshd: "unsupported key type" */
 			continue;
 		}
 		bool group_ok = ssh_keys >= 0 && (long)st.st_gid == ssh_keys;
@@ -879,9 +940,10 @@ static void check_host_keys(struct sshd_run *run, bool have_sshd)
 	if (usable == 0 && have_sshd) {
 		struct finding *f = policy_add_finding(
 			run->res, keys.n ? keys.v[0] : NULL, 0, NULL,
-			"no usable host key (%s%s): sshd exits with \"no hostkeys available\"",
+			"no usable host key (%s%s%s%s): sshd exits with \"no hostkeys available\"",
 			defaults ? "sshd's default keys under " SSHD_SSHDIR : "HostKey files",
-			missing.n ? ", missing" : "");
+			missing.n ? ", missing" : "",
+			dsa.n ? ", DSA keys this sshd does not load: " : "", dsa.n ? dsa.v[0] : "");
 		if (!run->ctx->repair) {
 			finding_set_action(f, "would generate %zu key(s) with the instance's "
 					      "ssh-keygen",
@@ -909,6 +971,7 @@ static void check_host_keys(struct sshd_run *run, bool have_sshd)
 		}
 	}
 	strv_free(&missing);
+	strv_free(&dsa);
 	strv_free(&keys);
 }
 
@@ -1138,6 +1201,10 @@ static int sshd_policy_run(struct policy_ctx *ctx, struct policy_result *res)
 		return 0;
 	}
 	run.version = detect_version(r, bin, bin_len);
+	/* DSA: compiled out by default in 9.8, removed in 10.0; the algorithm name is in every
+	 * sshd that still has it. Without a binary, by version. */
+	run.dsa_ok = bin ? memmem(bin, bin_len, "ssh-dss", 7) != NULL
+			 : run.version && run.version < SSHD_VERSION(9, 8);
 
 	struct sshd_max_startups good_ms;
 	if (!c->sshd_max_startups || sshd_max_startups_parse(c->sshd_max_startups, &good_ms) < 0 ||
@@ -1166,6 +1233,8 @@ static int sshd_policy_run(struct policy_ctx *ctx, struct policy_result *res)
 	plan_startups(&run, "maxstartups", c->sshd_max_startups, c->sshd_min_max_startups);
 	plan_startups(&run, "persourcemaxstartups", good_ps, c->sshd_min_max_startups);
 	plan_penalties(&run);
+	if (c->sshd_host_keys)
+		plan_dsa_only(&run);
 
 	struct file_edits *fe = NULL;
 	size_t n_fe = 0;
@@ -1209,6 +1278,7 @@ static int sshd_policy_run(struct policy_ctx *ctx, struct policy_result *res)
 		free(run.fixes[i].text);
 	free(run.fixes);
 	free(run.insert_top);
+	free(run.extra_key);
 	sshd_config_free(&run.cfg);
 	return 0;
 }

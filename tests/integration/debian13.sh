@@ -283,11 +283,37 @@ out=$(sshguard_blocks "$R")
 case $out in *"$OWNER"*) t_fail "sshguard blocks the owner after the repair: $out" ;; esac
 case $out in *"after: "*198.51.100.7*) ;; *) t_fail "sshguard did not start or blocks no stranger: $out" ;; esac
 
+# ---- OpenSSH 10: no DSA ---------------------------------------------------------------------
+
+t_case "OpenSSH 10 with only a DSA HostKey: an Ed25519 key is made and named, sshd -t passes and greets"
+new_root "$DEBROOT13"
+rm -f "$R"/etc/ssh/ssh_host_*
+ssh-keygen -q -t dsa -N '' -C test -f "$R/etc/ssh/ssh_host_dsa_key"
+echo 'HostKey /etc/ssh/ssh_host_dsa_key' >"$R/etc/ssh/sshd_config.d/10-dsa.conf"
+in_root "$R" /usr/sbin/sshd -t >/dev/null 2>&1 && t_fail "sshd -t passes with a DSA key only: the case proves nothing"
+repair
+t_grep '^HostKey /etc/ssh/ssh_host_ed25519_key$' "$R/etc/ssh/sshd_config"
+in_root "$R" /usr/sbin/sshd -t >"$T/t.out" 2>&1 || { t_fail "sshd -t fails after the repair"; sed 's/^/       | /' "$T/t.out"; }
+out=$(sshd_banner "$R" "$OWNER" 0)
+case $out in BANNER*) ;; *) t_fail "no banner after the repair: $out" ;; esac
+t_expect_exit 0 "$SSHRESCUE" --root "$R" --policy "$T/policy.ini" repair
+
 DEBROOT12=$("$TOP/tests/fixtures/debroot") || { t_fail "no Debian 12 root fixture"; }
 t_case "Debian 12's sshd (OpenSSH 9.2) gets no PerSourcePenalty keyword: sshd -t passes"
 new_root "$DEBROOT12"
 t_expect_exit 0 "$SSHRESCUE" --root "$R" --policy "$T/policy.ini" repair
 t_no_grep 'PerSourcePenalt' "$R/etc/ssh/sshd_config"
 in_root "$R" /usr/sbin/sshd -t >"$T/t.out" 2>&1 || { t_fail "sshd -t fails on Debian 12"; cat "$T/t.out"; }
+
+t_case "Debian 12's sshd still loads DSA keys: a DSA-only HostKey set is left alone"
+new_root "$DEBROOT12"
+rm -f "$R"/etc/ssh/ssh_host_*
+ssh-keygen -q -t dsa -N '' -C test -f "$R/etc/ssh/ssh_host_dsa_key"
+echo 'HostKey /etc/ssh/ssh_host_dsa_key' >"$R/etc/ssh/sshd_config.d/10-dsa.conf"
+cp "$R/etc/ssh/sshd_config" "$T/main12.before"
+in_root "$R" /usr/sbin/sshd -t >/dev/null 2>&1 || t_fail "Debian 12's sshd -t refuses the DSA key: the case proves nothing"
+t_expect_exit 0 "$SSHRESCUE" --root "$R" --policy "$T/policy.ini" repair
+t_same "$T/main12.before" "$R/etc/ssh/sshd_config"
+[ -e "$R/etc/ssh/ssh_host_ed25519_key" ] && t_fail "a key was generated for an sshd that loads DSA"
 
 t_done
