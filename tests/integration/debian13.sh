@@ -298,6 +298,91 @@ out=$(sshd_banner "$R" "$OWNER" 0)
 case $out in BANNER*) ;; *) t_fail "no banner after the repair: $out" ;; esac
 t_expect_exit 0 "$SSHRESCUE" --root "$R" --policy "$T/policy.ini" repair
 
+# ---- fail2ban 1.1.0: the root's own server restarted on the repaired database ---------------
+
+# The instance's fail2ban, chrooted into the root in a private mount namespace (the daemon keeps
+# it); its socket and pid file lie in the root's /var/lib/fail2ban, where the root's own
+# fail2ban-client reaches them.
+f2b13() { # root args...: the root's fail2ban-client
+	timeout 30 chroot "$1" /usr/bin/fail2ban-client -s /var/lib/fail2ban/fail2ban.sock "${@:2}"
+}
+f2b13_start() { # root
+	t_defer "f2b13_stop '$1'"
+	timeout 90 unshare -m --propagation private bash -c '
+		R=$1
+		mount -t tmpfs tmpfs "$R/run" && mkdir -p "$R/run/fail2ban" &&
+		mount -t proc proc "$R/proc" &&
+		mount -t tmpfs tmpfs "$R/dev" && touch "$R/dev/null" &&
+		mount --bind /dev/null "$R/dev/null" || exit 99
+		exec chroot "$R" /usr/bin/fail2ban-client -x start' f2b13_start "$1" >"$T/f2b.out" 2>&1 || {
+		t_fail "the root's fail2ban did not start"
+		sed 's/^/       | /' "$T/f2b.out" "$1/var/log/fail2ban.log" | tail -20
+		return 1
+	}
+}
+f2b13_stop() { # root
+	local pid
+	[ -S "$1/var/lib/fail2ban/fail2ban.sock" ] && f2b13 "$1" stop >/dev/null 2>&1
+	pid=$(cat "$1/var/lib/fail2ban/fail2ban.pid" 2>/dev/null)
+	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then kill -9 "$pid"; fi
+	rm -f "$1/var/lib/fail2ban/fail2ban.pid" "$1/var/lib/fail2ban/fail2ban.sock"
+	return 0
+}
+f2b13_banned() { # root -> banned addresses of jail sshd, space separated
+	f2b13 "$1" status sshd 2>/dev/null | sed -n 's/.*Banned IP list:[[:space:]]*//p'
+}
+f2b13_wait() { # root addr...: until all are banned
+	local i a ok
+	for ((i = 0; i < 100; i++)); do
+		ok=1
+		for a in "${@:2}"; do case " $(f2b13_banned "$1") " in *" $a "*) ;; *) ok=0 ;; esac; done
+		[ $ok = 1 ] && return 0
+		sleep 0.2
+	done
+	return 1
+}
+fail_logins() { # log addr count
+	local i
+	for ((i = 0; i < $3; i++)); do
+		echo "$(date '+%b %e %H:%M:%S') vm sshd[$((4000 + i))]: Failed password for root from $2 port $((40000 + i)) ssh2" >>"$1"
+	done
+}
+
+t_case "fail2ban 1.1.0: after the repair the root's own fail2ban restores no ban of the owner, keeps the stranger's, and does not ban the owner again"
+new_root "$DEBROOT13"
+cat >"$R/etc/fail2ban/fail2ban.local" <<'EOF'
+[DEFAULT]
+socket = /var/lib/fail2ban/fail2ban.sock
+pidfile = /var/lib/fail2ban/fail2ban.pid
+logtarget = /var/log/fail2ban.log
+EOF
+cat >"$R/etc/fail2ban/jail.local" <<'EOF'
+[sshd]
+enabled = true
+backend = polling
+logpath = /var/log/sshd-test.log
+action = dummy[target=/var/lib/fail2ban/dummy.txt]
+maxretry = 2
+findtime = 1h
+bantime = 1d
+EOF
+: >"$R/var/log/sshd-test.log"
+fail_logins "$R/var/log/sshd-test.log" "$OWNER" 3
+fail_logins "$R/var/log/sshd-test.log" "$STRANGER" 3
+if f2b13_start "$R"; then
+	f2b13_wait "$R" "$OWNER" "$STRANGER" || t_fail "the root's fail2ban did not ban both: $(f2b13_banned "$R")"
+	f2b13_stop "$R"
+fi
+repair
+if f2b13_start "$R"; then
+	f2b13_wait "$R" "$STRANGER" || t_fail "the stranger's ban was not restored: $(f2b13_banned "$R")"
+	case " $(f2b13_banned "$R") " in *" $OWNER "*) t_fail "fail2ban restored the owner's ban" ;; esac
+	fail_logins "$R/var/log/sshd-test.log" "$OWNER" 3
+	sleep 3
+	case " $(f2b13_banned "$R") " in *" $OWNER "*) t_fail "fail2ban banned the owner again (ignoreip)" ;; esac
+	f2b13_stop "$R"
+fi
+
 DEBROOT12=$("$TOP/tests/fixtures/debroot") || { t_fail "no Debian 12 root fixture"; }
 t_case "Debian 12's sshd (OpenSSH 9.2) gets no PerSourcePenalty keyword: sshd -t passes"
 new_root "$DEBROOT12"
