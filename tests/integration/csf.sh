@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tests/integration/csf.sh: the csf policy on the file formats of ConfigServer Security &
 # Firewall (csf.pl of Aetherinox/csf-firewall; CSF is not packaged in Debian, so no csf runs
-# here: the expected files are what csf.pl's loaders read, see FACTS.md "CSF"): a protected
+# here: the expected files are what csf.pl's loaders read, see sshrescue(8), FORMATS): a protected
 # address leaves csf.deny (commented out) and csf.tempban (line removed), the protected network
 # enters csf.allow and csf.ignore, sshd's port enters TCP_IN; every other line stays.
 source "$(dirname "$0")/../lib.sh"
