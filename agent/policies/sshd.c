@@ -291,6 +291,7 @@ struct sshd_run {
 	size_t n_insert;
 	struct buf strict; /* over-strict penalties of a config that exempts the owner already */
 	bool dsa_ok;       /* the instance's sshd still loads DSA keys (OpenSSH before 9.8/10.0) */
+	bool exempt_edit;  /* this run wrote the protected networks into the exempt list */
 	char *extra_key;   /* a host key to generate when every configured one is DSA */
 };
 
@@ -534,7 +535,7 @@ static void plan_penalties(struct sshd_run *run)
 			finding_set_action(f, "%s to %s", run->ctx->repair ? "set" : "would set",
 					   merged);
 			plan_fix(run, o, o->args_off, o->args_len, merged, false, fi);
-			exempt_done = run->ctx->repair;
+			exempt_done = run->exempt_edit = run->ctx->repair;
 		} else if (merged) {
 			insert_top_line(run, xasprintf("PerSourcePenaltyExemptList %s\n", merged));
 			struct finding *f = policy_add_finding(
@@ -547,7 +548,7 @@ static void plan_penalties(struct sshd_run *run)
 			f->fixed = run->ctx->repair;
 			finding_set_action(f, "%s \"PerSourcePenaltyExemptList %s\" as the first line",
 					   run->ctx->repair ? "added" : "would add", merged);
-			exempt_done = run->ctx->repair;
+			exempt_done = run->exempt_edit = run->ctx->repair;
 		}
 	}
 	/* Over-strict settings: reported; once the protected networks are exempt they no
@@ -1125,6 +1126,54 @@ out:
 	free(after.output);
 }
 
+/* ---- live: penalties live in sshd's memory --------------------------------------------- */
+
+/* On the running system, a source penalised already stays refused until sshd forgets it: a
+ * SIGHUP makes sshd execute itself again with the repaired configuration and an empty penalty
+ * table. Only after `sshd -t` passed on the files as written (a reload with a configuration
+ * sshd refuses would end it), and only to the process the pid file names when it is sshd. */
+static void live_reload(struct sshd_run *run, bool tested_ok)
+{
+	struct root *r = run->ctx->root;
+	long po = sshd_config_decider(&run->cfg, "pidfile", run->version);
+	const char *pidfile = po >= 0 && run->cfg.occ[po].args.n ? run->cfg.occ[po].args.v[0]
+								 : "/run/sshd.pid";
+	_cleanup_free_ char *data = NULL;
+	size_t len;
+	unsigned long pid = 0;
+	struct finding *f = policy_add_finding(run->res, pidfile, 0, NULL,
+					       "sshd holds the penalties of sources it already "
+					       "refuses in memory until it reloads");
+	if (!tested_ok) {
+		finding_set_action(f, "not reloaded: sshd -t could not confirm the configuration");
+		return;
+	}
+	if (root_read_file(r, pidfile, 64, &data, &len) < 0 ||
+	    parse_uint(strstrip(data), 2, INT_MAX, &pid) < 0) {
+		finding_set_action(f, "not reloaded: no running sshd (no pid in %s)", pidfile);
+		f->fixed = true; /* nothing runs: nothing is held */
+		return;
+	}
+	char comm_path[64], comm[32] = "";
+	snprintf(comm_path, sizeof(comm_path), "/proc/%lu/comm", pid);
+	_cleanup_close_ int fd = open(comm_path, O_RDONLY | O_CLOEXEC);
+	ssize_t k = fd >= 0 ? read(fd, comm, sizeof(comm) - 1) : -1;
+	if (k > 0)
+		comm[k] = '\0';
+	comm[strcspn(comm, "\n")] = '\0';
+	if (strcmp(comm, "sshd") != 0) {
+		finding_set_action(f, "not reloaded: pid %lu of %s is not sshd", pid, pidfile);
+		f->fixed = true;
+		return;
+	}
+	if (kill((pid_t)pid, SIGHUP) < 0) {
+		finding_set_action(f, "reload of sshd (pid %lu) failed: %s", pid, strerror(errno));
+		return;
+	}
+	finding_set_action(f, "reloaded sshd (pid %lu, SIGHUP): its penalty table is empty", pid);
+	f->fixed = true;
+}
+
 /* ---- the policy ----------------------------------------------------------------------- */
 
 static bool sshd_enabled(const struct config *cfg)
@@ -1249,6 +1298,7 @@ static int sshd_policy_run(struct policy_ctx *ctx, struct policy_result *res)
 	if (can_run) {
 		if (ctx->repair && res->n_findings)
 			validate(&run, &before, fe, n_fe);
+
 		else if (before.status != 0 && !res->n_findings) {
 			_cleanup_free_ char *msg = first_message(before.output);
 			policy_add_finding(res, NULL, 0, NULL, "sshd -t fails: %s", msg);
@@ -1257,6 +1307,12 @@ static int sshd_policy_run(struct policy_ctx *ctx, struct policy_result *res)
 			policy_add_finding(res, NULL, 0, NULL,
 					   "sshd -t fails (before the repairs above): %s", msg);
 		}
+	}
+	if (ctx->live && run.exempt_edit) {
+		struct child_result now = { 0 };
+		bool ok = can_run && sshd_test(&run, &now) == 0 && now.ran && now.status == 0;
+		free(now.output);
+		live_reload(&run, ok);
 	}
 	if (!can_run && have_sshd)
 		policy_result_set_note(res, "the instance's sshd cannot run here%s%s",

@@ -20,6 +20,23 @@ cat >"$T/policy.ini" <<EOF
 [agent]
 protect = $PROTECT
 EOF
+# Only the sshd policy, for a run inside the test's namespaces.
+cat >"$T/live.ini" <<EOF
+[agent]
+protect = $PROTECT
+[hosts_access]
+enabled = no
+[denyhosts]
+enabled = no
+[fail2ban]
+enabled = no
+[firewall]
+enabled = no
+[sshguard]
+enabled = no
+[csf]
+enabled = no
+EOF
 # Only the tcp_wrappers policies (a Debian 13 root has other findings: fail2ban's ignoreip...).
 cat >"$T/wrap.ini" <<EOF
 [agent]
@@ -122,6 +139,39 @@ out=$(sshd_banner "$R" "$OWNER" 30)
 case $out in BANNER*) ;; *) t_fail "after the repair the owner gets no banner: $out"; sed 's/^/       | /' "$T/sshd.log" | tail -5 ;; esac
 out=$(sshd_banner "$R" "$STRANGER" 30)
 case $out in NOBANNER*) ;; *) t_fail "after the repair a stranger is no longer penalised: $out" ;; esac
+
+t_case "live: a running Debian 13 sshd that penalises the owner greets it right after the repair (reloaded)"
+new_root "$DEBROOT13"
+echo 'PidFile /var/lib/sshd-test.pid' >"$R/etc/ssh/sshd_config.d/05-pid.conf"
+out=$(timeout 180 unshare -n -m bash -c '
+	R=$1 port=$2 probe=$3 log=$4 rescue=$5 policy=$6 out=$7
+	ip link set lo up
+	ip addr add '"$OWNER"'/32 dev lo || exit 99
+	mount --make-rprivate /
+	mount -t tmpfs tmpfs "$R/run" && mkdir -m 0755 "$R/run/sshd" &&
+	mount -t tmpfs tmpfs "$R/dev" && touch "$R/dev/null" &&
+	mount --bind /dev/null "$R/dev/null" || exit 99
+	chroot "$R" /usr/sbin/sshd -D -e -p "$port" -o ListenAddress=127.0.0.1 >"$log" 2>&1 &
+	pid=$!
+	up() {
+		for _ in $(seq 50); do
+			python3 -c "import socket; socket.create_connection((\"127.0.0.1\", $port), 1)" 2>/dev/null && return 0
+			sleep 0.1
+		done
+	}
+	up
+	echo "before: $(python3 "$probe" '"$OWNER"' 127.0.0.1 "$port" 30)"
+	"$rescue" --root "$R" --live --policy "$policy" repair >"$out" 2>&1
+	echo "rc: $?"
+	sleep 1
+	up
+	echo "after: $(python3 "$probe" '"$OWNER"' 127.0.0.1 "$port" 0)"
+	kill "$pid"; wait "$pid" 2>/dev/null
+	exit 0' sshd_live "$R" "$PORT" "$T/probe.py" "$T/sshd.log" "$SSHRESCUE" "$T/live.ini" "$T/live.out")
+case $out in *"before: NOBANNER"*) ;; *) t_fail "the running sshd did not refuse the owner before the repair: the case proves nothing ($out)" ;; esac
+case $out in *"rc: 1"*) ;; *) t_fail "repair --live did not exit 1: $out"; sed 's/^/       | /' "$T/live.out" | grep -v SSHRESCUE-REPORT ;; esac
+t_grep 'reloaded sshd (pid [0-9]*, SIGHUP)' "$T/live.out"
+case $out in *"after: BANNER"*) ;; *) t_fail "the owner gets no banner right after the live repair: $out" ;; esac
 
 t_case "the admin's exempt list (first wins) gets the protected network merged in; over-strict penalties reported"
 new_root "$DEBROOT13"
