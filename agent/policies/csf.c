@@ -171,7 +171,7 @@ static void add_networks(struct csf_run *run, const char *path, const char *why)
 			rc = root_write_file(run->ctx->root, path, add.data, add.len, 0600, &backup);
 		} else {
 			struct edits e = { 0 };
-			bool nl = len && data[len - 1] != '\n';
+			bool nl = data && len && data[len - 1] != '\n';
 			_cleanup_free_ char *text = xasprintf("%s%s", nl ? "\n" : "", add.data);
 			edits_add(&e, len, 0, text, strlen(text));
 			rc = root_replace(run->ctx->root, path, data, len, &e, &backup);
