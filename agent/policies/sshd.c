@@ -292,6 +292,7 @@ struct sshd_run {
 	struct buf strict; /* over-strict penalties of a config that exempts the owner already */
 	bool dsa_ok;       /* the instance's sshd still loads DSA keys (OpenSSH before 9.8/10.0) */
 	bool exempt_edit;  /* this run wrote the protected networks into the exempt list */
+	bool no_config;    /* /etc/ssh/sshd_config is absent: nothing to put a line into */
 	char *extra_key;   /* a host key to generate when every configured one is DSA */
 };
 
@@ -536,6 +537,11 @@ static void plan_penalties(struct sshd_run *run)
 					   merged);
 			plan_fix(run, o, o->args_off, o->args_len, merged, false, fi);
 			exempt_done = run->exempt_edit = run->ctx->repair;
+		} else if (merged && run->no_config) {
+			policy_add_finding(run->res, SSHD_CONFIG, 0, NULL,
+					   "PerSourcePenalties is on and there is no %s to name the "
+					   "protected networks in PerSourcePenaltyExemptList",
+					   SSHD_CONFIG);
 		} else if (merged) {
 			insert_top_line(run, xasprintf("PerSourcePenaltyExemptList %s\n", merged));
 			struct finding *f = policy_add_finding(
@@ -1234,6 +1240,7 @@ static int sshd_policy_run(struct policy_ctx *ctx, struct policy_result *res)
 	int rc = root_read_file(r, SSHD_BINARY, MAX_BINARY, &bin, &bin_len);
 	bool have_sshd = rc == 0;
 	rc = root_read_file(r, SSHD_CONFIG, SSHD_MAX_FILE, &data, &len);
+	run.no_config = rc == -ENOENT;
 	if (rc == -ENOENT && !have_sshd) {
 		res->status = POLICY_SKIPPED;
 		policy_result_set_note(res, "no sshd and no %s", SSHD_CONFIG);
