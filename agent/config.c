@@ -63,6 +63,9 @@ static const struct key keys[] = {
 	{ "sshguard", "enabled", KEY_BOOL, OFF(sshguard_enabled), "yes", NULL, 0, 0,
 	  "comment out protected addresses in SSHGuard's blocklist, whitelist the protected "
 	  "networks" },
+	{ "csf", "enabled", KEY_BOOL, OFF(csf_enabled), "yes", NULL, 0, 0,
+	  "CSF/LFD: drop protected sources from csf.deny and csf.tempban, add them to csf.allow "
+	  "and csf.ignore, open sshd's port in TCP_IN" },
 	{ "sshd", "enabled", KEY_BOOL, OFF(sshd_enabled), "yes", NULL, 0, 0,
 	  "fix sshd settings that drop connections before the banner" },
 	{ "sshd", "min_max_startups", KEY_UINT, OFF(sshd_min_max_startups), "10", NULL, 1, 100000,

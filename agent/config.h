@@ -37,6 +37,8 @@ struct config {
 	bool firewall_enabled;
 	/* [sshguard] */
 	bool sshguard_enabled;
+	/* [csf] */
+	bool csf_enabled;
 	/* [sshd] */
 	bool sshd_enabled;
 	unsigned long sshd_min_max_startups;

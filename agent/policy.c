@@ -21,8 +21,9 @@ static const struct policy *const policies[] = {
 	&sshguard_policy,
 	/* sshd's own refusals (MaxStartups, penalties, keys) */
 	&sshd_policy,
-	/* last: the ports it keeps open are sshd's (and ssh.socket's), as the configuration the
-	 * sshd policy has just examined gives them */
+	/* the firewalls, after sshd: the ports they keep open are sshd's (and ssh.socket's); CSF
+	 * (its own files) before the rules saved for the kernel's loaders */
+	&csf_policy,
 	&firewall_policy,
 };
 

@@ -63,7 +63,7 @@ struct policy {
 
 /* The policies, in the order they run (the table in policy.c says why). */
 extern const struct policy denyhosts_policy, hosts_access_policy, fail2ban_policy,
-	sshguard_policy, sshd_policy, firewall_policy;
+	sshguard_policy, sshd_policy, csf_policy, firewall_policy;
 size_t policy_count(void);
 const struct policy *policy_get(size_t i);
 

@@ -1,6 +1,7 @@
-/* sshd_ports.h: the TCP ports the instance's sshd listens on, read from its sshd_config
- * (Include files inline) through struct root. What the policies that block by port (firewall,
- * fail2ban) compare their rules with. */
+/* sshd_ports.h: the TCP ports the instance's sshd is reached on: its sshd_config (Port,
+ * ListenAddress, Include read inline), or, when sshd is socket-activated (ssh.socket enabled),
+ * the socket unit's ListenStream ports with its drop-ins. The firewall and CSF policies open
+ * these. */
 #ifndef SSHRESCUE_SSHD_PORTS_H
 #define SSHRESCUE_SSHD_PORTS_H
 
@@ -8,8 +9,7 @@
 
 struct root;
 
-/* Sorted ports in *ports (caller frees), at least one: 22 when the configuration cannot be read
- * or names a port sshd would refuse. */
-void sshd_ports_read(struct root *r, unsigned **ports, size_t *n);
+/* Sorted, at least one (22 when nothing can be read); *ports is malloc'ed. */
+void sshd_listen_ports(struct root *r, unsigned **ports, size_t *n_ports);
 
 #endif

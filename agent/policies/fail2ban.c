@@ -583,7 +583,7 @@ static bool jail_blocks(const struct f2b_run *run, const char *jail, char **why)
 static void jails_scan(struct f2b_run *run)
 {
 	struct jail_scan js = {.run = run};
-	sshd_ports_read(run->ctx->root, &js.ports, &js.n_ports);
+	sshd_listen_ports(run->ctx->root, &js.ports, &js.n_ports);
 	services_read(run->ctx->root, &js.sv);
 	struct f2b_conf jc = {0};
 	struct conf_load cl = {.run = run, .conf = &jc};

@@ -15,6 +15,7 @@
 #include "config.h"
 #include "parse/cidr.h"
 #include "parse/sshd_config.h"
+#include "parse/sshkey.h"
 #include "policy.h"
 #include "root.h"
 #include "spawn.h"
@@ -202,6 +203,10 @@ struct sshd_run {
 	long insert_finding[2];
 	size_t n_insert;
 	struct buf strict; /* over-strict penalties of a config that exempts the owner already */
+	bool dsa_ok;       /* the instance's sshd still loads DSA keys (OpenSSH before 9.8/10.0) */
+	bool exempt_edit;  /* this run wrote the protected networks into the exempt list */
+	bool no_config;    /* /etc/ssh/sshd_config is absent: nothing to put a line into */
+	char *extra_key;   /* a host key to generate when every configured one is DSA */
 };
 
 static void plan_fix(struct sshd_run *run, const struct sshd_occurrence *o, size_t off,
@@ -476,7 +481,12 @@ static void plan_penalties(struct sshd_run *run)
 			finding_set_action(f, "%s to %s", run->ctx->repair ? "set" : "would set",
 					   merged);
 			plan_fix(run, o, o->args_off, o->args_len, merged, false, fi);
-			exempt_done = run->ctx->repair;
+			exempt_done = run->exempt_edit = run->ctx->repair;
+		} else if (merged && run->no_config) {
+			policy_add_finding(run->res, SSHD_CONFIG, 0, NULL,
+					   "PerSourcePenalties is on and there is no %s to name the "
+					   "protected networks in PerSourcePenaltyExemptList",
+					   SSHD_CONFIG);
 		} else if (merged) {
 			insert_top_line(run, xasprintf("PerSourcePenaltyExemptList %s\n", merged));
 			struct finding *f = policy_add_finding(
@@ -489,7 +499,7 @@ static void plan_penalties(struct sshd_run *run)
 			f->fixed = run->ctx->repair;
 			finding_set_action(f, "%s \"PerSourcePenaltyExemptList %s\" as the first line",
 					   run->ctx->repair ? "added" : "would add", merged);
-			exempt_done = run->ctx->repair;
+			exempt_done = run->exempt_edit = run->ctx->repair;
 		}
 	}
 	/* Over-strict settings: reported; once the protected networks are exempt they no
@@ -738,6 +748,58 @@ static const char *file_kind(mode_t m)
 			     : "not a regular file";
 }
 
+#define NEW_HOST_KEY SSHD_SSHDIR "/ssh_host_ed25519_key"
+
+/* Is the regular file at path a DSA private key (which OpenSSH 10.0 cannot load, and 9.8 and
+ * 9.9 only when built with --enable-dsa-keys)? */
+static bool is_dsa_key(struct root *r, const char *path)
+{
+	_cleanup_free_ char *data = NULL;
+	size_t len;
+	char type[64];
+	return root_read_file(r, path, MAX_HOST_KEY, &data, &len) == 0 &&
+	       sshkey_private_type(data, len, type, sizeof(type)) == 0 && !strcmp(type, "ssh-dss");
+}
+
+/* A HostKey set that names only DSA keys leaves an sshd without DSA no key at all, and no
+ * missing path for ssh-keygen to fill: plan an Ed25519 key (every release since 6.5 loads it)
+ * and, when HostKey lines decide, a HostKey line for it first in sshd_config. */
+static void plan_dsa_only(struct sshd_run *run)
+{
+	if (run->dsa_ok)
+		return;
+	struct root *r = run->ctx->root;
+	struct strv keys = { 0 };
+	bool defaults;
+	sshd_config_host_keys(&run->cfg, run->version, &keys, &defaults);
+	size_t dsa = 0, other = 0;
+	for (size_t i = 0; i < keys.n; i++) {
+		struct stat st;
+		int rc = root_stat(r, keys.v[i], &st);
+		if (rc == -ENOENT || (rc == 0 && S_ISREG(st.st_mode) && st.st_size == 0))
+			other++; /* missing or empty: generated as before */
+		else if (rc == 0 && S_ISREG(st.st_mode) && is_dsa_key(r, keys.v[i]))
+			dsa++;
+		else
+			other++;
+	}
+	if (dsa && !other && !strv_contains(&keys, NEW_HOST_KEY)) {
+		run->extra_key = xstrdup(NEW_HOST_KEY);
+		if (!defaults) {
+			insert_top_line(run, xstrdup("HostKey " NEW_HOST_KEY "\n"));
+			struct finding *f = policy_add_finding(
+				run->res, SSHD_CONFIG, 1, NULL,
+				"every HostKey is a DSA key, which this sshd (OpenSSH %u.%u) does not "
+				"load: it has no host key",
+				run->version / 100, run->version % 100);
+			f->fixed = run->ctx->repair;
+			finding_set_action(f, "%s \"HostKey %s\" as the first line",
+					   run->ctx->repair ? "added" : "would add", NEW_HOST_KEY);
+		}
+	}
+	strv_free(&keys);
+}
+
 /* Host keys: each one sshd cannot load is a finding (stat only: a FIFO or a device is never
  * opened), loose modes are fixed, and when none is usable and the instance has its sshd, the
  * missing ones are generated. */
@@ -747,11 +809,13 @@ static void check_host_keys(struct sshd_run *run, bool have_sshd)
 	struct strv keys = { 0 };
 	bool defaults;
 	sshd_config_host_keys(&run->cfg, run->version, &keys, &defaults);
+	if (run->extra_key && !strv_contains(&keys, run->extra_key))
+		strv_push(&keys, run->extra_key);
 	gid_t ssh_keys_gid = 0;
 	bool have_ssh_keys = instance_gid(r, "ssh_keys", &ssh_keys_gid) == 0;
 	size_t usable = 0, usable_as_is = 0;
 	size_t first_finding = run->res->n_findings;
-	struct strv missing = { 0 };
+	struct strv missing = { 0 }, dsa = { 0 };
 	for (size_t i = 0; i < keys.n; i++) {
 		const char *k = keys.v[i];
 		struct stat st;
@@ -775,6 +839,10 @@ static void check_host_keys(struct sshd_run *run, bool have_sshd)
 					   "host key %s is %jd bytes, not a key (a private key is a few "
 					   "KiB): sshd cannot load it",
 					   k, (intmax_t)st.st_size);
+			continue;
+		}
+		if (!run->dsa_ok && is_dsa_key(r, k)) {
+			strv_push(&dsa, k); /* skipped by sshd: "unsupported key type" */
 			continue;
 		}
 		bool group_ok = have_ssh_keys && st.st_gid == ssh_keys_gid;
@@ -832,9 +900,10 @@ static void check_host_keys(struct sshd_run *run, bool have_sshd)
 	if (usable == 0 && have_sshd) {
 		struct finding *f = policy_add_finding(
 			run->res, keys.n ? keys.v[0] : NULL, 0, NULL,
-			"no usable host key (%s%s): sshd exits with \"no hostkeys available\"",
+			"no usable host key (%s%s%s%s): sshd exits with \"no hostkeys available\"",
 			defaults ? "sshd's default keys under " SSHD_SSHDIR : "HostKey files",
-			missing.n ? ", missing" : "");
+			missing.n ? ", missing" : "",
+			dsa.n ? ", DSA keys this sshd does not load: " : "", dsa.n ? dsa.v[0] : "");
 		if (!run->ctx->repair) {
 			finding_set_action(f, "would generate %zu key(s) with the instance's "
 					      "ssh-keygen",
@@ -862,6 +931,7 @@ static void check_host_keys(struct sshd_run *run, bool have_sshd)
 		}
 	}
 	strv_free(&missing);
+	strv_free(&dsa);
 	strv_free(&keys);
 }
 
@@ -1015,6 +1085,54 @@ out:
 	child_result_free(&after);
 }
 
+/* ---- live: penalties live in sshd's memory --------------------------------------------- */
+
+/* On the running system, a source penalised already stays refused until sshd forgets it: a
+ * SIGHUP makes sshd execute itself again with the repaired configuration and an empty penalty
+ * table. Only after `sshd -t` passed on the files as written (a reload with a configuration
+ * sshd refuses would end it), and only to the process the pid file names when it is sshd. */
+static void live_reload(struct sshd_run *run, bool tested_ok)
+{
+	struct root *r = run->ctx->root;
+	long po = sshd_config_decider(&run->cfg, "pidfile", run->version);
+	const char *pidfile = po >= 0 && run->cfg.occ[po].args.n ? run->cfg.occ[po].args.v[0]
+								 : "/run/sshd.pid";
+	_cleanup_free_ char *data = NULL;
+	size_t len;
+	unsigned long pid = 0;
+	struct finding *f = policy_add_finding(run->res, pidfile, 0, NULL,
+					       "sshd holds the penalties of sources it already "
+					       "refuses in memory until it reloads");
+	if (!tested_ok) {
+		finding_set_action(f, "not reloaded: sshd -t could not confirm the configuration");
+		return;
+	}
+	if (root_read_file(r, pidfile, 64, &data, &len) < 0 ||
+	    parse_uint(strstrip(data), 2, INT_MAX, &pid) < 0) {
+		finding_set_action(f, "not reloaded: no running sshd (no pid in %s)", pidfile);
+		f->fixed = true; /* nothing runs: nothing is held */
+		return;
+	}
+	char comm_path[64], comm[32] = "";
+	snprintf(comm_path, sizeof(comm_path), "/proc/%lu/comm", pid);
+	_cleanup_close_ int fd = open(comm_path, O_RDONLY | O_CLOEXEC);
+	ssize_t k = fd >= 0 ? read(fd, comm, sizeof(comm) - 1) : -1;
+	if (k > 0)
+		comm[k] = '\0';
+	comm[strcspn(comm, "\n")] = '\0';
+	if (strcmp(comm, "sshd") != 0) {
+		finding_set_action(f, "not reloaded: pid %lu of %s is not sshd", pid, pidfile);
+		f->fixed = true;
+		return;
+	}
+	if (kill((pid_t)pid, SIGHUP) < 0) {
+		finding_set_action(f, "reload of sshd (pid %lu) failed: %s", pid, strerror(errno));
+		return;
+	}
+	finding_set_action(f, "reloaded sshd (pid %lu, SIGHUP): its penalty table is empty", pid);
+	f->fixed = true;
+}
+
 /* ---- the policy ----------------------------------------------------------------------- */
 
 static bool sshd_enabled(const struct config *cfg)
@@ -1075,6 +1193,7 @@ static int sshd_policy_run(struct policy_ctx *ctx, struct policy_result *res)
 	int rc = root_read_file(r, SSHD_BINARY, MAX_BINARY, &bin, &bin_len);
 	bool have_sshd = rc == 0;
 	rc = root_read_file(r, SSHD_CONFIG, SSHD_MAX_FILE, &data, &len);
+	run.no_config = rc == -ENOENT;
 	if (rc == -ENOENT && !have_sshd) {
 		res->status = POLICY_SKIPPED;
 		policy_result_set_note(res, "no sshd and no %s", SSHD_CONFIG);
@@ -1091,6 +1210,10 @@ static int sshd_policy_run(struct policy_ctx *ctx, struct policy_result *res)
 		return 0;
 	}
 	run.version = detect_version(r, bin, bin_len);
+	/* DSA: compiled out by default in 9.8, removed in 10.0; the algorithm name is in every
+	 * sshd that still has it. Without a binary, by version. */
+	run.dsa_ok = bin ? memmem(bin, bin_len, "ssh-dss", 7) != NULL
+			 : run.version && run.version < SSHD_VERSION(9, 8);
 
 	struct sshd_max_startups good_ms;
 	if (!c->sshd_max_startups || sshd_max_startups_parse(c->sshd_max_startups, &good_ms) < 0 ||
@@ -1130,6 +1253,8 @@ static int sshd_policy_run(struct policy_ctx *ctx, struct policy_result *res)
 	plan_startups(&run, "maxstartups", c->sshd_max_startups, c->sshd_min_max_startups);
 	plan_startups(&run, "persourcemaxstartups", good_ps, c->sshd_min_max_startups);
 	plan_penalties(&run);
+	if (c->sshd_host_keys)
+		plan_dsa_only(&run);
 
 	struct file_edits *fe = NULL;
 	size_t n_fe = 0;
@@ -1144,6 +1269,7 @@ static int sshd_policy_run(struct policy_ctx *ctx, struct policy_result *res)
 	if (can_run) {
 		if (ctx->repair && res->n_findings)
 			validate(&run, &before, fe, n_fe);
+
 		else if (before.status != 0 && !res->n_findings) {
 			_cleanup_free_ char *msg = first_message(before.output);
 			policy_add_finding(res, NULL, 0, NULL, "sshd -t fails: %s", msg);
@@ -1152,6 +1278,12 @@ static int sshd_policy_run(struct policy_ctx *ctx, struct policy_result *res)
 			policy_add_finding(res, NULL, 0, NULL,
 					   "sshd -t fails (before the repairs above): %s", msg);
 		}
+	}
+	if (ctx->live && run.exempt_edit) {
+		struct child_result now = { 0 };
+		bool ok = can_run && sshd_test(&run, &now) == 0 && now.ran && now.status == 0;
+		free(now.output);
+		live_reload(&run, ok);
 	}
 	if (!can_run && have_sshd)
 		policy_result_set_note(res, "the instance's sshd cannot run here%s%s",
@@ -1173,6 +1305,7 @@ static int sshd_policy_run(struct policy_ctx *ctx, struct policy_result *res)
 		free(run.fixes[i].text);
 	free(run.fixes);
 	free(run.insert_top);
+	free(run.extra_key);
 	sshd_config_free(&run.cfg);
 	return 0;
 }

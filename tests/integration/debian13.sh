@@ -20,6 +20,23 @@ cat >"$T/policy.ini" <<EOF
 [agent]
 protect = $PROTECT
 EOF
+# Only the sshd policy, for a run inside the test's namespaces.
+cat >"$T/live.ini" <<EOF
+[agent]
+protect = $PROTECT
+[hosts_access]
+enabled = no
+[denyhosts]
+enabled = no
+[fail2ban]
+enabled = no
+[firewall]
+enabled = no
+[sshguard]
+enabled = no
+[csf]
+enabled = no
+EOF
 # Only the tcp_wrappers policies (a Debian 13 root has other findings: fail2ban's ignoreip...).
 cat >"$T/wrap.ini" <<EOF
 [agent]
@@ -122,6 +139,39 @@ out=$(sshd_banner "$R" "$OWNER" 30)
 case $out in BANNER*) ;; *) t_fail "after the repair the owner gets no banner: $out"; sed 's/^/       | /' "$T/sshd.log" | tail -5 ;; esac
 out=$(sshd_banner "$R" "$STRANGER" 30)
 case $out in NOBANNER*) ;; *) t_fail "after the repair a stranger is no longer penalised: $out" ;; esac
+
+t_case "live: a running Debian 13 sshd that penalises the owner greets it right after the repair (reloaded)"
+new_root "$DEBROOT13"
+echo 'PidFile /var/lib/sshd-test.pid' >"$R/etc/ssh/sshd_config.d/05-pid.conf"
+out=$(timeout 180 unshare -n -m bash -c '
+	R=$1 port=$2 probe=$3 log=$4 rescue=$5 policy=$6 out=$7
+	ip link set lo up
+	ip addr add '"$OWNER"'/32 dev lo || exit 99
+	mount --make-rprivate /
+	mount -t tmpfs tmpfs "$R/run" && mkdir -m 0755 "$R/run/sshd" &&
+	mount -t tmpfs tmpfs "$R/dev" && touch "$R/dev/null" &&
+	mount --bind /dev/null "$R/dev/null" || exit 99
+	chroot "$R" /usr/sbin/sshd -D -e -p "$port" -o ListenAddress=127.0.0.1 >"$log" 2>&1 &
+	pid=$!
+	up() {
+		for _ in $(seq 50); do
+			python3 -c "import socket; socket.create_connection((\"127.0.0.1\", $port), 1)" 2>/dev/null && return 0
+			sleep 0.1
+		done
+	}
+	up
+	echo "before: $(python3 "$probe" '"$OWNER"' 127.0.0.1 "$port" 30)"
+	"$rescue" --root "$R" --live --policy "$policy" repair >"$out" 2>&1
+	echo "rc: $?"
+	sleep 1
+	up
+	echo "after: $(python3 "$probe" '"$OWNER"' 127.0.0.1 "$port" 0)"
+	kill "$pid"; wait "$pid" 2>/dev/null
+	exit 0' sshd_live "$R" "$PORT" "$T/probe.py" "$T/sshd.log" "$SSHRESCUE" "$T/live.ini" "$T/live.out")
+case $out in *"before: NOBANNER"*) ;; *) t_fail "the running sshd did not refuse the owner before the repair: the case proves nothing ($out)" ;; esac
+case $out in *"rc: 1"*) ;; *) t_fail "repair --live did not exit 1: $out"; sed 's/^/       | /' "$T/live.out" | grep -v SSHRESCUE-REPORT ;; esac
+t_grep 'reloaded sshd (pid [0-9]*, SIGHUP)' "$T/live.out"
+case $out in *"after: BANNER"*) ;; *) t_fail "the owner gets no banner right after the live repair: $out" ;; esac
 
 t_case "the admin's exempt list (first wins) gets the protected network merged in; over-strict penalties reported"
 new_root "$DEBROOT13"
@@ -283,11 +333,122 @@ out=$(sshguard_blocks "$R")
 case $out in *"$OWNER"*) t_fail "sshguard blocks the owner after the repair: $out" ;; esac
 case $out in *"after: "*198.51.100.7*) ;; *) t_fail "sshguard did not start or blocks no stranger: $out" ;; esac
 
+# ---- OpenSSH 10: no DSA ---------------------------------------------------------------------
+
+t_case "OpenSSH 10 with only a DSA HostKey: an Ed25519 key is made and named, sshd -t passes and greets"
+new_root "$DEBROOT13"
+rm -f "$R"/etc/ssh/ssh_host_*
+ssh-keygen -q -t dsa -N '' -C test -f "$R/etc/ssh/ssh_host_dsa_key"
+echo 'HostKey /etc/ssh/ssh_host_dsa_key' >"$R/etc/ssh/sshd_config.d/10-dsa.conf"
+in_root "$R" /usr/sbin/sshd -t >/dev/null 2>&1 && t_fail "sshd -t passes with a DSA key only: the case proves nothing"
+repair
+t_grep '^HostKey /etc/ssh/ssh_host_ed25519_key$' "$R/etc/ssh/sshd_config"
+in_root "$R" /usr/sbin/sshd -t >"$T/t.out" 2>&1 || { t_fail "sshd -t fails after the repair"; sed 's/^/       | /' "$T/t.out"; }
+out=$(sshd_banner "$R" "$OWNER" 0)
+case $out in BANNER*) ;; *) t_fail "no banner after the repair: $out" ;; esac
+t_expect_exit 0 "$SSHRESCUE" --root "$R" --policy "$T/policy.ini" repair
+
+# ---- fail2ban 1.1.0: the root's own server restarted on the repaired database ---------------
+
+# The instance's fail2ban, chrooted into the root in a private mount namespace (the daemon keeps
+# it); its socket and pid file lie in the root's /var/lib/fail2ban, where the root's own
+# fail2ban-client reaches them.
+f2b13() { # root args...: the root's fail2ban-client
+	timeout 30 chroot "$1" /usr/bin/fail2ban-client -s /var/lib/fail2ban/fail2ban.sock "${@:2}"
+}
+f2b13_start() { # root
+	t_defer "f2b13_stop '$1'"
+	timeout 90 unshare -m --propagation private bash -c '
+		R=$1
+		mount -t tmpfs tmpfs "$R/run" && mkdir -p "$R/run/fail2ban" &&
+		mount -t proc proc "$R/proc" &&
+		mount -t tmpfs tmpfs "$R/dev" && touch "$R/dev/null" &&
+		mount --bind /dev/null "$R/dev/null" || exit 99
+		exec chroot "$R" /usr/bin/fail2ban-client -x start' f2b13_start "$1" >"$T/f2b.out" 2>&1 || {
+		t_fail "the root's fail2ban did not start"
+		sed 's/^/       | /' "$T/f2b.out" "$1/var/log/fail2ban.log" | tail -20
+		return 1
+	}
+}
+f2b13_stop() { # root
+	local pid
+	[ -S "$1/var/lib/fail2ban/fail2ban.sock" ] && f2b13 "$1" stop >/dev/null 2>&1
+	pid=$(cat "$1/var/lib/fail2ban/fail2ban.pid" 2>/dev/null)
+	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then kill -9 "$pid"; fi
+	rm -f "$1/var/lib/fail2ban/fail2ban.pid" "$1/var/lib/fail2ban/fail2ban.sock"
+	return 0
+}
+f2b13_banned() { # root -> banned addresses of jail sshd, space separated
+	f2b13 "$1" status sshd 2>/dev/null | sed -n 's/.*Banned IP list:[[:space:]]*//p'
+}
+f2b13_wait() { # root addr...: until all are banned
+	local i a ok
+	for ((i = 0; i < 100; i++)); do
+		ok=1
+		for a in "${@:2}"; do case " $(f2b13_banned "$1") " in *" $a "*) ;; *) ok=0 ;; esac; done
+		[ $ok = 1 ] && return 0
+		sleep 0.2
+	done
+	return 1
+}
+fail_logins() { # log addr count
+	local i
+	for ((i = 0; i < $3; i++)); do
+		echo "$(date '+%b %e %H:%M:%S') vm sshd[$((4000 + i))]: Failed password for root from $2 port $((40000 + i)) ssh2" >>"$1"
+	done
+}
+
+t_case "fail2ban 1.1.0: after the repair the root's own fail2ban restores no ban of the owner, keeps the stranger's, and does not ban the owner again"
+new_root "$DEBROOT13"
+cat >"$R/etc/fail2ban/fail2ban.local" <<'EOF'
+[DEFAULT]
+socket = /var/lib/fail2ban/fail2ban.sock
+pidfile = /var/lib/fail2ban/fail2ban.pid
+logtarget = /var/log/fail2ban.log
+EOF
+cat >"$R/etc/fail2ban/jail.local" <<'EOF'
+[sshd]
+enabled = true
+backend = polling
+logpath = /var/log/sshd-test.log
+action = dummy[target=/var/lib/fail2ban/dummy.txt]
+maxretry = 2
+findtime = 1h
+bantime = 1d
+EOF
+: >"$R/var/log/sshd-test.log"
+fail_logins "$R/var/log/sshd-test.log" "$OWNER" 3
+fail_logins "$R/var/log/sshd-test.log" "$STRANGER" 3
+if f2b13_start "$R"; then
+	f2b13_wait "$R" "$OWNER" "$STRANGER" || t_fail "the root's fail2ban did not ban both: $(f2b13_banned "$R")"
+	f2b13_stop "$R"
+fi
+repair
+if f2b13_start "$R"; then
+	f2b13_wait "$R" "$STRANGER" || t_fail "the stranger's ban was not restored: $(f2b13_banned "$R")"
+	case " $(f2b13_banned "$R") " in *" $OWNER "*) t_fail "fail2ban restored the owner's ban" ;; esac
+	fail_logins "$R/var/log/sshd-test.log" "$OWNER" 3
+	sleep 3
+	case " $(f2b13_banned "$R") " in *" $OWNER "*) t_fail "fail2ban banned the owner again (ignoreip)" ;; esac
+	f2b13_stop "$R"
+fi
+
 DEBROOT12=$("$TOP/tests/fixtures/debroot") || { t_fail "no Debian 12 root fixture"; }
 t_case "Debian 12's sshd (OpenSSH 9.2) gets no PerSourcePenalty keyword: sshd -t passes"
 new_root "$DEBROOT12"
 t_expect_exit 0 "$SSHRESCUE" --root "$R" --policy "$T/policy.ini" repair
 t_no_grep 'PerSourcePenalt' "$R/etc/ssh/sshd_config"
 in_root "$R" /usr/sbin/sshd -t >"$T/t.out" 2>&1 || { t_fail "sshd -t fails on Debian 12"; cat "$T/t.out"; }
+
+t_case "Debian 12's sshd still loads DSA keys: a DSA-only HostKey set is left alone"
+new_root "$DEBROOT12"
+rm -f "$R"/etc/ssh/ssh_host_*
+ssh-keygen -q -t dsa -N '' -C test -f "$R/etc/ssh/ssh_host_dsa_key"
+echo 'HostKey /etc/ssh/ssh_host_dsa_key' >"$R/etc/ssh/sshd_config.d/10-dsa.conf"
+cp "$R/etc/ssh/sshd_config" "$T/main12.before"
+in_root "$R" /usr/sbin/sshd -t >/dev/null 2>&1 || t_fail "Debian 12's sshd -t refuses the DSA key: the case proves nothing"
+t_expect_exit 0 "$SSHRESCUE" --root "$R" --policy "$T/policy.ini" repair
+t_same "$T/main12.before" "$R/etc/ssh/sshd_config"
+[ -e "$R/etc/ssh/ssh_host_ed25519_key" ] && t_fail "a key was generated for an sshd that loads DSA"
 
 t_done
