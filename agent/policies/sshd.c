@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <grp.h>
+#include <signal.h>
 #include <limits.h>
 #include <stdint.h>
 #include <string.h>
