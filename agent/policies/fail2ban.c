@@ -273,11 +273,12 @@ static void conf_load_free(struct conf_load *cl)
 /* ---- which jails keep the owner out ----
  * fail2ban restores a jail's bans when the jail starts, that is when it is enabled. A ban keeps
  * the owner out when one of the jail's actions blocks sshd's port: an action with type
- * (iptables, nftables) or actiontype (firewallcmd-ipset, pf) "allports", one without a port
- * (route, hostsdeny, shorewall: the address whole), or one whose port list (the jail's
- * `port`, passed as action_ does, else the action's own [Init] port) holds sshd's port.
- * What cannot be told (an action file missing, an unknown type, a port that is no number
- * or service) counts as blocking. */
+ * (iptables, nftables) or actiontype (firewallcmd-ipset, pf) "allports", one whose commands
+ * never use <port> (route, hostsdeny, shorewall: the address whole), or one whose port list
+ * (the bracket option, which jail.conf's action_ fills with the jail's `port`, else the
+ * action's own [Init] port) holds sshd's port. What cannot be told (an action file missing, an
+ * unknown type, a port that is no number or service) counts as blocking. Checked against the
+ * commands of the real fail2ban-client -d by tests/integration/fail2ban-jails.sh. */
 
 enum reach { REACH_NONE, REACH_BLOCKS, REACH_UNKNOWN };
 

@@ -71,8 +71,9 @@ baseline() { effective "$R" '^(maxstartups|persourcemaxstartups) ' "$T/base.T"; 
 # What the real sshd does with connections: started in the root on 127.0.0.1:2022 of a private
 # network namespace; a first client gets the banner and waits unauthenticated, a second one
 # is dropped ("Exceeded MaxStartups"), and once the first is gone a lone client gets in.
-sshd_banner_judge() { # root
-	unshare -m -n bash -c '
+# With "alone-refused" even the first client gets no banner.
+sshd_banner_judge() { # root [alone-refused]
+	JUDGE_MODE=${2:-} unshare -m -n bash -c '
 		root=$1
 		mount --make-rprivate / && ip link set lo up &&
 		mount -t tmpfs tmpfs "$root/run" && mkdir -m 0755 "$root/run/sshd" &&
@@ -81,7 +82,7 @@ sshd_banner_judge() { # root
 		chroot "$root" /usr/sbin/sshd -D -e -p 2022 -o ListenAddress=127.0.0.1 2>/dev/null &
 		pid=$!
 		python3 - <<"PY"
-import socket, sys, time
+import os, socket, sys, time
 def conn():
     for _ in range(100):
         try:
@@ -105,7 +106,10 @@ c = conn()
 bc = first(c)
 c.close()
 print("first:", ba[:7], "second:", bb[:20], "alone:", bc[:7])
-ok = ba.startswith(b"SSH-2.0") and not bb.startswith(b"SSH-2.0") and bc.startswith(b"SSH-2.0")
+if os.environ.get("JUDGE_MODE") == "alone-refused":
+    ok = not ba.startswith(b"SSH-2.0") and not bc.startswith(b"SSH-2.0")
+else:
+    ok = ba.startswith(b"SSH-2.0") and not bb.startswith(b"SSH-2.0") and bc.startswith(b"SSH-2.0")
 sys.exit(0 if ok else 1)
 PY
 		rc=$?
@@ -163,6 +167,7 @@ echo 'PerSourceMaxStartups 0' >"$R/$DROP/50-ps0.conf"
 t_expect_exit 4 "$SSHRESCUE" --root "$R" --policy "$T/policy.ini" check --json
 jq -e '[.policies[] | select(.name == "sshd") | .findings[] | .severity] == ["lockout"]' "$T/out" \
 	>/dev/null || t_fail "severities: $(jq -c '[.policies[].findings[].severity]' "$T/out")"
+sshd_banner_judge "$R" alone-refused
 
 t_case "main file and drop-in both set it: both are made safe (first-wins and last-wins)"
 new_root && baseline
