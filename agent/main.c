@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "context.h"
 #include "deliver.h"
 #include "lock.h"
 #include "policy.h"
@@ -292,8 +293,11 @@ static void run_policies(struct run *run, struct root *root, const struct config
 	run->policy = xcalloc(n, sizeof(*run->policy));
 	run->result = xcalloc(n, sizeof(*run->result));
 	run->n_policies = n;
+	struct instance in;
+	instance_read(root, &in);
 	struct policy_ctx ctx = {
 		.root = root,
+		.instance = &in,
 		.cfg = cfg,
 		.run_id = run->run_id,
 		.repair = repair,
@@ -324,6 +328,7 @@ static void run_policies(struct run *run, struct root *root, const struct config
 		}
 		policy_result_finish(res, rc, cfg->strict);
 	}
+	instance_free(&in);
 }
 
 /* Bit 4 counts the open findings that are lockouts, and with strict = yes the risks too: a

@@ -46,8 +46,11 @@ struct policy_result {
 	char *note; /* one line for the console summary, e.g. "no DenyHosts files" */
 };
 
+struct instance;
+
 struct policy_ctx {
 	struct root *root;
+	const struct instance *instance; /* read once before the policies run (context.h) */
 	const struct config *cfg;
 	const char *run_id;
 	bool repair; /* false in check: nothing may be written */

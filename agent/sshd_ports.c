@@ -2,7 +2,6 @@
 #include "sshd_ports.h"
 
 #include <errno.h>
-#include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -10,37 +9,6 @@
 #include "parse/sshd_config.h"
 #include "parse/systemd_socket.h"
 #include "root.h"
-
-static int sshd_glob(void *arg, const char *pattern, struct strv *paths)
-{
-	struct root *r = arg;
-	const char *slash = strrchr(pattern, '/');
-	if (!slash)
-		return -ENOENT;
-	_cleanup_free_ char *dir = xstrndup(pattern, (size_t)(slash - pattern));
-	if (strpbrk(dir, "*?["))
-		return -ENOENT; /* wildcards in directories: not seen in practice */
-	if (!strpbrk(slash + 1, "*?[")) {
-		struct stat st;
-		if (root_stat(r, pattern, &st) == 0)
-			strv_push(paths, pattern);
-		return 0;
-	}
-	DIR *d;
-	int rc = root_opendir(r, *dir ? dir : "/", &d);
-	if (rc < 0)
-		return rc;
-	for (struct dirent *e; (e = readdir(d));)
-		if (e->d_name[0] != '.' && fnmatch(slash + 1, e->d_name, FNM_PERIOD) == 0)
-			strv_push_owned(paths, xasprintf("%s/%s", dir, e->d_name));
-	closedir(d);
-	return 0;
-}
-
-static int sshd_read(void *arg, const char *path, char **data, size_t *len)
-{
-	return root_read_file(arg, path, SSHD_MAX_FILE, data, len);
-}
 
 /* Unit directories in systemd's order of precedence (systemd.unit(5)); /run is empty on disk. */
 static const char *const unit_dirs[] = { "/etc/systemd/system", "/usr/local/lib/systemd/system",
@@ -142,26 +110,20 @@ static void ports_merge(unsigned **into, size_t *n, const unsigned *add, size_t 
 /* The TCP ports sshd listens on, from the instance's sshd_config (22 when it cannot tell). A
  * socket-activated sshd (ssh.socket enabled: Ubuntu 22.10+) listens where the socket unit
  * says, not where sshd_config says; the service's own ports count too while it is enabled. */
-void sshd_listen_ports(struct root *r, unsigned **ports, size_t *n_ports)
+void sshd_listen_ports(struct root *r, const struct sshd_config *cfg, unsigned version,
+		       unsigned **ports, size_t *n_ports)
 {
-	_cleanup_free_ char *data = NULL;
-	size_t len;
 	bool sets_port = false;
 	unsigned *out = NULL;
 	size_t n_out = 0;
-	if (root_read_file(r, "/etc/ssh/sshd_config", SSHD_MAX_FILE, &data, &len) == 0) {
-		struct sshd_include_ops ops = {sshd_glob, sshd_read, r};
-		struct sshd_config cfg = {0};
+	if (cfg) {
 		long bad;
-		sshd_config_parse("/etc/ssh/sshd_config", data, len, &ops, &cfg);
-		sets_port = sshd_config_next(&cfg, "port", -1) >= 0 ||
-			    sshd_config_next(&cfg, "listenaddress", -1) >= 0;
-		if (sshd_config_ports(&cfg, SSHD_VERSION_UNKNOWN, &out, &n_out,
-				      &bad) < 0) {
+		sets_port = sshd_config_next(cfg, "port", -1) >= 0 ||
+			    sshd_config_next(cfg, "listenaddress", -1) >= 0;
+		if (sshd_config_ports(cfg, version, &out, &n_out, &bad) < 0) {
 			out = NULL;
 			n_out = 0;
 		}
-		sshd_config_free(&cfg);
 	}
 	if (!n_out) {
 		free(out);

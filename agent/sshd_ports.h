@@ -8,8 +8,11 @@
 #include <stddef.h>
 
 struct root;
+struct sshd_config;
 
-/* Sorted, at least one (22 when nothing can be read); *ports is malloc'ed. */
-void sshd_listen_ports(struct root *r, unsigned **ports, size_t *n_ports);
+/* Sorted, at least one (22 when nothing can be read); *ports is malloc'ed. cfg: the instance's
+ * sshd configuration as context.c read it (NULL: none), version: its sshd's. */
+void sshd_listen_ports(struct root *r, const struct sshd_config *cfg, unsigned version,
+		       unsigned **ports, size_t *n_ports);
 
 #endif

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "context.h"
 #include "parse/cidr.h"
 #include "parse/csf.h"
 #include "policy.h"
@@ -196,7 +197,7 @@ static void open_ports(struct csf_run *run)
 		return;
 	unsigned *ports = NULL;
 	size_t n_ports = 0;
-	sshd_listen_ports(r, &ports, &n_ports);
+	ports = instance_ports_copy(run->ctx->instance, &n_ports);
 	struct edits e = { 0 };
 	size_t first = run->res->n_findings;
 	static const char *const names[] = { "TCP_IN", "TCP6_IN" };

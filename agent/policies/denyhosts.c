@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "config.h"
+#include "context.h"
 #include "parse/cidr.h"
 #include "parse/denyhosts.h"
 #include "policy.h"
@@ -505,9 +506,8 @@ static int denyhosts_run(struct policy_ctx *ctx, struct policy_result *res)
 	bool work_dir = root_stat(ctx->root, run.set.c.work_dir, &st) == 0 && S_ISDIR(st.st_mode);
 	/* DenyHosts blocks through hosts.deny: an sshd without libwrap never reads it, so its
 	 * entries and counts lock nobody out of ssh, and the files stay as they are. */
-	_cleanup_free_ char *why = NULL;
-	if ((run.set.conf_found || work_dir) &&
-	    tcpwrap_sshd_uses(ctx->root, &why) == TCPWRAP_NO) {
+	const char *why = ctx->instance->tcpwrap_why;
+	if ((run.set.conf_found || work_dir) && ctx->instance->tcpwrap == TCPWRAP_NO) {
 		res->status = POLICY_SKIPPED;
 		policy_result_set_note(res, "the instance's sshd does not use tcp_wrappers (%s): "
 				       "DenyHosts' %s entries cannot refuse it; left alone",

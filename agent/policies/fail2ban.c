@@ -26,6 +26,7 @@
 #include <time.h>
 
 #include "config.h"
+#include "context.h"
 #include "parse/cidr.h"
 #include "parse/fail2ban_conf.h"
 #include "policy.h"
@@ -584,7 +585,7 @@ static bool jail_blocks(const struct f2b_run *run, const char *jail, char **why)
 static void jails_scan(struct f2b_run *run)
 {
 	struct jail_scan js = {.run = run};
-	sshd_listen_ports(run->ctx->root, &js.ports, &js.n_ports);
+	js.ports = instance_ports_copy(run->ctx->instance, &js.n_ports);
 	services_read(run->ctx->root, &js.sv);
 	struct f2b_conf jc = {0};
 	struct conf_load cl = {.run = run, .conf = &jc};

@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 
 #include "config.h"
+#include "context.h"
 #include "parse/cidr.h"
 #include "parse/firewalld.h"
 #include "parse/iptables_save.h"
@@ -51,7 +52,7 @@ static void sink_add(void *arg, size_t off, size_t len, const char *text, size_t
 
 static void sshd_ports(struct fw_run *run)
 {
-	sshd_listen_ports(run->ctx->root, &run->ports, &run->n_ports);
+	run->ports = instance_ports_copy(run->ctx->instance, &run->n_ports);
 }
 
 /* The protected networks of one family; false when there are none (while others are). */

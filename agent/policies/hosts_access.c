@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include "config.h"
+#include "context.h"
 #include "parse/cidr.h"
 #include "parse/hosts_access.h"
 #include "policy.h"
@@ -456,7 +457,7 @@ static int hosts_access_run(struct policy_ctx *ctx, struct policy_result *res)
 	struct ha_run run = {
 		.ctx = ctx, .res = res, .first_finding = res->n_findings, .allow_cut = (size_t)-1};
 	const struct cidr_list *protect = &ctx->cfg->protect;
-	char *why = NULL;
+	const char *why = ctx->instance->tcpwrap_why;
 	int rc = 0;
 
 	if (protect->n == 0) {
@@ -502,7 +503,7 @@ static int hosts_access_run(struct policy_ctx *ctx, struct policy_result *res)
 	/* An sshd that links no libwrap (Fedora/RHEL 8+, upstream since 6.7, Debian 13's
 	 * listener alone) never reads these files: whatever they say is not a lockout, and they
 	 * stay as they are (other daemons may still use them). */
-	if (tcpwrap_sshd_uses(ctx->root, &why) == TCPWRAP_NO) {
+	if (ctx->instance->tcpwrap == TCPWRAP_NO) {
 		res->status = POLICY_SKIPPED;
 		policy_result_set_note(res, "the instance's sshd does not use tcp_wrappers (%s): "
 				       HOSTS_ALLOW " and " HOSTS_DENY " cannot refuse it; left alone",
@@ -529,7 +530,6 @@ out:
 		free(run.files[i].data);
 	}
 	free(run.nets);
-	free(why);
 	return rc;
 }
 

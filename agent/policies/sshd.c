@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "config.h"
+#include "context.h"
 #include "parse/cidr.h"
 #include "parse/sshd_config.h"
 #include "parse/sshkey.h"
@@ -27,80 +28,6 @@
 #define MAX_BINARY (64u << 20)
 #define CHILD_TIMEOUT_MS 30000
 #define MAX_GLOB_RESULTS 4096
-
-/* ---- Include through the instance root ------------------------------------------------ */
-
-static bool has_magic(const char *s)
-{
-	return strpbrk(s, "*?[") != NULL;
-}
-
-/* What every Include of one parse shares: the root, and the directories opened so far
- * (symlinked directories that loop make a glob of a few wildcards open 2^n of them; the
- * count stops the walk at SSHD_MAX_GLOB_DIRS, and the parser says so). */
-struct include_ctx {
-	struct root *r;
-	size_t dirs;
-};
-
-/* glob(3) without flags, one path component at a time, inside the root. */
-static void glob_walk(struct include_ctx *c, const char *dir, const char *rest, struct strv *out,
-		      int depth)
-{
-	struct root *r = c->r;
-	if (depth > 64 || out->n >= MAX_GLOB_RESULTS || c->dirs > SSHD_MAX_GLOB_DIRS)
-		return;
-	while (*rest == '/')
-		rest++;
-	if (!*rest) {
-		struct stat st;
-		if (root_stat(r, *dir ? dir : "/", &st) == 0)
-			strv_push(out, *dir ? dir : "/");
-		return;
-	}
-	const char *slash = strchr(rest, '/');
-	size_t n = slash ? (size_t)(slash - rest) : strlen(rest);
-	_cleanup_free_ char *comp = xstrndup(rest, n);
-	const char *next = slash ? slash : "";
-	if (!has_magic(comp)) {
-		_cleanup_free_ char *p = xasprintf("%s/%s", dir, comp);
-		glob_walk(c, p, next, out, depth + 1);
-		return;
-	}
-	if (++c->dirs > SSHD_MAX_GLOB_DIRS)
-		return;
-	DIR *d;
-	if (root_opendir(r, *dir ? dir : "/", &d) < 0)
-		return;
-	struct strv names = { 0 };
-	for (struct dirent *e; (e = readdir(d));)
-		if (fnmatch(comp, e->d_name, FNM_PERIOD) == 0 && strcmp(e->d_name, ".") &&
-		    strcmp(e->d_name, ".."))
-			strv_push(&names, e->d_name);
-	closedir(d);
-	for (size_t i = 0; i < names.n; i++) {
-		_cleanup_free_ char *p = xasprintf("%s/%s", dir, names.v[i]);
-		glob_walk(c, p, next, out, depth + 1);
-	}
-	strv_free(&names);
-}
-
-static int include_glob(void *arg, const char *pattern, struct strv *paths)
-{
-	if (pattern[0] != '/')
-		return -ENOENT; /* "~/..." and the like: no home directory at start-up */
-	struct include_ctx *c = arg;
-	glob_walk(c, "", pattern, paths, 0);
-	if (c->dirs > SSHD_MAX_GLOB_DIRS)
-		return -ELOOP;
-	return paths->n ? 0 : -ENOENT;
-}
-
-static int include_read(void *arg, const char *path, char **data, size_t *len)
-{
-	struct include_ctx *c = arg;
-	return root_read_file(c->r, path, SSHD_MAX_FILE, data, len);
-}
 
 /* ---- running the instance's programs, in the sandbox ----------------------------------- */
 
@@ -196,7 +123,7 @@ struct line_fix {
 struct sshd_run {
 	struct policy_ctx *ctx;
 	struct policy_result *res;
-	struct sshd_config cfg;
+	const struct sshd_config *cfg; /* the instance's, as context.c read it */
 	unsigned version;
 	struct line_fix *fixes;
 	size_t n_fixes;
@@ -232,12 +159,12 @@ static void plan_fix(struct sshd_run *run, const struct sshd_occurrence *o, size
 
 static char *occ_text(const struct sshd_run *run, const struct sshd_occurrence *o)
 {
-	return xstrndup(run->cfg.files[o->file].data + o->line_off, o->line_len);
+	return xstrndup(run->cfg->files[o->file].data + o->line_off, o->line_len);
 }
 
 static const char *occ_path(const struct sshd_run *run, const struct sshd_occurrence *o)
 {
-	return run->cfg.files[o->file].path;
+	return run->cfg->files[o->file].path;
 }
 
 static struct finding *occ_finding(struct sshd_run *run, const struct sshd_occurrence *o,
@@ -257,7 +184,7 @@ static struct finding *occ_finding(struct sshd_run *run, const struct sshd_occur
 /* A global occurrence: read at start-up in any release (outside Match, or in "Match all"). */
 static bool occ_global(const struct sshd_run *run, const struct sshd_occurrence *o)
 {
-	return o->match < 0 || sshd_match_active(&run->cfg, o->match, SSHD_VERSION_UNKNOWN);
+	return o->match < 0 || sshd_match_active(run->cfg, o->match, SSHD_VERSION_UNKNOWN);
 }
 
 /* A line to put first in sshd_config, for the finding added next (its backup is set when the
@@ -309,15 +236,15 @@ static void plan_startups(struct sshd_run *run, const char *keyword, const char 
 	bool per_source = strcmp(keyword, "persourcemaxstartups") == 0;
 	const char *name = per_source ? "PerSourceMaxStartups" : "MaxStartups";
 	long first = -1, last = -1;
-	for (long i = sshd_config_next(&run->cfg, keyword, -1); i >= 0;
-	     i = sshd_config_next(&run->cfg, keyword, i)) {
-		const struct sshd_occurrence *o = &run->cfg.occ[i];
+	for (long i = sshd_config_next(run->cfg, keyword, -1); i >= 0;
+	     i = sshd_config_next(run->cfg, keyword, i)) {
+		const struct sshd_occurrence *o = &run->cfg->occ[i];
 		if (!occ_global(run, o)) {
 			long fi;
 			struct finding *f = occ_finding(
 				run, o, &fi,
 				"%s inside a Match block (\"Match %s\"): sshd refuses to start with it",
-				name, run->cfg.matches[o->match].criteria);
+				name, run->cfg->matches[o->match].criteria);
 			f->fixed = run->ctx->repair;
 			finding_set_action(f, "%s the line", run->ctx->repair ? "commented out"
 									     : "would comment out");
@@ -340,7 +267,7 @@ static void plan_startups(struct sshd_run *run, const char *keyword, const char 
 		}
 		if (bad) {
 			long fi;
-			_cleanup_free_ char *arg = xstrndup(run->cfg.files[o->file].data + o->args_off,
+			_cleanup_free_ char *arg = xstrndup(run->cfg->files[o->file].data + o->args_off,
 							    o->args_len);
 			struct finding *f = occ_finding(run, o, &fi,
 							"%s \"%s\" is malformed: sshd refuses to start",
@@ -356,7 +283,7 @@ static void plan_startups(struct sshd_run *run, const char *keyword, const char 
 	for (int k = 0; k < 2; k++) {
 		if (ends[k] < 0 || (k == 1 && ends[1] == ends[0]))
 			continue;
-		const struct sshd_occurrence *o = &run->cfg.occ[ends[k]];
+		const struct sshd_occurrence *o = &run->cfg->occ[ends[k]];
 		if (o->args.n != 1)
 			continue; /* malformed: planned above */
 		long start;
@@ -434,8 +361,8 @@ static void plan_penalties(struct sshd_run *run)
 		return;
 	struct sshd_penalties pen;
 	long bad;
-	if (sshd_config_penalties(&run->cfg, run->version, &pen, &bad) < 0) {
-		const struct sshd_occurrence *o = &run->cfg.occ[bad];
+	if (sshd_config_penalties(run->cfg, run->version, &pen, &bad) < 0) {
+		const struct sshd_occurrence *o = &run->cfg->occ[bad];
 		long fi;
 		occ_finding(run, o, &fi, "PerSourcePenalties is malformed: sshd refuses to start");
 		return;
@@ -444,22 +371,22 @@ static void plan_penalties(struct sshd_run *run)
 		return;
 	bool exempt_done = false, exempt_before = false;
 	long decider = -1;
-	for (long i = sshd_config_next(&run->cfg, "persourcepenaltyexemptlist", -1); i >= 0;
-	     i = sshd_config_next(&run->cfg, "persourcepenaltyexemptlist", i)) {
-		const struct sshd_occurrence *o = &run->cfg.occ[i];
+	for (long i = sshd_config_next(run->cfg, "persourcepenaltyexemptlist", -1); i >= 0;
+	     i = sshd_config_next(run->cfg, "persourcepenaltyexemptlist", i)) {
+		const struct sshd_occurrence *o = &run->cfg->occ[i];
 		if (occ_global(run, o)) {
 			if (decider < 0)
 				decider = i;
 			continue;
 		}
-		if (sshd_occurrence_active(&run->cfg, o, run->version))
+		if (sshd_occurrence_active(run->cfg, o, run->version))
 			continue;
 		long fi;
 		struct finding *f = occ_finding(
 			run, o, &fi,
 			"PerSourcePenaltyExemptList inside a Match block (\"Match %s\"): sshd refuses "
 			"to start with it",
-			run->cfg.matches[o->match].criteria);
+			run->cfg->matches[o->match].criteria);
 		f->fixed = run->ctx->repair;
 		finding_set_action(f, "%s the line",
 				   run->ctx->repair ? "commented out" : "would comment out");
@@ -467,7 +394,7 @@ static void plan_penalties(struct sshd_run *run)
 		plan_fix(run, o, o->line_off, 0, prefix, true, fi);
 	}
 	if (protect->n) {
-		const struct sshd_occurrence *o = decider >= 0 ? &run->cfg.occ[decider] : NULL;
+		const struct sshd_occurrence *o = decider >= 0 ? &run->cfg->occ[decider] : NULL;
 		const char *cur = o && o->args.n ? o->args.v[0] : NULL;
 		_cleanup_free_ char *merged = sshd_exempt_list_merge(cur, protect);
 		exempt_done = exempt_before = merged == NULL;
@@ -522,7 +449,7 @@ static void plan_penalties(struct sshd_run *run)
 		}
 		long fi;
 		struct finding *f = occ_finding(
-			run, &run->cfg.occ[pen.decider[k]], &fi,
+			run, &run->cfg->occ[pen.decider[k]], &fi,
 			"PerSourcePenalties %s:%ld is over-strict (over %ld s): %s",
 			names[k], vals[k], limit,
 			k == 5 ? "a penalised source may be refused before the banner for that long"
@@ -531,14 +458,14 @@ static void plan_penalties(struct sshd_run *run)
 		finding_set_action(f, "%s", penalty_strict_action(run, exempt_done));
 	}
 	if (pen.overflow_deny_all || pen.overflow6_deny_all) {
-		long first = sshd_config_next(&run->cfg, "persourcepenalties", -1);
+		long first = sshd_config_next(run->cfg, "persourcepenalties", -1);
 		long fi;
 		if (exempt_before) {
 			buf_printf(&run->strict, "%soverflow:deny-all", run->strict.len ? " " : "");
 			return;
 		}
 		struct finding *f = occ_finding(
-			run, &run->cfg.occ[first], &fi,
+			run, &run->cfg->occ[first], &fi,
 			"PerSourcePenalties overflow%s:deny-all refuses every source once the penalty "
 			"table is full", pen.overflow_deny_all ? "" : "6");
 		f->fixed = exempt_done;
@@ -597,7 +524,7 @@ static int apply_fixes(struct sshd_run *run, struct file_edits **out, size_t *n_
 	}
 	int rc = 0;
 	for (size_t i = 0; i < n; i++) {
-		const struct sshd_file *sf = &run->cfg.files[fe[i].file];
+		const struct sshd_file *sf = &run->cfg->files[fe[i].file];
 		struct out_buf ob = { { 0 } };
 		edits_apply(sf->data, sf->len, &fe[i].e, out_collect, &ob);
 		fe[i].new_data = ob.b.data ? ob.b.data : xstrdup("");
@@ -772,7 +699,7 @@ static void plan_dsa_only(struct sshd_run *run)
 	struct root *r = run->ctx->root;
 	struct strv keys = { 0 };
 	bool defaults;
-	sshd_config_host_keys(&run->cfg, run->version, &keys, &defaults);
+	sshd_config_host_keys(run->cfg, run->version, &keys, &defaults);
 	size_t dsa = 0, other = 0;
 	for (size_t i = 0; i < keys.n; i++) {
 		struct stat st;
@@ -809,7 +736,7 @@ static void check_host_keys(struct sshd_run *run, bool have_sshd)
 	struct root *r = run->ctx->root;
 	struct strv keys = { 0 };
 	bool defaults;
-	sshd_config_host_keys(&run->cfg, run->version, &keys, &defaults);
+	sshd_config_host_keys(run->cfg, run->version, &keys, &defaults);
 	if (run->extra_key && !strv_contains(&keys, run->extra_key))
 		strv_push(&keys, run->extra_key);
 	gid_t ssh_keys_gid = 0;
@@ -1042,7 +969,7 @@ static void validate(struct sshd_run *run, struct child_result *before, struct f
 			if (strcmp(file, SSHD_CONFIG) == 0 && line > run->n_insert)
 				line -= (unsigned)run->n_insert;
 			for (size_t i = 0; i < n_fe && !ours; i++) {
-				if (!fe[i].written || strcmp(run->cfg.files[fe[i].file].path, file))
+				if (!fe[i].written || strcmp(run->cfg->files[fe[i].file].path, file))
 					continue;
 				for (size_t k = 0; k < fe[i].n_lines; k++) {
 					if (fe[i].lines[k] != line)
@@ -1052,7 +979,7 @@ static void validate(struct sshd_run *run, struct child_result *before, struct f
 				if (!ours)
 					continue;
 				/* Put the file back as it was and say why. */
-				const struct sshd_file *sf = &run->cfg.files[fe[i].file];
+				const struct sshd_file *sf = &run->cfg->files[fe[i].file];
 				struct edits back = { 0 };
 				edits_add(&back, 0, fe[i].new_len, sf->data, sf->len);
 				int rc = root_replace(run->ctx->root, sf->path, fe[i].new_data,
@@ -1095,8 +1022,8 @@ out:
 static void live_reload(struct sshd_run *run, bool tested_ok)
 {
 	struct root *r = run->ctx->root;
-	long po = sshd_config_decider(&run->cfg, "pidfile", run->version);
-	const char *pidfile = po >= 0 && run->cfg.occ[po].args.n ? run->cfg.occ[po].args.v[0]
+	long po = sshd_config_decider(run->cfg, "pidfile", run->version);
+	const char *pidfile = po >= 0 && run->cfg->occ[po].args.n ? run->cfg->occ[po].args.v[0]
 								 : "/run/sshd.pid";
 	_cleanup_free_ char *data = NULL;
 	size_t len;
@@ -1148,8 +1075,8 @@ static void report_errors(struct sshd_run *run)
 {
 	const struct sshd_error *shown[MAX_ERRORS_SHOWN];
 	size_t n_shown = 0, more = 0;
-	for (size_t i = 0; i < run->cfg.n_errors; i++) {
-		const struct sshd_error *e = &run->cfg.errors[i];
+	for (size_t i = 0; i < run->cfg->n_errors; i++) {
+		const struct sshd_error *e = &run->cfg->errors[i];
 		bool dup = false;
 		for (size_t k = 0; k < n_shown && !dup; k++)
 			dup = shown[k]->file == e->file && shown[k]->line == e->line &&
@@ -1161,7 +1088,7 @@ static void report_errors(struct sshd_run *run)
 			continue;
 		}
 		shown[n_shown++] = e;
-		policy_add_finding(run->res, run->cfg.files[e->file].path, e->line, NULL,
+		policy_add_finding(run->res, run->cfg->files[e->file].path, e->line, NULL,
 				   "sshd refuses this: %s", e->message);
 	}
 	if (more)
@@ -1171,30 +1098,17 @@ static void report_errors(struct sshd_run *run)
 				   more);
 }
 
-static unsigned detect_version(struct root *r, const char *bin, size_t bin_len)
-{
-	unsigned v = SSHD_VERSION_UNKNOWN;
-	_cleanup_free_ char *status = NULL;
-	size_t len;
-	if (root_read_file(r, "/var/lib/dpkg/status", 64u << 20, &status, &len) == 0 &&
-	    sshd_version_from_dpkg_status(status, len, &v) == 0)
-		return v;
-	if (bin && sshd_version_from_binary(bin, bin_len, &v) == 0)
-		return v;
-	return SSHD_VERSION_UNKNOWN;
-}
-
 static int sshd_policy_run(struct policy_ctx *ctx, struct policy_result *res)
 {
-	struct root *r = ctx->root;
 	const struct config *c = ctx->cfg;
 	struct sshd_run run = { .ctx = ctx, .res = res };
-	_cleanup_free_ char *bin = NULL, *data = NULL;
-	size_t bin_len = 0, len = 0;
-	int rc = root_read_file(r, SSHD_BINARY, MAX_BINARY, &bin, &bin_len);
-	bool have_sshd = rc == 0;
-	rc = root_read_file(r, SSHD_CONFIG, SSHD_MAX_FILE, &data, &len);
+	const struct instance *in = ctx->instance;
+	const char *bin = in->sshd_bin;
+	size_t bin_len = in->sshd_bin_len;
+	bool have_sshd = in->have_sshd;
+	int rc = in->sshd_config_rc;
 	run.no_config = rc == -ENOENT;
+	run.cfg = &in->sshd_cfg;
 	if (rc == -ENOENT && !have_sshd) {
 		res->status = POLICY_SKIPPED;
 		policy_result_set_note(res, "no sshd and no %s", SSHD_CONFIG);
@@ -1210,7 +1124,7 @@ static int sshd_policy_run(struct policy_ctx *ctx, struct policy_result *res)
 		f->error = !instance;
 		return 0;
 	}
-	run.version = detect_version(r, bin, bin_len);
+	run.version = in->sshd_version;
 	/* DSA: compiled out by default in 9.8, removed in 10.0; the algorithm name is in every
 	 * sshd that still has it. Without a binary, by version. */
 	run.dsa_ok = bin ? memmem(bin, bin_len, "ssh-dss", 7) != NULL
@@ -1231,9 +1145,6 @@ static int sshd_policy_run(struct policy_ctx *ctx, struct policy_result *res)
 	 * as many unauthenticated connections as sshd lets in before it starts dropping any. */
 	_cleanup_free_ char *good_ps = xasprintf("%d", good_ms.start);
 
-	struct include_ctx ictx = {.r = r};
-	struct sshd_include_ops ops = {include_glob, include_read, &ictx};
-	sshd_config_parse(SSHD_CONFIG, data ? data : "", data ? len : 0, &ops, &run.cfg);
 
 	/* sshd -t before any edit: its own words on what is wrong already. */
 	struct child_result before = { 0 };
@@ -1307,7 +1218,6 @@ static int sshd_policy_run(struct policy_ctx *ctx, struct policy_result *res)
 	free(run.fixes);
 	free(run.insert_top);
 	free(run.extra_key);
-	sshd_config_free(&run.cfg);
 	return 0;
 }
 
