@@ -64,6 +64,15 @@
 
 static char *const default_env[] = {"PATH=" SEARCH_DIRS, "LC_ALL=C", NULL};
 static int64_t run_deadline;
+/* The process group running now (0: none), for spawn_kill_running() in a signal handler. */
+static volatile sig_atomic_t running_group;
+
+void spawn_kill_running(void)
+{
+	pid_t g = (pid_t)running_group;
+	if (g > 0)
+		kill(-g, SIGKILL);
+}
 
 int64_t spawn_mono_ms(void)
 {
@@ -434,7 +443,9 @@ static int spawn_host(char *const argv[], const struct spawn_opts *o, int64_t bu
 	}
 	int status;
 	bool timed_out;
+	running_group = pid;
 	collect(pid, &p, o, budget, res, &status, &timed_out);
+	running_group = 0;
 	pipes_close(&p);
 	result_from_status(res, status, timed_out);
 	return 0;
@@ -1145,7 +1156,9 @@ static int spawn_sandbox(char *const argv[], const struct spawn_opts *o, int64_t
 	setpgid(c, c);
 	int status;
 	bool timed_out;
+	running_group = c;
 	collect(c, &p, o, budget, res, &status, &timed_out);
+	running_group = 0;
 	pipes_close(&p);
 	struct sandbox_status st;
 	fcntl(sp[0], F_SETFL, O_NONBLOCK);

@@ -66,6 +66,10 @@ void spawn_result_free(struct spawn_result *res);
  * 0 when it exited with status 0, else -errno (-ETIME: timed out, -EIO: failed). */
 int spawn_quiet(char *const argv[], unsigned timeout_ms);
 
+/* Async-signal-safe: SIGKILL to the process group spawn_run() is waiting for, if any (a run
+ * that dies of SIGINT/SIGTERM leaves nothing running). */
+void spawn_kill_running(void);
+
 /* The run's deadline (CLOCK_MONOTONIC ms; 0: none): no program runs past it. */
 void spawn_set_deadline(int64_t mono_ms);
 bool spawn_deadline_passed(void);
