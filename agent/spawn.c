@@ -805,7 +805,7 @@ static int stage_instance_legacy(int rfd, int *stage, bool *copied)
  * tmpfs at STAGE (in C's private mount namespace). Id-mapped through userns_fd where the
  * filesystem allows it (ext4, xfs, btrfs: every real disk), so that root's files are U's;
  * where it does not (overlayfs, NFS) *copied says /etc/ssh must be copied for U. */
-static int stage_instance(const char *root, int userns_fd, int *stage, bool *copied)
+static int stage_instance(const char *root, int root_fd, int userns_fd, int *stage, bool *copied)
 {
 	*stage = ST_MOUNT;
 	*copied = false;
@@ -813,7 +813,16 @@ static int stage_instance(const char *root, int userns_fd, int *stage, bool *cop
 		return -errno;
 	/* held before anything is mounted over its path (the stage is on /tmp) */
 	int rfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (rfd < 0 || leave_rootfs() < 0)
+	if (rfd < 0)
+		return -errno;
+	/* the path must still name the directory the caller works on */
+	struct stat sa, sb;
+	if (root_fd > 0 && (fstat(rfd, &sa) < 0 || fstat(root_fd, &sb) < 0 ||
+			    sa.st_dev != sb.st_dev || sa.st_ino != sb.st_ino)) {
+		errno = EXDEV;
+		return -errno;
+	}
+	if (leave_rootfs() < 0)
 		return -errno;
 	*stage = ST_IDMAP;
 	int t = (int)syscall(SYS_open_tree, rfd, "",
@@ -932,7 +941,7 @@ static void sandbox_child(const char *bwrap, char *const argv[], const struct sp
 		goto report;
 	}
 	bool copied;
-	int rc = stage_instance(o->root, userns, &st.stage, &copied);
+	int rc = stage_instance(o->root, o->root_fd, userns, &st.stage, &copied);
 	close(userns);
 	if (rc < 0) {
 		st.err = -rc;

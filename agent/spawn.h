@@ -35,6 +35,7 @@ struct spawn_opts {
 	unsigned timeout_ms; /* 0: only the run's deadline */
 	/* SPAWN_SANDBOX */
 	const char *root;	 /* host path of the instance root: the sandbox's / (read-only) */
+	int root_fd;		 /* > 0: the same directory, opened (checked against root) */
 	const char *cwd;	 /* inside the sandbox; NULL: / */
 	const char *scratch;	 /* a private writable tmpfs at this path inside the sandbox */
 	const char *const *take; /* names in scratch copied out after the program ended */
