@@ -241,6 +241,7 @@ static struct target *active_target;
 
 static void on_signal(int sig)
 {
+	spawn_kill_running();
 	if (active_target)
 		target_release(active_target);
 	signal(sig, SIG_DFL);
@@ -267,6 +268,7 @@ static void deadline_check(struct run *run, const char *during)
 static void on_watchdog(int sig)
 {
 	(void)sig;
+	spawn_kill_running();
 	if (active_target)
 		target_release(active_target);
 	static const char msg[] = "sshrescue: the run is stuck past its deadline: instance "

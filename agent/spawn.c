@@ -62,8 +62,17 @@
  * group may still hold the pipe). */
 #define DRAIN_MS 500
 
-static char *const default_env[] = { "PATH=" SEARCH_DIRS, "LC_ALL=C", NULL };
+static char *const default_env[] = {"PATH=" SEARCH_DIRS, "LC_ALL=C", NULL};
 static int64_t run_deadline;
+/* The process group running now (0: none), for spawn_kill_running() in a signal handler. */
+static volatile sig_atomic_t running_group;
+
+void spawn_kill_running(void)
+{
+	pid_t g = (pid_t)running_group;
+	if (g > 0)
+		kill(-g, SIGKILL);
+}
 
 int64_t spawn_mono_ms(void)
 {
@@ -122,7 +131,7 @@ int spawn_quiet(char *const argv[], unsigned timeout_ms)
 	int status = 0;
 	bool timed_out = false;
 	if (pfd >= 0) {
-		struct pollfd p = { .fd = pfd, .events = POLLIN };
+		struct pollfd p = {.fd = pfd, .events = POLLIN};
 		int r;
 		while ((r = poll(&p, 1, (int)timeout_ms)) < 0 && errno == EINTR)
 			; /* a signal restarts the wait in full: bounded by the signals there are */
@@ -134,7 +143,7 @@ int spawn_quiet(char *const argv[], unsigned timeout_ms)
 				timed_out = true;
 				break;
 			}
-			struct timespec ts = { 0, 20 * 1000000 };
+			struct timespec ts = {0, 20 * 1000000};
 			nanosleep(&ts, NULL);
 		}
 	}
@@ -269,7 +278,7 @@ static void collect(pid_t pid, struct pipes *p, const struct spawn_opts *o, int6
 		    struct spawn_result *res, int *status, bool *timed_out)
 {
 	size_t cap = o->max_output ? o->max_output : DEFAULT_MAX_OUTPUT;
-	struct buf b[2] = { { 0 }, { 0 } };
+	struct buf b[2] = {{0}, {0}};
 	int64_t start = spawn_mono_ms();
 	int64_t until = budget == INT64_MAX ? INT64_MAX : start + budget;
 	int pfd = pidfd_of(pid);
@@ -284,7 +293,7 @@ static void collect(pid_t pid, struct pipes *p, const struct spawn_opts *o, int6
 		close_fd(&p->in[1]);
 	if (p->in[1] >= 0)
 		fcntl(p->in[1], F_SETFL, O_NONBLOCK);
-	struct sigaction ign = { .sa_handler = SIG_IGN }, old_pipe;
+	struct sigaction ign = {.sa_handler = SIG_IGN}, old_pipe;
 	sigaction(SIGPIPE, &ign, &old_pipe);
 	while (p->out[0] >= 0 || p->err[0] >= 0 || !ended) {
 		int64_t now = spawn_mono_ms();
@@ -294,10 +303,10 @@ static void collect(pid_t pid, struct pipes *p, const struct spawn_opts *o, int6
 			break;
 		}
 		struct pollfd pf[4] = {
-			{ p->out[0], POLLIN, 0 },
-			{ p->err[0], POLLIN, 0 },
-			{ p->in[1], POLLOUT, 0 },
-			{ ended ? -1 : pfd, POLLIN, 0 },
+			{p->out[0], POLLIN, 0},
+			{p->err[0], POLLIN, 0},
+			{p->in[1], POLLOUT, 0},
+			{ended ? -1 : pfd, POLLIN, 0},
 		};
 		int64_t wait = until - now;
 		if (pfd < 0 && !ended && wait > 100)
@@ -316,7 +325,8 @@ static void collect(pid_t pid, struct pipes *p, const struct spawn_opts *o, int6
 			if (r <= 0) {
 				close_fd(fd);
 			} else if (b[k].len < cap) {
-				size_t take = (size_t)r < cap - b[k].len ? (size_t)r : cap - b[k].len;
+				size_t take =
+					(size_t)r < cap - b[k].len ? (size_t)r : cap - b[k].len;
 				buf_append(&b[k], chunk, take);
 				res->cut |= take < (size_t)r;
 			} else {
@@ -433,7 +443,9 @@ static int spawn_host(char *const argv[], const struct spawn_opts *o, int64_t bu
 	}
 	int status;
 	bool timed_out;
+	running_group = pid;
 	collect(pid, &p, o, budget, res, &status, &timed_out);
+	running_group = 0;
 	pipes_close(&p);
 	result_from_status(res, status, timed_out);
 	return 0;
@@ -441,8 +453,8 @@ static int spawn_host(char *const argv[], const struct spawn_opts *o, int64_t bu
 
 /* ---- the sandbox ------------------------------------------------------------------------- */
 
-#define STAGE "/tmp"                /* C's private tmpfs */
-#define STAGE_ROOT STAGE "/root"    /* the id-mapped instance */
+#define STAGE "/tmp"		 /* C's private tmpfs */
+#define STAGE_ROOT STAGE "/root" /* the id-mapped instance */
 #define STAGE_SCRATCH STAGE "/scratch"
 #define STAGE_ETC_SSH STAGE "/etc-ssh"
 #define SANDBOX_UID_BASE 0x70000000u /* far above any account: U = base + pid % 65536 */
@@ -493,15 +505,43 @@ static int seccomp_memfd(void)
 {
 #ifdef NATIVE_ARCH
 	static const int denied[] = {
-		__NR_ptrace, __NR_process_vm_readv, __NR_process_vm_writev, __NR_keyctl,
-		__NR_add_key, __NR_request_key, __NR_bpf, __NR_perf_event_open,
-		__NR_userfaultfd, __NR_kexec_load, __NR_init_module, __NR_finit_module,
-		__NR_delete_module, __NR_mount, __NR_umount2, __NR_pivot_root, __NR_unshare,
-		__NR_setns, __NR_open_by_handle_at, __NR_name_to_handle_at, __NR_swapon,
-		__NR_swapoff, __NR_reboot, __NR_acct, __NR_quotactl, __NR_syslog,
-		__NR_io_uring_setup, __NR_io_uring_enter, __NR_io_uring_register, __NR_fsopen,
-		__NR_fsmount, __NR_fsconfig, __NR_fspick, __NR_move_mount, __NR_open_tree,
-		__NR_mount_setattr, __NR_personality,
+		__NR_ptrace,
+		__NR_process_vm_readv,
+		__NR_process_vm_writev,
+		__NR_keyctl,
+		__NR_add_key,
+		__NR_request_key,
+		__NR_bpf,
+		__NR_perf_event_open,
+		__NR_userfaultfd,
+		__NR_kexec_load,
+		__NR_init_module,
+		__NR_finit_module,
+		__NR_delete_module,
+		__NR_mount,
+		__NR_umount2,
+		__NR_pivot_root,
+		__NR_unshare,
+		__NR_setns,
+		__NR_open_by_handle_at,
+		__NR_name_to_handle_at,
+		__NR_swapon,
+		__NR_swapoff,
+		__NR_reboot,
+		__NR_acct,
+		__NR_quotactl,
+		__NR_syslog,
+		__NR_io_uring_setup,
+		__NR_io_uring_enter,
+		__NR_io_uring_register,
+		__NR_fsopen,
+		__NR_fsmount,
+		__NR_fsconfig,
+		__NR_fspick,
+		__NR_move_mount,
+		__NR_open_tree,
+		__NR_mount_setattr,
+		__NR_personality,
 #ifdef __NR_kexec_file_load
 		__NR_kexec_file_load,
 #endif
@@ -634,11 +674,14 @@ static int copy_tree(int from, int to, unsigned u, int depth, unsigned *entries)
 				rc = -errno;
 				break;
 			}
-			int sf = openat(from, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			int df = openat(to, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			int sf = openat(from, e->d_name,
+					O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			int df = openat(to, e->d_name,
+					O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (sf >= 0 && df >= 0)
 				rc = copy_tree(sf, df, u, depth + 1, entries);
-			if (df >= 0 && (fchown(df, ou, og) < 0 || fchmod(df, st.st_mode & 07777) < 0))
+			if (df >= 0 &&
+			    (fchown(df, ou, og) < 0 || fchmod(df, st.st_mode & 07777) < 0))
 				rc = rc ? rc : -errno;
 			if (sf >= 0)
 				close(sf);
@@ -654,8 +697,10 @@ static int copy_tree(int from, int to, unsigned u, int depth, unsigned *entries)
 					rc = -errno;
 			}
 		} else if (S_ISREG(st.st_mode) && st.st_size <= COPY_MAX_FILE) {
-			int sf = openat(from, e->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-			int df = openat(to, e->d_name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+			int sf = openat(from, e->d_name,
+					O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+			int df = openat(to, e->d_name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+					0600);
 			char chunk[65536];
 			ssize_t r = 0;
 			while (sf >= 0 && df >= 0 && (r = read(sf, chunk, sizeof(chunk))) > 0)
@@ -760,7 +805,7 @@ static int stage_instance_legacy(int rfd, int *stage, bool *copied)
  * tmpfs at STAGE (in C's private mount namespace). Id-mapped through userns_fd where the
  * filesystem allows it (ext4, xfs, btrfs: every real disk), so that root's files are U's;
  * where it does not (overlayfs, NFS) *copied says /etc/ssh must be copied for U. */
-static int stage_instance(const char *root, int userns_fd, int *stage, bool *copied)
+static int stage_instance(const char *root, int root_fd, int userns_fd, int *stage, bool *copied)
 {
 	*stage = ST_MOUNT;
 	*copied = false;
@@ -768,7 +813,16 @@ static int stage_instance(const char *root, int userns_fd, int *stage, bool *cop
 		return -errno;
 	/* held before anything is mounted over its path (the stage is on /tmp) */
 	int rfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (rfd < 0 || leave_rootfs() < 0)
+	if (rfd < 0)
+		return -errno;
+	/* the path must still name the directory the caller works on */
+	struct stat sa, sb;
+	if (root_fd > 0 && (fstat(rfd, &sa) < 0 || fstat(root_fd, &sb) < 0 ||
+			    sa.st_dev != sb.st_dev || sa.st_ino != sb.st_ino)) {
+		errno = EXDEV;
+		return -errno;
+	}
+	if (leave_rootfs() < 0)
 		return -errno;
 	*stage = ST_IDMAP;
 	int t = (int)syscall(SYS_open_tree, rfd, "",
@@ -778,8 +832,8 @@ static int stage_instance(const char *root, int userns_fd, int *stage, bool *cop
 	if (t < 0)
 		return -errno;
 	struct mount_attr a = {
-		.attr_set = MOUNT_ATTR_IDMAP | MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
-			    MOUNT_ATTR_NODEV,
+		.attr_set =
+			MOUNT_ATTR_IDMAP | MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
 		.userns_fd = (uint64_t)userns_fd,
 	};
 	if (syscall(SYS_mount_setattr, t, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof(a)) < 0) {
@@ -789,8 +843,8 @@ static int stage_instance(const char *root, int userns_fd, int *stage, bool *cop
 		}
 		a.attr_set &= ~(uint64_t)MOUNT_ATTR_IDMAP;
 		a.userns_fd = 0;
-		if (syscall(SYS_mount_setattr, t, "", AT_EMPTY_PATH | AT_RECURSIVE, &a,
-			    sizeof(a)) < 0) {
+		if (syscall(SYS_mount_setattr, t, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof(a)) <
+		    0) {
 			int rc = -errno;
 			close(t);
 			return rc;
@@ -813,8 +867,10 @@ static int stage_instance(const char *root, int userns_fd, int *stage, bool *cop
 static int stage_etc_ssh(unsigned u)
 {
 	int rootfd = open(STAGE_ROOT, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	int etc = rootfd < 0 ? -1 : openat(rootfd, "etc", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	int from = etc < 0 ? -1 : openat(etc, "ssh", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int etc = rootfd < 0 ? -1
+			     : openat(rootfd, "etc", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int from =
+		etc < 0 ? -1 : openat(etc, "ssh", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	int rc = 0;
 	if (from < 0) {
 		rc = -ENOENT;
@@ -827,8 +883,8 @@ static int stage_etc_ssh(unsigned u)
 		struct stat st;
 		rc = to < 0 ? -errno : copy_tree(from, to, u, 0, &entries);
 		if (to >= 0 && fstat(from, &st) == 0) {
-			if (fchown(to, st.st_uid == 0 ? u : st.st_uid, st.st_gid == 0 ? u : st.st_gid) <
-				    0 ||
+			if (fchown(to, st.st_uid == 0 ? u : st.st_uid,
+				   st.st_gid == 0 ? u : st.st_gid) < 0 ||
 			    fchmod(to, st.st_mode & 07777) < 0)
 				rc = rc ? rc : -errno;
 		}
@@ -849,8 +905,8 @@ static bool root_has_dir(const char *name)
 {
 	struct stat st;
 	int fd = open(STAGE_ROOT, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	bool ok = fd >= 0 && fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-		  S_ISDIR(st.st_mode);
+	bool ok =
+		fd >= 0 && fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
 	if (fd >= 0)
 		close(fd);
 	return ok;
@@ -870,7 +926,7 @@ static void arg(struct argv_b *a, const char *s)
 
 static void set_limit(int res, rlim_t v)
 {
-	struct rlimit r = { v, v };
+	struct rlimit r = {v, v};
 	setrlimit(res, &r);
 }
 
@@ -878,14 +934,14 @@ static void set_limit(int res, rlim_t v)
 static void sandbox_child(const char *bwrap, char *const argv[], const struct spawn_opts *o,
 			  int64_t budget, unsigned u, int status_fd, const int *take_fds)
 {
-	struct sandbox_status st = { 0 };
+	struct sandbox_status st = {0};
 	int userns = userns_for(u);
 	if (userns < 0) {
-		st = (struct sandbox_status){ ST_USERNS, -userns, 0 };
+		st = (struct sandbox_status){ST_USERNS, -userns, 0};
 		goto report;
 	}
 	bool copied;
-	int rc = stage_instance(o->root, userns, &st.stage, &copied);
+	int rc = stage_instance(o->root, o->root_fd, userns, &st.stage, &copied);
 	close(userns);
 	if (rc < 0) {
 		st.err = -rc;
@@ -894,13 +950,13 @@ static void sandbox_child(const char *bwrap, char *const argv[], const struct sp
 	bool etc_ssh = copied && root_has_dir("etc") && stage_etc_ssh(u) == 0;
 	int sfd = seccomp_memfd();
 	if (sfd < 0 && sfd != -ENOSYS) {
-		st = (struct sandbox_status){ ST_SECCOMP, -sfd, 0 };
+		st = (struct sandbox_status){ST_SECCOMP, -sfd, 0};
 		goto report;
 	}
 	char sfd_s[16], uid_s[16];
 	snprintf(sfd_s, sizeof(sfd_s), "%d", sfd);
 	snprintf(uid_s, sizeof(uid_s), "%u", u);
-	struct argv_b a = { .n = 0 };
+	struct argv_b a = {.n = 0};
 	arg(&a, bwrap);
 	arg(&a, "--unshare-user");
 	arg(&a, "--unshare-pid");
@@ -922,7 +978,7 @@ static void sandbox_child(const char *bwrap, char *const argv[], const struct sp
 	arg(&a, "--clearenv");
 	char *const *env = o->envp ? o->envp : default_env;
 	char envs[16][256];
-	for (size_t i = 0; env[i] && i < ARRAY_SIZE(envs); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(envs) && env[i]; i++) {
 		const char *eq = strchr(env[i], '=');
 		if (!eq)
 			continue;
@@ -962,7 +1018,7 @@ static void sandbox_child(const char *bwrap, char *const argv[], const struct sp
 		if (mount("sshrescue-scratch", STAGE_SCRATCH, "tmpfs", MS_NOSUID | MS_NODEV,
 			  "mode=0700,size=" SCRATCH_SIZE ",nr_inodes=64") < 0 ||
 		    chown(STAGE_SCRATCH, u, u) < 0) {
-			st = (struct sandbox_status){ ST_MOUNT, errno, 0 };
+			st = (struct sandbox_status){ST_MOUNT, errno, 0};
 			goto report;
 		}
 		arg(&a, "--bind");
@@ -982,7 +1038,7 @@ static void sandbox_child(const char *bwrap, char *const argv[], const struct sp
 		arg(&a, argv[i]);
 	pid_t g = fork();
 	if (g < 0) {
-		st = (struct sandbox_status){ ST_FORK, errno, 0 };
+		st = (struct sandbox_status){ST_FORK, errno, 0};
 		goto report;
 	}
 	if (g == 0) {
@@ -1038,8 +1094,7 @@ static const char *find_bwrap(void)
 	const char *env = getenv("SSHRESCUE_BWRAP");
 	if (env && *env)
 		return access(env, X_OK) == 0 ? env : NULL;
-	static const char *const paths[] = { "/usr/bin/bwrap", "/bin/bwrap",
-					     "/usr/local/bin/bwrap" };
+	static const char *const paths[] = {"/usr/bin/bwrap", "/bin/bwrap", "/usr/local/bin/bwrap"};
 	for (size_t i = 0; i < ARRAY_SIZE(paths); i++)
 		if (access(paths[i], X_OK) == 0)
 			return paths[i];
@@ -1070,7 +1125,7 @@ static int spawn_sandbox(char *const argv[], const struct spawn_opts *o, int64_t
 				close(take_fds[i]);
 			return rc;
 		}
-	int sp[2];
+	int sp[2] = {-1, -1};
 	struct pipes p;
 	int rc = pipes_open(&p, o);
 	if (rc == 0 && pipe2(sp, O_CLOEXEC) < 0) {
@@ -1110,7 +1165,9 @@ static int spawn_sandbox(char *const argv[], const struct spawn_opts *o, int64_t
 	setpgid(c, c);
 	int status;
 	bool timed_out;
+	running_group = c;
 	collect(c, &p, o, budget, res, &status, &timed_out);
+	running_group = 0;
 	pipes_close(&p);
 	struct sandbox_status st;
 	fcntl(sp[0], F_SETFL, O_NONBLOCK);
@@ -1127,7 +1184,8 @@ static int spawn_sandbox(char *const argv[], const struct spawn_opts *o, int64_t
 		res->error = st.err;
 	} else if (WIFEXITED(st.status) && WEXITSTATUS(st.status) == 1 &&
 		   (strncmp(res->err, "bwrap: execvp ", 14) == 0 ||
-		    (o->flags & SPAWN_MERGE_STDERR && strncmp(res->out, "bwrap: execvp ", 14) == 0))) {
+		    (o->flags & SPAWN_MERGE_STDERR &&
+		     strncmp(res->out, "bwrap: execvp ", 14) == 0))) {
 		res->how = SPAWN_NOT_STARTED; /* the sandbox was made; the program is no program */
 		res->error = ENOEXEC;
 	} else if (WIFEXITED(st.status) && WEXITSTATUS(st.status) == 1 &&

@@ -2044,6 +2044,7 @@ static struct sigaction target_saved_int, target_saved_term;
 
 static void target_on_signal(int sig)
 {
+	spawn_kill_running(); /* an lvm of the scan */
 	reg_release();
 	signal(sig, SIG_DFL);
 	raise(sig);

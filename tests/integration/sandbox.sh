@@ -135,11 +135,27 @@ fake_sshd "
 b() { b & b & }
 b 2>/dev/null &
 exec \$bb sleep $SLEEP"
+# the report is still delivered after the deadline (a recorder on loopback is the endpoint)
+mkdir -p "$T/rec"
+python3 "$TOP/tests/integration/http_recorder.py" --dir "$T/rec" 2>"$T/rec.log" &
+t_defer "kill $!"
+for i in $(seq 50); do [ -s "$T/rec/port" ] && break; sleep 0.1; done
 run "$T/short.ini"
+"$SSHRESCUE" check --root "$R" -c "$T/short.ini" --report-url "http://127.0.0.1:$(cat "$T/rec/port")/r" \
+	--report-file "$T/report.json" >/dev/null 2>"$T/err"
+rc=$?
 sshd_findings
 [ "$secs" -le 12 ] || t_fail "took $secs s with a deadline of 4 s"
 [ $((rc & 8)) = 8 ] || t_fail "exit status $rc has no operational-error bit"
 t_grep 'error: deadline of 4 s passed during the sshd policy' "$T/findings"
+t_grep 'deadline of 4 s passed during the sshd policy' "$T/err"
+python3 -c 'import json, sys
+r = json.load(open(sys.argv[1]))
+fw = [p for p in r["policies"] if p["name"] == "firewall"][0]
+assert fw["status"] == "skipped" and "deadline" in fw["note"], fw
+assert r["delivery"]["status"] == "delivered", r["delivery"]' "$T/report.json" ||
+	t_fail "a policy after the deadline ran, or the report was not delivered"
+grep -q '^request .* POST /r' "$T/rec/events" || t_fail "the endpoint got no report"
 sleep 1
 [ -z "$(left)" ] || { t_fail "processes left: $(left | tr '\n' ' ')"; pkill -9 -f "$SLEEP"; }
 

@@ -17,8 +17,8 @@
 
 static struct spawn_result run_sh(const char *script, const struct spawn_opts *o)
 {
-	char *argv[] = { "/bin/sh", "-c", (char *)script, NULL };
-	struct spawn_opts none = { 0 };
+	char *argv[] = {"/bin/sh", "-c", (char *)script, NULL};
+	struct spawn_opts none = {0};
 	struct spawn_result r;
 	assert_int_equal(spawn_run(argv, o ? o : &none, &r), 0);
 	return r;
@@ -39,7 +39,7 @@ static void test_exit_status_and_streams(void **state)
 static void test_merge_stderr(void **state)
 {
 	(void)state;
-	struct spawn_opts o = { .flags = SPAWN_MERGE_STDERR };
+	struct spawn_opts o = {.flags = SPAWN_MERGE_STDERR};
 	struct spawn_result r = run_sh("echo a; echo b >&2", &o);
 	assert_true(spawn_ok(&r));
 	assert_string_equal(r.out, "a\nb\n");
@@ -59,9 +59,9 @@ static void test_signal(void **state)
 static void test_input_and_environment(void **state)
 {
 	(void)state;
-	char *const envp[] = { "PATH=/usr/bin:/bin", "GREETING=hello", NULL };
+	char *const envp[] = {"PATH=/usr/bin:/bin", "GREETING=hello", NULL};
 	const char in[] = "from stdin\n";
-	struct spawn_opts o = { .envp = envp, .input = in, .input_len = sizeof(in) - 1 };
+	struct spawn_opts o = {.envp = envp, .input = in, .input_len = sizeof(in) - 1};
 	struct spawn_result r = run_sh("cat; echo \"$GREETING ${HOME:-nohome}\"", &o);
 	assert_true(spawn_ok(&r));
 	assert_string_equal(r.out, "from stdin\nhello nohome\n");
@@ -75,7 +75,7 @@ static void test_input_and_environment(void **state)
 static void test_output_cap(void **state)
 {
 	(void)state;
-	struct spawn_opts o = { .max_output = 1000 };
+	struct spawn_opts o = {.max_output = 1000};
 	struct spawn_result r = run_sh("head -c 200000 /dev/zero | tr '\\0' x", &o);
 	assert_true(spawn_ok(&r)); /* the rest was read and dropped: no blocked writer */
 	assert_int_equal(r.out_len, 1000);
@@ -86,18 +86,18 @@ static void test_output_cap(void **state)
 static void test_not_found(void **state)
 {
 	(void)state;
-	char *argv[] = { "/nonexistent/program", NULL };
-	struct spawn_opts o = { 0 };
+	char *argv[] = {"/nonexistent/program", NULL};
+	struct spawn_opts o = {0};
 	struct spawn_result r;
 	assert_int_equal(spawn_run(argv, &o, &r), 0);
 	assert_int_equal(r.how, SPAWN_NOT_STARTED);
 	assert_int_equal(r.error, ENOENT);
 	spawn_result_free(&r);
-	char *argv2[] = { "no-such-program-anywhere", NULL };
+	char *argv2[] = {"no-such-program-anywhere", NULL};
 	assert_int_equal(spawn_run(argv2, &o, &r), 0);
 	assert_int_equal(r.how, SPAWN_NOT_STARTED);
 	spawn_result_free(&r);
-	char *argv3[] = { "true", NULL }; /* looked up in /usr/sbin:/usr/bin:/sbin:/bin */
+	char *argv3[] = {"true", NULL}; /* looked up in /usr/sbin:/usr/bin:/sbin:/bin */
 	assert_int_equal(spawn_run(argv3, &o, &r), 0);
 	assert_true(spawn_ok(&r));
 	spawn_result_free(&r);
@@ -123,11 +123,10 @@ static bool alive(pid_t pid)
 static void test_timeout_kills_the_tree(void **state)
 {
 	(void)state;
-	struct spawn_opts o = { .timeout_ms = 300 };
+	struct spawn_opts o = {.timeout_ms = 300};
 	int64_t t0 = spawn_mono_ms();
-	struct spawn_result r =
-		run_sh("sleep 1000 & echo $!; sleep 1000 >/dev/null 2>&1 & echo $!; exec sleep 1000",
-		       &o);
+	struct spawn_result r = run_sh(
+		"sleep 1000 & echo $!; sleep 1000 >/dev/null 2>&1 & echo $!; exec sleep 1000", &o);
 	int64_t took = spawn_mono_ms() - t0;
 	assert_int_equal(r.how, SPAWN_TIMED_OUT);
 	assert_true(took < 3000);
@@ -165,7 +164,7 @@ static void test_run_deadline(void **state)
 	assert_int_equal(r.error, ETIME);
 	spawn_result_free(&r);
 	/* release and delivery run past it on their own budget */
-	struct spawn_opts own = { .flags = SPAWN_OWN_BUDGET, .timeout_ms = 5000 };
+	struct spawn_opts own = {.flags = SPAWN_OWN_BUDGET, .timeout_ms = 5000};
 	r = run_sh("exit 0", &own);
 	assert_true(spawn_ok(&r));
 	spawn_result_free(&r);
@@ -175,9 +174,9 @@ static void test_run_deadline(void **state)
 static void test_quiet(void **state)
 {
 	(void)state;
-	char *ok[] = { "/bin/sh", "-c", "echo hidden; exit 0", NULL };
-	char *bad[] = { "/bin/sh", "-c", "exit 2", NULL };
-	char *slow[] = { "/bin/sh", "-c", "sleep 1000", NULL };
+	char *ok[] = {"/bin/sh", "-c", "echo hidden; exit 0", NULL};
+	char *bad[] = {"/bin/sh", "-c", "exit 2", NULL};
+	char *slow[] = {"/bin/sh", "-c", "sleep 1000", NULL};
 	assert_int_equal(spawn_quiet(ok, 5000), 0);
 	assert_int_equal(spawn_quiet(bad, 5000), -EIO);
 	int64_t t0 = spawn_mono_ms();
