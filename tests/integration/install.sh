@@ -71,9 +71,10 @@ for layout in "PREFIX=/usr" "PREFIX=/usr/local" "PREFIX=/opt/sr SBINDIR=/opt/sr/
 done
 
 t_case "CPPFLAGS reach every compile, LDFLAGS the link"
-"${MK[@]}" -n -B V=1 CPPFLAGS=-DI16_CPP_MARK LDFLAGS=-Wl,--build-id=sha1 build/sshrescue >"$T/n" 2>&1
+B=${BUILD:-build}
+"${MK[@]}" -n -B V=1 CPPFLAGS=-DSSHRESCUE_CPPFLAGS_MARK LDFLAGS=-Wl,--build-id=sha1 "$B/sshrescue" >"$T/n" 2>&1
 cc_lines=$(grep -c ' -c -o ' "$T/n")
-marked=$(grep ' -c -o ' "$T/n" | grep -c -- '-DI16_CPP_MARK')
+marked=$(grep ' -c -o ' "$T/n" | grep -c -- '-DSSHRESCUE_CPPFLAGS_MARK')
 [ "$cc_lines" -gt 10 ] && [ "$cc_lines" = "$marked" ] || t_fail "$marked of $cc_lines compiles have CPPFLAGS"
-grep -e '-o build/sshrescue.tmp' "$T/n" | grep -q -- '-Wl,--build-id=sha1' || t_fail "LDFLAGS not on the link line"
+grep -e "-o $B/sshrescue.tmp" "$T/n" | grep -q -- '-Wl,--build-id=sha1' || t_fail "LDFLAGS not on the link line"
 t_done
