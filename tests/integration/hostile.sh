@@ -533,6 +533,24 @@ for f in fs:
 PY
 while read -r line; do t_fail "$line"; done <"$T/missing"
 
+t_case "a host directory bound at ROOT/run (as chroot recipes do) and jail.d a symlink into it: nothing written there"
+tried=$((tried + 1))
+rm -rf "$T/r"
+mkout
+mkdir -p "$OUT/hostrun/jd"
+cp -a "$BASE" "$T/r"
+mkdir -p "$T/r/run"
+rm -rf "$T/r/etc/fail2ban/jail.d"
+ln -s /run/jd "$T/r/etc/fail2ban/jail.d"
+before=$(t_tree_sum "$OUT")
+unshare -m --propagation private sh -c 'mount --bind "$1" "$2" || exit 99; shift 2; exec "$@"' \
+	bind "$OUT/hostrun" "$T/r/run" timeout -k 5 "$RUN_TIMEOUT" "$SSHRESCUE" -c "$T/policy.ini" \
+	repair --root "$T/r" "${PROTECT[@]}" --report-file "$T/report.json" >"$T/out" 2>"$T/err"
+rc=$?
+[ $rc != 99 ] || t_fail "the test could not bind the directory"
+[ "$before" = "$(t_tree_sum "$OUT")" ] || t_fail "a file was written in the host's directory: $(ls "$OUT/hostrun/jd")"
+[ $((rc & 12)) != 0 ] || t_fail "exit $rc says every problem was repaired"
+
 # ---- end of the trust boundary cases
 
 t_case "each finding of a FIFO, device, socket, directory or huge file says what the file is"
