@@ -4,6 +4,7 @@
 #include "lock.h"
 #include "util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -69,6 +70,43 @@ static char *read_holder(int fd)
 	return xstrdup(buf);
 }
 
+/* Is fd still the file named name in dfd? A run that ends unlinks its lock file while it
+ * holds the lock; a waiter that then gets the lock on the unlinked file starts again. */
+static bool still_named(int dfd, const char *name, int fd)
+{
+	struct stat a, b;
+	return fstat(fd, &a) == 0 && fstatat(dfd, name, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+/* Lock files of runs that were killed (SIGKILL cannot unlink): whichever is not locked is
+ * removed, under its lock, as a run that ends removes its own. A few per run: they cost
+ * nothing but a name. */
+static void sweep(int dfd, const char *keep)
+{
+	int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	int n = 0;
+	for (struct dirent *e; n < 16 && (e = readdir(d));) {
+		if (strncmp(e->d_name, "lock.", 5) || !strcmp(e->d_name, keep))
+			continue;
+		int lfd = openat(dfd, e->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		if (lfd < 0)
+			continue;
+		if (flock(lfd, LOCK_EX | LOCK_NB) == 0 && still_named(dfd, e->d_name, lfd)) {
+			unlinkat(dfd, e->d_name, 0);
+			n++;
+		}
+		close(lfd);
+	}
+	closedir(d);
+}
+
 int lock_take(struct run_lock *l, char *key, const char *command, char **holder)
 {
 	l->fd = -1;
@@ -77,18 +115,28 @@ int lock_take(struct run_lock *l, char *key, const char *command, char **holder)
 	_cleanup_close_ int dfd = lock_dir();
 	if (dfd < 0)
 		return dfd;
+	_cleanup_free_ char *keep = xasprintf("lock.%s", key);
+	sweep(dfd, keep);
 	_cleanup_free_ char *name = xasprintf("lock.%s", key);
-	int fd = openat(dfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	struct stat st;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1) {
-		close(fd);
-		return -EPERM;
-	}
-	for (int waited = 0;; waited += 100) {
-		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
-			break;
+	int fd = -1;
+	for (int waited = 0;;) {
+		if (fd < 0) {
+			fd = openat(dfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+			if (fd < 0)
+				return -errno;
+			struct stat st;
+			if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1) {
+				close(fd);
+				return -EPERM;
+			}
+		}
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+			if (still_named(dfd, name, fd))
+				break;
+			close(fd); /* the holder ended and unlinked it: the next file */
+			fd = -1;
+			continue;
+		}
 		if (errno != EWOULDBLOCK && errno != EINTR) {
 			int rc = -errno;
 			close(fd);
@@ -100,6 +148,7 @@ int lock_take(struct run_lock *l, char *key, const char *command, char **holder)
 			return -EBUSY;
 		}
 		usleep(100 * 1000);
+		waited += 100;
 	}
 	char when[32] = "";
 	time_t now = time(NULL);
@@ -117,8 +166,17 @@ int lock_take(struct run_lock *l, char *key, const char *command, char **holder)
 
 void lock_release(struct run_lock *l)
 {
-	if (l->fd >= 0)
+	if (l->fd >= 0) {
+		/* unlinked while held, so that no lock file outlives the run; a waiter that
+		 * locked this very file sees it unnamed and opens the next */
+		int dfd = open(LOCK_DIR, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		_cleanup_free_ char *name = xasprintf("lock.%s", l->key);
+		if (dfd >= 0 && still_named(dfd, name, l->fd))
+			unlinkat(dfd, name, 0);
+		if (dfd >= 0)
+			close(dfd);
 		close(l->fd);
+	}
 	l->fd = -1;
 	free(l->key);
 	l->key = NULL;

@@ -332,8 +332,8 @@ t_case "a run while another holds the instance waits, then exits 8 naming the ho
 tried=$((tried + 1))
 rm -rf "$T/r"
 cp -a "$BASE" "$T/r"
-mkdir -p /run/sshrescue
-lockf=/run/sshrescue/lock.root-$(stat -c '%d:%i' "$T/r")
+mkdir -p /run/sshrescue-locks
+lockf=/run/sshrescue-locks/lock.root-$(stat -c '%d:%i' "$T/r")
 echo "pid 4242, the test's holder" >"$lockf"
 t_defer "rm -f '$lockf'"
 exec {lockfd}<"$lockf"
@@ -345,6 +345,7 @@ timeout -k 5 "$RUN_TIMEOUT" "$SSHRESCUE" -c "$T/policy.ini" repair --root "$T/r"
 rc=$?
 ms=$((($(date +%s%N) - start) / 1000000))
 exec {lockfd}<&-
+rm -f "$lockf"
 [ $rc = 8 ] || t_fail "exit $rc, want 8"
 [ "$sum" = "$(t_tree_sum "$T/r")" ] || t_fail "the run changed the root while another held it"
 grep -q 'in use by another sshrescue run (pid 4242' "$T/err" || t_fail "the message names no holder: $(head -c 300 "$T/err")"
