@@ -1,12 +1,10 @@
 /* lock.c: one run per instance at a time (lock.h). flock() on a file of the host: released
  * by the kernel when the process ends, however it ends, so a killed run never leaves a stale
- * lock behind; the file's text (pid, command, start) only names the holder for the message.
- * The holder removes the file before it lets go, so runs leave nothing in /run; a run that
- * waited on a file removed meanwhile finds its lock on a name no longer there and takes the
- * lock again on the new file (the inode behind the name is checked after every flock). */
+ * lock behind; the file's text (pid, command, start) only names the holder for the message. */
 #include "lock.h"
 #include "util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -72,6 +70,43 @@ static char *read_holder(int fd)
 	return xstrdup(buf);
 }
 
+/* Is fd still the file named name in dfd? A run that ends unlinks its lock file while it
+ * holds the lock; a waiter that then gets the lock on the unlinked file starts again. */
+static bool still_named(int dfd, const char *name, int fd)
+{
+	struct stat a, b;
+	return fstat(fd, &a) == 0 && fstatat(dfd, name, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+/* Lock files of runs that were killed (SIGKILL cannot unlink): whichever is not locked is
+ * removed, under its lock, as a run that ends removes its own. A few per run: they cost
+ * nothing but a name. */
+static void sweep(int dfd, const char *keep)
+{
+	int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	int n = 0;
+	for (struct dirent *e; n < 16 && (e = readdir(d));) {
+		if (strncmp(e->d_name, "lock.", 5) || !strcmp(e->d_name, keep))
+			continue;
+		int lfd = openat(dfd, e->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		if (lfd < 0)
+			continue;
+		if (flock(lfd, LOCK_EX | LOCK_NB) == 0 && still_named(dfd, e->d_name, lfd)) {
+			unlinkat(dfd, e->d_name, 0);
+			n++;
+		}
+		close(lfd);
+	}
+	closedir(d);
+}
+
 int lock_take(struct run_lock *l, char *key, const char *command, char **holder)
 {
 	l->fd = -1;
@@ -80,6 +115,8 @@ int lock_take(struct run_lock *l, char *key, const char *command, char **holder)
 	_cleanup_close_ int dfd = lock_dir();
 	if (dfd < 0)
 		return dfd;
+	_cleanup_free_ char *keep = xasprintf("lock.%s", key);
+	sweep(dfd, keep);
 	_cleanup_free_ char *name = xasprintf("lock.%s", key);
 	int fd = -1;
 	for (int waited = 0;;) {
@@ -94,12 +131,9 @@ int lock_take(struct run_lock *l, char *key, const char *command, char **holder)
 			}
 		}
 		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
-			/* still the file the name leads to? (its holder removes it on release) */
-			struct stat a, b;
-			if (fstat(fd, &a) == 0 && fstatat(dfd, name, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
-			    a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+			if (still_named(dfd, name, fd))
 				break;
-			close(fd);
+			close(fd); /* the holder ended and unlinked it: the next file */
 			fd = -1;
 			continue;
 		}
@@ -132,16 +166,17 @@ int lock_take(struct run_lock *l, char *key, const char *command, char **holder)
 
 void lock_release(struct run_lock *l)
 {
-	if (l->fd >= 0 && l->key) {
-		/* removed while held: a run waiting on it sees the name gone and starts over */
-		_cleanup_free_ char *path = xasprintf(LOCK_DIR "/lock.%s", l->key);
-		struct stat a, b;
-		if (fstat(l->fd, &a) == 0 && lstat(path, &b) == 0 && a.st_dev == b.st_dev &&
-		    a.st_ino == b.st_ino)
-			unlink(path);
-	}
-	if (l->fd >= 0)
+	if (l->fd >= 0) {
+		/* unlinked while held, so that no lock file outlives the run; a waiter that
+		 * locked this very file sees it unnamed and opens the next */
+		int dfd = open(LOCK_DIR, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		_cleanup_free_ char *name = xasprintf("lock.%s", l->key);
+		if (dfd >= 0 && still_named(dfd, name, l->fd))
+			unlinkat(dfd, name, 0);
+		if (dfd >= 0)
+			close(dfd);
 		close(l->fd);
+	}
 	l->fd = -1;
 	free(l->key);
 	l->key = NULL;

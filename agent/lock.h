@@ -1,5 +1,5 @@
 /* lock.h: one run per instance at a time. A lock file on the host (never inside the instance),
- * /run/sshrescue/lock.KEY, held with flock() for the whole run: KEY names the target as the
+ * /run/sshrescue-locks/lock.KEY, held with flock() for the whole run: KEY names the target as the
  * kernel knows it (the root directory's, the image's or the block device's numbers), so two
  * spellings of one target take the same lock. */
 #ifndef SSHRESCUE_LOCK_H
@@ -7,7 +7,9 @@
 
 #include <stdbool.h>
 
-#define LOCK_DIR "/run/sshrescue"
+/* A directory of its own (not target.c's /run/sshrescue, whose entries are runs' pids), in
+ * /run, which only root can write: a user of the host cannot plant it. */
+#define LOCK_DIR "/run/sshrescue-locks"
 /* How long a second run waits for the first before it gives up. */
 #define LOCK_WAIT_MS 5000
 

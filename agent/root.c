@@ -116,6 +116,20 @@ static bool pseudo_fs(const char *type)
 	return false;
 }
 
+/* /proc, /sys, /dev and /run of an instance that is not running are empty directories: a
+ * mount there (or below) is the host's, bound in for chroot work ("mount --rbind /dev"), even
+ * when it is a tmpfs (/dev/shm, /run). */
+static bool api_dir(const char *rel_mp)
+{
+	static const char *const api[] = {"/proc", "/sys", "/dev", "/run"};
+	for (size_t i = 0; i < ARRAY_SIZE(api); i++) {
+		size_t n = strlen(api[i]);
+		if (!strncmp(rel_mp, api[i], n) && (rel_mp[n] == '/' || rel_mp[n] == '\0'))
+			return true;
+	}
+	return false;
+}
+
 /* mountinfo's octal escapes (\040 for a space) undone in place. */
 static void unescape_octal(char *s)
 {
@@ -176,7 +190,8 @@ static void collect_mounts(struct root *r)
 		unescape_octal(mp);
 		unsigned long long id;
 		if (pseudo_fs(type) || sscanf(field[0], "%llu", &id) != 1 ||
-		    strncmp(mp, prefix, pl) || (mp[pl] != '/' && mp[pl] != '\0'))
+		    strncmp(mp, prefix, pl) || (mp[pl] != '/' && mp[pl] != '\0') ||
+		    api_dir(mp + pl))
 			continue;
 		r->mnt_ids = xgrow(r->mnt_ids, r->n_mnt_ids, sizeof(*r->mnt_ids));
 		r->mnt_ids[r->n_mnt_ids++] = id;
@@ -747,6 +762,10 @@ static int mkdir_p(struct root *r, const char *path, mode_t mode, bool record, i
 		snprintf(sofar + sl, sizeof(sofar) - sl, "/%s", comp);
 		int nfd = root_openat(r, sofar, O_PATH | O_DIRECTORY, 0);
 		if (nfd == -ENOENT) {
+			/* a directory made on a mount that is not the instance's is a write
+			 * outside it */
+			if ((rc = link_rule(r, dfd, "")) < 0)
+				break;
 			if (record && (rc = manifest_append(r, "dir", sofar, NULL)) < 0)
 				break;
 			if (mkdirat(dfd, comp, mode) < 0 && errno != EEXIST) {
@@ -1100,7 +1119,9 @@ int root_write_file(struct root *r, const char *path, const void *data, size_t l
 		struct edit ed = { .off = 0, .len = 0, .text = (char *)data, .text_len = len };
 		whole.v = &ed;
 		whole.n = 1;
-		rc = replace_at(&l, "", 0, &whole, mode, -1);
+		rc = link_rule(r, l.dirfd, ""); /* a new file: its directory's mount */
+		if (rc == 0)
+			rc = replace_at(&l, "", 0, &whole, mode, -1);
 		if (rc < 0 && backup && l.exists) {
 			free(*backup);
 			*backup = NULL;
@@ -1301,7 +1322,7 @@ int root_write_own(struct root *r, const char *path, const void *data, size_t le
 	if (rc < 0)
 		return rc;
 	struct location l;
-	if ((rc = locate(r, path, &l)) == 0) {
+	if ((rc = locate(r, path, &l)) == 0 && (rc = link_rule(r, l.dirfd, "")) == 0) {
 		struct edit ed = { .off = 0, .len = 0, .text = (char *)data, .text_len = len };
 		struct edits whole = { .v = &ed, .n = 1 };
 		rc = replace_at(&l, "", 0, &whole, 0644, -1);
@@ -1444,6 +1465,8 @@ static int restore_file(struct root *r, const char *run_id, const char *path, co
 		if ((rc = mkdir_p(r, dir[0] ? dir : "/", 0755, false, NULL)) == 0)
 			rc = locate(r, path, &l);
 	}
+	if (rc == 0)
+		rc = link_rule(r, l.dirfd, "");
 	if (rc == 0)
 		rc = copy_to(src, &st, l.dirfd, l.base);
 	location_close(&l);

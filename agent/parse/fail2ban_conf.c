@@ -12,7 +12,7 @@
 #define F2B_MAX_DEPTH 10
 /* References resolved, and bytes made, for one value: ten levels of a value that names the
  * next fifty times would otherwise take 50^10 steps (configparser spins on it too). */
-#define F2B_MAX_STEPS 100000u
+#define F2B_MAX_STEPS 10000u
 #define F2B_MAX_VALUE (1u << 20)
 
 static bool is_space(char ch)

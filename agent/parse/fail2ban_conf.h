@@ -84,7 +84,7 @@ const struct f2b_key *f2b_conf_key(const struct f2b_conf *c, const char *section
 /* The interpolated value of key as fail2ban reads it from section. 0; -ENOENT when the key
  * (or a name it refers to) is not set; -EINVAL for a '%' that is not "%%" or "%(name)s";
  * -ELOOP when references nest deeper than configparser allows; -E2BIG when they would take
- * more than 100,000 steps or make more than 1 MiB (references that multiply). */
+ * more than 10,000 steps or make more than 1 MiB (references that multiply). */
 int f2b_conf_get(const struct f2b_conf *c, const char *section, const char *key, char **out);
 /* Interpolate a raw value as if it were key's value in section (for values computed by the
  * caller); same results as f2b_conf_get. */

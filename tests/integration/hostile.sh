@@ -334,8 +334,8 @@ t_case "a run while another holds the instance waits, then exits 8 naming the ho
 tried=$((tried + 1))
 rm -rf "$T/r"
 cp -a "$BASE" "$T/r"
-mkdir -p /run/sshrescue
-lockf=/run/sshrescue/lock.root-$(stat -c '%d:%i' "$T/r")
+mkdir -p /run/sshrescue-locks
+lockf=/run/sshrescue-locks/lock.root-$(stat -c '%d:%i' "$T/r")
 echo "pid 4242, the test's holder" >"$lockf"
 t_defer "rm -f '$lockf'"
 exec {lockfd}<"$lockf"
@@ -347,6 +347,7 @@ timeout -k 5 "$RUN_TIMEOUT" "$SSHRESCUE" -c "$T/policy.ini" repair --root "$T/r"
 rc=$?
 ms=$((($(date +%s%N) - start) / 1000000))
 exec {lockfd}<&-
+rm -f "$lockf"
 [ $rc = 8 ] || t_fail "exit $rc, want 8"
 [ "$sum" = "$(t_tree_sum "$T/r")" ] || t_fail "the run changed the root while another held it"
 grep -q 'in use by another sshrescue run (pid 4242' "$T/err" || t_fail "the message names no holder: $(head -c 300 "$T/err")"
@@ -534,6 +535,24 @@ for f in fs:
         print("the missing ignoreip is blamed on %s" % f.get("file"))
 PY
 while read -r line; do t_fail "$line"; done <"$T/missing"
+
+t_case "a host directory bound at ROOT/run (as chroot recipes do) and jail.d a symlink into it: nothing written there"
+tried=$((tried + 1))
+rm -rf "$T/r"
+mkout
+mkdir -p "$OUT/hostrun/jd"
+cp -a "$BASE" "$T/r"
+mkdir -p "$T/r/run"
+rm -rf "$T/r/etc/fail2ban/jail.d"
+ln -s /run/jd "$T/r/etc/fail2ban/jail.d"
+before=$(t_tree_sum "$OUT")
+unshare -m --propagation private sh -c 'mount --bind "$1" "$2" || exit 99; shift 2; exec "$@"' \
+	bind "$OUT/hostrun" "$T/r/run" timeout -k 5 "$RUN_TIMEOUT" "$SSHRESCUE" -c "$T/policy.ini" \
+	repair --root "$T/r" "${PROTECT[@]}" --report-file "$T/report.json" >"$T/out" 2>"$T/err"
+rc=$?
+[ $rc != 99 ] || t_fail "the test could not bind the directory"
+[ "$before" = "$(t_tree_sum "$OUT")" ] || t_fail "a file was written in the host's directory: $(ls "$OUT/hostrun/jd")"
+[ $((rc & 12)) != 0 ] || t_fail "exit $rc says every problem was repaired"
 
 # ---- end of the trust boundary cases
 
