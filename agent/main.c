@@ -606,6 +606,18 @@ int main(int argc, char **argv)
 		strv_free(&o.protect);
 		return ex;
 	}
+	/* The instance's files are reopened through /proc/self/fd, its mounts told apart through
+	 * /proc/self/mountinfo: without /proc every file would look absent and every policy "ok"
+	 * (an initramfs or chroot that has not mounted it yet). */
+	if (access("/proc/self/fd", X_OK) < 0 || access("/proc/self/mountinfo", R_OK) < 0) {
+		fprintf(stderr, "sshrescue: /proc is not mounted (/proc/self/fd: %s): sshrescue needs "
+				"it to read the instance safely; mount it first (mount -t proc proc "
+				"/proc)\n",
+			strerror(errno));
+		config_free(&cfg);
+		strv_free(&o.protect);
+		return EXIT_OPERATIONAL;
+	}
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
