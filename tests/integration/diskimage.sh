@@ -8,8 +8,10 @@
 #     disk.raw) hold the same disk as the .raw; the compressed ones are at most 40 MiB
 #   - SeaBIOS, the .raw, both disks virtio; OVMF (UEFI), the .qcow2, both disks NVMe (as on
 #     AWS Nitro); SeaBIOS with a Linux root on the rescue disk itself, which must be left alone
-# Each boot must repair, deliver the report (the policy baked in with image/build's POLICY, as
-# IMAGE_POLICY does), print the summary on the serial console and power off by itself. The
+# Each boot must repair, deliver the report with the cloud metadata flavor of the policy baked in
+# (image/build's POLICY, as IMAGE_POLICY does: x86_64 GCE guest attributes, aarch64 AWS IMDSv2
+# identity + POST, to http_recorder.py playing the metadata server at 169.254.169.254), print
+# the summary on the serial console and power off by itself. The
 # judge reads the repaired LVs out of the disk file (lvm reads the metadata through a read-only
 # loop device; no device-mapper is needed) and asks tcpdmatch, sshd -t/-T chrooted into the
 # repaired root, and sqlite3 on fail2ban's database.
@@ -28,7 +30,7 @@ PROMISE=90
 unset http_proxy https_proxy HTTPS_PROXY all_proxy ALL_PROXY no_proxy NO_PROXY
 export LVM_SUPPRESS_FD_WARNINGS=1
 
-for p in qemu-system-$ARCH qemu-img grub-mkimage sgdisk mkfs.vfat mcopy mdir zstd cpio lvm depmod \
+for p in qemu-system-$ARCH qemu-img socat grub-mkimage sgdisk mkfs.vfat mcopy mdir zstd cpio lvm depmod \
 	debugfs e2fsck tcpdmatch sqlite3 jq python3 unshare losetup; do
 	command -v "$p" >/dev/null || {
 		echo "FAIL diskimage.sh: $p is missing (tests/deps installs qemu-utils, grub-common, mtools, dosfstools, ...)"
@@ -46,14 +48,15 @@ fi
 
 # ---- the disk image, with a policy baked in --------------------------------------------------
 t_case "image/build with a policy ($ARCH), then image/disk: .raw, .qcow2, .vhd and -gce.tar.gz"
-cat >"$T/policy.ini" <<'INI'
-[agent]
-protect = 203.0.113.0/24
-
-[report]
-url = http://169.254.169.254/v1/rescue-report
-attempts = 2
-INI
+# GCE for x86_64 (the -gce.tar.gz), AWS for aarch64 (Graviton)
+if [ "$ARCH" = x86_64 ]; then
+	FLAVOR=gce-guest-attributes MODE=gce URL=http://169.254.169.254
+	DELIVERED=$URL/computeMetadata/v1/instance/guest-attributes/sshrescue/report
+else
+	FLAVOR=aws-imdsv2 MODE=aws URL=http://169.254.169.254/v1/rescue-report DELIVERED=$URL
+fi
+printf '[agent]\nprotect = 203.0.113.0/24\n\n[report]\nflavor = %s\nurl = %s\nattempts = 2\n' \
+	"$FLAVOR" "$URL" >"$T/policy.ini"
 bin=${SSHRESCUE_BIN:-$SSHRESCUE}
 if [ "$ARCH" = x86_64 ]; then
 	IMG=$T/img
@@ -151,18 +154,19 @@ DEBROOT=$("$TOP/tests/fixtures/debroot")
 
 # boot NAME QEMU-ARGS...: the rescue disk and the instance disk in the args; a recorder for the
 # report; the console as text in $T/NAME.console, the time in $T/NAME.ms, the requests in
-# $T/NAME.rec
+# $T/NAME.rec. The metadata flavors make several requests: the guestfwd starts a socat to the
+# recorder for each connection (a chardev guestfwd carries one connection only).
 boot() {
 	local name=$1 port rc start ms
 	shift
-	"$TOP/tests/integration/http_recorder.py" --dir "$T/$name.rec" 2>"$T/$name.rec.log" &
+	"$TOP/tests/integration/http_recorder.py" --dir "$T/$name.rec" --mode "$MODE" 2>"$T/$name.rec.log" &
 	t_defer "kill $!"
 	for ((i = 0; i < 300; i++)); do [ -s "$T/$name.rec/port" ] && break; sleep 0.05; done
 	port=$(cat "$T/$name.rec/port") || { t_fail "http_recorder.py did not start"; return 1; }
 	start=$(date +%s%N)
 	timeout -k 5 $((PROMISE + 60)) qemu-system-$ARCH -m 768 -smp 1 -nodefaults -nographic \
 		-no-reboot -display none -monitor none -serial "file:$T/$name.console.raw" \
-		-netdev "$(qemu_net "$port")" -device virtio-net-pci,netdev=n0,romfile= "$@" </dev/null
+		-netdev "$(qemu_net "$port" | sed "s/-tcp:127.0.0.1:$port\$/-cmd:socat - TCP:127.0.0.1:$port/")" -device virtio-net-pci,netdev=n0,romfile= "$@" </dev/null
 	rc=$?
 	ms=$((($(date +%s%N) - start) / 1000000))
 	tr -d '\r' <"$T/$name.console.raw" | sed -E 's/\x1b\[[0-9;?=]*[A-Za-z]//g; s/\x1b[A-Za-z]//g' \
@@ -180,12 +184,27 @@ judge_console() { # name
 	for want in "sshrescue rescue disk: loading" \
 		"^sshrescue-image: .*sshrescue repair .*--exclude PARTUUID=$ESP_UUID" \
 		'^sshrescue: hosts_access: repaired' '^sshrescue: fail2ban: repaired' '^sshrescue: sshd: repaired' \
-		'^sshrescue: delivery: delivered to http://169.254.169.254/v1/rescue-report' '^SSHRESCUE-REPORT ' \
+		"^sshrescue: delivery: delivered to $DELIVERED " '^SSHRESCUE-REPORT ' \
 		'^sshrescue-image: .*sshrescue exited 1$'; do
 		grep -q -e "$want" "$c" || { t_fail "'$want' not on the console"; bad=1; }
 	done
 	[ $bad = 0 ] || grep -E '^(sshrescue|sshrescue-image|error):' "$c" | cut -c1-200 | sed 's/^/       | /'
-	local b=$T/$1.rec/0001.body
+	local b r=$T/$1.rec
+	if [ "$MODE" = gce ]; then
+		# PUT guest-attributes/sshrescue/report (the JSON), then .../summary
+		b=$r/0001.body
+		jq -e '.method == "PUT" and .path == "/computeMetadata/v1/instance/guest-attributes/sshrescue/report"' \
+			"$r/0001.json" >/dev/null 2>&1 || t_fail "request 1: $(cat "$r/0001.json" 2>&1)"
+		jq -e '.path == "/computeMetadata/v1/instance/guest-attributes/sshrescue/summary"' "$r/0002.json" \
+			>/dev/null 2>&1 || t_fail "request 2: $(cat "$r/0002.json" 2>&1)"
+	else
+		# IMDSv2: PUT the token, GET the identity document, POST the report with it
+		b=$r/0003.body
+		jq -e '.method == "POST" and .path == "/v1/rescue-report"' "$r/0003.json" >/dev/null 2>&1 ||
+			t_fail "request 3: $(cat "$r/0003.json" 2>&1); events: $(tr '\n' '|' <"$r/events")"
+		jq -e '.aws_identity.instanceId | startswith("i-")' "$b" >/dev/null 2>&1 ||
+			t_fail "no aws_identity in the report"
+	fi
 	[ -e "$b" ] || { t_fail "no report delivered"; return 1; }
 	jq -e '.exit_status == 1 and .command == "repair" and .instance.hostname == "locked-out"' "$b" \
 		>/dev/null || t_fail "report: $(jq -c '{exit_status, command, instance}' "$b")"
