@@ -6,7 +6,8 @@
 #   - the artifacts: the GPT layout (BIOS boot + ESP), the ESP's files read with mtools, the
 #     .qcow2, the fixed .vhd (virtual size a multiple of 1 MiB) and GCE's tar (oldgnu, sparse,
 #     disk.raw) hold the same disk as the .raw; the compressed ones are at most 40 MiB
-#   - SeaBIOS, the .raw, both disks virtio; OVMF (UEFI), the .qcow2, both disks NVMe (as on
+#   - SeaBIOS, the .raw, both disks virtio; OVMF (UEFI) with Secure Boot enforced (Microsoft's
+#     keys enrolled: shim, Debian's signed GRUB and kernel), the .qcow2, both disks NVMe (as on
 #     AWS Nitro); SeaBIOS with a Linux root on the rescue disk itself, which must be left alone
 # Each boot must repair, deliver the report with the cloud metadata flavor of the policy baked in
 # (image/build's POLICY, as IMAGE_POLICY does: x86_64 GCE guest attributes, aarch64 AWS IMDSv2
@@ -19,7 +20,7 @@
 #
 # DISKIMAGE_ARCH=aarch64 (`make check-aarch64`, slow: not part of make check): the aarch64 disk,
 # its rescue image cross-built by image/cross, booted by qemu-system-aarch64 -M virt with AAVMF
-# (UEFI), both disks NVMe as on Graviton.
+# (UEFI, Secure Boot on with Microsoft's keys), both disks NVMe as on Graviton.
 source "$(dirname "$0")/../lib.sh"
 source "$TOP/tests/fixtures/qemu.sh"
 ARCH=${DISKIMAGE_ARCH:-x86_64}
@@ -37,12 +38,13 @@ for p in qemu-system-$ARCH qemu-img socat grub-mkimage sgdisk mkfs.vfat mcopy md
 		exit 1
 	}
 done
+# the firmware with Secure Boot on and Microsoft's keys enrolled (the clouds' Secure Boot too)
 if [ "$ARCH" = x86_64 ]; then
-	OVMF_CODE=/usr/share/OVMF/OVMF_CODE_4M.fd OVMF_VARS=/usr/share/OVMF/OVMF_VARS_4M.fd EFI=BOOTX64.EFI
-	fw=ovmf
+	OVMF_CODE=/usr/share/OVMF/OVMF_CODE_4M.secboot.fd OVMF_VARS=/usr/share/OVMF/OVMF_VARS_4M.ms.fd
+	EFI=BOOTX64.EFI efi=x64 deb=amd64 fw=ovmf
 else
-	OVMF_CODE=/usr/share/AAVMF/AAVMF_CODE.fd OVMF_VARS=/usr/share/AAVMF/AAVMF_VARS.fd EFI=BOOTAA64.EFI
-	fw=qemu-efi-aarch64
+	OVMF_CODE=/usr/share/AAVMF/AAVMF_CODE.ms.fd OVMF_VARS=/usr/share/AAVMF/AAVMF_VARS.ms.fd
+	EFI=BOOTAA64.EFI efi=aa64 deb=arm64 fw=qemu-efi-aarch64
 fi
 [ -e "$OVMF_CODE" ] || { echo "FAIL diskimage.sh: $OVMF_CODE is missing ($fw)"; exit 1; }
 
@@ -98,13 +100,21 @@ od -An -c -N512 "$RAW" | tr -d ' \n' | grep -q 'GRUB' || t_fail "no GRUB boot co
 	t_fail "the BIOS boot partition is empty"
 fi
 
-t_case "the ESP (FAT32, read with mtools): GRUB's EFI loader, the kernel, the initramfs, grub.cfg"
+t_case "the ESP (FAT32, read with mtools): Debian's signed shim and GRUB, the kernel, the initramfs, grub.cfg"
 export MTOOLS_SKIP_CHECK=1
 E="$RAW@@$((ESP_SECTOR * 512))"
 mkdir -p "$T/esp"
-for f in EFI/BOOT/$EFI boot/grub/grub.cfg vmlinuz initrd.img; do
-	mcopy -n -i "$E" "::/$f" "$T/esp/${f##*/}" 2>"$T/mtools.err" || t_fail "$f: $(cat "$T/mtools.err")"
+for f in "EFI/BOOT/$EFI" "EFI/BOOT/grub$efi.efi" EFI/debian/grub.cfg boot/grub/grub.cfg vmlinuz initrd.img; do
+	mcopy -n -i "$E" "::/$f" "$T/esp/${f//\//_}" 2>"$T/mtools.err" || t_fail "$f: $(cat "$T/mtools.err")"
 done
+mv "$T/esp/EFI_BOOT_$EFI" "$T/esp/$EFI"
+mv "$T/esp/boot_grub_grub.cfg" "$T/esp/grub.cfg"
+cmp -s "$T/esp/$EFI" "$("$TOP/tests/fixtures/debpkg" "shim-signed:$deb")/usr/lib/shim/shim$efi.efi.signed" ||
+	t_fail "$EFI is not shim-signed's shim$efi.efi.signed"
+cmp -s "$T/esp/EFI_BOOT_grub$efi.efi" \
+	"$("$TOP/tests/fixtures/debpkg" "grub-efi-$deb-signed:$deb")"/usr/lib/grub/*-efi-signed/grub$efi.efi.signed ||
+	t_fail "grub$efi.efi is not grub-efi-$deb-signed's"
+t_same "$T/esp/grub.cfg" "$T/esp/EFI_debian_grub.cfg"
 cmp -s "$T/esp/vmlinuz" "$IMG/vmlinuz" || t_fail "the ESP's kernel is not image/build's"
 cmp -s "$T/esp/initrd.img" "$IMG/initramfs.img" || t_fail "the ESP's initramfs is not image/build's"
 [ "$(head -c 2 "$T/esp/$EFI")" = MZ ] || t_fail "$EFI is no PE image"
@@ -256,7 +266,7 @@ judge_disk() { # disk.raw
 }
 
 if [ "$ARCH" = aarch64 ]; then
-	t_case "AAVMF (UEFI) on -M virt: the .raw on NVMe boots (GRUB arm64-efi), repairs the NVMe instance disk, powers off"
+	t_case "AAVMF (UEFI, Secure Boot) on -M virt: the .raw on NVMe boots (shim, GRUB), repairs the NVMe instance disk, powers off"
 	cp --sparse=always "$RAW" "$T/a64.raw"
 	cp "$OVMF_VARS" "$T/vars.fd"
 	cp --sparse=always "$DISK0" "$T/inst-a64.raw"
@@ -286,11 +296,11 @@ cmp -s "$T/bios.raw" "$RAW" || t_fail "the rescue disk was written to"
 rm -f "$T/bios.raw" "$T/inst-bios.raw"
 
 # 2. OVMF (UEFI), the .qcow2, both disks NVMe (AWS Nitro)
-t_case "OVMF: the .qcow2 on NVMe boots (GRUB x86_64-efi), repairs the NVMe instance disk, powers off"
+t_case "OVMF, Secure Boot enforced: the .qcow2 on NVMe boots (shim, GRUB), repairs the NVMe instance disk, powers off"
 cp "$N.qcow2" "$T/uefi.qcow2"
 cp "$OVMF_VARS" "$T/vars.fd"
 cp --sparse=always "$DISK0" "$T/inst-uefi.raw"
-boot uefi -machine q35,accel=tcg \
+boot uefi -machine q35,smm=on,accel=tcg -global driver=cfi.pflash01,property=secure,value=on \
 	-drive "if=pflash,format=raw,readonly=on,file=$OVMF_CODE" -drive "if=pflash,format=raw,file=$T/vars.fd" \
 	-drive "file=$T/uefi.qcow2,format=qcow2,if=none,id=d0" -device nvme,drive=d0,serial=rescue0 \
 	-drive "file=$T/inst-uefi.raw,format=raw,if=none,id=d1" -device nvme,drive=d1,serial=instance1 &&
