@@ -205,8 +205,51 @@ void config_init(struct config *cfg)
 struct load_ctx {
 	struct config *cfg;
 	const char *name;
-	char *err; /* the first error, without its line: inih returns that line */
+	char *err;	    /* the first error, without its line */
+	int err_line;	    /* the line the first error is about; 0: the one inih returns */
+	/* The reader's position: inih tells the handler neither the line nor where the section
+	 * began, so the reader counts lines and notes each section header's line. */
+	FILE *file;	    /* read from this ... */
+	const char *text;   /* ... or from this string */
+	int line;	    /* lines read so far */
+	int section_line;   /* the line of the current section's header */
+	bool at_line_start; /* the next read begins a new line */
 };
+
+/* fgets() for inih that counts lines and remembers where the last "[section]" began. */
+static char *policy_ini_reader(char *str, int num, void *stream)
+{
+	struct load_ctx *c = stream;
+	char *got;
+	if (c->file) {
+		got = fgets(str, num, c->file);
+	} else {
+		if (!*c->text || num < 2)
+			return NULL;
+		int n = 0;
+		while (n < num - 1 && c->text[n] && c->text[n] != '\n')
+			n++;
+		if (n < num - 1 && c->text[n] == '\n')
+			n++;
+		memcpy(str, c->text, (size_t)n);
+		str[n] = '\0';
+		c->text += n;
+		got = str;
+	}
+	if (!got)
+		return NULL;
+	if (c->at_line_start) {
+		c->line++;
+		const char *p = str;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '[')
+			c->section_line = c->line;
+	}
+	size_t len = strlen(str);
+	c->at_line_start = len > 0 && str[len - 1] == '\n';
+	return got;
+}
 
 /* Debian's inih passes no line number to the handler; returning 0 makes ini_parse_*() return
  * the line of the first error, and only the first error is kept, so the two agree. */
@@ -218,10 +261,14 @@ static int policy_ini_handler(void *user, const char *section, const char *name,
 		return 1; /* keep only the first error */
 	const struct key *k = key_find(section, name);
 	if (!k) {
-		if (!section_known(section))
+		if (!section_known(section)) {
 			c->err = xasprintf("unknown section [%s]", *section ? section : "(none)");
-		else
+			/* the header is what is wrong, not the first key under it */
+			if (*section)
+				c->err_line = c->section_line;
+		} else {
 			c->err = xasprintf("unknown key '%s' in [%s]", name, section);
+		}
 		return 0;
 	}
 	char *why = NULL;
@@ -236,7 +283,7 @@ static int policy_ini_handler(void *user, const char *section, const char *name,
 static int finish_load(struct load_ctx *c, int rc, char **err)
 {
 	if (c->err) {
-		*err = xasprintf("%s:%d: %s", c->name, rc, c->err);
+		*err = xasprintf("%s:%d: %s", c->name, c->err_line ? c->err_line : rc, c->err);
 		free(c->err);
 		return -EINVAL;
 	}
@@ -259,15 +306,15 @@ int config_load(struct config *cfg, const char *path, char **err)
 		*err = xasprintf("%s: %s", path, strerror(errno));
 		return rc;
 	}
-	struct load_ctx c = { .cfg = cfg, .name = path };
-	int rc = ini_parse_file(f, policy_ini_handler, &c);
+	struct load_ctx c = { .cfg = cfg, .name = path, .file = f, .at_line_start = true };
+	int rc = ini_parse_stream(policy_ini_reader, &c, policy_ini_handler, &c);
 	return finish_load(&c, rc, err);
 }
 
 int config_load_string(struct config *cfg, const char *text, const char *name, char **err)
 {
-	struct load_ctx c = { .cfg = cfg, .name = name };
-	int rc = ini_parse_string(text, policy_ini_handler, &c);
+	struct load_ctx c = { .cfg = cfg, .name = name, .text = text, .at_line_start = true };
+	int rc = ini_parse_stream(policy_ini_reader, &c, policy_ini_handler, &c);
 	return finish_load(&c, rc, err);
 }
 

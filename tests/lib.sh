@@ -11,6 +11,7 @@ T=$(mktemp -d /tmp/sshrescue-test.XXXXXX)
 _deferred=()
 _case=""
 _case_failed=0
+_case_pre=0
 
 t_defer() { _deferred+=("$*"); }
 
@@ -28,8 +29,16 @@ trap 'exit 130' INT TERM
 _t_end_case() {
 	[ -n "$_case" ] || return 0
 	if [ "$_case_failed" = 0 ]; then
-		echo "PASS $(basename "$0"): $_case"
-		echo pass >>"$RESULTS"
+		if [ "$_case_pre" = 1 ]; then
+			echo "PASS $(basename "$0"): (precondition) $_case"
+			echo pass-precondition >>"$RESULTS"
+		elif [ "$_case_pre" = 2 ]; then
+			echo "PASS $(basename "$0"): (without sshrescue) $_case"
+			echo pass-without-sshrescue >>"$RESULTS"
+		else
+			echo "PASS $(basename "$0"): $_case"
+			echo pass >>"$RESULTS"
+		fi
 	fi
 	_case=""
 }
@@ -39,6 +48,22 @@ t_case() {
 	_t_end_case
 	_case="$*"
 	_case_failed=0
+	_case_pre=0
+}
+
+# Start a case that checks a precondition of the cases after it (the fixture is locked out,
+# a judge program works), not something sshrescue does: the only kind of case that may pass
+# when sshrescue is replaced by a program that does nothing (make check-noop).
+t_precondition() {
+	t_case "$@"
+	_case_pre=1
+}
+
+# Start a case that judges one of the project's other files (a hook script, a unit, a
+# document) without running sshrescue at all: it may pass under make check-noop too.
+t_without_sshrescue() {
+	t_case "$@"
+	_case_pre=2
 }
 
 t_fail() {
@@ -92,6 +117,25 @@ t_mkroot() {
 	echo 0123456789abcdef0123456789abcdef >"$r/etc/machine-id"
 	: >"$r/etc/hosts.allow"
 	: >"$r/etc/hosts.deny"
+}
+
+# t_fixture VAR NAME ARGS...: runs tests/fixtures/NAME and sets VAR to the one path it prints.
+# A fixture that fails, prints nothing, or prints more than one line or a path that does not
+# exist fails the current case with the fixture's own message (its log's tail).
+t_fixture() { # var name args...
+	local var=$1 name=$2 out
+	shift 2
+	if ! out=$("$TOP/tests/fixtures/$name" "$@" 2>"$T/fixture-$name.err"); then
+		t_fail "tests/fixtures/$name failed"
+		sed 's/^/       | /' "$T/fixture-$name.err"
+		return 1
+	fi
+	if [ -z "$out" ] || [ "$(printf '%s\n' "$out" | wc -l)" != 1 ] || [ ! -e "$out" ]; then
+		t_fail "tests/fixtures/$name printed '$out', not one existing path"
+		sed 's/^/       | /' "$T/fixture-$name.err"
+		return 1
+	fi
+	printf -v "$var" '%s' "$out"
 }
 
 # tcpd's verdict for daemon and client address, judged in the root's etc/.

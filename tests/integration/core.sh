@@ -37,7 +37,7 @@ t_expect_exit 4 "$SSHRESCUE" check --root "$R" "${PROTECT[@]}" &&
 	t_grep '/etc/hosts.deny:4: 203.0.113.5 is denied sshd by DenyHosts' "$T/err"
 [ "$before" = "$(t_tree_sum "$R")" ] || t_fail "check changed the tree"
 
-t_case "tcpd denies the protected address before the repair"
+t_precondition "tcpd denies the protected address before the repair"
 [ "$(t_tcpd "$R" sshd 203.0.113.5)" = denied ] || t_fail "tcpd does not deny 203.0.113.5"
 
 cp -a "$R" "$T/orig"
@@ -48,6 +48,7 @@ for a in 203.0.113.5 203.0.113.77; do
 done
 
 t_case "every other decision stays: other clients and other daemons still denied"
+[ "$(t_tcpd "$R" sshd 203.0.113.5)" = granted ] || t_fail "the repair granted nothing: no decision to compare"
 [ "$(t_tcpd "$R" sshd 198.51.100.7)" = denied ] || t_fail "198.51.100.7 no longer denied sshd"
 [ "$(t_tcpd "$R" vsftpd 203.0.113.5)" = denied ] || t_fail "vsftpd no longer denies 203.0.113.5"
 
@@ -61,6 +62,7 @@ t_case "allowed-hosts lists the protected network in DenyHosts' syntax"
 t_grep '^203\.0\.113\.\*$' "$R/var/lib/denyhosts/allowed-hosts"
 
 t_case "the changed file keeps mode, owner, group and xattrs"
+! cmp -s "$T/orig/etc/hosts.deny" "$R/etc/hosts.deny" || t_fail "hosts.deny was not changed"
 [ "$(stat -c '%a %u %g' "$R/etc/hosts.deny")" = "640 0 4" ] || t_fail "metadata: $(stat -c '%a %u %g' "$R/etc/hosts.deny")"
 [ "$(getfattr --only-values -n user.sshrescue.test "$R/etc/hosts.deny" 2>/dev/null)" = keepme ] || t_fail "xattr lost"
 
@@ -88,6 +90,7 @@ t_expect_exit 0 "$SSHRESCUE" repair --root "$R" "${PROTECT[@]}"
 [ "$(ls "$R/var/lib/sshrescue/backups" | wc -l)" = 1 ] || t_fail "second repair made a backup run"
 
 t_case "undo restores original bytes, mode, owner and xattrs, and removes what repair created"
+! cmp -s "$T/orig/etc/hosts.deny" "$R/etc/hosts.deny" || t_fail "nothing to undo: the repair changed nothing"
 t_expect_exit 0 "$SSHRESCUE" undo --root "$R"
 for f in etc/hosts.deny var/lib/denyhosts/hosts var/lib/denyhosts/users-hosts var/lib/denyhosts/hosts-root; do
 	t_same "$T/orig/$f" "$R/$f"
@@ -118,6 +121,10 @@ for bad in '[agent]\nprotect = 300.1.2.3/40\n' '[agent]\nno_such_key = 1\n' '[fa
 	printf "$bad" >"$T/bad.ini"
 	t_expect_exit 16 "$SSHRESCUE" -c "$T/bad.ini" repair --root "$R3" && t_grep "$T/bad.ini:2:" "$T/err"
 done
+# an unknown section is named at its header, not at the first key under it
+printf '# policy\n[agent]\nafter = none\n\n[nosuchsection]\nx = 1\n' >"$T/bad.ini"
+t_expect_exit 16 "$SSHRESCUE" -c "$T/bad.ini" repair --root "$R3" &&
+	t_grep "$T/bad.ini:5: unknown section \[nosuchsection\]" "$T/err"
 t_expect_exit 16 "$SSHRESCUE" repair --root "$R3" --protect 10.0.0.0/99 && t_grep '[-]-protect 10.0.0.0/99' "$T/err"
 t_expect_exit 16 "$SSHRESCUE" -c /nonexistent.ini repair --root "$R3"
 t_expect_exit 16 "$SSHRESCUE" frobnicate --root "$R3"
@@ -130,10 +137,14 @@ mk_denyhosts_root "$R4"
 echo "sshd: 203.0.113.5" >"$T/outside-deny"
 cp "$T/outside-deny" "$T/outside-copy"
 ln -sf "$T/outside-deny" "$R4/etc/hosts.deny"
-"$SSHRESCUE" repair --root "$R4" "${PROTECT[@]}" >/dev/null 2>&1
+# the repair runs (DenyHosts' counting files inside the root are repaired), the file outside
+# is neither read as the instance's hosts.deny nor written
+t_expect_exit 1 "$SSHRESCUE" repair --root "$R4" "${PROTECT[@]}"
+t_no_grep '203.0.113.5 is denied sshd' "$T/err"
 t_same "$T/outside-copy" "$T/outside-deny"
 ln -sf "../../../../../../..$T/outside-deny" "$R4/etc/hosts.deny"
-"$SSHRESCUE" repair --root "$R4" "${PROTECT[@]}" >/dev/null 2>&1
+t_expect_exit 0 "$SSHRESCUE" repair --root "$R4" "${PROTECT[@]}"
+t_no_grep '203.0.113.5 is denied sshd' "$T/err"
 t_same "$T/outside-copy" "$T/outside-deny"
 
 t_case "a FIFO, a directory, a 1 GiB file and junk in place of hosts.deny: a finding, no hang"

@@ -122,7 +122,7 @@ cp -a "$R" "$T/orig"
 PROTECT=(--protect 203.0.113.0/24 --protect 2001:db8:2::/64)
 
 ns_up 22 8080 80
-t_case "before the repair the saved rules shut the protected client out (the judge can fail)"
+t_precondition "before the repair the saved rules shut the protected client out (the judge can fail)"
 load legacy 4 "$R/etc/iptables/rules.v4" && load legacy 6 "$R/etc/iptables/rules.v6" &&
 	! connect $PROT4 $SRV4 22 && ! connect $PROT6 $SRV6 22 &&
 	connect $PROT4 $SRV4 80 || t_fail "the broken rules do not behave as the test expects"
@@ -141,6 +141,7 @@ t_grep '^-A INPUT -s 2001:db8:2::/64 -p tcp -m tcp --dport 22 -j ACCEPT$' "$R/et
 t_grep '"name": *"firewall"' "$T/out"
 
 t_case "every other line of the files stays byte for byte"
+! cmp -s "$T/orig/etc/iptables/rules.v4" "$R/etc/iptables/rules.v4" || t_fail "rules.v4 was not repaired"
 # Without sshrescue's marks and the lines it added, the files are the originals.
 unmark() { sed -e 's/^# sshrescue [^:]*: //' -e '/^added the next rule: /,+1d' "$1"; }
 for f in rules.v4 rules.v6; do
@@ -158,6 +159,7 @@ for backend in legacy nft; do
 		expect_open $PROT4 $SRV4 22 && expect_open $PROT6 $SRV6 22
 
 	t_case "iptables-$backend: unprotected clients and closed ports stay shut"
+	expect_open $PROT4 $SRV4 22 # what stays shut is judged against rules that let the owner in
 	expect_closed $UNPROT4 $SRV4 22
 	expect_closed $UNPROT6 $SRV6 22
 	expect_closed $PROT4 $SRV4 8080
@@ -166,11 +168,13 @@ for backend in legacy nft; do
 done
 
 t_case "a second repair changes nothing"
+! cmp -s "$T/orig/etc/iptables/rules.v4" "$R/etc/iptables/rules.v4" || t_fail "the first repair changed nothing"
 before=$(t_tree_sum "$R/etc")
 t_expect_exit 0 "$SSHRESCUE" repair --root "$R" --policy "$POLICY" "${PROTECT[@]}"
 [ "$before" = "$(t_tree_sum "$R/etc")" ] || t_fail "second repair changed /etc"
 
 t_case "undo puts the saved rules back"
+! cmp -s "$T/orig/etc/iptables/rules.v4" "$R/etc/iptables/rules.v4" || t_fail "nothing to undo: the repair changed nothing"
 t_expect_exit 0 "$SSHRESCUE" undo --root "$R" --policy "$POLICY"
 t_same "$T/orig/etc/iptables/rules.v4" "$R/etc/iptables/rules.v4"
 t_same "$T/orig/etc/iptables/rules.v6" "$R/etc/iptables/rules.v6"
@@ -251,7 +255,7 @@ table inet filter {
 EOF
 cp "$R/etc/nftables.conf" "$T/nftables.orig"
 
-t_case "nft: before the repair the ruleset shuts the protected client out"
+t_precondition "nft: before the repair the ruleset shuts the protected client out"
 ns_up 22 80 8080
 ip netns exec "$S" nft -f "$R/etc/nftables.conf" || t_fail "nft refuses the test's own file"
 ! connect $PROT4 $SRV4 22 && ! connect $PROT6 $SRV6 22 && connect $UNPROT4 $SRV4 80 ||
@@ -274,12 +278,14 @@ expect_open $PROT4 $SRV4 22
 expect_open $PROT6 $SRV6 22
 
 t_case "nft: unprotected clients and closed ports stay shut"
+expect_open $PROT4 $SRV4 22 # what stays shut is judged against rules that let the owner in
 expect_closed $UNPROT4 $SRV4 22
 expect_closed $UNPROT6 $SRV6 22
 expect_closed $PROT4 $SRV4 8080
 expect_open $UNPROT4 $SRV4 80
 
 t_case "nft: check on the repaired file finds nothing"
+! cmp -s "$T/nftables.orig" "$R/etc/nftables.conf" || t_fail "the file was not repaired: nothing to check"
 t_expect_exit 0 "$SSHRESCUE" check --root "$R" --policy "$POLICY" "${PROTECT[@]}"
 
 # ---- ufw: user rules made by the real ufw, loaded by its own ufw-init ----
@@ -292,7 +298,7 @@ sed -i 's/^ENABLED=.*/ENABLED=no/' "$R/etc/ufw/ufw.conf"
 ns_up 22 80 8080
 # ufw runs inside the server namespace: with --rootdir it still calls iptables.
 rufw() { ip netns exec "$S" ufw --rootdir="$R" --datadir="$R" "$@"; }
-t_case "ufw: the instance's rules are made by ufw itself"
+t_precondition "ufw: the instance's rules are made by ufw itself"
 {
 	rufw allow 80/tcp &&
 		rufw deny proto tcp from 203.0.113.10 to any port 22 &&
@@ -304,7 +310,7 @@ sed -i 's/^ENABLED=.*/ENABLED=yes/' "$R/etc/ufw/ufw.conf"
 t_grep '^DEFAULT_INPUT_POLICY="DROP"' "$R/etc/default/ufw"
 cp "$R/etc/ufw/user.rules" "$T/user.rules.orig"
 
-t_case "ufw: before the repair ufw-init's rules shut the protected client out"
+t_precondition "ufw: before the repair ufw-init's rules shut the protected client out"
 ip netns exec "$S" "$R/lib/ufw/ufw-init" --rootdir "$R" --datadir "$R" start >"$T/ufw.out" 2>&1 ||
 	{ t_fail "ufw-init cannot start"; cat "$T/ufw.out"; }
 ! connect $PROT4 $SRV4 22 && ! connect $PROT6 $SRV6 22 && connect $PROT4 $SRV4 80 ||
@@ -340,6 +346,7 @@ expect_open $PROT4 $SRV4 22
 expect_open $PROT6 $SRV6 22
 
 t_case "ufw: unprotected clients and closed ports stay shut"
+expect_open $PROT4 $SRV4 22 # what stays shut is judged against rules that let the owner in
 expect_closed $UNPROT4 $SRV4 22
 expect_closed $UNPROT6 $SRV6 22
 expect_closed $PROT4 $SRV4 8080
@@ -374,7 +381,7 @@ cat >"$R/etc/firewalld/zones/public.xml" <<'EOF'
 EOF
 fwcmd() { firewall-offline-cmd --system-config "$R/etc/firewalld" --default-config "$R/usr/lib/firewalld" "$@"; }
 
-t_case "firewalld: the zone file is valid before the repair (the judge reads it)"
+t_precondition "firewalld: the zone file is valid before the repair (the judge reads it)"
 fwcmd --check-config >"$T/fwd.out" 2>&1 || { t_fail "firewalld refuses the test's zone"; cat "$T/fwd.out"; }
 fwcmd --zone=public --query-service=ssh >/dev/null 2>&1 && t_fail "ssh is open before the repair"
 
@@ -422,6 +429,7 @@ for backend in legacy nft; do
 	expect_open $PROT6 $SRV6 22
 
 	t_case "live ($backend): the running rules still shut unprotected clients and closed ports"
+	expect_open $PROT4 $SRV4 22 # what stays shut is judged against rules that let the owner in
 	expect_closed $UNPROT4 $SRV4 22
 	expect_closed $UNPROT6 $SRV6 22
 	expect_closed $PROT4 $SRV4 8080
@@ -453,7 +461,7 @@ ip netns exec "$S" nft -f "$T/live-nft.conf" || t_fail "nft refuses the test's l
 ip netns exec "$S" iptables-nft -A INPUT -s 203.0.113.0/24 -p tcp --dport 22 -j DROP ||
 	t_fail "iptables-nft refuses the test's rule"
 
-t_case "live (nft -f): the running ruleset shuts the protected client out"
+t_precondition "live (nft -f): the running ruleset shuts the protected client out"
 ! connect $PROT4 $SRV4 22 && ! connect $PROT6 $SRV6 22 && connect $UNPROT4 $SRV4 80 ||
 	t_fail "the running ruleset does not behave as the test expects"
 
@@ -484,12 +492,14 @@ expect_open $PROT4 $SRV4 22
 expect_open $PROT6 $SRV6 22
 
 t_case "live (nft -f): unprotected clients and closed ports stay shut"
+expect_open $PROT4 $SRV4 22 # what stays shut is judged against rules that let the owner in
 expect_closed $UNPROT4 $SRV4 22
 expect_closed $UNPROT6 $SRV6 22
 expect_closed $PROT4 $SRV4 8080
 expect_open $UNPROT4 $SRV4 80
 
 t_case "live (nft -f): check on the repaired running rules finds nothing"
+t_grep 'ip saddr 203.0.113.0/24 tcp dport 22 accept' "$T/nftlive.repaired"
 t_expect_exit 0 ip netns exec "$S" "$SSHRESCUE" check --live --root "$RN" \
 	--policy "$POLICY" "${PROTECT[@]}"
 

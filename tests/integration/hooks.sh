@@ -48,6 +48,7 @@ t_grep '^protect = 203.0.113.0/24$' "$R/etc/sshrescue/policy.ini"
 t_grep 'exit 1$' "$R/var/lib/sshrescue/boot-done"
 
 t_case "boothook: at the next boot it does nothing at all"
+judge "$R" # the first boot's repair is what must not be done again
 t_tree_sum "$R" >"$T/sum1"
 SSHRESCUE_ROOT=$R sh "$H/cloud-boothook.sh" >"$T/out" 2>&1
 t_tree_sum "$R" >"$T/sum2"
@@ -63,7 +64,7 @@ t_grep 'runs again at the next boot' "$T/out"
 SSHRESCUE_ROOT=$R sh "$H/cloud-boothook.sh" >"$T/out" 2>&1
 judge "$R" && t_grep 'exit 1$' "$R/var/lib/sshrescue/boot-done"
 
-t_case "cloud-config: valid YAML that writes the policy and runs sshrescue-boot from bootcmd"
+t_without_sshrescue "cloud-config: valid YAML that writes the policy and runs sshrescue-boot from bootcmd"
 python3 - "$H/cloud-config.yaml" >"$T/cc" 2>&1 <<'PY' || t_fail "$(cat "$T/cc")"
 import sys, yaml
 text = open(sys.argv[1]).read()
@@ -75,7 +76,7 @@ assert any("sshrescue-boot" in " ".join(c if isinstance(c, list) else [c]) for c
 PY
 
 # ---- systemd unit ----------------------------------------------------------------------
-t_case "systemd unit: systemd-analyze verify passes; ordered before ssh and fail2ban"
+t_without_sshrescue "systemd unit: systemd-analyze verify passes; ordered before ssh and fail2ban"
 sed "s|^ExecStart=.*|ExecStart=$H/sshrescue-boot|" "$H/sshrescue-repair.service" >"$T/sshrescue-repair.service"
 systemd-analyze verify --man=no "$T/sshrescue-repair.service" >"$T/verify" 2>&1 ||
 	{ t_fail "systemd-analyze verify"; cat "$T/verify"; }
@@ -99,7 +100,7 @@ t_grep 'nothing to do' "$T/out"
 
 # ---- AWS SSM document --------------------------------------------------------------------
 DOC=$H/aws-ssm-sshrescue.json
-t_case "SSM document: schema 2.2, one aws:runShellScript step, parameters protect and reportUrl"
+t_without_sshrescue "SSM document: schema 2.2, one aws:runShellScript step, parameters protect and reportUrl"
 jq -e '.schemaVersion == "2.2" and (.mainSteps | length) == 1 and .mainSteps[0].action == "aws:runShellScript"
 	and (.parameters | has("protect") and has("reportUrl"))' "$DOC" >/dev/null || t_fail "$DOC"
 # the document's script is cloud-runcommand.sh's, after the line that sets the parameters
@@ -126,23 +127,27 @@ judge "$R"
 t_grep "^url = http://127.0.0.1:$PORT/ssm$" "$R/etc/sshrescue/policy.ini"
 ls "$T"/rec/*.json | xargs -n1 jq -r .path | grep -qx /ssm || t_fail "no report at /ssm"
 
-t_case "SSM document: a parameter with shell metacharacters does not match allowedPattern"
+t_without_sshrescue "SSM document: a parameter with shell metacharacters does not match allowedPattern"
 for bad in "203.0.113.0/24'; touch $T/pwned; '" '$(touch /tmp/x)' '203.0.113.0/24
 x'; do
 	ssm_render "$bad" "" >"$T/ssm.sh" 2>&1 && t_fail "rendered with protect=$bad"
 done
 ssm_render 203.0.113.0/24 "http://x/';touch $T/pwned;'" >"$T/ssm.sh" 2>&1 && t_fail "rendered with a quote in reportUrl"
 
-t_case "run-command script: values with shell or ini metacharacters are refused (exit 16)"
+t_without_sshrescue "run-command script: values with shell or ini metacharacters are refused (exit 16)"
 R=$T/rc-bad
 locked "$R"
-SSHRESCUE_ROOT=$R protect="203.0.113.0/24; touch $T/pwned" sh "$H/cloud-runcommand.sh" >"$T/out" 2>&1
+# a stand-in for sshrescue that records being run: the script must refuse before it
+printf '#!/bin/sh\ntouch "%s"\n' "$T/ran" >"$T/record-stub"
+chmod +x "$T/record-stub"
+SSHRESCUE_ROOT=$R SSHRESCUE=$T/record-stub protect="203.0.113.0/24; touch $T/pwned" sh "$H/cloud-runcommand.sh" >"$T/out" 2>&1
 rc=$?
 [ "$rc" = 16 ] || t_fail "exit $rc: $(cat "$T/out")"
-SSHRESCUE_ROOT=$R sh "$H/cloud-runcommand.sh" 203.0.113.0/24 "$(printf 'http://x/\n[agent]\nprotect =')" >"$T/out" 2>&1
+SSHRESCUE_ROOT=$R SSHRESCUE=$T/record-stub sh "$H/cloud-runcommand.sh" 203.0.113.0/24 "$(printf 'http://x/\n[agent]\nprotect =')" >"$T/out" 2>&1
 rc=$?
 [ "$rc" = 16 ] || t_fail "exit $rc with a newline in the URL: $(cat "$T/out")"
 [ ! -e "$T/pwned" ] || t_fail "a parameter ran as a command"
+[ ! -e "$T/ran" ] || t_fail "sshrescue was run with a refused value"
 still_locked "$R"
 
 # ---- Azure run-command -------------------------------------------------------------------
@@ -179,11 +184,14 @@ t_same "$T/gce.body" "$T/rc.body"
 
 # ---- initramfs-tools, dracut -------------------------------------------------------------
 S=$H/initramfs-tools/scripts/local-premount/sshrescue
-t_case "initramfs-tools: without 'sshrescue' on the kernel command line nothing runs"
+t_without_sshrescue "initramfs-tools: without 'sshrescue' on the kernel command line nothing runs"
 R=$T/initramfs
 locked "$R"
 echo "BOOT_IMAGE=/vmlinuz root=/dev/mapper/vg0-root ro quiet" >"$T/cmdline"
-SSHRESCUE_CMDLINE=$T/cmdline SSHRESCUE_TEST_ROOT=$R ROOT=/dev/mapper/vg0-root sh "$S" >"$T/out" 2>&1
+rm -f "$T/ran"
+SSHRESCUE_CMDLINE=$T/cmdline SSHRESCUE_TEST_ROOT=$R ROOT=/dev/mapper/vg0-root SSHRESCUE=$T/record-stub \
+	sh "$S" >"$T/out" 2>&1
+[ ! -e "$T/ran" ] || t_fail "sshrescue was run"
 still_locked "$R"
 
 t_case "initramfs-tools: with 'sshrescue sshrescue.protect=...' the root is repaired before it is mounted"
@@ -194,7 +202,7 @@ judge "$R"
 t_grep 'exited 1' "$T/out"
 sh "$S" prereqs >/dev/null || t_fail "prereqs"
 
-t_case "initramfs-tools hook and dracut module are valid shell"
+t_without_sshrescue "initramfs-tools hook and dracut module are valid shell"
 sh -n "$H/initramfs-tools/hooks/sshrescue" || t_fail "initramfs-tools hook"
 bash -n "$H/dracut/90sshrescue/module-setup.sh" || t_fail "dracut module-setup.sh"
 sh -n "$H/dracut/90sshrescue/sshrescue-pre-mount.sh" || t_fail "dracut pre-mount hook"

@@ -111,12 +111,14 @@ scenario() { # name allow-file deny-file "protect..." probes...
 	t_case "$name: a second repair exits 0 and changes nothing"
 	sum=$(instance_sum "$R")
 	local runs
-	runs=$(ls "$R/var/lib/sshrescue/backups" | wc -l)
+	runs=$(ls "$R/var/lib/sshrescue/backups" 2>/dev/null | wc -l)
+	[ "$runs" = 1 ] || t_fail "the first repair made $runs backup runs, not 1"
 	run 0 repair "$R" "${pro[@]}"
 	[ "$sum" = "$(instance_sum "$R")" ] || t_fail "the second repair changed the tree"
 	[ "$runs" = "$(ls "$R/var/lib/sshrescue/backups" | wc -l)" ] || t_fail "the second repair made backups"
 
 	t_case "$name: undo restores bytes, mode, owner and xattrs"
+	t_grep '^# sshrescue .*: grant sshd to the protected sources$' "$R/etc/hosts.allow" # something to undo
 	t_expect_exit 0 timeout 60 "$SSHRESCUE" undo --root "$R"
 	if [ "$allow" = - ]; then
 		[ -e "$R/etc/hosts.allow" ] && t_fail "the hosts.allow we created is still there"
@@ -228,6 +230,10 @@ printf 'sshd: 203.0.113.0/24 : allow\nALL: ALL\n' >"$R/etc/hosts.deny"
 sum=$(instance_sum "$R")
 run 0 check "$R" 203.0.113.0/26 && run 0 repair "$R" 203.0.113.0/24
 [ "$sum" = "$(instance_sum "$R")" ] || t_fail "the tree changed"
+# ... because the policy looked and found sshd granted, not because nothing ran
+t_expect_exit 0 "$SSHRESCUE" check --root "$R" --policy "$POLICY" --protect 203.0.113.0/24 --json &&
+	[ -s "$T/out" ] && jq -e '.policies[] | select(.name == "hosts_access") | .status == "ok"' "$T/out" >/dev/null ||
+	t_fail "the report does not say hosts_access is ok: $(head -c 300 "$T/out")"
 [ -e "$R/var/lib/sshrescue/backups" ] && t_fail "a backup was made"
 
 t_case "a rule that may deny by host name (PARANOID) is repaired; tcpdmatch agrees"

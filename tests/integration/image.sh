@@ -26,8 +26,8 @@ for p in qemu-system-x86_64 zstd cpio lvm depmod debugfs e2fsck sfdisk tcpdmatch
 done
 [ -x /bin/busybox ] || { echo "FAIL image.sh: /bin/busybox is missing (busybox-static)"; exit 1; }
 
-t_case "image/build (make image): the kernel and an initramfs under 20 MiB (zstd)"
-IMG=$("$TOP/tests/fixtures/image" 2>"$T/image.err") || { t_fail "image/build failed"; cat "$T/image.err"; exit 1; }
+t_without_sshrescue "image/build (make image): the kernel and an initramfs under 20 MiB (zstd)"
+t_fixture IMG image || exit 1
 size=$(stat -c %s "$IMG/initramfs.img")
 # the goal is the release build's; a SANITIZE=1 binary brings the ASan and UBSan runtimes
 limit=20
@@ -43,9 +43,8 @@ for m in virtio_blk virtio_net ext4 xfs btrfs dm-mod loop; do
 	grep -q "/$m\.ko$" "$T/list" || t_fail "module $m is not in the initramfs"
 done
 
-t_case "the instance disk is locked out before the repair (the trees it was made of)"
-DISK0=$("$TOP/tests/fixtures/lvmdisk" "$IMG" 2>"$T/lvmdisk.err") ||
-	{ t_fail "tests/fixtures/lvmdisk failed"; cat "$T/lvmdisk.err"; exit 1; }
+t_precondition "the instance disk is locked out before the repair (the trees it was made of)"
+t_fixture DISK0 lvmdisk "$IMG" || exit 1
 FIX=$(dirname "$DISK0")/tree
 [ "$(t_tcpd "$FIX" sshd 203.0.113.5)" = denied ] || t_fail "tcpd does not deny sshd"
 sqlite3 "$FIX/var/lib/fail2ban/fail2ban.sqlite3" "select ip from bips where jail = 'sshd'" >"$T/bans0"
@@ -76,6 +75,10 @@ echo "     boot to power-off: $ms ms"
 [ "$rc" = 0 ] || t_fail "qemu exited $rc (124: still running after $((PROMISE + 30)) s)"
 [ "$ms" -le $((PROMISE * 1000)) ] || t_fail "took $ms ms, README promises $PROMISE s"
 t_grep 'reboot: Power down' "$T/console" || tail -n 30 "$T/console"
+# powered off after a repair, not instead of one
+REPAIRED=0
+grep -q '^sshrescue-image: .*sshrescue exited 1$' "$T/console" && REPAIRED=1
+[ "$REPAIRED" = 1 ] || t_fail "no repair before the power-off (sshrescue's exit status on the console is not 1)"
 
 t_case "the serial console shows the summary: every policy repaired, the report delivered"
 for want in '^sshrescue: hosts_access: repaired' '^sshrescue: fail2ban: repaired' '^sshrescue: sshd: repaired' \
@@ -126,6 +129,7 @@ truncate -s 200M "$T/root.lv"
 truncate -s 40M "$T/var.lv"
 
 t_case "a second boot copies the repaired LVs out: both are clean filesystems"
+[ "$REPAIRED" = 1 ] || t_fail "the first boot repaired nothing: nothing to judge"
 qemu_boot "$T/judge.raw" 120 "$IMG/vmlinuz" "$T/judge.initrd" "rdinit=/test-init" \
 	-drive "file=$T/disk.raw,format=raw,if=virtio,snapshot=on" \
 	-drive "file=$T/root.lv,format=raw,if=virtio" -drive "file=$T/var.lv,format=raw,if=virtio"
@@ -146,7 +150,8 @@ debugfs -R "ls /" "$T/root.lv" 2>/dev/null | tr -s ' ' '\n' | grep -Ev '^(\.|\.\
 	while read -r e; do debugfs -R "rdump /$e $J" "$T/root.lv" >/dev/null 2>&1; done
 debugfs -R "ls /" "$T/var.lv" 2>/dev/null | tr -s ' ' '\n' | grep -Ev '^(\.|\.\.|lost\+found|)$' |
 	while read -r e; do debugfs -R "rdump /$e $J/var" "$T/var.lv" >/dev/null 2>&1; done
-cp -al "$("$TOP/tests/fixtures/debroot")/usr" "$J/usr" 2>/dev/null || cp -a "$("$TOP/tests/fixtures/debroot")/usr" "$J/usr"
+t_fixture DEBROOT debroot || exit 1
+cp -al "$DEBROOT/usr" "$J/usr" 2>/dev/null || cp -a "$DEBROOT/usr" "$J/usr"
 for e in bin lib lib64 sbin; do [ -e "$J/$e" ] || ln -s "usr/$e" "$J/$e"; done
 
 t_case "tcpdmatch: sshd is granted to 203.0.113.5 again, 198.51.100.7 stays denied"

@@ -7,7 +7,8 @@
 source "$(dirname "$0")/../lib.sh"
 
 MIN=10
-DEBROOT=$("$TOP/tests/fixtures/debroot") || { echo "FAIL sshd.sh: no Debian root fixture"; exit 1; }
+t_precondition "the Debian 12 root fixture (debootstrap) is made"
+t_fixture DEBROOT debroot || exit 1
 cat >"$T/policy.ini" <<EOF
 [sshd]
 min_max_startups = $MIN
@@ -110,6 +111,7 @@ diff <(grep -v '^MaxStartups' "$T/main.before") <(grep -v '^MaxStartups' "$R/etc
 	t_fail "lines other than MaxStartups changed in sshd_config"
 
 t_case "undo puts both files back; a second repair changes nothing"
+! cmp -s "$T/main.before" "$R/etc/ssh/sshd_config" || t_fail "the first repair changed nothing"
 cp "$R/etc/ssh/sshd_config" "$T/main.repaired"
 t_expect_exit 0 "$SSHRESCUE" --root "$R" --policy "$T/policy.ini" repair
 t_same "$T/main.repaired" "$R/etc/ssh/sshd_config"

@@ -86,7 +86,12 @@ static const struct bad_case bad_cases[] = {
 	{ "[agent]\nprotect = 10.0.0.0/8, 10.1.2.3/33\n",
 	  "p.ini:2: [agent] protect: '10.1.2.3/33' is not an address or network (CIDR)" },
 	{ "[agent]\n\nbogus = 1\n", "p.ini:3: unknown key 'bogus' in [agent]" },
-	{ "[nosuch]\nkey = 1\n", "p.ini:2: unknown section [nosuch]" },
+	{ "[nosuch]\nkey = 1\n", "p.ini:1: unknown section [nosuch]" },
+	/* the header's line, after comments, blank lines, a long value and a good section */
+	{ "; policy\n\n[agent]\nprotect = 10.0.0.0/8, 10.1.0.0/16, 10.2.0.0/16, 10.3.0.0/16, "
+	  "10.4.0.0/16, 10.5.0.0/16, 10.6.0.0/16, 10.7.0.0/16, 10.8.0.0/16, 10.9.0.0/16, "
+	  "10.10.0.0/16, 10.11.0.0/16\n[typo_section]\n# note\nx = 1\n",
+	  "p.ini:5: unknown section [typo_section]" },
 	{ "protect = 1.2.3.4\n", "p.ini:1: unknown section [(none)]" },
 	{ "[hosts_access]\nenabled = maybe\n", "p.ini:2: [hosts_access] enabled: 'maybe' is not yes or no" },
 	{ "[fail2ban]\nscope = some\n",
