@@ -49,7 +49,7 @@ fi
 [ -e "$OVMF_CODE" ] || { echo "FAIL diskimage.sh: $OVMF_CODE is missing ($fw)"; exit 1; }
 
 # ---- the disk image, with a policy baked in --------------------------------------------------
-t_case "image/build with a policy ($ARCH), then image/disk: .raw, .qcow2, .vhd and -gce.tar.gz"
+t_without_sshrescue "image/build with a policy ($ARCH), then image/disk: .raw, .qcow2, .vhd and -gce.tar.gz"
 # GCE for x86_64 (the -gce.tar.gz), AWS for aarch64 (Graviton)
 if [ "$ARCH" = x86_64 ]; then
 	FLAVOR=gce-guest-attributes MODE=gce URL=http://169.254.169.254
@@ -78,9 +78,9 @@ done
 [ -s "$RAW" ] || exit 1
 
 if [ "$ARCH" = x86_64 ]; then
-	t_case "the .raw: 1 GiB GPT, partition 1 BIOS boot with GRUB's core.img, partition 2 the ESP"
+	t_without_sshrescue "the .raw: 1 GiB GPT, partition 1 BIOS boot with GRUB's core.img, partition 2 the ESP"
 else
-	t_case "the .raw: 1 GiB GPT, partition 2 the ESP"
+	t_without_sshrescue "the .raw: 1 GiB GPT, partition 2 the ESP"
 fi
 [ "$(stat -c %s "$RAW")" = $((1024 * 1024 * 1024)) ] || t_fail "size $(stat -c %s "$RAW")"
 sgdisk -v "$RAW" >"$T/sgv" 2>&1 || { t_fail "sgdisk -v: $(cat "$T/sgv")"; }
@@ -100,7 +100,7 @@ od -An -c -N512 "$RAW" | tr -d ' \n' | grep -q 'GRUB' || t_fail "no GRUB boot co
 	t_fail "the BIOS boot partition is empty"
 fi
 
-t_case "the ESP (FAT32, read with mtools): Debian's signed shim and GRUB, the kernel, the initramfs, grub.cfg"
+t_without_sshrescue "the ESP (FAT32, read with mtools): Debian's signed shim and GRUB, the kernel, the initramfs, grub.cfg"
 export MTOOLS_SKIP_CHECK=1
 E="$RAW@@$((ESP_SECTOR * 512))"
 mkdir -p "$T/esp"
@@ -123,7 +123,7 @@ t_grep '^initrd /initrd.img$' "$T/esp/grub.cfg"
 zstd -dc "$IMG/initramfs.img" | cpio -i --quiet --to-stdout etc/sshrescue/policy.ini >"$T/baked" 2>/dev/null
 t_same "$T/policy.ini" "$T/baked"
 
-t_case "the .qcow2 and the fixed .vhd hold the same disk; the .vhd is a multiple of 1 MiB"
+t_without_sshrescue "the .qcow2 and the fixed .vhd hold the same disk; the .vhd is a multiple of 1 MiB"
 qemu-img compare -q -f raw -F qcow2 "$RAW" "$N.qcow2" || t_fail "qcow2 differs from the raw disk"
 qemu-img info -f vpc --output=json "$N.vhd" >"$T/vhd.json"
 jq -e '.format == "vpc" and ."virtual-size" == 1073741824 and (."virtual-size" % 1048576 == 0)' \
@@ -134,7 +134,7 @@ jq -e '.format == "vpc" and ."virtual-size" == 1073741824 and (."virtual-size" %
 [ "$(tail -c 512 "$N.vhd" | od -An -tu1 -j63 -N1 | tr -d ' ')" = 2 ] || t_fail "the VHD is not fixed"
 qemu-img compare -q -f raw -F vpc "$RAW" "$N.vhd" || t_fail "vhd differs from the raw disk"
 
-t_case "the GCE tar: only disk.raw, GNU oldgnu format, sparse, the same disk"
+t_without_sshrescue "the GCE tar: only disk.raw, GNU oldgnu format, sparse, the same disk"
 tar -tzvf "$N-gce.tar.gz" >"$T/tar.list"
 [ "$(awk '{ print $NF }' "$T/tar.list")" = disk.raw ] || t_fail "members: $(cat "$T/tar.list")"
 gzip -dc "$N-gce.tar.gz" | head -c 512 >"$T/tar.hdr"
@@ -144,7 +144,7 @@ mkdir -p "$T/gce"
 tar -C "$T/gce" -xzf "$N-gce.tar.gz" && cmp -s "$T/gce/disk.raw" "$RAW" || t_fail "disk.raw differs"
 rm -rf "$T/gce"
 
-t_case "sizes: .qcow2 and -gce.tar.gz at most 40 MiB, the initramfs at most 20 MiB"
+t_without_sshrescue "sizes: .qcow2 and -gce.tar.gz at most 40 MiB, the initramfs at most 20 MiB"
 limit=20
 ldd "$bin" 2>/dev/null | grep -q libasan && limit=28
 for f in "$N.qcow2:40" "$N-gce.tar.gz:40" "$IMG/initramfs.img:$limit"; do
