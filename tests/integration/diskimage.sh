@@ -6,10 +6,13 @@
 #   - the artifacts: the GPT layout (BIOS boot + ESP), the ESP's files read with mtools, the
 #     .qcow2, the fixed .vhd (virtual size a multiple of 1 MiB) and GCE's tar (oldgnu, sparse,
 #     disk.raw) hold the same disk as the .raw; the compressed ones are at most 40 MiB
-#   - SeaBIOS, the .raw, both disks virtio; OVMF (UEFI), the .qcow2, both disks NVMe (as on
+#   - SeaBIOS, the .raw, both disks virtio; OVMF (UEFI) with Secure Boot enforced (Microsoft's
+#     keys enrolled: shim, Debian's signed GRUB and kernel), the .qcow2, both disks NVMe (as on
 #     AWS Nitro); SeaBIOS with a Linux root on the rescue disk itself, which must be left alone
-# Each boot must repair, deliver the report (the policy baked in with image/build's POLICY, as
-# IMAGE_POLICY does), print the summary on the serial console and power off by itself. The
+# Each boot must repair, deliver the report with the cloud metadata flavor of the policy baked in
+# (image/build's POLICY, as IMAGE_POLICY does: x86_64 GCE guest attributes, aarch64 AWS IMDSv2
+# identity + POST, to http_recorder.py playing the metadata server at 169.254.169.254), print
+# the summary on the serial console and power off by itself. The
 # judge reads the repaired LVs out of the disk file (lvm reads the metadata through a read-only
 # loop device; no device-mapper is needed) and asks tcpdmatch, sshd -t/-T chrooted into the
 # repaired root, and sqlite3 on fail2ban's database.
@@ -17,7 +20,7 @@
 #
 # DISKIMAGE_ARCH=aarch64 (`make check-aarch64`, slow: not part of make check): the aarch64 disk,
 # its rescue image cross-built by image/cross, booted by qemu-system-aarch64 -M virt with AAVMF
-# (UEFI), both disks NVMe as on Graviton.
+# (UEFI, Secure Boot on with Microsoft's keys), both disks NVMe as on Graviton.
 source "$(dirname "$0")/../lib.sh"
 source "$TOP/tests/fixtures/qemu.sh"
 ARCH=${DISKIMAGE_ARCH:-x86_64}
@@ -28,32 +31,34 @@ PROMISE=90
 unset http_proxy https_proxy HTTPS_PROXY all_proxy ALL_PROXY no_proxy NO_PROXY
 export LVM_SUPPRESS_FD_WARNINGS=1
 
-for p in qemu-system-$ARCH qemu-img grub-mkimage sgdisk mkfs.vfat mcopy mdir zstd cpio lvm depmod \
+for p in qemu-system-$ARCH qemu-img socat grub-mkimage sgdisk mkfs.vfat mcopy mdir zstd cpio lvm depmod \
 	debugfs e2fsck tcpdmatch sqlite3 jq python3 unshare losetup; do
 	command -v "$p" >/dev/null || {
 		echo "FAIL diskimage.sh: $p is missing (tests/deps installs qemu-utils, grub-common, mtools, dosfstools, ...)"
 		exit 1
 	}
 done
+# the firmware with Secure Boot on and Microsoft's keys enrolled (the clouds' Secure Boot too)
 if [ "$ARCH" = x86_64 ]; then
-	OVMF_CODE=/usr/share/OVMF/OVMF_CODE_4M.fd OVMF_VARS=/usr/share/OVMF/OVMF_VARS_4M.fd EFI=BOOTX64.EFI
-	fw=ovmf
+	OVMF_CODE=/usr/share/OVMF/OVMF_CODE_4M.secboot.fd OVMF_VARS=/usr/share/OVMF/OVMF_VARS_4M.ms.fd
+	EFI=BOOTX64.EFI efi=x64 deb=amd64 fw=ovmf
 else
-	OVMF_CODE=/usr/share/AAVMF/AAVMF_CODE.fd OVMF_VARS=/usr/share/AAVMF/AAVMF_VARS.fd EFI=BOOTAA64.EFI
-	fw=qemu-efi-aarch64
+	OVMF_CODE=/usr/share/AAVMF/AAVMF_CODE.ms.fd OVMF_VARS=/usr/share/AAVMF/AAVMF_VARS.ms.fd
+	EFI=BOOTAA64.EFI efi=aa64 deb=arm64 fw=qemu-efi-aarch64
 fi
 [ -e "$OVMF_CODE" ] || { echo "FAIL diskimage.sh: $OVMF_CODE is missing ($fw)"; exit 1; }
 
 # ---- the disk image, with a policy baked in --------------------------------------------------
-t_case "image/build with a policy ($ARCH), then image/disk: .raw, .qcow2, .vhd and -gce.tar.gz"
-cat >"$T/policy.ini" <<'INI'
-[agent]
-protect = 203.0.113.0/24
-
-[report]
-url = http://169.254.169.254/v1/rescue-report
-attempts = 2
-INI
+t_without_sshrescue "image/build with a policy ($ARCH), then image/disk: .raw, .qcow2, .vhd and -gce.tar.gz"
+# GCE for x86_64 (the -gce.tar.gz), AWS for aarch64 (Graviton)
+if [ "$ARCH" = x86_64 ]; then
+	FLAVOR=gce-guest-attributes MODE=gce URL=http://169.254.169.254
+	DELIVERED=$URL/computeMetadata/v1/instance/guest-attributes/sshrescue/report
+else
+	FLAVOR=aws-imdsv2 MODE=aws URL=http://169.254.169.254/v1/rescue-report DELIVERED=$URL
+fi
+printf '[agent]\nprotect = 203.0.113.0/24\n\n[report]\nflavor = %s\nurl = %s\nattempts = 2\n' \
+	"$FLAVOR" "$URL" >"$T/policy.ini"
 bin=${SSHRESCUE_BIN:-$SSHRESCUE}
 if [ "$ARCH" = x86_64 ]; then
 	IMG=$T/img
@@ -73,9 +78,9 @@ done
 [ -s "$RAW" ] || exit 1
 
 if [ "$ARCH" = x86_64 ]; then
-	t_case "the .raw: 1 GiB GPT, partition 1 BIOS boot with GRUB's core.img, partition 2 the ESP"
+	t_without_sshrescue "the .raw: 1 GiB GPT, partition 1 BIOS boot with GRUB's core.img, partition 2 the ESP"
 else
-	t_case "the .raw: 1 GiB GPT, partition 2 the ESP"
+	t_without_sshrescue "the .raw: 1 GiB GPT, partition 2 the ESP"
 fi
 [ "$(stat -c %s "$RAW")" = $((1024 * 1024 * 1024)) ] || t_fail "size $(stat -c %s "$RAW")"
 sgdisk -v "$RAW" >"$T/sgv" 2>&1 || { t_fail "sgdisk -v: $(cat "$T/sgv")"; }
@@ -95,13 +100,21 @@ od -An -c -N512 "$RAW" | tr -d ' \n' | grep -q 'GRUB' || t_fail "no GRUB boot co
 	t_fail "the BIOS boot partition is empty"
 fi
 
-t_case "the ESP (FAT32, read with mtools): GRUB's EFI loader, the kernel, the initramfs, grub.cfg"
+t_without_sshrescue "the ESP (FAT32, read with mtools): Debian's signed shim and GRUB, the kernel, the initramfs, grub.cfg"
 export MTOOLS_SKIP_CHECK=1
 E="$RAW@@$((ESP_SECTOR * 512))"
 mkdir -p "$T/esp"
-for f in EFI/BOOT/$EFI boot/grub/grub.cfg vmlinuz initrd.img; do
-	mcopy -n -i "$E" "::/$f" "$T/esp/${f##*/}" 2>"$T/mtools.err" || t_fail "$f: $(cat "$T/mtools.err")"
+for f in "EFI/BOOT/$EFI" "EFI/BOOT/grub$efi.efi" EFI/debian/grub.cfg boot/grub/grub.cfg vmlinuz initrd.img; do
+	mcopy -n -i "$E" "::/$f" "$T/esp/${f//\//_}" 2>"$T/mtools.err" || t_fail "$f: $(cat "$T/mtools.err")"
 done
+mv "$T/esp/EFI_BOOT_$EFI" "$T/esp/$EFI"
+mv "$T/esp/boot_grub_grub.cfg" "$T/esp/grub.cfg"
+cmp -s "$T/esp/$EFI" "$("$TOP/tests/fixtures/debpkg" "shim-signed:$deb")/usr/lib/shim/shim$efi.efi.signed" ||
+	t_fail "$EFI is not shim-signed's shim$efi.efi.signed"
+cmp -s "$T/esp/EFI_BOOT_grub$efi.efi" \
+	"$("$TOP/tests/fixtures/debpkg" "grub-efi-$deb-signed:$deb")"/usr/lib/grub/*-efi-signed/grub$efi.efi.signed ||
+	t_fail "grub$efi.efi is not grub-efi-$deb-signed's"
+t_same "$T/esp/grub.cfg" "$T/esp/EFI_debian_grub.cfg"
 cmp -s "$T/esp/vmlinuz" "$IMG/vmlinuz" || t_fail "the ESP's kernel is not image/build's"
 cmp -s "$T/esp/initrd.img" "$IMG/initramfs.img" || t_fail "the ESP's initramfs is not image/build's"
 [ "$(head -c 2 "$T/esp/$EFI")" = MZ ] || t_fail "$EFI is no PE image"
@@ -110,7 +123,7 @@ t_grep '^initrd /initrd.img$' "$T/esp/grub.cfg"
 zstd -dc "$IMG/initramfs.img" | cpio -i --quiet --to-stdout etc/sshrescue/policy.ini >"$T/baked" 2>/dev/null
 t_same "$T/policy.ini" "$T/baked"
 
-t_case "the .qcow2 and the fixed .vhd hold the same disk; the .vhd is a multiple of 1 MiB"
+t_without_sshrescue "the .qcow2 and the fixed .vhd hold the same disk; the .vhd is a multiple of 1 MiB"
 qemu-img compare -q -f raw -F qcow2 "$RAW" "$N.qcow2" || t_fail "qcow2 differs from the raw disk"
 qemu-img info -f vpc --output=json "$N.vhd" >"$T/vhd.json"
 jq -e '.format == "vpc" and ."virtual-size" == 1073741824 and (."virtual-size" % 1048576 == 0)' \
@@ -121,7 +134,7 @@ jq -e '.format == "vpc" and ."virtual-size" == 1073741824 and (."virtual-size" %
 [ "$(tail -c 512 "$N.vhd" | od -An -tu1 -j63 -N1 | tr -d ' ')" = 2 ] || t_fail "the VHD is not fixed"
 qemu-img compare -q -f raw -F vpc "$RAW" "$N.vhd" || t_fail "vhd differs from the raw disk"
 
-t_case "the GCE tar: only disk.raw, GNU oldgnu format, sparse, the same disk"
+t_without_sshrescue "the GCE tar: only disk.raw, GNU oldgnu format, sparse, the same disk"
 tar -tzvf "$N-gce.tar.gz" >"$T/tar.list"
 [ "$(awk '{ print $NF }' "$T/tar.list")" = disk.raw ] || t_fail "members: $(cat "$T/tar.list")"
 gzip -dc "$N-gce.tar.gz" | head -c 512 >"$T/tar.hdr"
@@ -131,7 +144,7 @@ mkdir -p "$T/gce"
 tar -C "$T/gce" -xzf "$N-gce.tar.gz" && cmp -s "$T/gce/disk.raw" "$RAW" || t_fail "disk.raw differs"
 rm -rf "$T/gce"
 
-t_case "sizes: .qcow2 and -gce.tar.gz at most 40 MiB, the initramfs at most 20 MiB"
+t_without_sshrescue "sizes: .qcow2 and -gce.tar.gz at most 40 MiB, the initramfs at most 20 MiB"
 limit=20
 ldd "$bin" 2>/dev/null | grep -q libasan && limit=28
 for f in "$N.qcow2:40" "$N-gce.tar.gz:40" "$IMG/initramfs.img:$limit"; do
@@ -151,18 +164,19 @@ DEBROOT=$("$TOP/tests/fixtures/debroot")
 
 # boot NAME QEMU-ARGS...: the rescue disk and the instance disk in the args; a recorder for the
 # report; the console as text in $T/NAME.console, the time in $T/NAME.ms, the requests in
-# $T/NAME.rec
+# $T/NAME.rec. The metadata flavors make several requests: the guestfwd starts a socat to the
+# recorder for each connection (a chardev guestfwd carries one connection only).
 boot() {
 	local name=$1 port rc start ms
 	shift
-	"$TOP/tests/integration/http_recorder.py" --dir "$T/$name.rec" 2>"$T/$name.rec.log" &
+	"$TOP/tests/integration/http_recorder.py" --dir "$T/$name.rec" --mode "$MODE" 2>"$T/$name.rec.log" &
 	t_defer "kill $!"
 	for ((i = 0; i < 300; i++)); do [ -s "$T/$name.rec/port" ] && break; sleep 0.05; done
 	port=$(cat "$T/$name.rec/port") || { t_fail "http_recorder.py did not start"; return 1; }
 	start=$(date +%s%N)
 	timeout -k 5 $((PROMISE + 60)) qemu-system-$ARCH -m 768 -smp 1 -nodefaults -nographic \
 		-no-reboot -display none -monitor none -serial "file:$T/$name.console.raw" \
-		-netdev "$(qemu_net "$port")" -device virtio-net-pci,netdev=n0,romfile= "$@" </dev/null
+		-netdev "$(qemu_net "$port" | sed "s/-tcp:127.0.0.1:$port\$/-cmd:socat - TCP:127.0.0.1:$port/")" -device virtio-net-pci,netdev=n0,romfile= "$@" </dev/null
 	rc=$?
 	ms=$((($(date +%s%N) - start) / 1000000))
 	tr -d '\r' <"$T/$name.console.raw" | sed -E 's/\x1b\[[0-9;?=]*[A-Za-z]//g; s/\x1b[A-Za-z]//g' \
@@ -180,12 +194,27 @@ judge_console() { # name
 	for want in "sshrescue rescue disk: loading" \
 		"^sshrescue-image: .*sshrescue repair .*--exclude PARTUUID=$ESP_UUID" \
 		'^sshrescue: hosts_access: repaired' '^sshrescue: fail2ban: repaired' '^sshrescue: sshd: repaired' \
-		'^sshrescue: delivery: delivered to http://169.254.169.254/v1/rescue-report' '^SSHRESCUE-REPORT ' \
+		"^sshrescue: delivery: delivered to $DELIVERED " '^SSHRESCUE-REPORT ' \
 		'^sshrescue-image: .*sshrescue exited 1$'; do
 		grep -q -e "$want" "$c" || { t_fail "'$want' not on the console"; bad=1; }
 	done
 	[ $bad = 0 ] || grep -E '^(sshrescue|sshrescue-image|error):' "$c" | cut -c1-200 | sed 's/^/       | /'
-	local b=$T/$1.rec/0001.body
+	local b r=$T/$1.rec
+	if [ "$MODE" = gce ]; then
+		# PUT guest-attributes/sshrescue/report (the JSON), then .../summary
+		b=$r/0001.body
+		jq -e '.method == "PUT" and .path == "/computeMetadata/v1/instance/guest-attributes/sshrescue/report"' \
+			"$r/0001.json" >/dev/null 2>&1 || t_fail "request 1: $(cat "$r/0001.json" 2>&1)"
+		jq -e '.path == "/computeMetadata/v1/instance/guest-attributes/sshrescue/summary"' "$r/0002.json" \
+			>/dev/null 2>&1 || t_fail "request 2: $(cat "$r/0002.json" 2>&1)"
+	else
+		# IMDSv2: PUT the token, GET the identity document, POST the report with it
+		b=$r/0003.body
+		jq -e '.method == "POST" and .path == "/v1/rescue-report"' "$r/0003.json" >/dev/null 2>&1 ||
+			t_fail "request 3: $(cat "$r/0003.json" 2>&1); events: $(tr '\n' '|' <"$r/events")"
+		jq -e '.aws_identity.instanceId | startswith("i-")' "$b" >/dev/null 2>&1 ||
+			t_fail "no aws_identity in the report"
+	fi
 	[ -e "$b" ] || { t_fail "no report delivered"; return 1; }
 	jq -e '.exit_status == 1 and .command == "repair" and .instance.hostname == "locked-out"' "$b" \
 		>/dev/null || t_fail "report: $(jq -c '{exit_status, command, instance}' "$b")"
@@ -237,7 +266,7 @@ judge_disk() { # disk.raw
 }
 
 if [ "$ARCH" = aarch64 ]; then
-	t_case "AAVMF (UEFI) on -M virt: the .raw on NVMe boots (GRUB arm64-efi), repairs the NVMe instance disk, powers off"
+	t_case "AAVMF (UEFI, Secure Boot) on -M virt: the .raw on NVMe boots (shim, GRUB), repairs the NVMe instance disk, powers off"
 	cp --sparse=always "$RAW" "$T/a64.raw"
 	cp "$OVMF_VARS" "$T/vars.fd"
 	cp --sparse=always "$DISK0" "$T/inst-a64.raw"
@@ -267,11 +296,11 @@ cmp -s "$T/bios.raw" "$RAW" || t_fail "the rescue disk was written to"
 rm -f "$T/bios.raw" "$T/inst-bios.raw"
 
 # 2. OVMF (UEFI), the .qcow2, both disks NVMe (AWS Nitro)
-t_case "OVMF: the .qcow2 on NVMe boots (GRUB x86_64-efi), repairs the NVMe instance disk, powers off"
+t_case "OVMF, Secure Boot enforced: the .qcow2 on NVMe boots (shim, GRUB), repairs the NVMe instance disk, powers off"
 cp "$N.qcow2" "$T/uefi.qcow2"
 cp "$OVMF_VARS" "$T/vars.fd"
 cp --sparse=always "$DISK0" "$T/inst-uefi.raw"
-boot uefi -machine q35,accel=tcg \
+boot uefi -machine q35,smm=on,accel=tcg -global driver=cfi.pflash01,property=secure,value=on \
 	-drive "if=pflash,format=raw,readonly=on,file=$OVMF_CODE" -drive "if=pflash,format=raw,file=$T/vars.fd" \
 	-drive "file=$T/uefi.qcow2,format=qcow2,if=none,id=d0" -device nvme,drive=d0,serial=rescue0 \
 	-drive "file=$T/inst-uefi.raw,format=raw,if=none,id=d1" -device nvme,drive=d1,serial=instance1 &&
