@@ -512,6 +512,12 @@ static int cmd_check_repair(const struct options *o, struct config *cfg)
 	if (have_root) {
 		report_read_instance(&run, &root);
 		run_policies(&run, &root, cfg, repair, live);
+		/* The repair on disk before an endpoint is told (root.h: one sync per filesystem);
+		 * without one, it goes to disk with the report, in one sync. */
+		if (repair && cfg->report_url && *cfg->report_url && (rc = root_commit(&root)) < 0)
+			strv_push_owned(&run.errors,
+					xasprintf("%s: cannot make the repair durable: %s",
+						  t.root_path, strerror(-rc)));
 	}
 	run.exit_status = exit_from_results(&run, repair, cfg->strict);
 
@@ -522,6 +528,13 @@ static int cmd_check_repair(const struct options *o, struct config *cfg)
 	run.end_mono_ms = report_mono_ms();
 	if (have_root && repair) {
 		rc = deliver_write_file(cfg, &root, &run);
+		int crc = root_commit(&root);
+		if (crc < 0) {
+			strv_push_owned(&run.errors,
+					xasprintf("%s: cannot make the repair durable: %s",
+						  t.root_path, strerror(-crc)));
+			run.exit_status |= EXIT_OPERATIONAL;
+		}
 		if (rc < 0) {
 			/* the report inside the instance is lost; say so everywhere else */
 			strv_push_owned(&run.errors, xasprintf("%s: cannot write the report: %s",

@@ -30,6 +30,7 @@ struct root {
 	uint64_t *mnt_ids;
 	size_t n_mnt_ids;
 	bool any_mount;
+	struct root_batch *batch; /* writes not yet durable and renames not yet done (root.c) */
 };
 
 /* The link rule: every write path (replace, backup, chmod/chown, undo, removal, the private
@@ -99,6 +100,9 @@ int root_replace_map(struct root *r, const char *path, const struct root_map *m,
  * that do not exist are created 0755. */
 int root_write_file(struct root *r, const char *path, const void *data, size_t len,
 		    mode_t mode, char **backup);
+/* The same, with the content read from src (a file of the host, e.g. a database's private
+ * copy) from offset 0 to its end, copied inside the kernel: never held in memory. */
+int root_write_file_from(struct root *r, const char *path, int src, mode_t mode, char **backup);
 /* Back up a file that the caller changes by other means (e.g. an SQLite database); returns
  * the backup's instance path. The caller then writes through root_open_file(). */
 int root_backup_file(struct root *r, const char *path, char **backup);
@@ -128,6 +132,18 @@ int root_open_file(struct root *r, const char *path, int flags, mode_t mode);
 /* The host path of an instance path (for libraries that want a path, e.g. sqlite3); the
  * path is resolved inside the root first, so it names a file that is inside it. */
 int root_host_path(struct root *r, const char *path, char **host_path);
+
+/* Durability is batched per filesystem: root_replace(), root_write_file(),
+ * root_remove_file() and root_set_mode() write temporaries, backups and the manifest without
+ * syncing each, and queue the rename (removal, mode change) that makes the change visible.
+ * root_commit() then syncs each filesystem written to once (syncfs), performs the queued
+ * changes in order, and syncs once more: a file's new name never reaches the disk before its
+ * content, nor before the backup and manifest line that let undo put its original back.
+ * Reading a file through root.c commits first when the batch changes it, so callers see
+ * their own changes; call root_commit() before anything reads the instance by other means (a
+ * program of the instance in the sandbox), and once at the end of the run. -errno: a sync,
+ * rename or mode change failed (the files not yet renamed keep their original content). */
+int root_commit(struct root *r);
 
 /* Write a file that is sshrescue's own (report, history), without backing it up. */
 int root_write_own(struct root *r, const char *path, const void *data, size_t len);

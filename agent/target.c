@@ -505,6 +505,7 @@ struct bdev {
 	bool checked, is_root;
 	bool claimed; /* named in the found root's fstab (its /var, /home...): not another root */
 	int slot;     /* registry slot of the probe mount kept for the root, or -1 */
+	bool slot_rw; /* that mount is read-write already */
 	char *pretty, *subvol_opt, *check_err;
 };
 
@@ -512,6 +513,7 @@ struct scan {
 	struct bdev *v;
 	size_t n, cap;
 	bool readonly;
+	bool own; /* every device scanned is the instance's (--image): probed read-write in repair */
 	struct strv notes; /* devices skipped and why; shown when no root is found */
 	dev_t *excluded;
 	size_t n_excluded;
@@ -1502,13 +1504,20 @@ static bool target_xfs_uuid_mounted(const struct scan *sc, const struct bdev *d)
 
 /* Mount options: always nosuid,nodev. check: read-only, and no journal or log replay either
  * (ext4 noload, xfs norecovery, btrfs nologreplay), so not one block is written. A probe
- * (looking whether a filesystem is a root) is read-only in repair too. */
+ * (looking whether a filesystem is a root) among the attached disks is read-only in repair
+ * too: a candidate may be another machine's disk or the rescue system's own data, and a
+ * read-write mount would replay its journal and stamp its superblock. When every device is
+ * the instance's (an --image: its partitions and LVs), repair probes read-write, so the root
+ * is mounted once rather than mounted and remounted (the write a probe may make lands on the
+ * disk the user asked to repair); a read-write probe that fails is tried again read-only,
+ * so the remount says why the root cannot be written. (--device mounts the named device
+ * read-write at once.) */
 static char *target_mount_options(const struct scan *sc, const struct bdev *d, bool probe,
 				  const char *extra)
 {
 	struct buf b = {0};
 	buf_puts(&b, "nosuid,nodev");
-	if (sc->readonly || probe)
+	if (sc->readonly || (probe && !sc->own))
 		buf_puts(&b, ",ro");
 	if (sc->readonly) {
 		if (strncmp(d->fstype, "ext", 3) == 0)
@@ -1610,7 +1619,19 @@ static int target_try(struct scan *sc, struct bdev *d, const char *dir, bool pro
 	char *err = NULL;
 	int slot;
 	*is_root = false;
+	bool rw = !sc->readonly && (!probe || sc->own);
 	int rc = target_mount(d->path, d->origin, dir, d->fstype, opts, &slot, &err);
+	if (rc < 0 && rw && probe) {
+		/* read-only, as among attached disks: the remount then says what stops a write */
+		struct scan ro = *sc;
+		ro.own = false;
+		free(opts);
+		opts = target_mount_options(&ro, d, probe, extra);
+		free(err);
+		err = NULL;
+		rw = false;
+		rc = target_mount(d->path, d->origin, dir, d->fstype, opts, &slot, &err);
+	}
 	if (rc < 0) {
 		free(d->check_err);
 		d->check_err = err;
@@ -1623,6 +1644,7 @@ static int target_try(struct scan *sc, struct bdev *d, const char *dir, bool pro
 	if (*is_root && keep) {
 		if (kept)
 			*kept = slot;
+		d->slot_rw = rw;
 	} else {
 		reg_unmount(slot);
 	}
@@ -1885,7 +1907,7 @@ static int target_mount_root(struct scan *sc, struct bdev *d, struct target *t, 
 	_cleanup_free_ char *opts = target_mount_options(sc, d, false, d->subvol_opt);
 	if (d->slot >= 0) {
 		/* kept from the probe: read-only as check wants it, or made writable */
-		if (!sc->readonly && (rc = target_remount_rw(d, dir, err)) < 0)
+		if (!sc->readonly && !d->slot_rw && (rc = target_remount_rw(d, dir, err)) < 0)
 			return rc;
 	} else if ((rc = target_mount(d->path, d->origin, dir, d->fstype, opts, &d->slot, err)) <
 		   0) {
@@ -2234,7 +2256,7 @@ int target_acquire(const struct target_opts *o, struct target *t, char **err)
 	*err = NULL;
 	if (o->root_dir)
 		return target_use_directory(o->root_dir, t, err);
-	struct scan sc = {.readonly = o->readonly, .exclude = o->exclude};
+	struct scan sc = {.readonly = o->readonly, .own = o->image != NULL, .exclude = o->exclude};
 	target_guard_signals(true);
 	int rc = target_scan(o, &sc, err);
 	struct bdev *d = NULL;

@@ -46,8 +46,9 @@
 #define UNBAN_CHUNK 200
 /* SQLite's page cache for the flush, in KiB (negative: a size, not a page count) */
 #define DB_CACHE_KIB_NEG -65536
-/* The largest database rewritten (in memory, whole): fail2ban purges bans older than a day
- * (dbpurgeage), so a million bans is already an outlier, at about 240 MiB */
+/* The largest database rewritten (copied, edited, streamed back; never whole in memory):
+ * fail2ban purges bans older than a day (dbpurgeage), so a million bans is already an
+ * outlier, at about 240 MiB */
 #define DB_MAX_REWRITE ((uint64_t)1 << 30)
 #define STR_(x) #x
 #define STR(x) STR_(x)
@@ -1104,8 +1105,8 @@ static int db_open_private(struct db *db)
 
 /* The repair's last step: the copy, committed and closed (SQLite then checkpoints its -wal
  * into it), replaces the instance's file through root.c (the original kept as the run's
- * backup, a temporary beside it with its mode, owner and xattrs, fsync, rename, fsync of the
- * directory). The instance's -wal held transactions now merged into the copy, and SQLite
+ * backup, the copy streamed to a temporary beside it with its mode, owner and xattrs, renamed
+ * over it once on disk: root_commit()). The instance's -wal held transactions now merged into the copy, and SQLite
  * replays a -wal onto whatever file lies beside it: it is moved to the backup first (with a
  * -shm), so a run killed at any point leaves the original file alone (consistent as of its
  * last checkpoint, the -wal in the backup for undo) or the repaired one, never a new file
@@ -1128,25 +1129,9 @@ static int db_put_back(struct db *db, char **backup)
 			      "SQLite did not checkpoint the repaired copy; nothing was changed");
 		return -EIO;
 	}
+	/* streamed to the instance (root_write_file_from()): never whole in memory */
 	_cleanup_close_ int fd = open(copy, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	_cleanup_free_ char *data = NULL;
-	size_t len = 0;
 	int rc = fd < 0 ? -errno : 0;
-	if (rc == 0 && fstat(fd, &st) < 0)
-		rc = -errno;
-	if (rc == 0) {
-		data = xmalloc((size_t)st.st_size + 1);
-		while (len < (size_t)st.st_size) {
-			ssize_t n = read(fd, data + len, (size_t)st.st_size - len);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0) {
-				rc = n < 0 ? -errno : -EIO;
-				break;
-			}
-			len += (size_t)n;
-		}
-	}
 	if (rc < 0) {
 		error_finding(run, db->path, "cannot read the repaired copy: %s; nothing was changed",
 			      strerror(-rc));
@@ -1166,7 +1151,7 @@ static int db_put_back(struct db *db, char **backup)
 			return rc;
 		}
 	}
-	if ((rc = root_write_file(r, db->path, data, len, 0600, backup)) < 0) {
+	if ((rc = root_write_file_from(r, db->path, fd, 0600, backup)) < 0) {
 		error_finding(run, db->path, "cannot write the repaired database: %s; %s",
 			      write_why(rc),
 			      db->had_wal ? "the database is unchanged, its -wal is in the backup "

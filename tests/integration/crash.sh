@@ -2,9 +2,10 @@
 # crash.sh: crash consistency. `sshrescue repair` on a root locked out every way the policies
 # repair (hosts.deny, DenyHosts' files, fail2ban's database and jail.d, sshd_config and its
 # Include, saved iptables rules) is killed with SIGKILL just before one of its writing system
-# calls (write, pwrite64, fsync, fdatasync, rename, link, unlink, mkdir, chmod, chown, setxattr,
-# ftruncate, open with O_CREAT): strace injects the signal at the Nth call of one kind, and the
-# points are spread evenly over every such call of a whole run. After each kill, every file the
+# calls (write, pwrite64, fsync, fdatasync, syncfs, sync_file_range, rename, link, unlink,
+# mkdir, chmod, chown, setxattr, ftruncate, open with O_CREAT): strace injects the signal at
+# the Nth call of one kind, and the points are spread evenly over every such call of a whole
+# run. After each kill, every file the
 # run touches must be its original or its fully repaired version (same bytes, mode, owner and
 # xattrs; fail2ban's database as SQLite reads it, hot journal and all), every backup on disk
 # whole; a following `repair` must complete the job, and `undo` (until nothing is left to undo)
@@ -25,7 +26,7 @@ done
 PROTECT=(--protect 203.0.113.0/24)
 printf '[report]\nconsole = no\n' >"$T/policy.ini"
 # the system calls that change files; strace counts each kind separately
-SYSCALLS=write,pwrite64,fsync,fdatasync,rename,renameat,renameat2,link,linkat,unlink,unlinkat,mkdir,mkdirat,fchmod,fchmodat,chmod,fchown,fchownat,chown,lchown,fsetxattr,setxattr,lsetxattr,ftruncate,truncate,openat,open,creat
+SYSCALLS=write,pwrite64,fsync,fdatasync,syncfs,sync_file_range,rename,renameat,renameat2,link,linkat,unlink,unlinkat,mkdir,mkdirat,fchmod,fchmodat,chmod,fchown,fchownat,chown,lchown,fsetxattr,setxattr,lsetxattr,ftruncate,truncate,openat,open,creat
 
 
 # tmpfs: a SIGKILL loses nothing that was written (the page cache stays), so the outcome is
