@@ -843,6 +843,7 @@ static int fsync_dir(int dirfd)
  * syncfs() writes the filesystem's other dirty data too: on an attached instance disk there is
  * none, and on the running system ("--root /") it would be written anyway. */
 enum batch_kind { BATCH_RENAME, BATCH_UNLINK, BATCH_MODE };
+#define BATCH_MAX_OPS 256
 
 struct batch_op {
 	enum batch_kind kind;
@@ -869,6 +870,7 @@ struct root_batch {
 	size_t n_ops;
 	struct batch_fs *fs;
 	size_t n_fs;
+	int error; /* of a commit nobody could be told of (batch_add()): the next one returns it */
 };
 
 static struct root_batch *batch_of(struct root *r)
@@ -915,6 +917,10 @@ static int batch_sync(struct root_batch *b)
 static struct batch_op *batch_add(struct root *r, enum batch_kind kind, int fd, const char *base)
 {
 	struct root_batch *b = batch_of(r);
+	int rc;
+	/* each op holds a descriptor: a run never runs out of them */
+	if (b->n_ops >= BATCH_MAX_OPS && (rc = root_commit(r)) < 0 && !b->error)
+		b->error = rc;
 	b->ops = xgrow(b->ops, b->n_ops, sizeof(*b->ops));
 	struct batch_op *op = &b->ops[b->n_ops++];
 	memset(op, 0, sizeof(*op));
@@ -1047,14 +1053,16 @@ int root_commit(struct root *r)
 	struct root_batch *b = r->batch;
 	if (!b)
 		return 0;
+	int early = b->error;
+	b->error = 0;
 	/* 1: every temporary, backup and manifest line on disk */
 	int rc = batch_sync(b);
 	if (rc < 0) {
 		batch_clear(b, true);
-		return rc;
+		return early < 0 ? early : rc;
 	}
 	if (!b->n_ops)
-		return 0;
+		return early;
 	/* 2: the renames (removals, mode changes), in the order they were asked for */
 	for (size_t i = 0; i < b->n_ops; i++) {
 		int orc = batch_do(&b->ops[i]);
@@ -1065,7 +1073,7 @@ int root_commit(struct root *r)
 	batch_clear(b, false);
 	/* 3: the directories (and inodes) they changed on disk */
 	int src = batch_sync(b);
-	return rc < 0 ? rc : src;
+	return early < 0 ? early : rc < 0 ? rc : src;
 }
 
 static void batch_free(struct root *r)
