@@ -1,9 +1,9 @@
 /* root.c: the only module that opens, replaces, backs up and restores files of the instance.
  * Every path is resolved with openat2(RESOLVE_IN_ROOT) against the root's directory fd, so
  * absolute symlinks and ".." stay inside the instance. Files are replaced by rename of a fully
- * written and fsynced temporary file, never written in place: a crash leaves either the
- * original or the new version, and a hard link to a file outside the root is never written
- * through. */
+ * written temporary file, on disk before the rename (root_commit(): one syncfs per filesystem
+ * for a whole batch), never written in place: a crash leaves either the original or the new
+ * version, and a hard link to a file outside the root is never written through. */
 #include "root.h"
 #include "resolve.h"
 

@@ -104,7 +104,8 @@ int root_write_file(struct root *r, const char *path, const void *data, size_t l
  * copy) from offset 0 to its end, copied inside the kernel: never held in memory. */
 int root_write_file_from(struct root *r, const char *path, int src, mode_t mode, char **backup);
 /* Back up a file that the caller changes by other means (e.g. an SQLite database); returns
- * the backup's instance path. The caller then writes through root_open_file(). */
+ * the backup's instance path, the backup on disk (root_commit()). The caller then writes
+ * through root_open_file(). */
 int root_backup_file(struct root *r, const char *path, char **backup);
 /* Change mode (and owner: uid/gid (uid_t)-1 keeps) of an instance file or directory; the
  * old mode and owner are recorded so undo puts them back. */
@@ -114,7 +115,8 @@ int root_mkdir(struct root *r, const char *path, mode_t mode);
 /* A backup that the caller writes itself (e.g. with SQLite's backup API): prepare creates the
  * run's backup file of path, empty, with the original's mode, owner and xattrs, and gives its
  * instance path and host path; commit, once the caller has written it whole, syncs it and
- * records it in the manifest, so undo copies it back. -EALREADY: path has a backup already. */
+ * records it in the manifest, so undo copies it back, and commits (root_commit()): the caller
+ * changes the file in place next. -EALREADY: path has a backup already. */
 int root_backup_prepare(struct root *r, const char *path, char **backup, char **host_path);
 int root_backup_commit(struct root *r, const char *path);
 /* 0 when a write to path would obey the link rule; -ENOENT (absent), -EMLINK, -EXDEV... */

@@ -1578,6 +1578,10 @@ static int db_run(struct f2b_run *run, const char *path)
 		db_close(&db);
 		return 0;
 	}
+	/* before the flush: a repaired copy is closed once it is put back, and the rows
+	 * these jails hold are not the flush's */
+	if (run->uncovered.n)
+		db_uncovered(&db);
 	build_where(&db, &run->jails, ctx->cfg->fail2ban_scope != SCOPE_ALL);
 	bool writable = ctx->repair;
 	if (in_place && sqlite3_db_readonly(db.h, "main") == 1)
@@ -1592,8 +1596,6 @@ static int db_run(struct f2b_run *run, const char *path)
 	db_apply(&db, writable, &backup, &committed);
 	if (writable && !committed && in_place)
 		db_exec(&db, "ROLLBACK"); /* (a copy is dropped whole) */
-	if (run->uncovered.n)
-		db_uncovered(&db);
 	db_close(&db);
 	return 0;
 }
