@@ -528,7 +528,9 @@ static int cmd_check_repair(const struct options *o, struct config *cfg)
 	run.end_mono_ms = report_mono_ms();
 	if (have_root && repair) {
 		rc = deliver_write_file(cfg, &root, &run);
-		int crc = root_commit(&root);
+		/* a device or image is unmounted next: the unmount is the last sync */
+		int crc = strcmp(t.kind, "directory") ? root_commit_unmounting(&root)
+						      : root_commit(&root);
 		if (crc < 0) {
 			strv_push_owned(&run.errors,
 					xasprintf("%s: cannot make the repair durable: %s",

@@ -1048,7 +1048,19 @@ static void batch_clear(struct root_batch *b, bool drop)
 	b->n_ops = 0;
 }
 
+static int commit(struct root *r, bool last_sync);
+
 int root_commit(struct root *r)
+{
+	return commit(r, true);
+}
+
+int root_commit_unmounting(struct root *r)
+{
+	return commit(r, false);
+}
+
+static int commit(struct root *r, bool last_sync)
 {
 	struct root_batch *b = r->batch;
 	if (!b)
@@ -1071,8 +1083,8 @@ int root_commit(struct root *r)
 		batch_dirty(r, b->ops[i].fd);
 	}
 	batch_clear(b, false);
-	/* 3: the directories (and inodes) they changed on disk */
-	int src = batch_sync(b);
+	/* 3: the directories (and inodes) they changed on disk (or by the unmount) */
+	int src = last_sync ? batch_sync(b) : 0;
 	return early < 0 ? early : rc < 0 ? rc : src;
 }
 

@@ -146,6 +146,10 @@ int root_host_path(struct root *r, const char *path, char **host_path);
  * program of the instance in the sandbox), and once at the end of the run. -errno: a sync,
  * rename or mode change failed (the files not yet renamed keep their original content). */
 int root_commit(struct root *r);
+/* root_commit() without its last sync, for the commit right before the instance's filesystems
+ * are unmounted: the unmount writes them out (target.c syncs a busy one before detaching it).
+ * Every file is still its original or its repaired version if the machine stops before. */
+int root_commit_unmounting(struct root *r);
 
 /* Write a file that is sshrescue's own (report, history), without backing it up. */
 int root_write_own(struct root *r, const char *path, const void *data, size_t len);

@@ -129,7 +129,15 @@ static int reg_unmount_one(int i)
 	if (umount2(reg.mounts[i].path, UMOUNT_NOFOLLOW) < 0 && errno != EINVAL &&
 	    errno != ENOENT) {
 		rc = -errno;
-		if (errno == EBUSY &&
+		if (rc == -EBUSY) {
+			/* detached, it is written out only when its last user goes: now */
+			int fd = open(reg.mounts[i].path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			if (fd >= 0) {
+				syncfs(fd);
+				close(fd);
+			}
+		}
+		if (rc == -EBUSY &&
 		    umount2(reg.mounts[i].path, MNT_DETACH | UMOUNT_NOFOLLOW) == 0)
 			reg_say("busy, detached lazily", reg.mounts[i].path, EBUSY);
 		else
