@@ -56,6 +56,7 @@ static const char *rel(const char *path)
 }
 
 struct batch_op;
+static int commit(struct root *r, bool last_sync);
 static const struct batch_op *batch_find(struct root *r, const char *path, int fd);
 static int batch_open_new(const struct batch_op *op, int flags, mode_t mode);
 static int host_path_of(struct root *r, const char *path, char **out);
@@ -80,7 +81,7 @@ static int openat_as(struct root *r, const char *path, int flags, mode_t mode, b
 	}
 	if (fd >= 0)
 		close(fd);
-	int rc = root_commit(r);
+	int rc = commit(r, false);
 	if (rc < 0)
 		return rc;
 	return xopenat2(r->fd, rel(path), flags, mode, RESOLVE_FLAGS);
@@ -288,7 +289,7 @@ int root_opendir(struct root *r, const char *path, DIR **out)
 	if (fd >= 0 && batch_in_dir(r, fd)) {
 		/* the listing shows the run's changes */
 		close(fd);
-		int rc = root_commit(r);
+		int rc = commit(r, false);
 		fd = rc < 0 ? rc : root_openat(r, path, O_RDONLY | O_DIRECTORY, 0);
 	}
 	if (fd < 0)
@@ -919,7 +920,7 @@ static struct batch_op *batch_add(struct root *r, enum batch_kind kind, int fd, 
 	struct root_batch *b = batch_of(r);
 	int rc;
 	/* each op holds a descriptor: a run never runs out of them */
-	if (b->n_ops >= BATCH_MAX_OPS && (rc = root_commit(r)) < 0 && !b->error)
+	if (b->n_ops >= BATCH_MAX_OPS && (rc = commit(r, false)) < 0 && !b->error)
 		b->error = rc;
 	b->ops = xgrow(b->ops, b->n_ops, sizeof(*b->ops));
 	struct batch_op *op = &b->ops[b->n_ops++];
@@ -1048,8 +1049,6 @@ static void batch_clear(struct root_batch *b, bool drop)
 	b->n_ops = 0;
 }
 
-static int commit(struct root *r, bool last_sync);
-
 int root_commit(struct root *r)
 {
 	return commit(r, true);
@@ -1060,6 +1059,14 @@ int root_commit_unmounting(struct root *r)
 	return commit(r, false);
 }
 
+int root_publish(struct root *r)
+{
+	return commit(r, false);
+}
+
+/* Steps 1 and 2 always; step 3 (durability of the renames) with last_sync only: a commit
+ * that makes changes visible to a reader needs the order, not the wait. The filesystems it
+ * renamed on stay dirty for the next commit. */
 static int commit(struct root *r, bool last_sync)
 {
 	struct root_batch *b = r->batch;
@@ -1067,6 +1074,8 @@ static int commit(struct root *r, bool last_sync)
 		return 0;
 	int early = b->error;
 	b->error = 0;
+	if (!b->n_ops && !last_sync)
+		return early; /* nothing to order; the unmount or the next commit syncs */
 	/* 1: every temporary, backup and manifest line on disk */
 	int rc = batch_sync(b);
 	if (rc < 0) {
@@ -1093,7 +1102,8 @@ static void batch_free(struct root *r)
 	struct root_batch *b = r->batch;
 	if (!b)
 		return;
-	root_commit(r);
+	if (b->n_ops)
+		root_commit(r); /* a run that ended before its commit (an error on the way) */
 	for (size_t i = 0; i < b->n_fs; i++)
 		close(b->fs[i].fd);
 	free(b->fs);
@@ -1499,7 +1509,7 @@ int root_backup_file(struct root *r, const char *path, char **backup)
 		rc = backup_original(r, &l, false, backup);
 	location_close(&l);
 	/* the caller changes the file by other means next: the backup on disk first */
-	return rc < 0 ? rc : root_commit(r);
+	return rc < 0 ? rc : commit(r, true);
 }
 
 /* The temporary name of a backup being copied: ".NAME.sshrescue-PID" beside it. */
@@ -1601,7 +1611,7 @@ int root_backup_commit(struct root *r, const char *path)
 	}
 	location_close(&l);
 	/* the caller changes the file in place next: the backup on disk first */
-	return rc < 0 ? rc : root_commit(r);
+	return rc < 0 ? rc : commit(r, true);
 }
 
 int root_set_mode(struct root *r, const char *path, uid_t uid, gid_t gid, mode_t mode)
@@ -1656,7 +1666,7 @@ int root_mkdir(struct root *r, const char *path, mode_t mode)
 int root_host_path(struct root *r, const char *path, char **host_path)
 {
 	/* the caller reads or writes by path, not through root.c: the run's changes first */
-	int rc = root_commit(r);
+	int rc = commit(r, false);
 	return rc < 0 ? rc : host_path_of(r, path, host_path);
 }
 

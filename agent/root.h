@@ -141,15 +141,19 @@ int root_host_path(struct root *r, const char *path, char **host_path);
  * root_commit() then syncs each filesystem written to once (syncfs), performs the queued
  * changes in order, and syncs once more: a file's new name never reaches the disk before its
  * content, nor before the backup and manifest line that let undo put its original back.
- * Reading a file through root.c commits first when the batch changes it, so callers see
- * their own changes; call root_commit() before anything reads the instance by other means (a
- * program of the instance in the sandbox), and once at the end of the run. -errno: a sync,
- * rename or mode change failed (the files not yet renamed keep their original content). */
+ * A reader through root.c sees the batch's new content; a writer, a listing or a host path
+ * makes the batch visible first (root_publish()). Call root_publish() before anything reads
+ * the instance by other means (a program of the instance in the sandbox), and root_commit()
+ * once at the end of the run. -errno: a sync, rename or mode change failed (the files not yet
+ * renamed keep their original content). */
 int root_commit(struct root *r);
 /* root_commit() without its last sync, for the commit right before the instance's filesystems
  * are unmounted: the unmount writes them out (target.c syncs a busy one before detaching it).
  * Every file is still its original or its repaired version if the machine stops before. */
 int root_commit_unmounting(struct root *r);
+/* Make the run's changes visible (in the same safe order) without waiting for the renames to
+ * reach the disk: before a program of the instance reads it in the sandbox. */
+int root_publish(struct root *r);
 
 /* Write a file that is sshrescue's own (report, history), without backing it up. */
 int root_write_own(struct root *r, const char *path, const void *data, size_t len);

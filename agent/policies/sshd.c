@@ -132,7 +132,7 @@ static int run_in_root(struct root *r, const char *cwd, char *const argv[],
 	};
 	struct spawn_result sr;
 	/* the program reads the instance by itself: the run's changes first */
-	int rc = root_commit(r);
+	int rc = root_publish(r);
 	if (rc < 0)
 		return rc;
 	rc = spawn_run(argv, &o, &sr);
