@@ -741,7 +741,8 @@ static nlink_t backup_links(struct root *r, const char *ipath, const struct stat
 			continue;
 		_cleanup_free_ char *b = xasprintf("%s/%s/files%s", r->backup_dir, de->d_name, ipath);
 		/* the inode itself, as it is on disk now */
-		_cleanup_close_ int fd = xopenat2(r->fd, rel(b), O_PATH | O_NOFOLLOW, 0, RESOLVE_FLAGS);
+		_cleanup_close_ int fd =
+			xopenat2(r->fd, rel(b), O_PATH | O_NOFOLLOW, 0, RESOLVE_FLAGS);
 		struct stat bst;
 		if (fd >= 0 && fstat(fd, &bst) == 0 && bst.st_dev == st->st_dev &&
 		    bst.st_ino == st->st_ino)
@@ -848,10 +849,11 @@ enum batch_kind { BATCH_RENAME, BATCH_UNLINK, BATCH_MODE };
 
 struct batch_op {
 	enum batch_kind kind;
-	int fd; /* O_PATH: the file's directory; BATCH_MODE: the file itself */
-	char tmp[NAME_MAX + 1];  /* BATCH_RENAME: the temporary that becomes base */
+	int fd;			 /* O_PATH: the file's directory; BATCH_MODE: the file itself */
+	char tmp[NAME_MAX + 1];	 /* BATCH_RENAME: the temporary that becomes base */
 	char base[NAME_MAX + 1]; /* the file's name in its directory */
-	dev_t dev;		 /* the inode the op replaces, removes or changes; ino 0: a new file */
+	/* the inode the op replaces, removes or changes; ino 0: a new file */
+	dev_t dev;
 	ino_t ino;
 	dev_t dir_dev; /* the directory whose listing the op changes */
 	ino_t dir_ino;
@@ -898,7 +900,7 @@ static void batch_dirty(struct root *r, int fd)
 	if (sfd < 0)
 		return;
 	b->fs = xgrow(b->fs, b->n_fs, sizeof(*b->fs));
-	b->fs[b->n_fs++] = (struct batch_fs){ .dev = st.st_dev, .fd = sfd, .dirty = true };
+	b->fs[b->n_fs++] = (struct batch_fs){.dev = st.st_dev, .fd = sfd, .dirty = true};
 }
 
 /* One syncfs() per filesystem with data of this run not yet durable. */
@@ -1032,7 +1034,8 @@ static int batch_do(const struct batch_op *op)
 		return unlinkat(op->fd, op->base, 0) < 0 && errno != ENOENT ? -errno : 0;
 	case BATCH_MODE:
 		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", op->fd);
-		if ((op->uid != (uid_t)-1 || op->gid != (gid_t)-1) && chown(proc, op->uid, op->gid) < 0)
+		if ((op->uid != (uid_t)-1 || op->gid != (gid_t)-1) &&
+		    chown(proc, op->uid, op->gid) < 0)
 			return -errno;
 		return chmod(proc, op->mode & 07777) < 0 ? -errno : 0;
 	}
@@ -1322,7 +1325,8 @@ static int write_from(int fd, int from)
 				: sendfile(fd, from, &off, (size_t)4 << 20);
 		if (c < 0 && errno == EINTR)
 			continue;
-		if (c < 0 && cfr && off == 0 && errno != ENOSPC && errno != EDQUOT && errno != EIO) {
+		if (c < 0 && cfr && off == 0 && errno != ENOSPC && errno != EDQUOT &&
+		    errno != EIO) {
 			cfr = false;
 			continue;
 		}

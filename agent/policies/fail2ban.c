@@ -1239,9 +1239,9 @@ static void db_private_pragmas(struct db *db)
 /* The repair's last step: the copy, committed and closed (SQLite then checkpoints its -wal
  * into it), replaces the instance's file through root.c (the original kept as the run's
  * backup, the copy streamed to a temporary beside it with its mode, owner and xattrs, renamed
- * over it once on disk: root_commit()). The instance's -wal held transactions now merged into the copy, and SQLite
- * replays a -wal onto whatever file lies beside it: it is moved to the backup first (with a
- * -shm), so a run killed at any point leaves the original file alone (consistent as of its
+ * over it once on disk: root_commit()). The instance's -wal held transactions now merged
+ * into the copy, and SQLite replays a -wal onto whatever file lies beside it: it is moved to
+ * the backup first (with a -shm), so a run killed at any point leaves the original file alone (consistent as of its
  * last checkpoint, the -wal in the backup for undo) or the repaired one, never a new file
  * with an old -wal. */
 static int db_put_back(struct db *db, char **backup)
