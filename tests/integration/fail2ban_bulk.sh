@@ -63,8 +63,14 @@ schema "$BASE/$DB" >"$T/schema.before"
 schema "$R/$DB" >"$T/schema.after"
 t_same "$T/schema.before" "$T/schema.after"
 rss=$(tail -n 1 "$T/rss")
+# the bound is the release build's: ASan's shadow memory, or valgrind (tests/run VALGRIND=1
+# runs a wrapper, SSHRESCUE_BIN the binary), are not the program's own
+if [ -n "${SSHRESCUE_BIN:-}" ] || ldd "$SSHRESCUE" 2>/dev/null | grep -q libasan; then
+	echo "       peak RSS not judged (sanitizer or valgrind build): $((rss / 1024)) MiB"
+	rss=0
+fi
 [ "$rss" -lt $((64 * 1024)) ] || t_fail "peak RSS $rss KiB, want under 65536 KiB (database $(($(stat -c %s "$BASE/$DB") / 1048576)) MiB)"
-echo "       peak RSS $((rss / 1024)) MiB for a $(($(stat -c %s "$BASE/$DB") / 1048576)) MiB database"
+[ "$rss" = 0 ] || echo "       peak RSS $((rss / 1024)) MiB for a $(($(stat -c %s "$BASE/$DB") / 1048576)) MiB database"
 
 t_case "undo puts the original database back, byte for byte"
 t_expect_exit 0 "$SSHRESCUE" undo --root "$R"
