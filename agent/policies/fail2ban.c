@@ -11,6 +11,7 @@
  * run killed at any point leaves the original or the repaired database, and a hard link or a
  * planted -wal never makes SQLite write a file outside the root. */
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -1097,14 +1098,42 @@ static int db_lock_shared(struct db *db)
 	return -EBUSY;
 }
 
+static void private_dir_remove(char *dir);
+
+/* The copies of runs that were killed (a copy is as large as the database, and /run is
+ * memory): directories named after a process that is gone, ours (root, 0700). */
+static void private_dirs_sweep(const char *base)
+{
+	DIR *d = opendir(base);
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		unsigned long pid;
+		char *end;
+		if (strncmp(de->d_name, "sshrescue-db.", 13) != 0)
+			continue;
+		errno = 0;
+		pid = strtoul(de->d_name + 13, &end, 10);
+		struct stat st;
+		if (errno || end == de->d_name + 13 || *end != '.' || pid == 0 ||
+		    pid == (unsigned long)getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH ||
+		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 07777) != 0700)
+			continue;
+		private_dir_remove(xasprintf("%s/%s", base, de->d_name));
+	}
+	if (d)
+		closedir(d);
+}
+
 /* A directory of the host that only this process can read (0700), for the database's copy:
  * the -journal, -wal and -shm SQLite makes beside a file it opens appear there, not in the
- * instance. */
+ * instance. Named after the process, so that a later run removes it when this one was killed. */
 static char *private_dir(void)
 {
-	static const char *const tmpl[] = {"/run/sshrescue-db.XXXXXX", "/tmp/sshrescue-db.XXXXXX"};
-	for (size_t i = 0; i < ARRAY_SIZE(tmpl); i++) {
-		char *d = xstrdup(tmpl[i]);
+	static const char *const base[] = {"/run", "/tmp"};
+	for (size_t i = 0; i < ARRAY_SIZE(base); i++) {
+		private_dirs_sweep(base[i]);
+		char *d = xasprintf("%s/sshrescue-db.%d.XXXXXX", base[i], (int)getpid());
 		if (mkdtemp(d))
 			return d;
 		free(d);

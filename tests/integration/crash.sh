@@ -83,6 +83,7 @@ cp -a "$BASE" "\$d"
 	echo \$? >"\$d.rc") >"\$d.out" 2>&1
 EOF
 chmod +x "$T/kill_at"
+ls -d /run/sshrescue-db.* /tmp/sshrescue-db.* 2>/dev/null >"$T/private.before"
 xargs -P "$(nproc)" -L 1 "$T/kill_at" <"$T/points"
 tried=0 notkilled=""
 while read -r i sc ord; do
@@ -110,6 +111,17 @@ python3 "$T/judge.py" repaired "$BASE" "$REF" $dirs >"$T/repaired.txt"
 n=$(wc -l <"$T/repaired.txt")
 [ "$n" = 0 ] || { t_fail "$n files not repaired"; sed 's/^/       /' "$T/repaired.txt" | head -30; }
 damaged=$((damaged + n))
+
+t_case "no private copy of fail2ban's database that a killed run left behind remains"
+# the following repairs removed them (directories named after a process that is gone); one
+# made since the kills began that names no live process is a leak
+for d in /run/sshrescue-db.* /tmp/sshrescue-db.*; do
+	[ -d "$d" ] && ! grep -qxF "$d" "$T/private.before" || continue
+	p=${d##*/sshrescue-db.}
+	p=${p%%.*}
+	case $p in '' | *[!0-9]*) t_fail "$d left behind (named after no process)"; continue ;; esac
+	kill -0 "$p" 2>/dev/null || t_fail "$d left by the killed run $p"
+done
 
 t_case "undo, until nothing is left to undo, restores every original"
 [ "$REF_OK" = 1 ] && [ "$KILLS_OK" = 1 ] || t_fail "no repaired reference or no kill points to judge"
