@@ -531,6 +531,12 @@ static int cmd_check_repair(const struct options *o, struct config *cfg)
 				xasprintf("%s: could not be made (%s): the changes that needed "
 					  "it were not made",
 					  root.failed_path, root_strerror(root.failed_rc)));
+		/* The repair on disk before an endpoint is told (root.h: one sync per filesystem);
+		 * without one, it goes to disk with the report, in one sync. */
+		if (repair && cfg->report_url && *cfg->report_url && (rc = root_commit(&root)) < 0)
+			strv_push_owned(&run.errors,
+					xasprintf("%s: cannot make the repair durable: %s",
+						  t.root_path, strerror(-rc)));
 	}
 	run.exit_status = exit_from_results(&run, repair, cfg->strict);
 
@@ -543,6 +549,15 @@ static int cmd_check_repair(const struct options *o, struct config *cfg)
 		rc = deliver_write_file(cfg, &root, &run);
 		if (rc == 0 && cfg->report_file && *cfg->report_file)
 			run.report_in_instance = cfg->report_file;
+		/* a device or image is unmounted next: the unmount is the last sync */
+		int crc = strcmp(t.kind, "directory") ? root_commit_unmounting(&root)
+						      : root_commit(&root);
+		if (crc < 0) {
+			strv_push_owned(&run.errors,
+					xasprintf("%s: cannot make the repair durable: %s",
+						  t.root_path, strerror(-crc)));
+			run.exit_status |= EXIT_OPERATIONAL;
+		}
 		if (rc < 0) {
 			/* the report inside the instance is lost; say so everywhere else */
 			strv_push_owned(&run.errors, xasprintf("%s: cannot write the report: %s",

@@ -35,6 +35,7 @@ struct root {
 	 * the file they meant to change; this names the one that failed. */
 	char *failed_path;
 	int failed_rc;
+	struct root_batch *batch; /* writes not yet durable and renames not yet done (root.c) */
 };
 
 /* The link rule: every write path (replace, backup, chmod/chown, undo, removal, the private
@@ -104,8 +105,12 @@ int root_replace_map(struct root *r, const char *path, const struct root_map *m,
  * that do not exist are created 0755. */
 int root_write_file(struct root *r, const char *path, const void *data, size_t len,
 		    mode_t mode, char **backup);
+/* The same, with the content read from src (a file of the host, e.g. a database's private
+ * copy) from offset 0 to its end, copied inside the kernel: never held in memory. */
+int root_write_file_from(struct root *r, const char *path, int src, mode_t mode, char **backup);
 /* Back up a file that the caller changes by other means (e.g. an SQLite database); returns
- * the backup's instance path. The caller then writes through root_open_file(). */
+ * the backup's instance path, the backup on disk (root_commit()). The caller then writes
+ * through root_open_file(). */
 int root_backup_file(struct root *r, const char *path, char **backup);
 /* Change mode (and owner: uid/gid (uid_t)-1 keeps) of an instance file or directory; the
  * old mode and owner are recorded so undo puts them back. */
@@ -115,7 +120,8 @@ int root_mkdir(struct root *r, const char *path, mode_t mode);
 /* A backup that the caller writes itself (e.g. with SQLite's backup API): prepare creates the
  * run's backup file of path, empty, with the original's mode, owner and xattrs, and gives its
  * instance path and host path; commit, once the caller has written it whole, syncs it and
- * records it in the manifest, so undo copies it back. -EALREADY: path has a backup already. */
+ * records it in the manifest, so undo copies it back, and commits (root_commit()): the caller
+ * changes the file in place next. -EALREADY: path has a backup already. */
 int root_backup_prepare(struct root *r, const char *path, char **backup, char **host_path);
 int root_backup_commit(struct root *r, const char *path);
 /* 0 when a write to path would obey the link rule; -ENOENT (absent), -EMLINK, -EXDEV... */
@@ -133,6 +139,26 @@ int root_open_file(struct root *r, const char *path, int flags, mode_t mode);
 /* The host path of an instance path (for libraries that want a path, e.g. sqlite3); the
  * path is resolved inside the root first, so it names a file that is inside it. */
 int root_host_path(struct root *r, const char *path, char **host_path);
+
+/* Durability is batched per filesystem: root_replace(), root_write_file(),
+ * root_remove_file() and root_set_mode() write temporaries, backups and the manifest without
+ * syncing each, and queue the rename (removal, mode change) that makes the change visible.
+ * root_commit() then syncs each filesystem written to once (syncfs), performs the queued
+ * changes in order, and syncs once more: a file's new name never reaches the disk before its
+ * content, nor before the backup and manifest line that let undo put its original back.
+ * A reader through root.c sees the batch's new content; a writer, a listing or a host path
+ * makes the batch visible first (root_publish()). Call root_publish() before anything reads
+ * the instance by other means (a program of the instance in the sandbox), and root_commit()
+ * once at the end of the run. -errno: a sync, rename or mode change failed (the files not yet
+ * renamed keep their original content). */
+int root_commit(struct root *r);
+/* root_commit() without its last sync, for the commit right before the instance's filesystems
+ * are unmounted: the unmount writes them out (target.c syncs a busy one before detaching it).
+ * Every file is still its original or its repaired version if the machine stops before. */
+int root_commit_unmounting(struct root *r);
+/* Make the run's changes visible (in the same safe order) without waiting for the renames to
+ * reach the disk: before a program of the instance reads it in the sandbox. */
+int root_publish(struct root *r);
 
 /* Write a file that is sshrescue's own (report, history), without backing it up. */
 int root_write_own(struct root *r, const char *path, const void *data, size_t len);

@@ -130,7 +130,15 @@ static int reg_unmount_one(int i)
 	if (umount2(reg.mounts[i].path, UMOUNT_NOFOLLOW) < 0 && errno != EINVAL &&
 	    errno != ENOENT) {
 		rc = -errno;
-		if (errno == EBUSY &&
+		if (rc == -EBUSY) {
+			/* detached, it is written out only when its last user goes: now */
+			int fd = open(reg.mounts[i].path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			if (fd >= 0) {
+				syncfs(fd);
+				close(fd);
+			}
+		}
+		if (rc == -EBUSY &&
 		    umount2(reg.mounts[i].path, MNT_DETACH | UMOUNT_NOFOLLOW) == 0)
 			reg_say("busy, detached lazily", reg.mounts[i].path, EBUSY);
 		else
@@ -468,6 +476,7 @@ struct bdev {
 	bool checked, is_root;
 	bool claimed; /* named in the found root's fstab (its /var, /home...): not another root */
 	int slot;     /* registry slot of the probe mount kept for the root, or -1 */
+	bool slot_rw; /* that mount is read-write already */
 	char *pretty, *subvol_opt, *check_err;
 };
 
@@ -475,6 +484,7 @@ struct scan {
 	struct bdev *v;
 	size_t n, cap;
 	bool readonly;
+	bool own; /* every device scanned is the instance's (--image): probed read-write in repair */
 	struct strv notes; /* devices skipped and why; shown when no root is found */
 	dev_t *excluded;
 	size_t n_excluded;
@@ -1495,13 +1505,20 @@ static bool target_xfs_uuid_mounted(const struct scan *sc, const struct bdev *d)
 
 /* Mount options: always nosuid,nodev. check: read-only, and no journal or log replay either
  * (ext4 noload, xfs norecovery, btrfs nologreplay), so not one block is written. A probe
- * (looking whether a filesystem is a root) is read-only in repair too. */
+ * (looking whether a filesystem is a root) among the attached disks is read-only in repair
+ * too: a candidate may be another machine's disk or the rescue system's own data, and a
+ * read-write mount would replay its journal and stamp its superblock. When every device is
+ * the instance's (an --image: its partitions and LVs), repair probes read-write, so the root
+ * is mounted once rather than mounted and remounted (the write a probe may make lands on the
+ * disk the user asked to repair); a read-write probe that fails is tried again read-only,
+ * so the remount says why the root cannot be written. (--device mounts the named device
+ * read-write at once.) */
 static char *target_mount_options(const struct scan *sc, const struct bdev *d, bool probe,
 				  const char *extra)
 {
 	struct buf b = {0};
 	buf_puts(&b, "nosuid,nodev");
-	if (sc->readonly || probe)
+	if (sc->readonly || (probe && !sc->own))
 		buf_puts(&b, ",ro");
 	if (sc->readonly) {
 		if (strncmp(d->fstype, "ext", 3) == 0)
@@ -1603,7 +1620,19 @@ static int target_try(struct scan *sc, struct bdev *d, const char *dir, bool pro
 	char *err = NULL;
 	int slot;
 	*is_root = false;
+	bool rw = !sc->readonly && (!probe || sc->own);
 	int rc = target_mount(d->path, d->origin, dir, d->fstype, opts, &slot, &err);
+	if (rc < 0 && rw && probe) {
+		/* read-only, as among attached disks: the remount then says what stops a write */
+		struct scan ro = *sc;
+		ro.own = false;
+		free(opts);
+		opts = target_mount_options(&ro, d, probe, extra);
+		free(err);
+		err = NULL;
+		rw = false;
+		rc = target_mount(d->path, d->origin, dir, d->fstype, opts, &slot, &err);
+	}
 	if (rc < 0) {
 		free(d->check_err);
 		d->check_err = err;
@@ -1616,6 +1645,7 @@ static int target_try(struct scan *sc, struct bdev *d, const char *dir, bool pro
 	if (*is_root && keep) {
 		if (kept)
 			*kept = slot;
+		d->slot_rw = rw;
 	} else {
 		reg_unmount(slot);
 	}
@@ -1878,7 +1908,7 @@ static int target_mount_root(struct scan *sc, struct bdev *d, struct target *t, 
 	_cleanup_free_ char *opts = target_mount_options(sc, d, false, d->subvol_opt);
 	if (d->slot >= 0) {
 		/* kept from the probe: read-only as check wants it, or made writable */
-		if (!sc->readonly && (rc = target_remount_rw(d, dir, err)) < 0)
+		if (!sc->readonly && !d->slot_rw && (rc = target_remount_rw(d, dir, err)) < 0)
 			return rc;
 	} else if ((rc = target_mount(d->path, d->origin, dir, d->fstype, opts, &d->slot, err)) <
 		   0) {
@@ -2228,7 +2258,7 @@ int target_acquire(const struct target_opts *o, struct target *t, char **err)
 	*err = NULL;
 	if (o->root_dir)
 		return target_use_directory(o->root_dir, t, err);
-	struct scan sc = {.readonly = o->readonly, .exclude = o->exclude};
+	struct scan sc = {.readonly = o->readonly, .own = o->image != NULL, .exclude = o->exclude};
 	target_guard_signals(true);
 	int rc = target_scan(o, &sc, err);
 	struct bdev *d = NULL;

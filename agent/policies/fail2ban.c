@@ -10,6 +10,7 @@
  * repaired copy replaces the instance's file by rename through root.c (db_put_back()), so a
  * run killed at any point leaves the original or the repaired database, and a hard link or a
  * planted -wal never makes SQLite write a file outside the root. */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -46,10 +47,12 @@
 #define CLIENT_TIMEOUT_S 20
 #define CLIENT_MAX_OUTPUT (4u << 20)
 #define UNBAN_CHUNK 200
-/* SQLite's page cache for the flush, in KiB (negative: a size, not a page count) */
-#define DB_CACHE_KIB_NEG -65536
-/* The largest database rewritten (in memory, whole): fail2ban purges bans older than a day
- * (dbpurgeage), so a million bans is already an outlier, at about 240 MiB */
+/* SQLite's page cache for the flush, in KiB (negative: a size, not a page count): the whole
+ * run stays under 64 MiB of memory; a large flush rebuilds indexes instead (db_delete) */
+#define DB_CACHE_KIB_NEG -16384
+/* The largest database rewritten (copied, edited, streamed back; never whole in memory):
+ * fail2ban purges bans older than a day (dbpurgeage), so a million bans is already an
+ * outlier, at about 240 MiB */
 #define DB_MAX_REWRITE ((uint64_t)1 << 30)
 #define STR_(x) #x
 #define STR(x) STR_(x)
@@ -870,8 +873,120 @@ static int db_count(struct db *db, const char *table, sqlite3_int64 *n)
 	return 0;
 }
 
+/* Is sql one CREATE [UNIQUE] INDEX statement and nothing else? (The text comes from the
+ * instance's sqlite_master: anything else is not run.) */
+static bool is_create_index(sqlite3 *h, const char *sql)
+{
+	while (isspace((unsigned char)*sql))
+		sql++;
+	if (strncasecmp(sql, "CREATE", 6) != 0)
+		return false;
+	const char *p = sql + 6;
+	while (isspace((unsigned char)*p))
+		p++;
+	if (strncasecmp(p, "UNIQUE", 6) == 0 && isspace((unsigned char)p[6]))
+		for (p += 6; isspace((unsigned char)*p); p++)
+			;
+	if (strncasecmp(p, "INDEX", 5) != 0 || !isspace((unsigned char)p[5]))
+		return false;
+	sqlite3_stmt *st = NULL;
+	const char *tail = NULL;
+	bool one = sqlite3_prepare_v2(h, sql, -1, &st, &tail) == SQLITE_OK && st;
+	sqlite3_finalize(st);
+	while (one && tail && isspace((unsigned char)*tail))
+		tail++;
+	return one && tail && !*tail;
+}
+
+/* A large share of a large table deleted: SQLite would remove each row from each index in
+ * the table's order, a random walk through indexes far larger than the page cache (a flush
+ * of a million bans takes minutes, or hundreds of MiB of cache). Its indexes are dropped
+ * first and made again afterwards from their own CREATE statements, over the rows that are
+ * left, in the same transaction: the schema reads as before, and the work is one scan and
+ * one sort (spilled to a temporary file beside nothing of the instance, not held in memory).
+ * 0 and *saved = NULL when not worth it (few rows, or a table's index that cannot be
+ * recreated from its text, such as a PRIMARY KEY's). */
+#define BULK_MIN_ROWS 20000
+static int db_indexes_drop(struct db *db, const char *table, struct strv *saved)
+{
+	sqlite3_int64 total = 0, n_del = 0;
+	_cleanup_free_ char *csql = xasprintf("SELECT count(*) FROM %s", table);
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(db->h, csql, -1, &st, NULL);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		total = sqlite3_column_int64(st, 0);
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_OK || total < BULK_MIN_ROWS)
+		return 0;
+	if (db_count(db, table, &n_del) < 0)
+		return -EIO;
+	if (n_del * 4 < total)
+		return 0;
+	struct strv names = {0}, sqls = {0};
+	rc = sqlite3_prepare_v2(db->h,
+				"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND "
+				"tbl_name = ?1 AND sql IS NOT NULL",
+				-1, &st, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 0);
+		const char *sql = (const char *)sqlite3_column_text(st, 1);
+		if (name && sql) {
+			strv_push(&names, name);
+			strv_push(&sqls, sql);
+		}
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(st);
+	/* dropped, then each text compiled (a CREATE of a name that exists does not compile) */
+	bool ok = rc == SQLITE_DONE;
+	for (size_t i = 0; ok && i < names.n; i++) {
+		char *drop = sqlite3_mprintf("DROP INDEX \"%w\"", names.v[i]);
+		ok = (rc = db_exec(db, drop)) == SQLITE_OK;
+		sqlite3_free(drop);
+	}
+	strv_free(&names);
+	if (!ok) {
+		strv_free(&sqls);
+		db_report_sqlite(db, rc, "preparing the flush");
+		return -EIO;
+	}
+	for (size_t i = 0; i < sqls.n; i++)
+		if (!is_create_index(db->h, sqls.v[i])) {
+			/* a planted schema: the copy is dropped whole */
+			policy_add_finding(db->run->res, db->path, 0, sqls.v[i],
+					   "an index of table %s is not one CREATE INDEX statement; "
+					   "the database was left alone",
+					   table);
+			strv_free(&sqls);
+			return -EIO;
+		}
+	*saved = sqls;
+	return 0;
+}
+
+static int db_indexes_make(struct db *db, struct strv *saved)
+{
+	int rc = SQLITE_OK;
+	for (size_t i = 0; rc == SQLITE_OK && i < saved->n; i++)
+		rc = db_exec(db, saved->v[i]);
+	strv_free(saved);
+	if (rc != SQLITE_OK) {
+		db_report_sqlite(db, rc, "rebuilding the indexes");
+		return -EIO;
+	}
+	return 0;
+}
+
 static int db_delete(struct db *db, const char *table, sqlite3_int64 *n)
 {
+	struct strv saved = {0};
+	/* only on the private copy: live, fail2ban-server reads the file meanwhile */
+	if (db->priv && db_indexes_drop(db, table, &saved) < 0)
+		return -EIO;
 	_cleanup_free_ char *sql = xasprintf("DELETE FROM %s%s", table, db->where);
 	sqlite3_stmt *st = NULL;
 	int rc = sqlite3_prepare_v2(db->h, sql, -1, &st, NULL);
@@ -881,11 +996,12 @@ static int db_delete(struct db *db, const char *table, sqlite3_int64 *n)
 		rc = SQLITE_OK;
 	sqlite3_finalize(st);
 	if (rc != SQLITE_OK) {
+		strv_free(&saved);
 		db_report_sqlite(db, rc, "deleting the bans");
 		return -EIO;
 	}
 	*n = sqlite3_changes64(db->h);
-	return 0;
+	return saved.n ? db_indexes_make(db, &saved) : 0;
 }
 
 /* The in-place edit (live, or WAL): back the database up before it changes, through SQLite's
@@ -1012,34 +1128,42 @@ static void remove_flat_dir(const char *dir)
 	rmdir(dir);
 }
 
-/* The private directories of runs that died (SIGKILL, power loss of a tmpfs-less /tmp): named
- * by their pid, removed when no such process is left (in this pid namespace: rescue systems
- * run one); /run is memory. */
-static void private_dirs_sweep(const char *parent)
+static void private_dir_remove(char *dir);
+
+/* The copies of runs that were killed (a copy is as large as the database, and /run is
+ * memory): directories named after a process that is gone, ours (root, 0700). */
+static void private_dirs_sweep(const char *base)
 {
-	DIR *d = opendir(parent);
-	if (!d)
-		return;
-	for (struct dirent *e; (e = readdir(d));) {
-		int pid;
-		if (sscanf(e->d_name, "sshrescue-db.%d.", &pid) != 1 || pid <= 0 ||
-		    pid == getpid() || kill(pid, 0) == 0 || errno != ESRCH)
+	DIR *d = opendir(base);
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		unsigned long pid;
+		char *end;
+		if (strncmp(de->d_name, "sshrescue-db.", 13) != 0)
 			continue;
-		_cleanup_free_ char *p = xasprintf("%s/%s", parent, e->d_name);
-		remove_flat_dir(p);
+		errno = 0;
+		pid = strtoul(de->d_name + 13, &end, 10);
+		struct stat st;
+		if (errno || end == de->d_name + 13 || *end != '.' || pid == 0 ||
+		    pid == (unsigned long)getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH ||
+		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 07777) != 0700)
+			continue;
+		private_dir_remove(xasprintf("%s/%s", base, de->d_name));
 	}
-	closedir(d);
+	if (d)
+		closedir(d);
 }
 
 /* A directory of the host that only this process can read (0700), for the database's copy:
  * the -journal, -wal and -shm SQLite makes beside a file it opens appear there, not in the
- * instance. */
+ * instance. Named after the process, so that a later run removes it when this one was killed. */
 static char *private_dir(void)
 {
-	static const char *const parents[] = {"/run", "/tmp"};
-	for (size_t i = 0; i < ARRAY_SIZE(parents); i++) {
-		private_dirs_sweep(parents[i]);
-		char *d = xasprintf("%s/sshrescue-db.%d.XXXXXX", parents[i], (int)getpid());
+	static const char *const base[] = {"/run", "/tmp"};
+	for (size_t i = 0; i < ARRAY_SIZE(base); i++) {
+		private_dirs_sweep(base[i]);
+		char *d = xasprintf("%s/sshrescue-db.%d.XXXXXX", base[i], (int)getpid());
 		if (mkdtemp(d))
 			return d;
 		free(d);
@@ -1146,12 +1270,30 @@ static int db_open_private(struct db *db)
 	return 0;
 }
 
+/* The private copy is dropped whole when anything fails and reaches the instance only
+ * through root.c (synced there, once): SQLite's own journal and syncs would only write it
+ * twice. A copy in WAL mode stays in it (the mode is part of the file put back). */
+static void db_private_pragmas(struct db *db)
+{
+	sqlite3_stmt *st = NULL;
+	bool wal = false;
+	if (sqlite3_prepare_v2(db->h, "PRAGMA journal_mode", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW) {
+		const char *m = (const char *)sqlite3_column_text(st, 0);
+		wal = m && strcasecmp(m, "wal") == 0;
+	}
+	sqlite3_finalize(st);
+	if (!wal)
+		db_exec(db, "PRAGMA journal_mode = OFF");
+	db_exec(db, "PRAGMA synchronous = OFF");
+}
+
 /* The repair's last step: the copy, committed and closed (SQLite then checkpoints its -wal
  * into it), replaces the instance's file through root.c (the original kept as the run's
- * backup, a temporary beside it with its mode, owner and xattrs, fsync, rename, fsync of the
- * directory). The instance's -wal held transactions now merged into the copy, and SQLite
- * replays a -wal onto whatever file lies beside it: it is moved to the backup first (with a
- * -shm), so a run killed at any point leaves the original file alone (consistent as of its
+ * backup, the copy streamed to a temporary beside it with its mode, owner and xattrs, renamed
+ * over it once on disk: root_commit()). The instance's -wal held transactions now merged
+ * into the copy, and SQLite replays a -wal onto whatever file lies beside it: it is moved to
+ * the backup first (with a -shm), so a run killed at any point leaves the original file alone (consistent as of its
  * last checkpoint, the -wal in the backup for undo) or the repaired one, never a new file
  * with an old -wal. */
 static int db_put_back(struct db *db, char **backup)
@@ -1172,25 +1314,9 @@ static int db_put_back(struct db *db, char **backup)
 			      "SQLite did not checkpoint the repaired copy; nothing was changed");
 		return -EIO;
 	}
+	/* streamed to the instance (root_write_file_from()): never whole in memory */
 	_cleanup_close_ int fd = open(copy, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	_cleanup_free_ char *data = NULL;
-	size_t len = 0;
 	int rc = fd < 0 ? -errno : 0;
-	if (rc == 0 && fstat(fd, &st) < 0)
-		rc = -errno;
-	if (rc == 0) {
-		data = xmalloc((size_t)st.st_size + 1);
-		while (len < (size_t)st.st_size) {
-			ssize_t n = read(fd, data + len, (size_t)st.st_size - len);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0) {
-				rc = n < 0 ? -errno : -EIO;
-				break;
-			}
-			len += (size_t)n;
-		}
-	}
 	if (rc < 0) {
 		error_finding(run, db->path,
 			      "cannot read the repaired copy: %s; nothing was changed",
@@ -1211,7 +1337,7 @@ static int db_put_back(struct db *db, char **backup)
 			return rc;
 		}
 	}
-	if ((rc = root_write_file(r, db->path, data, len, 0600, backup)) < 0) {
+	if ((rc = root_write_file_from(r, db->path, fd, 0600, backup)) < 0) {
 		error_finding(run, db->path, "cannot write the repaired database: %s; %s",
 			      write_why(rc),
 			      db->had_wal ? "the database is unchanged, its -wal is in the backup "
@@ -1484,6 +1610,9 @@ static int db_run(struct f2b_run *run, const char *path)
 	/* a flush of a large jail rewrites most pages of several indexes: with SQLite's default
 	 * 2 MiB cache each is read and spilled many times over */
 	db_exec(&db, "PRAGMA cache_size = " STR(DB_CACHE_KIB_NEG));
+	db_exec(&db, "PRAGMA temp_store = FILE"); /* a sort spills to a file, not to memory */
+	if (!in_place)
+		db_private_pragmas(&db);
 	if (db_probe(&db) < 0) {
 		db_close(&db);
 		return 0;

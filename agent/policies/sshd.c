@@ -69,7 +69,11 @@ static int run_in_root(struct root *r, const char *cwd, char *const argv[],
 		.taken = taken,
 	};
 	struct spawn_result sr;
-	int rc = spawn_run(argv, &o, &sr);
+	/* the program reads the instance by itself: the run's changes first */
+	int rc = root_publish(r);
+	if (rc < 0)
+		return rc;
+	rc = spawn_run(argv, &o, &sr);
 	if (rc < 0)
 		return rc;
 	char why[256];

@@ -2,9 +2,11 @@
 # bench_rescue.sh: `sshrescue repair --image` on a 100 MiB GPT image (root + separate /var,
 # locked out by tcpd and DenyHosts), every policy included, against the same one-line edit
 # done by hand (loop-mount the root partition at its offset, edit hosts.deny, unmount, sync),
-# side by side in one run, alternating, median of 5 each. Goal: ratio <= 1.5.
+# side by side in one run, alternating, min/median/max of ROUNDS (5) each. Goal: the ratio of
+# the medians <= 1.5.
 set -eu
 SSHRESCUE=${SSHRESCUE:?}
+source "$(dirname "$0")/lib.sh"
 W=$(mktemp -d /var/tmp/sshrescue-bench.XXXXXX)
 cleanup() {
 	mountpoint -q "$W/m" 2>/dev/null && umount "$W/m"
@@ -35,24 +37,23 @@ EOF
 mkfs.ext4 -q -F -E offset=$((2048 * 512)) -d "$W/root" "$W/pristine.img" 61440k >/dev/null
 mkfs.ext4 -q -F -E offset=$((124928 * 512)) -d "$W/var" "$W/pristine.img" 38912k >/dev/null
 
-ms() { echo $(($(date +%s%N) / 1000000)); }
 hand=() tool=()
-for i in 1 2 3 4 5; do
+for i in $(seq "$ROUNDS"); do
 	cp "$W/pristine.img" "$W/hand.img"
 	cp "$W/pristine.img" "$W/tool.img"
 	sync
-	s=$(ms)
+	s=$(now_ms)
 	mount -o loop,offset=$((2048 * 512)),sizelimit=$((122880 * 512)) "$W/hand.img" "$W/m"
 	sed -i '/^sshd: ALL$/d' "$W/m/etc/hosts.deny"
 	umount "$W/m"
 	sync
-	hand+=($(($(ms) - s)))
+	hand+=($(($(now_ms) - s)))
 	sync
-	s=$(ms)
+	s=$(now_ms)
 	rc=0
 	"$SSHRESCUE" -q repair --image "$W/tool.img" --protect 203.0.113.0/24 >/dev/null 2>"$W/err" || rc=$?
 	sync
-	tool+=($(($(ms) - s)))
+	tool+=($(($(now_ms) - s)))
 	if [ "$rc" != 1 ]; then
 		echo "bench rescue: repair exited $rc, want 1 (repaired):"
 		sed 's/^/  /' "$W/err" | head -5
@@ -60,15 +61,12 @@ for i in 1 2 3 4 5; do
 		exit 0
 	fi
 done
-median() { printf '%s\n' "$@" | sort -n | sed -n 3p; }
 h=$(median "${hand[@]}")
 t=$(median "${tool[@]}")
-ratio=$(awk -v t="$t" -v h="$h" 'BEGIN { printf "%.2f", t / (h ? h : 1) }')
-echo "bench rescue: by hand (mount -o loop,offset + edit + umount + sync): median ${h} ms (${hand[*]})"
-echo "bench rescue: sshrescue repair --image, every policy: median ${t} ms (${tool[*]})"
-echo "bench rescue: ratio ${ratio}x (goal <= 1.5x)"
-if awk -v r="$ratio" 'BEGIN { exit !(r <= 1.5) }'; then
-	echo "bench rescue: goal met"
-else
-	echo "bench rescue: goal MISSED (ratio ${ratio}x > 1.5x)"
-fi
+r=$(ratio "$t" "$h")
+echo "bench rescue: by hand (mount -o loop,offset + edit + umount + sync): min/median/max $(mmm "${hand[@]}") ms (${hand[*]})"
+echo "bench rescue: sshrescue repair --image, every policy: min/median/max $(mmm "${tool[@]}") ms (${tool[*]})"
+echo "bench rescue: ratio of the medians ${r}x (goal <= 1.5x)"
+if le "$r" 1.5; then v="goal met"; else v="goal MISSED (ratio ${r}x > 1.5x)"; fi
+echo "bench rescue: $v"
+table "repair --image (GPT, root + /var)" "$(mmm "${tool[@]}")" "loop mount+sed+umount+sync" "$(mmm "${hand[@]}")" "${r}x" "<= 1.5x" "$v" ""
