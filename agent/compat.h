@@ -6,6 +6,11 @@
 #include <string.h>
 
 #if !defined(__GLIBC__)
+/* struct statx and its STATX_* (below): the kernel's header before musl's sys/stat.h, which
+ * then defines the S_I* macros again, quietly, being a system header */
+#include <linux/stat.h>
+#include <sys/stat.h>
+
 /* musl's strerror is a table lookup: as safe in a signal handler as glibc's strerrordesc_np */
 static inline const char *strerrordesc_np(int e)
 {
@@ -36,6 +41,19 @@ static inline const char *strerrordesc_np(int e)
 #include <linux/fs.h>
 #include <linux/ioctl.h>
 #include <linux/limits.h>
+
+/* statx(2): musl has its wrapper from 1.2.5 on (Debian 12 ships 1.2.3); the kernel's call and
+ * struct meanwhile. */
+#include <fcntl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#ifndef STATX_MNT_ID
+#define STATX_MNT_ID 0x00001000U
+#endif
+static inline int statx(int dirfd, const char *path, int flags, unsigned mask, struct statx *buf)
+{
+	return (int)syscall(SYS_statx, dirfd, path, flags, mask, buf);
+}
 #endif
 
 #endif

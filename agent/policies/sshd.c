@@ -584,8 +584,8 @@ static void file_edits_free(struct file_edits *fe, size_t n)
 
 /* ---- host keys ------------------------------------------------------------------------ */
 
-/* The gid of group `name` in the instance's /etc/group, read by glibc's own reader of the
- * format (fgetgrent_r) over the file as root.c read it: 0, -ENOENT when the file or the
+/* The gid of group `name` in the instance's /etc/group, read by the C library's own reader of
+ * the format (fgetgrent(3), glibc's and musl's) over the file as root.c read it: 0, -ENOENT when the file or the
  * group is absent. */
 static int instance_gid(struct root *r, const char *name, gid_t *gid)
 {
@@ -599,12 +599,10 @@ static int instance_gid(struct root *r, const char *name, gid_t *gid)
 	_cleanup_fclose_ FILE *f = fmemopen(data, len, "r");
 	if (!f)
 		return -errno;
-	char sbuf[4096];
-	struct group gr, *res;
 	rc = -ENOENT;
-	while (fgetgrent_r(f, &gr, sbuf, sizeof(sbuf), &res) == 0) {
-		if (strcmp(gr.gr_name, name) == 0) {
-			*gid = gr.gr_gid;
+	for (struct group *gr; (gr = fgetgrent(f));) {
+		if (strcmp(gr->gr_name, name) == 0) {
+			*gid = gr->gr_gid;
 			rc = 0;
 			break;
 		}

@@ -196,7 +196,7 @@ judge_console() { # name
 		'^sshrescue: hosts_access: repaired' '^sshrescue: fail2ban: repaired' '^sshrescue: sshd: repaired' \
 		"^sshrescue: delivery: delivered to $DELIVERED " '^SSHRESCUE-REPORT ' \
 		'^sshrescue-image: .*sshrescue exited 1$'; do
-		grep -q -e "$want" "$c" || { t_fail "'$want' not on the console"; bad=1; }
+		grep -q -e "${want#^}" "$c" || { t_fail "'$want' not on the console"; bad=1; }
 	done
 	[ $bad = 0 ] || grep -E '^(sshrescue|sshrescue-image|error):' "$c" | cut -c1-200 | sed 's/^/       | /'
 	local b r=$T/$1.rec
