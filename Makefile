@@ -65,7 +65,7 @@ Q := @
 endif
 
 BUILD := build$(if $(filter 1,$(SANITIZE)),-san)
-AGENT_SRCS := $(sort $(wildcard agent/*.c agent/parse/*.c agent/policies/*.c))
+AGENT_SRCS := $(sort $(wildcard agent/*.c agent/parse/*.c agent/policies/*.c agent/target/*.c))
 AGENT_OBJS := $(AGENT_SRCS:%.c=$(BUILD)/%.o)
 LIB_OBJS := $(filter-out $(BUILD)/agent/main.o,$(AGENT_OBJS))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))

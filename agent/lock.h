@@ -7,7 +7,7 @@
 
 #include <stdbool.h>
 
-/* A directory of its own (not target.c's /run/sshrescue, whose entries are runs' pids), in
+/* A directory of its own (not the target modules' /run/sshrescue, whose entries are runs' pids), in
  * /run, which only root can write: a user of the host cannot plant it. */
 #define LOCK_DIR "/run/sshrescue-locks"
 /* How long a second run waits for the first before it gives up. */

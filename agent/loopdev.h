@@ -1,7 +1,7 @@
 /* loopdev.h: attaching a byte range of a file or block device to a loop device with the
  * kernel's own ioctls (LOOP_CONFIGURE, or LOOP_SET_FD + LOOP_SET_STATUS64 before Linux 5.8).
  * Partitions are attached one loop device each, with offset and size limit, so nothing relies
- * on the kernel's partition scanning (some kernels have none). Used by target.c only. */
+ * on the kernel's partition scanning (some kernels have none). Used by the target modules only (agent/target/). */
 #ifndef SSHRESCUE_LOOPDEV_H
 #define SSHRESCUE_LOOPDEV_H
 

@@ -2,6 +2,8 @@
  * delivery -> release -> after. The exit status is the bitmask of SPEC.md. */
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
+#include <json-c/json.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -606,6 +608,83 @@ static int cmd_check_repair(const struct options *o, struct config *cfg)
 	return ex;
 }
 
+/* 1.5G: a size for people */
+static char *human_size(uint64_t bytes)
+{
+	static const char units[] = "BKMGTPE";
+	double v = (double)bytes;
+	size_t u = 0;
+	while (v >= 1024 && u + 1 < sizeof(units) - 1) {
+		v /= 1024;
+		u++;
+	}
+	return u ? xasprintf("%.1f%c", v, units[u]) : xasprintf("%" PRIu64 "B", bytes);
+}
+
+static struct json_object *jstr_or_null(const char *s)
+{
+	return s ? json_object_new_string(s) : NULL;
+}
+
+/* `discover`: the candidates on stdout, as a table (the instance's words made visible) or as
+ * JSON (exact); what was skipped and why on stderr. */
+static int cmd_discover(const struct options *o)
+{
+	char *err = NULL;
+	struct target_opts topts = o->target;
+	topts.readonly = true; /* discover changes nothing */
+	struct target_candidates cs;
+	int rc = target_discover(&topts, &cs, &err);
+	if (rc < 0) {
+		_cleanup_free_ char *m = text_visible(err);
+		fprintf(stderr, "sshrescue: discover: %s\n", m);
+		free(err);
+		target_candidates_free(&cs);
+		return EXIT_OPERATIONAL;
+	}
+	if (o->json) {
+		struct json_object *arr = json_object_new_array();
+		for (size_t i = 0; i < cs.n; i++) {
+			const struct target_candidate *d = &cs.v[i];
+			struct json_object *c = json_object_new_object();
+			json_object_object_add(c, "device", jstr_or_null(d->device));
+			json_object_object_add(c, "origin", jstr_or_null(d->origin));
+			json_object_object_add(c, "fstype", jstr_or_null(d->fstype));
+			json_object_object_add(c, "uuid", jstr_or_null(d->uuid));
+			json_object_object_add(c, "label", jstr_or_null(d->label));
+			json_object_object_add(c, "partuuid", jstr_or_null(d->partuuid));
+			json_object_object_add(c, "pretty_name", jstr_or_null(d->pretty_name));
+			json_object_object_add(c, "size", json_object_new_int64((int64_t)d->size));
+			json_object_object_add(c, "subvol", jstr_or_null(d->subvol));
+			json_object_object_add(c, "mounted_at", jstr_or_null(d->mounted_at));
+			json_object_array_add(arr, c);
+		}
+		struct json_object *top = json_object_new_object();
+		json_object_object_add(top, "candidates", arr);
+		printf("%s\n", json_object_to_json_string_ext(top, JSON_C_TO_STRING_PRETTY |
+									    JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(top);
+	} else {
+		for (size_t i = 0; i < cs.n; i++) {
+			const struct target_candidate *d = &cs.v[i];
+			const char *f[] = {d->device, d->fstype, d->uuid, d->label, d->pretty_name};
+			for (size_t k = 0; k < ARRAY_SIZE(f); k++) {
+				fputs_visible(f[k] && *f[k] ? f[k] : "-", stdout);
+				fputc('\t', stdout);
+			}
+			_cleanup_free_ char *size = human_size(d->size);
+			printf("%s\n", size);
+		}
+	}
+	fflush(stdout);
+	for (size_t i = 0; i < cs.notes.n; i++) {
+		_cleanup_free_ char *m = text_visible(cs.notes.v[i]);
+		fprintf(stderr, "sshrescue: discover: %s\n", m);
+	}
+	target_candidates_free(&cs);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	int64_t started = spawn_mono_ms();
@@ -639,16 +718,7 @@ int main(int argc, char **argv)
 	deadline_start(&cfg, started);
 
 	if (strcmp(o.command, "discover") == 0) {
-		char *err = NULL;
-		struct target_opts topts = o.target;
-		topts.readonly = true; /* discover changes nothing */
-		if (target_discover(&topts, o.json, &err) < 0) {
-			fprintf(stderr, "sshrescue: discover: %s\n", err);
-			free(err);
-			ex = EXIT_OPERATIONAL;
-		} else {
-			ex = 0;
-		}
+		ex = cmd_discover(&o);
 	} else if (strcmp(o.command, "undo") == 0) {
 		ex = cmd_undo(&o, &cfg);
 	} else {

@@ -187,7 +187,7 @@ static void unescape_octal(char *s)
 }
 
 /* The instance's mounts: the one the root directory lies on and every real filesystem
- * mounted at or under the root (a separate /var, btrfs subvolumes mounted by target.c). Mount
+ * mounted at or under the root (a separate /var, btrfs subvolumes mounted by agent/target/). Mount
  * ids rather than st_dev: a btrfs subvolume inside a mounted one has its own st_dev. Without
  * statx mount ids (kernels before 5.8) the device part of the link rule is not enforced. */
 static void collect_mounts(struct root *r)

@@ -153,7 +153,7 @@ int root_host_path(struct root *r, const char *path, char **host_path);
  * renamed keep their original content). */
 int root_commit(struct root *r);
 /* root_commit() without its last sync, for the commit right before the instance's filesystems
- * are unmounted: the unmount writes them out (target.c syncs a busy one before detaching it).
+ * are unmounted: the unmount writes them out (agent/target/ syncs a busy one before detaching it).
  * Every file is still its original or its repaired version if the machine stops before. */
 int root_commit_unmounting(struct root *r);
 /* Make the run's changes visible (in the same safe order) without waiting for the renames to

@@ -44,9 +44,22 @@ int target_acquire(const struct target_opts *o, struct target *t, char **err);
 int target_release(struct target *t);
 /* The report's "target" object. */
 struct json_object *target_to_json(const struct target *t);
-/* `discover`: list candidates on stdout (text or JSON), among the attached disks or inside
- * o->image / o->device. Returns 0, or -errno. */
-int target_discover(const struct target_opts *o, bool json, char **err);
+/* One Linux root that `discover` found; every string may be NULL (and comes from the disk). */
+struct target_candidate {
+	char *device; /* its node, or for an image's partition where it is ("img partition 2") */
+	char *origin, *fstype, *uuid, *label, *partuuid, *pretty_name, *subvol, *mounted_at;
+	uint64_t size;
+};
+struct target_candidates {
+	struct target_candidate *v;
+	size_t n;
+	struct strv notes; /* devices skipped or refused, and why */
+};
+/* `discover`: the candidate roots among the attached disks or inside o->image / o->device,
+ * each mounted read-only to look and released again. Returns 0, or -errno with *err. The
+ * caller prints them. */
+int target_discover(const struct target_opts *o, struct target_candidates *out, char **err);
+void target_candidates_free(struct target_candidates *c);
 void target_free(struct target *t);
 
 #endif

@@ -37,7 +37,7 @@
 #define NM RESOLVE_NO_MAGICLINKS
 #define NS RESOLVE_NO_SYMLINKS
 #define BN RESOLVE_BENEATH
-#define IRM (IR | NM) /* what root.c and target.c use */
+#define IRM (IR | NM) /* what root.c and agent/target/ use */
 #define RD (O_RDONLY | O_NONBLOCK)
 #define CX (O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW)
 #define CREATE_MODE 0640
