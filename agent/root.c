@@ -320,7 +320,7 @@ int root_opendir(struct root *r, const char *path, DIR **out)
 	return 0;
 }
 
-static int read_fd_bounded(int fd, size_t max, char **data, size_t *len)
+int root_read_fd(int fd, size_t max, char **data, size_t *len)
 {
 	struct buf b = { 0 };
 	char chunk[COPY_CHUNK];
@@ -382,7 +382,7 @@ int root_read_file(struct root *r, const char *path, size_t max, char **data, si
 				return -errno;
 			if (lseek(fd, 0, SEEK_SET) < 0)
 				return -errno;
-			return read_fd_bounded(fd, max, data, len);
+			return root_read_fd(fd, max, data, len);
 		}
 		ssize_t n = read(fd, p + got, cap - got);
 		if (n < 0) {

@@ -3,6 +3,8 @@
 #include "target.h"
 #include "target/internal.h"
 
+#include "root.h"
+
 /* Small helpers. */
 
 char *target_sysfs_read(const char *path)
@@ -53,30 +55,7 @@ int target_read_in_root(int rootfd, const char *path, size_t max, char **data, s
 		return -EINVAL;
 	if ((uint64_t)st.st_size > max)
 		return -EFBIG;
-	struct buf b = {0};
-	char chunk[8192];
-	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof(chunk));
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			int rc = -errno;
-			buf_free(&b);
-			return rc;
-		}
-		if (n == 0)
-			break;
-		if (b.len + (size_t)n > max) {
-			buf_free(&b);
-			return -EFBIG;
-		}
-		buf_append(&b, chunk, (size_t)n);
-	}
-	if (!b.data)
-		buf_append(&b, "", 0);
-	*data = b.data;
-	*len = b.len;
-	return 0;
+	return root_read_fd(fd, max, data, len);
 }
 
 bool target_is_regular_in_root(int rootfd, const char *path)
