@@ -113,6 +113,7 @@ n=$(wc -l <"$T/repaired.txt")
 damaged=$((damaged + n))
 
 t_case "no private copy of fail2ban's database that a killed run left behind remains"
+[ "$REF_OK" = 1 ] && [ "$KILLS_OK" = 1 ] || t_fail "no repaired reference or no kill points to judge"
 # the following repairs removed them (directories named after a process that is gone); one
 # made since the kills began that names no live process is a leak
 for d in /run/sshrescue-db.* /tmp/sshrescue-db.*; do

@@ -76,6 +76,7 @@ t_grep '^TCP6_IN = "20,21,22,25,53,80,443,30000:35000,2222"$' "$R/etc/csf/csf.co
 t_grep '^TCP_OUT = "20,21,22,25,53,80,443"$' "$R/etc/csf/csf.conf"
 
 t_case "a second repair changes nothing; undo puts every file back"
+! cmp -s "$T/csf.deny.orig" "$R/etc/csf/csf.deny" || t_fail "the first repair changed nothing"
 t_tree_sum "$R/etc/csf" >"$T/sum1"
 t_expect_exit 0 "$SSHRESCUE" --root "$R" --policy "$T/policy.ini" repair
 t_tree_sum "$R/etc/csf" >"$T/sum2"

@@ -434,9 +434,14 @@ if f2b13_start "$R"; then
 fi
 
 DEBROOT12=$("$TOP/tests/fixtures/debroot") || { t_fail "no Debian 12 root fixture"; }
+# the sshd policy looked and knew the release (not a run that did nothing)
+examined_92() {
+	[ -s "$T/out" ] && jq -e '.policies[] | select(.name == "sshd") | .note | test("OpenSSH 9\\.2")' \
+		"$T/out" >/dev/null || t_fail "the sshd policy did not examine OpenSSH 9.2: $(head -c 200 "$T/out")"
+}
 t_case "Debian 12's sshd (OpenSSH 9.2) gets no PerSourcePenalty keyword: sshd -t passes"
 new_root "$DEBROOT12"
-t_expect_exit 0 "$SSHRESCUE" --root "$R" --policy "$T/policy.ini" repair
+t_expect_exit 0 "$SSHRESCUE" --root "$R" --policy "$T/policy.ini" --json repair && examined_92
 t_no_grep 'PerSourcePenalt' "$R/etc/ssh/sshd_config"
 in_root "$R" /usr/sbin/sshd -t >"$T/t.out" 2>&1 || { t_fail "sshd -t fails on Debian 12"; cat "$T/t.out"; }
 
@@ -447,7 +452,7 @@ ssh-keygen -q -t dsa -N '' -C test -f "$R/etc/ssh/ssh_host_dsa_key"
 echo 'HostKey /etc/ssh/ssh_host_dsa_key' >"$R/etc/ssh/sshd_config.d/10-dsa.conf"
 cp "$R/etc/ssh/sshd_config" "$T/main12.before"
 in_root "$R" /usr/sbin/sshd -t >/dev/null 2>&1 || t_fail "Debian 12's sshd -t refuses the DSA key: the case proves nothing"
-t_expect_exit 0 "$SSHRESCUE" --root "$R" --policy "$T/policy.ini" repair
+t_expect_exit 0 "$SSHRESCUE" --root "$R" --policy "$T/policy.ini" --json repair && examined_92
 t_same "$T/main12.before" "$R/etc/ssh/sshd_config"
 [ -e "$R/etc/ssh/ssh_host_ed25519_key" ] && t_fail "a key was generated for an sshd that loads DSA"
 

@@ -557,7 +557,7 @@ banned_in() { # root jail -> its banned list, one per line
 # Each holds a ban of the protected 203.0.113.5 and the other 198.51.100.7, made by the real
 # server (fail2ban-client set JAIL banip).
 MORE_JAILS="recidive wide two allp"
-t_case "the real fail2ban bans the owner in recidive, port-range, multi-port and allports jails"
+t_precondition "the real fail2ban bans the owner in recidive, port-range, multi-port and allports jails"
 MB=$T/more-base
 cp -a "$BASE" "$MB"
 : >"$MB/var/log/other.log"

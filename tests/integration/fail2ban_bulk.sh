@@ -73,6 +73,7 @@ fi
 [ "$rss" = 0 ] || echo "       peak RSS $((rss / 1024)) MiB for a $(($(stat -c %s "$BASE/$DB") / 1048576)) MiB database"
 
 t_case "undo puts the original database back, byte for byte"
+! cmp -s "$BASE/$DB" "$R/$DB" || t_fail "the repair did not change the database: nothing to undo"
 t_expect_exit 0 "$SSHRESCUE" undo --root "$R"
 cmp -s "$BASE/$DB" "$R/$DB" || t_fail "the database differs from the original after undo"
 
