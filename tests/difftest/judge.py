@@ -240,6 +240,12 @@ def main():
             bad += 1
             print("DISAGREE %s seed %d: %s" % (fmt, seed, why), flush=True)
             print("  reproduce: python3 tests/difftest/gen.py %s %d" % (fmt, seed), flush=True)
+            if bad >= int(os.environ.get("DIFFTEST_MAX_BAD", "20")):
+                # enough to go on; the rest would only cost time (a broken build disagrees
+                # on every file)
+                print("difftest %s: stopped after %d disagreements" % (fmt, bad), flush=True)
+                count = seed - first + 1
+                break
     dt = time.monotonic() - t0
     print("difftest %s: %d files (seeds %d..%d), %d disagreements, %.1f s" %
           (fmt, count, first, first + count - 1, bad, dt))
