@@ -72,6 +72,7 @@ vcase() {
 	t_mkroot "$R"
 	if [ "$kind" = nft ]; then f=$R/etc/nftables.conf; else mkdir -p "$R/etc/iptables"; f=$R/etc/iptables/rules.v4; fi
 	cat >"$f"
+	cp "$f" "$T/orig-$NC"
 	t_precondition "$title: the judge finds the protected client locked out"
 	load "$kind" "$f" || t_fail "the loader refuses the test's own file"
 	! reach $PROT4 22 "$times" || t_fail "the protected client gets in before the repair"
@@ -93,6 +94,7 @@ vcase() {
 	reach $UNPROT4 8080 && now=1
 	[ "$orig" = "$now" ] || t_fail "the unprotected client's reach of port 8080 changed ($orig -> $now)"
 	t_case "$title: a second check finds nothing"
+	! cmp -s "$T/orig-$NC" "$f" || t_fail "the repair changed nothing: no repaired file to check"
 	t_expect_exit 0 "$SSHRESCUE" check --root "$R" --policy "$POLICY" "${PROTECT[@]}"
 }
 

@@ -186,7 +186,7 @@ tail -n 1 "$T/out" | grep -q "^sshrescue: exit status 1; the full report is in $
 jq -e '[.policies[].findings[]] | length >= 10' "$R/var/log/sshrescue/report.json" >/dev/null ||
 	t_fail "the report file is not the full report"
 
-t_case "Azure run-command: the most sshrescue prints still fits; policy lines kept, findings cut"
+t_without_sshrescue "Azure run-command: the most sshrescue prints still fits; policy lines kept, findings cut"
 # sshrescue's own limit: 5 policies, 10 findings and a "... more" line each, lines of any length
 # (text from the instance), the machine-readable lines, one delivery line per attempt
 cat >"$T/loud-stub" <<'X'
@@ -236,7 +236,7 @@ sed -n '/^# ---- cloud-runcommand.sh ----$/,$p' "$H/gce-startup-script.sh" | tai
 t_same "$T/gce.body" "$T/rc.body"
 
 # ---- fetch and verify: hooks on an instance without sshrescue ----------------------------
-t_case "the fetch-and-verify block of cloud-boothook.sh is cloud-runcommand.sh's"
+t_without_sshrescue "the fetch-and-verify block of cloud-boothook.sh is cloud-runcommand.sh's"
 fetch_block() { sed -n '/^# ---- fetch and verify/,/^# ---- end of fetch and verify/p' "$1" | sed 1d; }
 fetch_block "$H/cloud-runcommand.sh" >"$T/fb1"
 fetch_block "$H/cloud-boothook.sh" >"$T/fb2"
@@ -290,7 +290,7 @@ for how in curl wget py; do
 	cmp -s "$R/var/lib/sshrescue/sshrescue" "$BIN" || t_fail "the kept binary is not the served one"
 done
 
-t_case "run-command: a binary whose sha256 differs is not run; the message says so"
+t_without_sshrescue "run-command: a binary whose sha256 differs is not run; the message says so"
 R=$T/fetch-bad
 locked "$R"
 env -u SSHRESCUE PATH="$P_CURL" SSHRESCUE_ROOT="$R" sh "$H/azure-runcommand.sh" 203.0.113.0/24 "" "$BURL" "$BAD" \
@@ -322,7 +322,7 @@ env -u SSHRESCUE PATH="$P_CURL" SSHRESCUE_ROOT="$R" sh "$H/azure-runcommand.sh" 
 t_grep 'refusing to run it' "$T/out"
 still_locked "$R"
 
-t_case "run-command: a sha256 that is not 64 hex digits, a URL that fails, no way to fetch: clear refusals"
+t_without_sshrescue "run-command: a sha256 that is not 64 hex digits, a URL that fails, no way to fetch: clear refusals"
 R=$T/fetch-err
 locked "$R"
 env -u SSHRESCUE PATH="$P_CURL" SSHRESCUE_ROOT="$R" sh "$H/azure-runcommand.sh" 203.0.113.0/24 "" "$BURL" "${SHA:0:40}" >"$T/out" 2>&1

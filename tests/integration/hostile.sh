@@ -513,6 +513,8 @@ rm -rf "$T/r"
 cp -a "$BASE" "$T/r"
 timeout -k 5 "$RUN_TIMEOUT" "$SSHRESCUE" -c "$T/policy.ini" check --root "$T/r" "${PROTECT[@]}" \
 	>"$T/out" 2>"$T/err"
+rc=$?
+[ "$rc" = 4 ] || t_fail "check exited $rc, want 4 (the root is locked out: a check that looked says so)"
 [ ! -e "$T/r/var/log/sshrescue/report.json" ] || t_fail "check wrote a report into the instance"
 ! grep -q 'the report is in' "$T/err" || t_fail "$(grep 'the report is in' "$T/err")"
 
@@ -523,7 +525,7 @@ cp -a "$BASE" "$T/r"
 printf '[sshd]\nenabled = true\nbantime = 1d\n' >"$T/r/etc/fail2ban/jail.local"
 timeout -k 5 "$RUN_TIMEOUT" "$SSHRESCUE" -c "$T/policy.ini" check --root "$T/r" "${PROTECT[@]}" \
 	--report-file "$T/report.json" >"$T/out" 2>"$T/err"
-python3 - "$T/report.json" >"$T/missing" <<'PY'
+python3 - "$T/report.json" >"$T/missing" <<'PY' || t_fail "no report to read"
 import json, sys
 r = json.load(open(sys.argv[1]))
 fs = [f for p in r["policies"] if p["name"] == "fail2ban" for f in p["findings"]

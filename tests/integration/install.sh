@@ -28,7 +28,7 @@ for layout in "PREFIX=/usr" "PREFIX=/usr/local" "PREFIX=/opt/sr SBINDIR=/opt/sr/
 	D=$T/dest
 	rm -rf "$D"
 	read -ra args <<<"$layout"
-	t_case "make install $layout: every file the packages ship, with its mode"
+	t_without_sshrescue "make install $layout: every file the packages ship, with its mode"
 	"${MK[@]}" "${args[@]}" DESTDIR="$D" install >"$T/out" 2>&1 || t_fail "make install: $(tail -5 "$T/out")"
 	expected "${args[@]}" >"$T/want"
 	tree "$D" >"$T/got"
@@ -37,7 +37,7 @@ for layout in "PREFIX=/usr" "PREFIX=/usr/local" "PREFIX=/opt/sr SBINDIR=/opt/sr/
 
 	sbindir=$("${MK[@]}" "${args[@]}" install-list | sed -n 's|/sshrescue-boot$||p')
 	unit=$("${MK[@]}" "${args[@]}" install-list | grep 'sshrescue-repair.service$')
-	t_case "make install $layout: the unit starts the installed sshrescue-boot ($sbindir)"
+	t_without_sshrescue "make install $layout: the unit starts the installed sshrescue-boot ($sbindir)"
 	exec_start=$(sed -n 's/^ExecStart=//p' "$D$unit")
 	[ "$exec_start" = "$sbindir/sshrescue-boot" ] || t_fail "ExecStart=$exec_start, want $sbindir/sshrescue-boot"
 	[ -x "$D$exec_start" ] || t_fail "$exec_start is not installed"
@@ -48,13 +48,13 @@ for layout in "PREFIX=/usr" "PREFIX=/usr/local" "PREFIX=/opt/sr SBINDIR=/opt/sr/
 			t_fail "systemd-analyze verify: $(cat "$T/verify")"
 	fi
 
-	t_case "make install $layout: the initramfs hook and the dracut module look in $sbindir first"
+	t_without_sshrescue "make install $layout: the initramfs hook and the dracut module look in $sbindir first"
 	for h in $("${MK[@]}" "${args[@]}" install-list | grep -e '/hooks/sshrescue$' -e 'module-setup.sh$'); do
 		t_grep "^sshrescue_sbindir=$sbindir\$" "$D$h"
 		sh -n "$D$h" 2>"$T/err" || t_fail "$h: $(cat "$T/err")"
 	done
 
-	t_case "make install $layout: the installed sshrescue-boot runs the sshrescue beside it"
+	t_without_sshrescue "make install $layout: the installed sshrescue-boot runs the sshrescue beside it"
 	R=$T/root
 	rm -rf "$R"
 	t_mkroot "$R"
@@ -64,13 +64,13 @@ for layout in "PREFIX=/usr" "PREFIX=/usr/local" "PREFIX=/opt/sr SBINDIR=/opt/sr/
 	[ "$(t_tcpd "$R" sshd 203.0.113.5)" = granted ] || t_fail "sshd still denied"
 	t_grep 'exit 1$' "$R/var/lib/sshrescue/boot-done"
 
-	t_case "make uninstall $layout: nothing of it is left"
+	t_without_sshrescue "make uninstall $layout: nothing of it is left"
 	"${MK[@]}" "${args[@]}" DESTDIR="$D" uninstall >"$T/out" 2>&1 || t_fail "make uninstall: $(tail -5 "$T/out")"
 	left=$(find "$D" -type f)
 	[ -z "$left" ] || t_fail "left behind: $left"
 done
 
-t_case "CPPFLAGS reach every compile, LDFLAGS the link"
+t_without_sshrescue "CPPFLAGS reach every compile, LDFLAGS the link"
 B=${BUILD:-build}
 "${MK[@]}" -n -B V=1 CPPFLAGS=-DSSHRESCUE_CPPFLAGS_MARK LDFLAGS=-Wl,--build-id=sha1 "$B/sshrescue" >"$T/n" 2>&1
 cc_lines=$(grep -c ' -c -o ' "$T/n")

@@ -25,7 +25,7 @@ nothing_left() { # image
 	[ -z "$(losetup -j "$1")" ] || t_fail "loop devices left on $1: $(losetup -j "$1")"
 }
 
-t_case "the fixture's lvm is 2.03.11 and refuses --devices (what the old code gave it)"
+t_precondition "the fixture's lvm is 2.03.11 and refuses --devices (what the old code gave it)"
 "$T/lvm-11" version >"$T/ver" 2>&1
 t_grep 'LVM version: *2\.03\.11' "$T/ver"
 "$T/lvm-11" pvs --devices /dev/null >"$T/out" 2>&1 && t_fail "lvm 2.03.11 took --devices"
