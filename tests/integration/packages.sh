@@ -13,7 +13,7 @@ done
 MK=(nice make -s -C "$TOP" --no-print-directory)
 
 # ---- Debian --------------------------------------------------------------------------------
-t_case "make deb: build/deb/sshrescue_*.deb, built out of a copy (the tree stays as it was)"
+t_without_sshrescue "make deb: build/deb/sshrescue_*.deb, built out of a copy (the tree stays as it was)"
 git -C "$TOP" status --porcelain --ignored=no >"$T/st1" 2>/dev/null
 "${MK[@]}" deb >"$T/out" 2>&1 || t_fail "make deb: $(tail -n 20 "$T/out")"
 git -C "$TOP" status --porcelain --ignored=no >"$T/st2" 2>/dev/null
@@ -21,12 +21,12 @@ t_same "$T/st1" "$T/st2"
 DEB=$(ls "$TOP"/build/deb/sshrescue_*.deb 2>/dev/null | head -n 1)
 [ -n "$DEB" ] || { t_fail "no build/deb/sshrescue_*.deb"; exit 1; }
 
-t_case "lintian: no errors"
+t_without_sshrescue "lintian: no errors"
 lintian "$DEB" >"$T/lintian" 2>&1
 grep -v 'running with root privileges' "$T/lintian" | sed 's/^/       lintian: /'
 t_no_grep '^E: ' "$T/lintian"
 
-t_case "the .deb ships what make install PREFIX=/usr installs, with its modes"
+t_without_sshrescue "the .deb ships what make install PREFIX=/usr installs, with its modes"
 LAYOUT_DEB=(PREFIX=/usr SYSTEMDUNITDIR=/lib/systemd/system)
 "${MK[@]}" "${LAYOUT_DEB[@]}" install-list | sed 's|/man/\(man[58]/.*\)|/man/\1.gz|' | sort >"$T/want"
 dpkg-deb -c "$DEB" | awk '$1 !~ /^d/ { sub(/^\./, "", $6); print $6 }' |
@@ -38,7 +38,7 @@ dpkg-deb -c "$DEB" | awk '{ sub(/^\./, "", $6) } $1 !~ /^d/ && $6 ~ /(sbin|bin)\
 	$1 != "-rwxr-xr-x" { print "mode", $1, $6 }' >"$T/modes"
 [ ! -s "$T/modes" ] || t_fail "$(cat "$T/modes")"
 
-t_case "apt installs the .deb into a Debian 12 root; nothing is started; the unit is not enabled"
+t_without_sshrescue "apt installs the .deb into a Debian 12 root; nothing is started; the unit is not enabled"
 DEBROOT=$("$TOP/tests/fixtures/debroot") || { t_fail "debroot fixture"; exit 1; }
 CR=$T/debroot
 cp -a "$DEBROOT" "$CR"
@@ -72,7 +72,7 @@ for p in /proc/[0-9]*; do
 	[ "$(readlink "$p/root" 2>/dev/null)" = "$CR" ] && t_fail "a process runs in the root: $(tr '\0' ' ' <"$p/cmdline")"
 done
 
-t_case "the installed sshrescue runs in the Debian 12 root: --version, check, repair"
+t_without_sshrescue "the installed sshrescue runs in the Debian 12 root: --version, check, repair"
 "${CHROOT[@]}" sshrescue --version >"$T/ver" 2>&1 || t_fail "sshrescue --version: $(cat "$T/ver")"
 t_grep '^sshrescue [0-9]' "$T/ver"
 t_mkroot "$CR/srv/r"
@@ -88,14 +88,14 @@ rc=$?
 exec_start=$(sed -n 's/^ExecStart=//p' "$CR/lib/systemd/system/sshrescue-repair.service")
 [ -x "$CR$exec_start" ] || t_fail "the unit's ExecStart $exec_start is not installed"
 
-t_case "apt-get purge removes every file of the package"
+t_without_sshrescue "apt-get purge removes every file of the package"
 "${CHROOT[@]}" apt-get purge -y -q sshrescue >"$T/apt" 2>&1 || t_fail "purge: $(tail -n 10 "$T/apt")"
 chroot "$CR" dpkg-query -W -f='${db:Status-Abbrev}\n' sshrescue 2>/dev/null | grep -q '^ii' &&
 	t_fail "still installed"
 while read -r f; do [ -e "$CR$f" ] && t_fail "left behind: $f"; done <"$T/want"
 
 # ---- RPM -----------------------------------------------------------------------------------
-t_case "make rpm: build/rpm/sshrescue-*.rpm lists what make install does for the RPM layout"
+t_without_sshrescue "make rpm: build/rpm/sshrescue-*.rpm lists what make install does for the RPM layout"
 "${MK[@]}" rpm >"$T/out" 2>&1 || t_fail "make rpm: $(tail -n 20 "$T/out")"
 RPM=$(ls "$TOP"/build/rpm/sshrescue-*.rpm 2>/dev/null | head -n 1)
 [ -n "$RPM" ] || { t_fail "no build/rpm/sshrescue-*.rpm"; exit 1; }
@@ -107,7 +107,7 @@ awk '$1 ~ /^-/ { print $3 }' "$T/rpmfiles" | grep -v -e '^/usr/share/licenses/' 
 t_same "$T/want" "$T/got"
 rpm -qlp "$RPM" 2>/dev/null | grep -qx /usr/sbin/sshrescue || t_fail "rpm -qlp has no /usr/sbin/sshrescue"
 
-t_case "the RPM's file modes and owners"
+t_without_sshrescue "the RPM's file modes and owners"
 awk '$1 ~ /^-/ && $2 != "root:root" { print "owner", $0 }
 	$1 ~ /^-/ && $3 ~ /(sbin|bin)\/|hooks\/sshrescue$|premount\/sshrescue$|\.sh$/ && $1 != "-rwxr-xr-x" { print "mode", $0 }
 	$1 ~ /^-/ && $3 ~ /\.service$|\/man[58]\/|\.example$/ && $1 != "-rw-r--r--" { print "mode", $0 }' \
