@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 
 #define IPT_MAX_LINE (64u << 10)
 #define IPT_MAX_WORDS 4096u
@@ -848,6 +849,67 @@ static void rule_eval(const struct fw_scope *s, enum fw_kind k, bool out, bool n
 	}
 }
 
+/* Evaluate a rule for IPv6 neighbour discovery (ICMPv6 135/136, to and from the peers or their
+ * router, link-local or not): without it no IPv6 connection starts. Coarse: only what surely
+ * cannot match it is told apart. */
+static void nd_eval(const struct fw_scope *s, bool out, char **argv, size_t argc,
+		    struct rule_eval *ev)
+{
+	static const char *port_mods[] = {"tcp", "udp", "multiport", "sctp", "dccp", "udplite"};
+	static const char *nd_types[] = {"135",
+					 "136",
+					 "neighbour-solicitation",
+					 "neighbour-advertisement",
+					 "neighbor-solicitation",
+					 "neighbor-advertisement"};
+	const char *mod = NULL;
+	bool neg = false, after_target = false;
+	*ev = (struct rule_eval){.cls = FW_ALL, .peer_within = !s->n_peers};
+	for (size_t i = 0; i < argc; i++) {
+		const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : "";
+		enum fw_class c = FW_ALL;
+		if (!strcmp(o, "!")) {
+			neg = true;
+			continue;
+		}
+		if (streq_any(o, "-j", "--jump") || streq_any(o, "-g", "--goto")) {
+			ev->target = v;
+			ev->go = o[1] == 'g' || !strcmp(o, "--goto");
+			after_target = true;
+			i++;
+		} else if (after_target || o[0] != '-') {
+		} else if (streq_any(o, "-p", "--protocol")) {
+			bool icmp = !strcasecmp(v, "ipv6-icmp") || !strcasecmp(v, "icmpv6") ||
+				    !strcasecmp(v, "icmp6") || !strcmp(v, "58") ||
+				    !strcasecmp(v, "all") || !strcmp(v, "0");
+			c = negate(icmp ? FW_ALL : FW_NONE, neg);
+			i++;
+		} else if (streq_any(o, "-m", "--match")) {
+			mod = v;
+			i++;
+		} else if (streq_any(o, out ? "-o" : "-i",
+				     out ? "--out-interface" : "--in-interface")) {
+			c = !strcmp(v, "lo") ? negate(FW_NONE, neg) : FW_SOME;
+			i++;
+		} else if (mod && !strcmp(o, "--icmpv6-type")) {
+			bool nd = false;
+			for (size_t k = 0; k < ARRAY_SIZE(nd_types); k++)
+				nd |= !strcmp(v, nd_types[k]);
+			c = nd ? FW_SOME : negate(FW_NONE, neg);
+			i++;
+		} else if (mod && !strcmp(mod, "comment")) {
+			i++;
+		} else {
+			bool port_mod = false;
+			for (size_t k = 0; mod && k < ARRAY_SIZE(port_mods); k++)
+				port_mod |= !strcmp(mod, port_mods[k]);
+			c = port_mod ? FW_NONE : FW_SOME;
+		}
+		ev->cls = cls_and(ev->cls, c);
+		neg = false;
+	}
+}
+
 /* ---- the walk through the chains ---- */
 
 /* What a target does with the packets a rule matches. */
@@ -942,6 +1004,7 @@ struct walker {
 	enum fw_class path_cls;	   /* the least class of the jumps that led here */
 	bool top_level;		   /* fixes go on the entry chain's rule that led here */
 	bool no_ct;		   /* the raw table: before conntrack */
+	bool nd;		   /* walking IPv6 neighbour discovery, not the TCP connection */
 	size_t top_cmd, top_pos;   /* that rule and its place, while depth > 1 */
 	struct corder *top_ord;
 	size_t depth, steps, max_steps, work;
@@ -1185,6 +1248,13 @@ static enum ipt_fix_kind add_fix(struct walker *w, enum ipt_fix_kind kind, size_
 				 struct corder *o, char *why)
 {
 	struct ipt_fixes *fx = w->fx;
+	if (w->nd) {
+		unknown(w, xasprintf("chain %s can drop IPv6 neighbour discovery (ICMPv6), without "
+				     "which no connection starts; that is outside the model (%s)",
+				     o->name, why));
+		free(why);
+		return kind;
+	}
 	if (o->positional)
 		kind = IPT_FIX_INSERT;
 	if (fx->n == fx->cap) {
@@ -1274,14 +1344,18 @@ static bool walk_chain(struct walker *w, struct corder *o, const char *policy)
 			w->stop = true;
 			break;
 		}
-		if (w->fixed[ci] & in_bit) {
+		/* an accept added for the TCP connection does not take neighbour discovery */
+		if ((w->fixed[ci] & in_bit) && !w->nd) {
 			res = !leaked;
 			goto out;
 		}
 		if (w->fixed[ci] & 1)
 			continue;
 		struct rule_eval ev;
-		rule_eval(w->s, w->kind, w->out, w->no_ct, c->argv, c->argc, &ev);
+		if (w->nd)
+			nd_eval(w->s, w->out, c->argv, c->argc, &ev);
+		else
+			rule_eval(w->s, w->kind, w->out, w->no_ct, c->argv, c->argc, &ev);
 		if (ev.cls == FW_NONE || !ev.target)
 			continue;
 		bool peer = w->path_peer || ev.peer_within;
@@ -1396,7 +1470,7 @@ static bool walk_chain(struct walker *w, struct corder *o, const char *policy)
 	}
 	if (w->stop)
 		goto out;
-	if (o->end & in_bit) {
+	if ((o->end & in_bit) && !w->nd) {
 		res = !leaked;
 		goto out;
 	}
@@ -1469,6 +1543,30 @@ int iptables_save_analyze(const struct ipt_file *f, const struct fw_scope *s,
 			w.depth = 0;
 			w.top_level = en->top_level;
 			w.no_ct = !strcmp(en->table, "raw");
+			walk_chain(&w, o, en->policy ? en->policy : o->policy);
+		}
+	}
+	/* IPv6: neighbour discovery must get through too (no fix of ours: an unknown verdict) */
+	for (int k = 0; s->family == AF_INET6 && k < 2 && !w.stop; k++) {
+		w.nd = true;
+		w.out = k == 1;
+		w.kind = w.out ? FW_OUT_EST : FW_IN_NEW;
+		for (size_t e = 0; e < n_entries && !w.stop; e++) {
+			const struct ipt_entry *en = &entries[e];
+			if (en->out != w.out || en->new_only || !strcmp(en->table, "nat"))
+				continue;
+			size_t t = SIZE_MAX;
+			for (size_t i = 0; i < f->n_tables; i++)
+				if (!strcmp(f->tables[i].name, en->table))
+					t = i;
+			struct corder *o = t == SIZE_MAX ? NULL : order_find(&w, t, en->chain);
+			if (!o || (!o->policy && !en->policy))
+				continue;
+			w.path_peer = w.path_port = w.unwind = false;
+			w.path_cls = FW_ALL;
+			w.depth = 0;
+			w.top_level = en->top_level;
+			w.no_ct = true;
 			walk_chain(&w, o, en->policy ? en->policy : o->policy);
 		}
 	}
