@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # firewall_difftest.sh: a few hundred random rule files per format (iptables-restore for IPv4
-# and IPv6, nft),
-# each judged by sshrescue and by the real loader in private namespaces (tests/difftest/run);
-# make difftest N=... runs more. Any disagreement fails the case and prints its seed.
+# and IPv6, nft), each judged by sshrescue and by the real loader in private namespaces
+# (tests/difftest/run); make difftest N=... runs more. Any disagreement fails the case and
+# prints its seed.
 source "$(dirname "$0")/../lib.sh"
 
 N=${DIFFTEST_N:-200}
