@@ -370,6 +370,26 @@ def to_v6(text):
     return text
 
 
+NFT6 = [("table ip ", "table ip6 "), ("ip saddr", "ip6 saddr"), ("ip protocol tcp", "ip6 nexthdr tcp"),
+        ("ip protocol icmp", "ip6 nexthdr ipv6-icmp"), ("ipv4_addr", "ipv6_addr"),
+        ("dnat ip to 192.0.2.1:22", "dnat ip6 to [2001:db8:1::1]:22"),
+        ("dnat ip to 10.9.9.9", "dnat ip6 to fd00::9")] + [
+    (a, b) for a, b in V6 if not a.startswith(("-", "--"))] + [
+    ("203.0.113.1-203.0.113.100", "2001:db8:2::1-2001:db8:2::100")]
+
+
+def to_nft6(text, r):
+    for a, b in NFT6:
+        text = text.replace(a, b)
+    out = []
+    for line in text.split("\n"):
+        out.append(line)
+        # most rule sets let ICMPv6 (neighbour discovery) through first
+        if "type filter hook" in line and r.random() < 0.8:
+            out.append("\t\tmeta l4proto ipv6-icmp accept")
+    return "\n".join(out)
+
+
 def gen(fmt, seed):
     r = random.Random("%s-%d" % (fmt, seed))
     if fmt == "ipt6":
@@ -383,6 +403,8 @@ def gen(fmt, seed):
             lines[i:i] = ["-A INPUT -p ipv6-icmp -j ACCEPT", "-A OUTPUT -p ipv6-icmp -j ACCEPT"]
             text = "\n".join(lines)
         return text
+    if fmt == "nft6":
+        return to_nft6(gen_nft(r), r)
     return gen_ipt(r) if fmt == "ipt" else gen_nft(r)
 
 

@@ -77,7 +77,7 @@ class Judge:
                 s.listen(4096)
                 s.setblocking(False)
                 self.listeners.append(s)
-        self.v6 = fmt == "ipt6"
+        self.v6 = fmt in ("ipt6", "nft6")
         self.probes = PROBES6 if self.v6 else PROBES
         self.root = os.path.join(work, "root")
         for d in ("etc/iptables", "var/lib", "var/log", "usr/lib"):
@@ -95,7 +95,7 @@ class Judge:
             f.write("[hosts_access]\nenabled = no\n[denyhosts]\nenabled = no\n[fail2ban]\n"
                     "enabled = no\n[sshd]\nenabled = no\n[report]\nconsole = no\n")
         rel = {"ipt": "etc/iptables/rules.v4", "ipt6": "etc/iptables/rules.v6",
-               "nft": "etc/nftables.conf"}[fmt]
+               "nft": "etc/nftables.conf", "nft6": "etc/nftables.conf"}[fmt]
         self.path = os.path.join(self.root, rel)
 
     def load(self, text):
@@ -186,12 +186,15 @@ class Judge:
         rc2, out2 = self.sshrescue("repair")
         with open(self.path) as f:
             fixed = f.read()
-        if rc2 not in (0, 1, 4):
+        if rc2 not in (0, 1, 4, 5):
             return "repair exit %d: %s" % (rc2, out2.strip()[-300:])
-        if rc2 == 4:
+        if rc2 & 4:
             stats["unknown or unrepaired"] += 1
             if "unknown" in out2:
                 stats["  of which the verdict is unknown"] += 1
+            # what was changed must still load
+            if rc2 & 1 and not self.load(fixed)[0]:
+                return "the loader refuses the partly repaired file"
             return None
         if rc2 == 0:
             if fixed != text:
