@@ -1146,9 +1146,11 @@ static void build_orders(struct walker *w)
 				if (w->ord[k].table == c->table &&
 				    !strcmp(w->ord[k].name, c->chain))
 					o = &w->ord[k];
+			/* iptables-restore refuses a chain it does not know; parse() lets it by */
 			if (!o)
-				continue; /* iptables-restore refuses this; parse() lets it through
-					   */
+				continue;
+		} else if (c->op != IPT_FLUSH && c->op != IPT_DELETE_CHAIN && c->op != IPT_ZERO) {
+			continue; /* parse() refuses these without a chain */
 		}
 		if (w->work > ORD_MAX_WORK + f->n_cmds) {
 			unknown(w, xstrdup("too many -I/-D commands to follow"));
