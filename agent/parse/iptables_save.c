@@ -712,11 +712,16 @@ static enum fw_class module_option(const struct fw_scope *s, enum fw_kind k, boo
 		bool dst = !strcmp(o, "--dst-type");
 		if (!dst && strcmp(o, "--src-type"))
 			return strncmp(o, "--limit-iface", 13) ? FW_SOME : FW_ALL;
-		/* the type is the route's: sshd's own address is LOCAL (never UNICAST), the
+		/* the type is the route's: sshd's own address is LOCAL (in IPv4 never UNICAST), the
 		 * client's UNICAST unless a route makes it unreachable */
 		bool local_side = dst != out;
+		/* IPv6 counts a local unicast address as both LOCAL and UNICAST */
 		if (local_side)
-			return negate(list_has(v0, "LOCAL") ? FW_ALL : FW_NONE, neg);
+			return negate(list_has(v0, "LOCAL") || (s->family == AF_INET6 &&
+								list_has(v0, "UNICAST"))
+					      ? FW_ALL
+					      : FW_NONE,
+				      neg);
 		if (list_has(v0, "UNICAST"))
 			return negate(FW_ALL, neg);
 		if (list_has(v0, "BLACKHOLE") || list_has(v0, "UNREACHABLE") ||
