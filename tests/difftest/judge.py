@@ -109,8 +109,10 @@ class Judge:
         p = subprocess.run(argv, input=data.encode(), capture_output=True)
         return p.returncode == 0, p.stderr.decode(errors="replace")
 
+    # A probe is open when the server accepts the connection: its handshake's last packet (the
+    # client's first established one) got through too, not only the SYN and the SYN-ACK.
     def probe(self, probes, timeout):
-        socks = []
+        socks, keys = [], []
         libc.setns(self.client_ns, CLONE_NEWNET)
         try:
             for src, port in probes:
@@ -119,31 +121,39 @@ class Judge:
                 s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
                 s.setblocking(False)
                 s.bind((src, 0))
+                keys.append((src, s.getsockname()[1]))
                 s.connect_ex((SRV6 if v6 else SRV, port))
                 socks.append(s)
         finally:
             libc.setns(self.own_ns, CLONE_NEWNET)
-        res = [None] * len(socks)
+        seen, failed, connected = set(), set(), set()
         end = time.monotonic() + timeout
-        while any(r is None for r in res):
+        while True:
+            for l in self.listeners:
+                while True:
+                    try:
+                        c, peer = l.accept()
+                        seen.add(peer[:2])
+                        c.close()
+                    except BlockingIOError:
+                        break
+            if all(k in seen or i in failed for i, k in enumerate(keys)):
+                break
             left = end - time.monotonic()
             if left <= 0:
                 break
-            pend = [s for s, r in zip(socks, res) if r is None]
-            _, w, _ = select.select([], pend, [], left)
+            pend = [s for i, s in enumerate(socks)
+                    if i not in failed and i not in connected and keys[i] not in seen]
+            r, w, _ = select.select(self.listeners, pend, [], min(left, 0.005))
             for s in w:
                 i = socks.index(s)
-                res[i] = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0
+                if s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) != 0:
+                    failed.add(i)
+                else:
+                    connected.add(i)
         for s in socks:
             s.close()
-        for l in self.listeners:
-            while True:
-                try:
-                    c, _ = l.accept()
-                    c.close()
-                except BlockingIOError:
-                    break
-        return tuple(bool(r) for r in res)
+        return tuple(k in seen for k in keys)
 
     # A port found closed at the fast timeout is probed again, slowly, before it counts.
     def sure(self, probes, fast):
@@ -251,6 +261,9 @@ def main():
             keep = os.environ["DIFFTEST_KEEP"]
             os.makedirs(keep, exist_ok=True)
             shutil.copy(j.path, os.path.join(keep, "%s-%d.repaired" % (fmt, seed)))
+        if (seed - first + 1) % 1000 == 0:
+            print("  ... %d files, %d disagreements, %.0f s" %
+                  (seed - first + 1, bad + bool(why), time.monotonic() - t0), flush=True)
         if why:
             bad += 1
             print("DISAGREE %s seed %d: %s" % (fmt, seed, why), flush=True)
