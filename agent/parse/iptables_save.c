@@ -990,6 +990,7 @@ struct corder {
 	bool positional;    /* shaped by -I, -D or -R (see ipt_fix.at_commit) */
 	bool deleted;	    /* -X */
 	bool on_path;	    /* being walked: a loop, which iptables refuses too */
+	size_t refs;	    /* rules that jump or go to it */
 	unsigned char end;  /* accept added at the end: 2 (in), 4 (out) */
 };
 
@@ -1236,6 +1237,25 @@ static void build_orders(struct walker *w)
 	buf_free(&other);
 }
 
+/* How many rules of the loaded chains jump or go to each chain. */
+static void count_refs(struct walker *w)
+{
+	for (size_t i = 0; i < w->n_ord; i++) {
+		const struct corder *o = &w->ord[i];
+		for (size_t r = 0; !o->deleted && r < o->n; r++) {
+			const struct ipt_cmd *c = &w->f->cmds[ORD_AT(o, r)];
+			for (size_t k = 0; k + 1 < c->argc; k++)
+				if (streq_any(c->argv[k], "-j", "--jump") ||
+				    streq_any(c->argv[k], "-g", "--goto")) {
+					struct corder *t = order_find(w, o->table, c->argv[k + 1]);
+					if (t)
+						t->refs++;
+					break;
+				}
+		}
+	}
+}
+
 static const char *kind_text(enum fw_kind k)
 {
 	switch (k) {
@@ -1427,8 +1447,10 @@ static bool walk_chain(struct walker *w, struct corder *o, const char *policy)
 		case TGT_JUMP: {
 			bool sp = w->path_peer, spo = w->path_port;
 			enum fw_class spc = w->path_cls;
-			w->path_peer = peer;
-			w->path_port = port;
+			/* what the jump narrows holds inside only for a chain reached from
+			 * nowhere else: a rule commented there is commented for every caller */
+			w->path_peer = sub->refs == 1 && peer;
+			w->path_port = sub->refs == 1 && port;
 			w->path_cls = cls_and(spc, ev.cls);
 			if (w->depth == 1) {
 				w->top_cmd = ci;
@@ -1526,6 +1548,7 @@ int iptables_save_analyze(const struct ipt_file *f, const struct fw_scope *s,
 	/* time grows with the file, never past a bound of its size */
 	w.max_steps = WALK_MAX_STEPS + 16 * (size_t)f->n_cmds;
 	build_orders(&w);
+	count_refs(&w);
 	/* One pass per kind: a fix only removes a drop or adds an accept, so it never undoes what
 	 * an earlier walk found accepted. */
 	for (int k = 0; k < FW_N_KINDS && !w.stop; k++) {

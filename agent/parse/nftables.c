@@ -1273,7 +1273,8 @@ struct nwalk {
 	bool out;
 	bool path_peer, path_port;
 	bool no_ct;
-	bool nd; /* walking IPv6 neighbour discovery, not the TCP connection */
+	bool nd;       /* walking IPv6 neighbour discovery, not the TCP connection */
+	size_t **refs; /* chain_refs() */
 	size_t path[NFT_MAX_DEPTH + 1]; /* chains being walked: a jump back is a loop */
 	size_t depth, steps, max_steps;
 	bool stop;
@@ -1377,6 +1378,33 @@ static const char *nkind_text(enum fw_kind k)
 	return k == FW_IN_NEW	? "new connections to sshd"
 	       : k == FW_IN_EST ? "the client's packets of established sshd connections"
 				: "sshd's replies";
+}
+
+/* How many live rules of each table jump or go to each of its chains (a verdict map's jumps
+ * count too): refs[t][c]. */
+static size_t **chain_refs(const struct nft_file *f)
+{
+	size_t **refs = xcalloc(f->n_tables + 1, sizeof(*refs));
+	for (size_t t = 0; t < f->n_tables; t++) {
+		const struct nft_table *tb = &f->tables[t];
+		refs[t] = xcalloc(tb->n_chains + 1, sizeof(**refs));
+		for (size_t c = 0; c < tb->n_chains; c++)
+			for (size_t r = 0; !tb->chains[c].dead && r < tb->chains[c].n_rules; r++) {
+				const struct nft_rule *ru = &tb->chains[c].rules[r];
+				for (size_t k = 0; !ru->dead && k + 1 < ru->n_toks; k++) {
+					if (!is(&ru->toks[k], "jump") && !is(&ru->toks[k], "goto"))
+						continue;
+					for (size_t d = 0; d < tb->n_chains; d++)
+						if (!tb->chains[d].dead &&
+						    !strcmp(tb->chains[d].name,
+							    ru->toks[k + 1].s)) {
+							refs[t][d]++;
+							break;
+						}
+				}
+			}
+	}
+	return refs;
 }
 
 static void nunknown(struct nwalk *w, char *note)
@@ -1488,9 +1516,12 @@ static bool nwalk_chain(struct nwalk *w, size_t t, size_t ci, bool base)
 					sub = k;
 			if (sub == SIZE_MAX || sub == ci)
 				continue;
+			/* what the jump narrows holds inside only for a chain reached from
+			 * nowhere else: a rule commented there is commented for every caller */
 			bool sp = w->path_peer, spo = w->path_port;
-			w->path_peer = peer;
-			w->path_port = port;
+			bool only = w->refs[t][sub] == 1;
+			w->path_peer = only && peer;
+			w->path_port = only && port;
 			bool acc = nwalk_chain(w, t, sub, false);
 			w->path_peer = sp;
 			w->path_port = spo;
@@ -1627,6 +1658,7 @@ int nftables_analyze(const struct nft_file *f, const char *buf, size_t len,
 		free(arp);
 		return 0;
 	}
+	w.refs = chain_refs(f);
 	/* time grows with the file, never past a bound of its size */
 	w.max_steps = NFT_WALK_STEPS;
 	for (size_t t = 0; t < f->n_tables; t++)
@@ -1683,6 +1715,9 @@ int nftables_analyze(const struct nft_file *f, const char *buf, size_t len,
 		out->unsupported = true;
 		out->note = xstrdup("the rules are too deep or too many to follow");
 	}
+	for (size_t t = 0; t < f->n_tables; t++)
+		free(w.refs[t]);
+	free(w.refs);
 	return 0;
 }
 
