@@ -205,6 +205,19 @@ static const struct fcase cases[] = {
 	 "*nat\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
 	 "# sshrescue R: -A PREROUTING -p tcp --dport 22 -j REDIRECT --to-ports 2222\n"
 	 "-A OUTPUT -p tcp --dport 22 -j DNAT --to-destination 10.0.0.1\nCOMMIT\n"},
+	{"a_chain_reached_by_two_jumps_gets_an_accept_not_a_comment",
+	 AF_INET,
+	 "203.0.113.0/24",
+	 {22},
+	 "*filter\n:INPUT ACCEPT [0:0]\n:u - [0:0]\n"
+	 "-A INPUT -s 203.0.113.0/24 -p tcp --dport 22 -j u\n-A INPUT -p tcp --dport 80 -j u\n"
+	 "-A u -j DROP\nCOMMIT\n",
+	 "*filter\n:INPUT ACCEPT [0:0]\n:u - [0:0]\n"
+	 "-A INPUT -s 203.0.113.0/24 -p tcp --dport 22 -j u\n-A INPUT -p tcp --dport 80 -j u\n"
+	 "# sshrescue R: added the next rule: -j DROP blocks new connections to sshd from "
+	 "protected "
+	 "sources\n-A u -s 203.0.113.0/24 -p tcp -m tcp --dport 22 -j ACCEPT\n"
+	 "-A u -j DROP\nCOMMIT\n"},
 	{"protocol_names_in_capitals_are_tcp",
 	 AF_INET,
 	 "",
