@@ -8,6 +8,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
@@ -1103,30 +1104,71 @@ static void rule_key(const struct ipt_cmd *c, struct buf *b)
 		   {"--destination-port", "--dport"},
 		   {"--source-port", "--sport"},
 		   {"--fragment", "-f"}};
+	/* iptables compares protocols by number, addresses as networks, and the base options
+	 * (-s -d -p -i -o) wherever they stand */
+	static const struct {
+		const char *name, *num;
+	} protos[] = {{"tcp", "6"},	  {"udp", "17"},       {"icmp", "1"},	{"all", "0"},
+		      {"icmpv6", "58"},	  {"ipv6-icmp", "58"}, {"icmp6", "58"}, {"sctp", "132"},
+		      {"udplite", "136"}, {"dccp", "33"},      {"esp", "50"},	{"ah", "51"},
+		      {"gre", "47"},	  {"ipv6", "41"}};
+	static const char *base[] = {"-s", "-d", "-p", "-i", "-o"};
+	struct buf rest = {0}, slot[ARRAY_SIZE(base)] = {0};
 	const char *proto = NULL;
+	bool neg = false;
 	b->len = 0;
+	buf_puts(&rest, "");
 	for (size_t k = 0; k < c->argc; k++) {
 		const char *a = c->argv[k];
 		for (size_t i = 0; i < ARRAY_SIZE(syn); i++)
 			if (!strcmp(a, syn[i].l))
 				a = syn[i].s;
-		if (!strcmp(a, "-p") && k + 1 < c->argc)
-			proto = c->argv[k + 1];
+		if (!strcmp(a, "!")) {
+			neg = true;
+			continue;
+		}
+		size_t bi = ARRAY_SIZE(base);
+		for (size_t i = 0; i < ARRAY_SIZE(base); i++)
+			if (!strcmp(a, base[i]) && k + 1 < c->argc)
+				bi = i;
+		if (bi < ARRAY_SIZE(base)) {
+			const char *v = c->argv[++k];
+			char canon[CIDR_STRLEN];
+			struct cidr net;
+			if (bi == 2) {
+				proto = v;
+				for (size_t i = 0; i < ARRAY_SIZE(protos); i++)
+					if (!strcasecmp(v, protos[i].name))
+						v = protos[i].num;
+			} else if (bi < 2 && !strchr(v, ',') && cidr_parse(v, &net) == 0) {
+				struct cidr first;
+				cidr_first(&net, &first);
+				first.prefix = net.prefix;
+				cidr_format_addr(&first, canon);
+				size_t l = strlen(canon);
+				snprintf(canon + l, sizeof(canon) - l, "/%u", net.prefix);
+				v = canon;
+			}
+			buf_printf(&slot[bi], "%s%s %s", neg ? " !" : "", base[bi], v);
+			neg = false;
+			continue;
+		}
 		if (!strcmp(a, "-m") && k + 1 < c->argc && proto &&
 		    !strcasecmp(c->argv[k + 1], proto)) {
 			k++;
 			continue;
 		}
-		buf_puts(b, " ");
-		for (const char *p = a; *p; p++) {
-			char ch = k && !strcmp(c->argv[k - 1], "-p")
-					  ? (char)tolower((unsigned char)*p)
-					  : *p;
-			buf_append(b, &ch, 1);
-		}
+		buf_printf(&rest, "%s %s", neg ? " !" : "", a);
+		neg = false;
 	}
-	if (!b->data)
-		buf_puts(b, "");
+	buf_puts(b, "");
+	for (size_t i = 0; i < ARRAY_SIZE(base); i++) {
+		if (slot[i].data)
+			buf_puts(b, slot[i].data);
+		buf_free(&slot[i]);
+	}
+	buf_puts(b, rest.data);
+	buf_free(&rest);
 }
 
 /* Each chain's rules in the order the kernel holds them after the file loads: every command
