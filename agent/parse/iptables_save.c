@@ -1149,7 +1149,11 @@ static void rule_key(const struct ipt_cmd *c, struct buf *b)
 				snprintf(canon + l, sizeof(canon) - l, "/%u", net.prefix);
 				v = canon;
 			}
-			buf_printf(&slot[bi], "%s%s %s", neg ? " !" : "", base[bi], v);
+			/* "-p all", "-s 0.0.0.0/0": what a rule without them matches anyway */
+			bool dflt = !neg && ((bi == 2 && !strcmp(v, "0")) ||
+					     (bi < 2 && v == canon && net.prefix == 0));
+			if (!dflt)
+				buf_printf(&slot[bi], "%s%s %s", neg ? " !" : "", base[bi], v);
 			neg = false;
 			continue;
 		}
