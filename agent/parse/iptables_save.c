@@ -8,8 +8,10 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 
 #define IPT_MAX_LINE (64u << 10)
 #define IPT_MAX_WORDS 4096u
@@ -711,11 +713,16 @@ static enum fw_class module_option(const struct fw_scope *s, enum fw_kind k, boo
 		bool dst = !strcmp(o, "--dst-type");
 		if (!dst && strcmp(o, "--src-type"))
 			return strncmp(o, "--limit-iface", 13) ? FW_SOME : FW_ALL;
-		/* the type is the route's: sshd's own address is LOCAL (never UNICAST), the
+		/* the type is the route's: sshd's own address is LOCAL (in IPv4 never UNICAST), the
 		 * client's UNICAST unless a route makes it unreachable */
 		bool local_side = dst != out;
+		/* IPv6 counts a local unicast address as both LOCAL and UNICAST */
 		if (local_side)
-			return negate(list_has(v0, "LOCAL") ? FW_ALL : FW_NONE, neg);
+			return negate(list_has(v0, "LOCAL") || (s->family == AF_INET6 &&
+								list_has(v0, "UNICAST"))
+					      ? FW_ALL
+					      : FW_NONE,
+				      neg);
 		if (list_has(v0, "UNICAST"))
 			return negate(FW_ALL, neg);
 		if (list_has(v0, "BLACKHOLE") || list_has(v0, "UNREACHABLE") ||
@@ -848,6 +855,67 @@ static void rule_eval(const struct fw_scope *s, enum fw_kind k, bool out, bool n
 	}
 }
 
+/* Evaluate a rule for IPv6 neighbour discovery (ICMPv6 135/136, to and from the peers or their
+ * router, link-local or not): without it no IPv6 connection starts. Coarse: only what surely
+ * cannot match it is told apart. */
+static void nd_eval(const struct fw_scope *s, bool out, char **argv, size_t argc,
+		    struct rule_eval *ev)
+{
+	static const char *port_mods[] = {"tcp", "udp", "multiport", "sctp", "dccp", "udplite"};
+	static const char *nd_types[] = {"135",
+					 "136",
+					 "neighbour-solicitation",
+					 "neighbour-advertisement",
+					 "neighbor-solicitation",
+					 "neighbor-advertisement"};
+	const char *mod = NULL;
+	bool neg = false, after_target = false;
+	*ev = (struct rule_eval){.cls = FW_ALL, .peer_within = !s->n_peers};
+	for (size_t i = 0; i < argc; i++) {
+		const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : "";
+		enum fw_class c = FW_ALL;
+		if (!strcmp(o, "!")) {
+			neg = true;
+			continue;
+		}
+		if (streq_any(o, "-j", "--jump") || streq_any(o, "-g", "--goto")) {
+			ev->target = v;
+			ev->go = o[1] == 'g' || !strcmp(o, "--goto");
+			after_target = true;
+			i++;
+		} else if (after_target || o[0] != '-') {
+		} else if (streq_any(o, "-p", "--protocol")) {
+			bool icmp = !strcasecmp(v, "ipv6-icmp") || !strcasecmp(v, "icmpv6") ||
+				    !strcasecmp(v, "icmp6") || !strcmp(v, "58") ||
+				    !strcasecmp(v, "all") || !strcmp(v, "0");
+			c = negate(icmp ? FW_ALL : FW_NONE, neg);
+			i++;
+		} else if (streq_any(o, "-m", "--match")) {
+			mod = v;
+			i++;
+		} else if (streq_any(o, out ? "-o" : "-i",
+				     out ? "--out-interface" : "--in-interface")) {
+			c = !strcmp(v, "lo") ? negate(FW_NONE, neg) : FW_SOME;
+			i++;
+		} else if (mod && !strcmp(o, "--icmpv6-type")) {
+			bool nd = false;
+			for (size_t k = 0; k < ARRAY_SIZE(nd_types); k++)
+				nd |= !strcmp(v, nd_types[k]);
+			c = nd ? FW_SOME : negate(FW_NONE, neg);
+			i++;
+		} else if (mod && !strcmp(mod, "comment")) {
+			i++;
+		} else {
+			bool port_mod = false;
+			for (size_t k = 0; mod && k < ARRAY_SIZE(port_mods); k++)
+				port_mod |= !strcmp(mod, port_mods[k]);
+			c = port_mod ? FW_NONE : FW_SOME;
+		}
+		ev->cls = cls_and(ev->cls, c);
+		neg = false;
+	}
+}
+
 /* ---- the walk through the chains ---- */
 
 /* What a target does with the packets a rule matches. */
@@ -923,6 +991,7 @@ struct corder {
 	bool positional;    /* shaped by -I, -D or -R (see ipt_fix.at_commit) */
 	bool deleted;	    /* -X */
 	bool on_path;	    /* being walked: a loop, which iptables refuses too */
+	size_t refs;	    /* rules that jump or go to it */
 	unsigned char end;  /* accept added at the end: 2 (in), 4 (out) */
 };
 
@@ -942,6 +1011,7 @@ struct walker {
 	enum fw_class path_cls;	   /* the least class of the jumps that led here */
 	bool top_level;		   /* fixes go on the entry chain's rule that led here */
 	bool no_ct;		   /* the raw table: before conntrack */
+	bool nd;		   /* walking IPv6 neighbour discovery, not the TCP connection */
 	size_t top_cmd, top_pos;   /* that rule and its place, while depth > 1 */
 	struct corder *top_ord;
 	size_t depth, steps, max_steps, work;
@@ -1034,30 +1104,75 @@ static void rule_key(const struct ipt_cmd *c, struct buf *b)
 		   {"--destination-port", "--dport"},
 		   {"--source-port", "--sport"},
 		   {"--fragment", "-f"}};
+	/* iptables compares protocols by number, addresses as networks, and the base options
+	 * (-s -d -p -i -o) wherever they stand */
+	static const struct {
+		const char *name, *num;
+	} protos[] = {{"tcp", "6"},	  {"udp", "17"},       {"icmp", "1"},	{"all", "0"},
+		      {"icmpv6", "58"},	  {"ipv6-icmp", "58"}, {"icmp6", "58"}, {"sctp", "132"},
+		      {"udplite", "136"}, {"dccp", "33"},      {"esp", "50"},	{"ah", "51"},
+		      {"gre", "47"},	  {"ipv6", "41"}};
+	static const char *base[] = {"-s", "-d", "-p", "-i", "-o"};
+	struct buf rest = {0}, slot[ARRAY_SIZE(base)] = {0};
 	const char *proto = NULL;
+	bool neg = false;
 	b->len = 0;
+	buf_puts(&rest, "");
 	for (size_t k = 0; k < c->argc; k++) {
 		const char *a = c->argv[k];
 		for (size_t i = 0; i < ARRAY_SIZE(syn); i++)
 			if (!strcmp(a, syn[i].l))
 				a = syn[i].s;
-		if (!strcmp(a, "-p") && k + 1 < c->argc)
-			proto = c->argv[k + 1];
+		if (!strcmp(a, "!")) {
+			neg = true;
+			continue;
+		}
+		size_t bi = ARRAY_SIZE(base);
+		for (size_t i = 0; i < ARRAY_SIZE(base); i++)
+			if (!strcmp(a, base[i]) && k + 1 < c->argc)
+				bi = i;
+		if (bi < ARRAY_SIZE(base)) {
+			const char *v = c->argv[++k];
+			char canon[CIDR_STRLEN];
+			struct cidr net;
+			if (bi == 2) {
+				proto = v;
+				for (size_t i = 0; i < ARRAY_SIZE(protos); i++)
+					if (!strcasecmp(v, protos[i].name))
+						v = protos[i].num;
+			} else if (bi < 2 && !strchr(v, ',') && cidr_parse(v, &net) == 0) {
+				struct cidr first;
+				cidr_first(&net, &first);
+				first.prefix = net.prefix;
+				cidr_format_addr(&first, canon);
+				size_t l = strlen(canon);
+				snprintf(canon + l, sizeof(canon) - l, "/%u", net.prefix);
+				v = canon;
+			}
+			/* "-p all", "-s 0.0.0.0/0": what a rule without them matches anyway */
+			bool dflt = !neg && ((bi == 2 && !strcmp(v, "0")) ||
+					     (bi < 2 && v == canon && net.prefix == 0));
+			if (!dflt)
+				buf_printf(&slot[bi], "%s%s %s", neg ? " !" : "", base[bi], v);
+			neg = false;
+			continue;
+		}
 		if (!strcmp(a, "-m") && k + 1 < c->argc && proto &&
 		    !strcasecmp(c->argv[k + 1], proto)) {
 			k++;
 			continue;
 		}
-		buf_puts(b, " ");
-		for (const char *p = a; *p; p++) {
-			char ch = k && !strcmp(c->argv[k - 1], "-p")
-					  ? (char)tolower((unsigned char)*p)
-					  : *p;
-			buf_append(b, &ch, 1);
-		}
+		buf_printf(&rest, "%s %s", neg ? " !" : "", a);
+		neg = false;
 	}
-	if (!b->data)
-		buf_puts(b, "");
+	buf_puts(b, "");
+	for (size_t i = 0; i < ARRAY_SIZE(base); i++) {
+		if (slot[i].data)
+			buf_puts(b, slot[i].data);
+		buf_free(&slot[i]);
+	}
+	buf_puts(b, rest.data);
+	buf_free(&rest);
 }
 
 /* Each chain's rules in the order the kernel holds them after the file loads: every command
@@ -1083,9 +1198,11 @@ static void build_orders(struct walker *w)
 				if (w->ord[k].table == c->table &&
 				    !strcmp(w->ord[k].name, c->chain))
 					o = &w->ord[k];
+			/* iptables-restore refuses a chain it does not know; parse() lets it by */
 			if (!o)
-				continue; /* iptables-restore refuses this; parse() lets it through
-					   */
+				continue;
+		} else if (c->op != IPT_FLUSH && c->op != IPT_DELETE_CHAIN && c->op != IPT_ZERO) {
+			continue; /* parse() refuses these without a chain */
 		}
 		if (w->work > ORD_MAX_WORK + f->n_cmds) {
 			unknown(w, xstrdup("too many -I/-D commands to follow"));
@@ -1166,6 +1283,25 @@ static void build_orders(struct walker *w)
 	buf_free(&other);
 }
 
+/* How many rules of the loaded chains jump or go to each chain. */
+static void count_refs(struct walker *w)
+{
+	for (size_t i = 0; i < w->n_ord; i++) {
+		const struct corder *o = &w->ord[i];
+		for (size_t r = 0; !o->deleted && r < o->n; r++) {
+			const struct ipt_cmd *c = &w->f->cmds[ORD_AT(o, r)];
+			for (size_t k = 0; k + 1 < c->argc; k++)
+				if (streq_any(c->argv[k], "-j", "--jump") ||
+				    streq_any(c->argv[k], "-g", "--goto")) {
+					struct corder *t = order_find(w, o->table, c->argv[k + 1]);
+					if (t)
+						t->refs++;
+					break;
+				}
+		}
+	}
+}
+
 static const char *kind_text(enum fw_kind k)
 {
 	switch (k) {
@@ -1185,6 +1321,13 @@ static enum ipt_fix_kind add_fix(struct walker *w, enum ipt_fix_kind kind, size_
 				 struct corder *o, char *why)
 {
 	struct ipt_fixes *fx = w->fx;
+	if (w->nd) {
+		unknown(w, xasprintf("chain %s can drop IPv6 neighbour discovery (ICMPv6), without "
+				     "which no connection starts; that is outside the model (%s)",
+				     o->name, why));
+		free(why);
+		return kind;
+	}
 	if (o->positional)
 		kind = IPT_FIX_INSERT;
 	if (fx->n == fx->cap) {
@@ -1274,14 +1417,18 @@ static bool walk_chain(struct walker *w, struct corder *o, const char *policy)
 			w->stop = true;
 			break;
 		}
-		if (w->fixed[ci] & in_bit) {
+		/* an accept added for the TCP connection does not take neighbour discovery */
+		if ((w->fixed[ci] & in_bit) && !w->nd) {
 			res = !leaked;
 			goto out;
 		}
 		if (w->fixed[ci] & 1)
 			continue;
 		struct rule_eval ev;
-		rule_eval(w->s, w->kind, w->out, w->no_ct, c->argv, c->argc, &ev);
+		if (w->nd)
+			nd_eval(w->s, w->out, c->argv, c->argc, &ev);
+		else
+			rule_eval(w->s, w->kind, w->out, w->no_ct, c->argv, c->argc, &ev);
 		if (ev.cls == FW_NONE || !ev.target)
 			continue;
 		bool peer = w->path_peer || ev.peer_within;
@@ -1346,8 +1493,10 @@ static bool walk_chain(struct walker *w, struct corder *o, const char *policy)
 		case TGT_JUMP: {
 			bool sp = w->path_peer, spo = w->path_port;
 			enum fw_class spc = w->path_cls;
-			w->path_peer = peer;
-			w->path_port = port;
+			/* what the jump narrows holds inside only for a chain reached from
+			 * nowhere else: a rule commented there is commented for every caller */
+			w->path_peer = sub->refs == 1 && peer;
+			w->path_port = sub->refs == 1 && port;
 			w->path_cls = cls_and(spc, ev.cls);
 			if (w->depth == 1) {
 				w->top_cmd = ci;
@@ -1396,7 +1545,7 @@ static bool walk_chain(struct walker *w, struct corder *o, const char *policy)
 	}
 	if (w->stop)
 		goto out;
-	if (o->end & in_bit) {
+	if ((o->end & in_bit) && !w->nd) {
 		res = !leaked;
 		goto out;
 	}
@@ -1445,6 +1594,7 @@ int iptables_save_analyze(const struct ipt_file *f, const struct fw_scope *s,
 	/* time grows with the file, never past a bound of its size */
 	w.max_steps = WALK_MAX_STEPS + 16 * (size_t)f->n_cmds;
 	build_orders(&w);
+	count_refs(&w);
 	/* One pass per kind: a fix only removes a drop or adds an accept, so it never undoes what
 	 * an earlier walk found accepted. */
 	for (int k = 0; k < FW_N_KINDS && !w.stop; k++) {
@@ -1469,6 +1619,30 @@ int iptables_save_analyze(const struct ipt_file *f, const struct fw_scope *s,
 			w.depth = 0;
 			w.top_level = en->top_level;
 			w.no_ct = !strcmp(en->table, "raw");
+			walk_chain(&w, o, en->policy ? en->policy : o->policy);
+		}
+	}
+	/* IPv6: neighbour discovery must get through too (no fix of ours: an unknown verdict) */
+	for (int k = 0; s->family == AF_INET6 && k < 2 && !w.stop; k++) {
+		w.nd = true;
+		w.out = k == 1;
+		w.kind = w.out ? FW_OUT_EST : FW_IN_NEW;
+		for (size_t e = 0; e < n_entries && !w.stop; e++) {
+			const struct ipt_entry *en = &entries[e];
+			if (en->out != w.out || en->new_only || !strcmp(en->table, "nat"))
+				continue;
+			size_t t = SIZE_MAX;
+			for (size_t i = 0; i < f->n_tables; i++)
+				if (!strcmp(f->tables[i].name, en->table))
+					t = i;
+			struct corder *o = t == SIZE_MAX ? NULL : order_find(&w, t, en->chain);
+			if (!o || (!o->policy && !en->policy))
+				continue;
+			w.path_peer = w.path_port = w.unwind = false;
+			w.path_cls = FW_ALL;
+			w.depth = 0;
+			w.top_level = en->top_level;
+			w.no_ct = true;
 			walk_chain(&w, o, en->policy ? en->policy : o->policy);
 		}
 	}

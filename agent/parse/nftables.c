@@ -650,6 +650,7 @@ void nft_fixes_free(struct nft_fixes *f)
 		free(f->v[i].why);
 	free(f->v);
 	free(f->note);
+	free(f->nd_note);
 	*f = (struct nft_fixes){0};
 }
 
@@ -1061,7 +1062,8 @@ static void rule_eval(const struct ectx *e, const struct nft_rule *r, struct nev
 		} else if (is(a, "tcp") && !strcmp(b, "flags")) {
 			i += 2;
 			c = FW_SOME;
-			bool parsed = true; /* else the words up to the next statement are skipped */
+			bool parsed =
+				true; /* else the words up to the next statement are skipped */
 			if (i + 4 < n && is(&t[i], "&") && is(&t[i + 1], "(")) {
 				size_t j = i + 2;
 				struct buf m = {0};
@@ -1073,8 +1075,7 @@ static void rule_eval(const struct ectx *e, const struct nft_rule *r, struct nev
 					c = neg_cls(nflags_class(e->k, mask, want, false),
 						    is(&t[j + 1], "!="));
 					i = j + 3;
-				}
-				else
+				} else
 					parsed = false;
 				buf_free(&m);
 			} else if (i < n && (is(&t[i], "==") || is(&t[i], "!=")) && i + 1 < n &&
@@ -1195,6 +1196,87 @@ static void rule_eval(const struct ectx *e, const struct nft_rule *r, struct nev
 	}
 }
 
+static bool is_icmpv6(const char **v, size_t nv)
+{
+	return vals_have(v, nv, "ipv6-icmp") || vals_have(v, nv, "icmpv6") ||
+	       vals_have(v, nv, "58");
+}
+
+/* Evaluate a rule for IPv6 neighbour discovery (ICMPv6 135/136 to and from the peers or their
+ * router, link-local or not, untracked by conntrack): without it no IPv6 connection starts.
+ * Coarse: only what surely cannot match it is told apart. */
+static void nd_eval(const struct ectx *e, const struct nft_rule *r, struct neval *ev)
+{
+	const struct nft_tok *t = r->toks;
+	size_t n = r->n_toks, i = 0;
+	*ev = (struct neval){.cls = FW_ALL};
+	while (i < n && ev->cls != FW_NONE) {
+		const struct nft_tok *a = &t[i];
+		const char *b = i + 1 < n ? t[i + 1].s : "";
+		enum fw_class c = FW_ALL;
+		bool sel = is(a, "ip") || is(a, "ip6") || is(a, "meta") || is(a, "icmpv6") ||
+			   is(a, "ct") || is(a, "l4proto") || is(a, "nfproto") || is(a, "iif") ||
+			   is(a, "iifname") || is(a, "oif") || is(a, "oifname");
+		if (a->quoted) {
+			c = FW_SOME;
+			i++;
+		} else if (is(a, "tcp") || is(a, "udp") || is(a, "th") || is(a, "sctp") ||
+			   is(a, "dccp") || is(a, "udplite") || is(a, "icmp") || is(a, "igmp") ||
+			   is(a, "esp") || is(a, "ah")) {
+			c = FW_NONE; /* a field of another protocol */
+			i = n;
+		} else if (sel) {
+			const char *key = b;
+			if (is(a, "l4proto") || is(a, "nfproto") || is(a, "iif") ||
+			    is(a, "iifname") || is(a, "oif") || is(a, "oifname"))
+				key = a->s, i += 1;
+			else
+				i += 2;
+			const char *op = i < n && is_op(&t[i]) ? t[i++].s : NULL;
+			bool neg = op && (!strcmp(op, "!=") || !strcmp(op, "ne"));
+			const char **v = NULL;
+			size_t nv = 0;
+			bool known = take_value(e, t, n, &i, &v, &nv, 0);
+			c = FW_SOME;
+			if (is(a, "ip") && strcmp(key, "version"))
+				c = FW_NONE;
+			else if (!known)
+				c = FW_SOME;
+			else if (!strcmp(key, "l4proto") || !strcmp(key, "nexthdr"))
+				c = neg_cls(is_icmpv6(v, nv) ? FW_ALL : FW_NONE, neg);
+			else if (!strcmp(key, "nfproto"))
+				c = neg_cls(vals_have(v, nv, "ipv6") ? FW_ALL : FW_NONE, neg);
+			else if (is(a, "icmpv6") && !strcmp(key, "type"))
+				c = vals_have(v, nv, "nd-neighbor-solicit") ||
+						    vals_have(v, nv, "nd-neighbor-advert") ||
+						    vals_have(v, nv, "135") ||
+						    vals_have(v, nv, "136")
+					    ? FW_SOME
+					    : neg_cls(FW_NONE, neg);
+			else if (key[0] == 'i' || key[0] == 'o')
+				c = nv == 1 && !strcmp(v[0], "lo") ? neg_cls(FW_NONE, neg)
+								   : FW_SOME;
+			free(v);
+		} else if (is(a, "accept") || is(a, "drop") || is(a, "reject") || is(a, "return") ||
+			   is(a, "queue")) {
+			ev->verdict = is(a, "queue") ? "queue" : a->s;
+			i = n;
+		} else if ((is(a, "jump") || is(a, "goto")) && i + 1 < n) {
+			ev->verdict = a->s;
+			ev->target = t[i + 1].s;
+			i = n;
+		} else if (is(a, "vmap") || is(a, "fwd")) {
+			ev->verdict = "unknown";
+			ev->target = a->s;
+			i = n;
+		} else {
+			c = FW_SOME;
+			skip_unknown(t, n, &i);
+		}
+		ev->cls = and_cls(ev->cls, c);
+	}
+}
+
 /* ---- the walk ---- */
 
 struct nwalk {
@@ -1207,6 +1289,8 @@ struct nwalk {
 	bool out;
 	bool path_peer, path_port;
 	bool no_ct;
+	bool nd;       /* walking IPv6 neighbour discovery, not the TCP connection */
+	size_t **refs; /* chain_refs() */
 	size_t path[NFT_MAX_DEPTH + 1]; /* chains being walked: a jump back is a loop */
 	size_t depth, steps, max_steps;
 	bool stop;
@@ -1241,11 +1325,24 @@ static bool rule_own_lines(const char *buf, size_t len, const struct nft_rule *r
 	return true;
 }
 
+static void nunknown(struct nwalk *w, char *note);
+
 static void nadd_fix(struct nwalk *w, enum nft_fix_kind kind, size_t t, size_t c, size_t r,
 		     char *why)
 {
 	const struct nft_chain *ch = &w->f->tables[t].chains[c];
 	struct nft_fixes *fx = w->fx;
+	if (w->nd) {
+		if (!fx->nd_note)
+			fx->nd_note = xasprintf(
+				"line %u: chain %s can drop IPv6 neighbour discovery (ICMPv6), "
+				"without "
+				"which no IPv6 connection starts; that is outside the model",
+				r == SIZE_MAX ? ch->line : ch->rules[r].line, ch->name);
+		free(why);
+		w->stop = true;
+		return;
+	}
 	if (kind == NFT_FIX_COMMENT && !rule_own_lines(w->buf, w->len, &ch->rules[r], false))
 		kind = NFT_FIX_INSERT;
 	if (kind == NFT_FIX_INSERT && r != SIZE_MAX &&
@@ -1297,6 +1394,33 @@ static const char *nkind_text(enum fw_kind k)
 	return k == FW_IN_NEW	? "new connections to sshd"
 	       : k == FW_IN_EST ? "the client's packets of established sshd connections"
 				: "sshd's replies";
+}
+
+/* How many live rules of each table jump or go to each of its chains (a verdict map's jumps
+ * count too): refs[t][c]. */
+static size_t **chain_refs(const struct nft_file *f)
+{
+	size_t **refs = xcalloc(f->n_tables + 1, sizeof(*refs));
+	for (size_t t = 0; t < f->n_tables; t++) {
+		const struct nft_table *tb = &f->tables[t];
+		refs[t] = xcalloc(tb->n_chains + 1, sizeof(**refs));
+		for (size_t c = 0; c < tb->n_chains; c++)
+			for (size_t r = 0; !tb->chains[c].dead && r < tb->chains[c].n_rules; r++) {
+				const struct nft_rule *ru = &tb->chains[c].rules[r];
+				for (size_t k = 0; !ru->dead && k + 1 < ru->n_toks; k++) {
+					if (!is(&ru->toks[k], "jump") && !is(&ru->toks[k], "goto"))
+						continue;
+					for (size_t d = 0; d < tb->n_chains; d++)
+						if (!tb->chains[d].dead &&
+						    !strcmp(tb->chains[d].name,
+							    ru->toks[k + 1].s)) {
+							refs[t][d]++;
+							break;
+						}
+				}
+			}
+	}
+	return refs;
 }
 
 static void nunknown(struct nwalk *w, char *note)
@@ -1351,14 +1475,18 @@ static bool nwalk_chain(struct nwalk *w, size_t t, size_t ci, bool base)
 		}
 		if (ch->rules[r].dead)
 			continue;
-		if (nfix_at(w->fx, NFT_FIX_INSERT, t, ci, r, w->s->family, w->out)) {
+		/* an accept added for the TCP connection does not take neighbour discovery */
+		if (!w->nd && nfix_at(w->fx, NFT_FIX_INSERT, t, ci, r, w->s->family, w->out)) {
 			res = !leaked;
 			goto out;
 		}
 		if (nfix_at(w->fx, NFT_FIX_COMMENT, t, ci, r, 0, false))
 			continue;
 		struct neval ev;
-		rule_eval(&e, &ch->rules[r], &ev);
+		if (w->nd)
+			nd_eval(&e, &ch->rules[r], &ev);
+		else
+			rule_eval(&e, &ch->rules[r], &ev);
 		if (ev.cls == FW_NONE || !ev.verdict)
 			continue;
 		bool peer = w->path_peer || ev.peer_within, port = w->path_port || ev.port_within;
@@ -1404,9 +1532,12 @@ static bool nwalk_chain(struct nwalk *w, size_t t, size_t ci, bool base)
 					sub = k;
 			if (sub == SIZE_MAX || sub == ci)
 				continue;
+			/* what the jump narrows holds inside only for a chain reached from
+			 * nowhere else: a rule commented there is commented for every caller */
 			bool sp = w->path_peer, spo = w->path_port;
-			w->path_peer = peer;
-			w->path_port = port;
+			bool only = w->refs[t][sub] == 1;
+			w->path_peer = only && peer;
+			w->path_port = only && port;
 			bool acc = nwalk_chain(w, t, sub, false);
 			w->path_peer = sp;
 			w->path_port = spo;
@@ -1434,7 +1565,7 @@ static bool nwalk_chain(struct nwalk *w, size_t t, size_t ci, bool base)
 	}
 	if (w->stop)
 		goto out;
-	if (nfix_at(w->fx, NFT_FIX_INSERT, t, ci, SIZE_MAX, w->s->family, w->out)) {
+	if (!w->nd && nfix_at(w->fx, NFT_FIX_INSERT, t, ci, SIZE_MAX, w->s->family, w->out)) {
 		res = !leaked;
 		goto out;
 	}
@@ -1543,6 +1674,7 @@ int nftables_analyze(const struct nft_file *f, const char *buf, size_t len,
 		free(arp);
 		return 0;
 	}
+	w.refs = chain_refs(f);
 	/* time grows with the file, never past a bound of its size */
 	w.max_steps = NFT_WALK_STEPS;
 	for (size_t t = 0; t < f->n_tables; t++)
@@ -1573,6 +1705,35 @@ int nftables_analyze(const struct nft_file *f, const char *buf, size_t len,
 		out->unsupported = true;
 		out->note = xstrdup("the rules are too deep or too many to follow");
 	}
+	/* IPv6: neighbour discovery must get through too (no fix of ours: an unknown verdict for
+	 * IPv6 alone) */
+	for (size_t sc = 0; sc < n_scopes && !w.stop; sc++) {
+		w.s = &scopes[sc];
+		for (int k = 0; w.s->family == AF_INET6 && k < 2 && !w.stop; k++) {
+			w.nd = true;
+			w.out = k == 1;
+			w.k = w.out ? FW_OUT_EST : FW_IN_NEW;
+			for (size_t t = 0; t < f->n_tables && !w.stop; t++) {
+				const struct nft_table *tb = &f->tables[t];
+				for (size_t c = 0; !tb->dead && c < tb->n_chains && !w.stop; c++) {
+					const struct nft_chain *ch = &tb->chains[c];
+					if ((ch->type && !strcmp(ch->type, "nat")) ||
+					    !chain_on_path(tb, ch, AF_INET6, w.k, &w.no_ct))
+						continue;
+					w.path_peer = w.path_port = false;
+					w.depth = 0;
+					nwalk_chain(&w, t, c, true);
+				}
+			}
+		}
+	}
+	if (w.stop && !out->unsupported && !out->nd_note) {
+		out->unsupported = true;
+		out->note = xstrdup("the rules are too deep or too many to follow");
+	}
+	for (size_t t = 0; t < f->n_tables; t++)
+		free(w.refs[t]);
+	free(w.refs);
 	return 0;
 }
 

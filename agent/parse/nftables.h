@@ -103,6 +103,9 @@ struct nft_fixes {
 	size_t n, cap;
 	bool unsupported;
 	char *note;
+	/* IPv6 neighbour discovery can be dropped: the IPv6 verdict is unknown (the fixes for
+	 * TCP still stand, IPv4 is not concerned) */
+	char *nd_note;
 };
 void nft_fixes_free(struct nft_fixes *f);
 

@@ -255,6 +255,9 @@ static void check_nft_file(struct fw_run *run, const char *path)
 			f.includes.v[i]);
 	struct nft_fixes fx;
 	nftables_analyze(&f, data, len, sc, n_sc, &fx);
+	if (fx.nd_note && !fx.unsupported)
+		policy_add_finding(run->res, path, 0, NULL, "%s; the IPv6 verdict is unknown",
+				   fx.nd_note);
 	if (fx.unsupported) {
 		policy_add_finding(run->res, path, 0, NULL,
 				   "%s; the verdict is unknown, left as it is", fx.note);
@@ -388,7 +391,7 @@ static void check_ufw_rules(struct fw_run *run, const char *path, bool v6, const
 		iptables_save_analyze(&f, &one, &en, 1, &fx);
 		if (fx.unsupported) {
 			policy_add_finding(run->res, path, 0, NULL,
-				   "%s; the verdict is unknown, left as it is", fx.note);
+					   "%s; the verdict is unknown, left as it is", fx.note);
 			ipt_fixes_free(&fx);
 			col.failed = true;
 			break;
@@ -870,6 +873,10 @@ static void live_nft(struct fw_run *run)
 	if (scope_for(run, AF_INET6, &sc[n_sc], &own6))
 		n_sc++;
 	nftables_analyze(&view, out.data, out.len, sc, n_sc, &fx);
+	if (fx.nd_note && !fx.unsupported)
+		policy_add_finding(run->res, NULL, 0, NULL,
+				   "running nft rules: %s; the IPv6 verdict is unknown",
+				   fx.nd_note);
 	if (fx.unsupported) {
 		policy_add_finding(run->res, NULL, 0, NULL,
 				   "running nft rules: %s; left as they are", fx.note);

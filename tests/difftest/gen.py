@@ -345,8 +345,66 @@ def gen_nft(r):
     return "\n".join(out) + "\n"
 
 
+# ip6tables files: the iptables file with every address moved to the IPv6 namespaces (server
+# 2001:db8:1::1, protected 2001:db8:2::/64 with clients ::10 and ::77, unprotected
+# 2001:db8:3::20). Longest words first.
+V6 = [
+    ("203.0.113.1-203.0.113.100", "2001:db8:2::1-2001:db8:2::100"),
+    ("198.51.100.1-198.51.100.50", "2001:db8:3::1-2001:db8:3::50"),
+    ("203.0.113.0-203.0.114.0", "2001:db8:2::-2001:db8:2:1::"),
+    ("--to-destination 192.0.2.1:22", "--to-destination [2001:db8:1::1]:22"),
+    ("--to-destination 10.9.9.9", "--to-destination fd00::9"),
+    ("203.0.113.10/32", "2001:db8:2::10/128"), ("203.0.113.64/26", "2001:db8:2:0:4000::/66"),
+    ("203.0.113.0/24", "2001:db8:2::/64"), ("203.0.113.0/25", "2001:db8:2::/65"),
+    ("203.0.0.0/16", "2001:db8::/32"), ("198.51.100.0/24", "2001:db8:3::/64"),
+    ("192.0.2.0/24", "2001:db8:1::/64"), ("203.0.113.10", "2001:db8:2::10"),
+    ("203.0.113.77", "2001:db8:2::77"), ("198.51.100.20", "2001:db8:3::20"),
+    ("10.0.0.0/8", "fd00::/8"), ("192.0.2.1", "2001:db8:1::1"), ("127.0.0.1", "::1"),
+    ("0.0.0.0/0", "::/0"), ("-p icmp", "-p icmpv6"), ("--connlimit-mask 32", "--connlimit-mask 128"),
+]
+
+
+def to_v6(text):
+    for a, b in V6:
+        text = text.replace(a, b)
+    return text
+
+
+NFT6 = [("table ip ", "table ip6 "), ("ip saddr", "ip6 saddr"), ("ip protocol tcp", "ip6 nexthdr tcp"),
+        ("ip protocol icmp", "ip6 nexthdr ipv6-icmp"), ("ipv4_addr", "ipv6_addr"),
+        ("dnat ip to 192.0.2.1:22", "dnat ip6 to [2001:db8:1::1]:22"),
+        ("dnat ip to 10.9.9.9", "dnat ip6 to fd00::9")] + [
+    (a, b) for a, b in V6 if not a.startswith(("-", "--"))] + [
+    ("203.0.113.1-203.0.113.100", "2001:db8:2::1-2001:db8:2::100")]
+
+
+def to_nft6(text, r):
+    for a, b in NFT6:
+        text = text.replace(a, b)
+    out = []
+    for line in text.split("\n"):
+        out.append(line)
+        # most rule sets let ICMPv6 (neighbour discovery) through first
+        if "type filter hook" in line and r.random() < 0.8:
+            out.append("\t\tmeta l4proto ipv6-icmp accept")
+    return "\n".join(out)
+
+
 def gen(fmt, seed):
     r = random.Random("%s-%d" % (fmt, seed))
+    if fmt == "ipt6":
+        text = to_v6(gen_ipt(r))
+        # most IPv6 rule sets let neighbour discovery through first, as the templates do
+        if r.random() < 0.8:
+            lines = text.split("\n")
+            i = lines.index("*filter") + 1
+            while lines[i].startswith(":"):
+                i += 1
+            lines[i:i] = ["-A INPUT -p ipv6-icmp -j ACCEPT", "-A OUTPUT -p ipv6-icmp -j ACCEPT"]
+            text = "\n".join(lines)
+        return text
+    if fmt == "nft6":
+        return to_nft6(gen_nft(r), r)
     return gen_ipt(r) if fmt == "ipt" else gen_nft(r)
 
 

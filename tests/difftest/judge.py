@@ -25,10 +25,13 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gen  # noqa: E402
 
-SRV = "192.0.2.1"
+SRV, SRV6 = "192.0.2.1", "2001:db8:1::1"
 PROT = ["203.0.113.10", "203.0.113.77"]
 UNPROT = "198.51.100.20"
 PROBES = [(PROT[0], 22), (PROT[1], 22), (UNPROT, 22), (PROT[0], 8080), (UNPROT, 8080)]
+PROT6 = ["2001:db8:2::10", "2001:db8:2::77"]
+UNPROT6 = "2001:db8:3::20"
+PROBES6 = [(PROT6[0], 22), (PROT6[1], 22), (UNPROT6, 22), (PROT6[0], 8080), (UNPROT6, 8080)]
 FAST, SLOW = 0.04, 1.0
 CLONE_NEWNET = 0x40000000
 libc = ctypes.CDLL(None, use_errno=True)
@@ -64,13 +67,18 @@ class Judge:
         self.own_ns = os.open("/proc/self/ns/net", os.O_RDONLY)
         self.client_ns = os.open(client_ns, os.O_RDONLY)
         self.listeners = []
-        for p in (22, 8080):
-            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            s.bind(("0.0.0.0", p))
-            s.listen(4096)
-            s.setblocking(False)
-            self.listeners.append(s)
+        for fam, any_ in ((socket.AF_INET, "0.0.0.0"), (socket.AF_INET6, "::")):
+            for p in (22, 8080):
+                s = socket.socket(fam, socket.SOCK_STREAM)
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                if fam == socket.AF_INET6:
+                    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+                s.bind((any_, p))
+                s.listen(4096)
+                s.setblocking(False)
+                self.listeners.append(s)
+        self.v6 = fmt in ("ipt6", "nft6")
+        self.probes = PROBES6 if self.v6 else PROBES
         self.root = os.path.join(work, "root")
         for d in ("etc/iptables", "var/lib", "var/log", "usr/lib"):
             os.makedirs(os.path.join(self.root, d), exist_ok=True)
@@ -86,12 +94,14 @@ class Judge:
         with open(self.policy, "w") as f:
             f.write("[hosts_access]\nenabled = no\n[denyhosts]\nenabled = no\n[fail2ban]\n"
                     "enabled = no\n[sshd]\nenabled = no\n[report]\nconsole = no\n")
-        rel = "etc/iptables/rules.v4" if fmt == "ipt" else "etc/nftables.conf"
+        rel = {"ipt": "etc/iptables/rules.v4", "ipt6": "etc/iptables/rules.v6",
+               "nft": "etc/nftables.conf", "nft6": "etc/nftables.conf"}[fmt]
         self.path = os.path.join(self.root, rel)
 
     def load(self, text):
-        if self.fmt == "ipt":
-            argv, data = ["iptables-legacy-restore"], IPT_RESET + text
+        if self.fmt in ("ipt", "ipt6"):
+            prog = "iptables-legacy-restore" if self.fmt == "ipt" else "ip6tables-legacy-restore"
+            argv, data = [prog], IPT_RESET + text
             subprocess.run(["nft", "flush", "ruleset"], check=False)
         else:
             argv, data = ["nft", "-f", "-"], "flush ruleset\n" + text
@@ -99,40 +109,51 @@ class Judge:
         p = subprocess.run(argv, input=data.encode(), capture_output=True)
         return p.returncode == 0, p.stderr.decode(errors="replace")
 
+    # A probe is open when the server accepts the connection: its handshake's last packet (the
+    # client's first established one) got through too, not only the SYN and the SYN-ACK.
     def probe(self, probes, timeout):
-        socks = []
+        socks, keys = [], []
         libc.setns(self.client_ns, CLONE_NEWNET)
         try:
             for src, port in probes:
-                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                v6 = ":" in src
+                s = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET, socket.SOCK_STREAM)
                 s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
                 s.setblocking(False)
                 s.bind((src, 0))
-                s.connect_ex((SRV, port))
+                keys.append((src, s.getsockname()[1]))
+                s.connect_ex((SRV6 if v6 else SRV, port))
                 socks.append(s)
         finally:
             libc.setns(self.own_ns, CLONE_NEWNET)
-        res = [None] * len(socks)
+        seen, failed, connected = set(), set(), set()
         end = time.monotonic() + timeout
-        while any(r is None for r in res):
+        while True:
+            for l in self.listeners:
+                while True:
+                    try:
+                        c, peer = l.accept()
+                        seen.add(peer[:2])
+                        c.close()
+                    except BlockingIOError:
+                        break
+            if all(k in seen or i in failed for i, k in enumerate(keys)):
+                break
             left = end - time.monotonic()
             if left <= 0:
                 break
-            pend = [s for s, r in zip(socks, res) if r is None]
-            _, w, _ = select.select([], pend, [], left)
+            pend = [s for i, s in enumerate(socks)
+                    if i not in failed and i not in connected and keys[i] not in seen]
+            r, w, _ = select.select(self.listeners, pend, [], min(left, 0.005))
             for s in w:
                 i = socks.index(s)
-                res[i] = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0
+                if s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) != 0:
+                    failed.add(i)
+                else:
+                    connected.add(i)
         for s in socks:
             s.close()
-        for l in self.listeners:
-            while True:
-                try:
-                    c, _ = l.accept()
-                    c.close()
-                except BlockingIOError:
-                    break
-        return tuple(bool(r) for r in res)
+        return tuple(k in seen for k in keys)
 
     # A port found closed at the fast timeout is probed again, slowly, before it counts.
     def sure(self, probes, fast):
@@ -144,7 +165,8 @@ class Judge:
 
     def sshrescue(self, cmd):
         p = subprocess.run([self.bin, cmd, "--root", self.root, "--policy", self.policy,
-                            "--protect", "203.0.113.0/24"], capture_output=True)
+                            "--protect", "2001:db8:2::/64" if self.v6 else "203.0.113.0/24"],
+                           capture_output=True)
         return p.returncode, p.stderr.decode(errors="replace")
 
     def one(self, seed, stats):
@@ -158,14 +180,14 @@ class Judge:
             if os.environ.get("DIFFTEST_SHOW_REFUSED"):
                 print("refused seed %d: %s" % (seed, err.strip()[-200:]))
             return None
-        before = self.probe(PROBES, FAST)
+        before = self.probe(self.probes, FAST)
         locked = not (before[0] and before[1])
         stats["protected locked out by the file"] += locked
         rc, out = self.sshrescue("check")
         if rc not in (0, 4):
             return "check exit %d: %s" % (rc, out.strip()[-300:])
         if rc == 0 and locked:
-            before = self.sure(PROBES, before)
+            before = self.sure(self.probes, before)
             locked = not (before[0] and before[1])
             if locked:
                 return "check says ok, a protected client cannot connect %s" % (before,)
@@ -174,18 +196,21 @@ class Judge:
         rc2, out2 = self.sshrescue("repair")
         with open(self.path) as f:
             fixed = f.read()
-        if rc2 not in (0, 1, 4):
+        if rc2 not in (0, 1, 4, 5):
             return "repair exit %d: %s" % (rc2, out2.strip()[-300:])
-        if rc2 == 4:
+        if rc2 & 4:
             stats["unknown or unrepaired"] += 1
             if "unknown" in out2:
                 stats["  of which the verdict is unknown"] += 1
+            # what was changed must still load
+            if rc2 & 1 and not self.load(fixed)[0]:
+                return "the loader refuses the partly repaired file"
             return None
         if rc2 == 0:
             if fixed != text:
                 return "repair exit 0 changed the file"
             self.load(text)
-            if locked and not all(self.sure(PROBES[:2], self.probe(PROBES[:2], FAST))):
+            if locked and not all(self.sure(self.probes[:2], self.probe(self.probes[:2], FAST))):
                 return "repair says nothing to do, a protected client cannot connect"
             stats["ok"] += 1
             return None
@@ -193,9 +218,9 @@ class Judge:
         ok, err = self.load(fixed)
         if not ok:
             return "the loader refuses the repaired file: " + err.strip()[-300:]
-        after = self.probe(PROBES, FAST)
+        after = self.probe(self.probes, FAST)
         if not (after[0] and after[1]):
-            after = self.sure(PROBES, after)
+            after = self.sure(self.probes, after)
         if not (after[0] and after[1]):
             return "repaired, a protected client cannot connect %s" % (after,)
         # the unprotected client keeps what it had; a protected client may gain other ports
@@ -211,9 +236,9 @@ class Judge:
         elif changed(before[2:], after[2:]):
             # slow probes for both before deciding (rate limits, timing)
             self.load(text)
-            b = self.probe(PROBES[2:], SLOW)
+            b = self.probe(self.probes[2:], SLOW)
             self.load(fixed)
-            a = self.probe(PROBES[2:], SLOW)
+            a = self.probe(self.probes[2:], SLOW)
             if changed(b, a):
                 return "the repair changed other traffic: %s -> %s" % (b, a)
         rc3, _ = self.sshrescue("check")
@@ -236,6 +261,9 @@ def main():
             keep = os.environ["DIFFTEST_KEEP"]
             os.makedirs(keep, exist_ok=True)
             shutil.copy(j.path, os.path.join(keep, "%s-%d.repaired" % (fmt, seed)))
+        if (seed - first + 1) % 1000 == 0:
+            print("  ... %d files, %d disagreements, %.0f s" %
+                  (seed - first + 1, bad + bool(why), time.monotonic() - t0), flush=True)
         if why:
             bad += 1
             print("DISAGREE %s seed %d: %s" % (fmt, seed, why), flush=True)
