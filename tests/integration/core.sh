@@ -131,16 +131,21 @@ t_expect_exit 16 "$SSHRESCUE" frobnicate --root "$R3"
 t_expect_exit 16 "$SSHRESCUE" check --root "$R3" --image /x.img
 [ "$before" = "$(t_tree_sum "$R3")" ] || t_fail "a usage error changed the tree"
 
-t_case "without /proc mounted: exit 8 and a message that says so, never a verdict of ok"
-R5=$T/noproc
-mk_denyhosts_root "$R5"
-# (the binary itself: valgrind needs /proc of its own)
-unshare -m --propagation private sh -c 'umount -l /proc && exec "$@"' sh \
-	"${SSHRESCUE_BIN:-$SSHRESCUE}" check --root "$R5" "${PROTECT[@]}" >"$T/out" 2>"$T/err"
-rc=$?
-[ "$rc" = 8 ] || t_fail "exit $rc, want 8"
-t_grep '/proc is not mounted' "$T/err"
-t_no_grep ': ok' "$T/err"
+# (the binary itself: valgrind needs /proc of its own; so does AddressSanitizer's runtime,
+# which stops before main)
+if ldd "${SSHRESCUE_BIN:-$SSHRESCUE}" 2>/dev/null | grep -q libasan; then
+	echo "     without /proc: not tried under AddressSanitizer (its runtime needs /proc)"
+else
+	t_case "without /proc mounted: exit 8 and a message that says so, never a verdict of ok"
+	R5=$T/noproc
+	mk_denyhosts_root "$R5"
+	unshare -m --propagation private sh -c 'umount -l /proc && exec "$@"' sh \
+		"${SSHRESCUE_BIN:-$SSHRESCUE}" check --root "$R5" "${PROTECT[@]}" >"$T/out" 2>"$T/err"
+	rc=$?
+	[ "$rc" = 8 ] || t_fail "exit $rc, want 8"
+	t_grep '/proc is not mounted' "$T/err"
+	t_no_grep ': ok' "$T/err"
+fi
 
 t_case "a hosts.deny symlinked out of the root is read inside it and nothing outside changes"
 R4=$T/link
