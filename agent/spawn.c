@@ -32,6 +32,7 @@
  * it. Where any step cannot be made (no bwrap, user namespaces disabled, a filesystem that
  * cannot be id-mapped) nothing runs: SPAWN_NO_SANDBOX. */
 #include "spawn.h"
+#include "target/stage.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -40,7 +41,6 @@
 #include <linux/audit.h>
 #include <linux/close_range.h>
 #include <linux/filter.h>
-#include <linux/mount.h>
 #include <linux/seccomp.h>
 #include <poll.h>
 #include <sched.h>
@@ -48,7 +48,6 @@
 #include <stddef.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -453,10 +452,6 @@ static int spawn_host(char *const argv[], const struct spawn_opts *o, int64_t bu
 
 /* ---- the sandbox ------------------------------------------------------------------------- */
 
-#define STAGE "/tmp"		 /* C's private tmpfs */
-#define STAGE_ROOT STAGE "/root" /* the id-mapped instance */
-#define STAGE_SCRATCH STAGE "/scratch"
-#define STAGE_ETC_SSH STAGE "/etc-ssh"
 #define SANDBOX_UID_BASE 0x70000000u /* far above any account: U = base + pid % 65536 */
 #define SCRATCH_SIZE "1m"
 #define TAKE_MAX (1u << 20)
@@ -471,8 +466,6 @@ struct sandbox_status {
 	int err;
 	int status;
 };
-
-enum { ST_OK, ST_USERNS, ST_IDMAP, ST_MOUNT, ST_SECCOMP, ST_FORK };
 
 static const char *stage_words(int stage)
 {
@@ -721,148 +714,6 @@ static int copy_tree(int from, int to, unsigned u, int depth, unsigned *entries)
 	return rc;
 }
 
-/* Is / of this mount namespace the kernel's initial rootfs (the rescue image runs from its
- * initramfs)? The last mount on / in mountinfo is the one seen. */
-static bool root_is_rootfs(void)
-{
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-	if (!f)
-		return false;
-	char line[4096], mp[4096];
-	bool r = false;
-	while (fgets(line, sizeof(line), f)) {
-		const char *dash = strstr(line, " - ");
-		if (dash && sscanf(line, "%*s %*s %*s %*s %4095s", mp) == 1 && !strcmp(mp, "/"))
-			r = strncmp(dash + 3, "rootfs ", 7) == 0;
-	}
-	fclose(f);
-	return r;
-}
-
-/* bwrap pivot_root()s, which the kernel refuses when / is the initial rootfs: C's root becomes
- * a bind mount of it, as switch_root does (in C's private namespace only). */
-static int leave_rootfs(void)
-{
-	if (!root_is_rootfs())
-		return 0;
-	if (mount("sshrescue-newroot", STAGE, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=4k") <
-		    0 ||
-	    mkdir(STAGE "/newroot", 0755) < 0 ||
-	    mount("/", STAGE "/newroot", "none", MS_BIND | MS_REC, NULL) < 0 ||
-	    chdir(STAGE "/newroot") < 0 || mount(".", "/", "none", MS_MOVE, NULL) < 0 ||
-	    chroot(".") < 0 || chdir("/") < 0)
-		return -errno;
-	return 0;
-}
-
-/* The staging tmpfs and its directories. */
-static int stage_dirs(void)
-{
-	if (mount("sshrescue-sandbox", STAGE, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=64k") <
-		    0 ||
-	    mkdir(STAGE_ROOT, 0755) < 0 || mkdir(STAGE_SCRATCH, 0755) < 0 ||
-	    mkdir(STAGE_ETC_SSH, 0755) < 0)
-		return -errno;
-	return 0;
-}
-
-/* Kernels before the new mount API (open_tree 5.2, mount_setattr 5.12) and valgrind: a
- * recursive bind, then every mount in it made read-only, nosuid, nodev one by one (a bind
- * mount's flags are its own); no id-mapping, so /etc/ssh is copied for U. */
-static int stage_instance_legacy(int rfd, int *stage, bool *copied)
-{
-	*stage = ST_MOUNT;
-	*copied = true;
-	char src[64];
-	snprintf(src, sizeof(src), "/proc/self/fd/%d", rfd);
-	if (stage_dirs() < 0 || mount(src, STAGE_ROOT, "none", MS_BIND | MS_REC, NULL) < 0)
-		return -errno;
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-	if (!f)
-		return -errno;
-	char line[4096], mp[4096];
-	int rc = 0;
-	size_t n = strlen(STAGE_ROOT);
-	while (rc == 0 && fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%*s %*s %*s %*s %4095s", mp) != 1 || strncmp(mp, STAGE_ROOT, n) ||
-		    (mp[n] && mp[n] != '/'))
-			continue;
-		/* mountinfo escapes blanks as \040: such a mount point is not remounted, so none
-		 * may stay writable: refuse */
-		if (strchr(mp, '\\'))
-			rc = -EINVAL;
-		else if (mount("none", mp, "none",
-			       MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0)
-			rc = -errno;
-	}
-	fclose(f);
-	if (rc == 0)
-		*stage = ST_OK;
-	return rc;
-}
-
-/* The instance tree at root, read-only, nosuid, nodev, attached at STAGE_ROOT on a fresh
- * tmpfs at STAGE (in C's private mount namespace). Id-mapped through userns_fd where the
- * filesystem allows it (ext4, xfs, btrfs: every real disk), so that root's files are U's;
- * where it does not (overlayfs, NFS) *copied says /etc/ssh must be copied for U. */
-static int stage_instance(const char *root, int root_fd, int userns_fd, int *stage, bool *copied)
-{
-	*stage = ST_MOUNT;
-	*copied = false;
-	if (unshare(CLONE_NEWNS) < 0 || mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0)
-		return -errno;
-	/* held before anything is mounted over its path (the stage is on /tmp) */
-	int rfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (rfd < 0)
-		return -errno;
-	/* the path must still name the directory the caller works on */
-	struct stat sa, sb;
-	if (root_fd > 0 && (fstat(rfd, &sa) < 0 || fstat(root_fd, &sb) < 0 ||
-			    sa.st_dev != sb.st_dev || sa.st_ino != sb.st_ino)) {
-		errno = EXDEV;
-		return -errno;
-	}
-	if (leave_rootfs() < 0)
-		return -errno;
-	*stage = ST_IDMAP;
-	int t = (int)syscall(SYS_open_tree, rfd, "",
-			     AT_EMPTY_PATH | OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
-	if (t < 0 && errno == ENOSYS)
-		return stage_instance_legacy(rfd, stage, copied);
-	if (t < 0)
-		return -errno;
-	struct mount_attr a = {
-		.attr_set =
-			MOUNT_ATTR_IDMAP | MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
-		.userns_fd = (uint64_t)userns_fd,
-	};
-	if (syscall(SYS_mount_setattr, t, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof(a)) < 0) {
-		if (errno == ENOSYS) {
-			close(t);
-			return stage_instance_legacy(rfd, stage, copied);
-		}
-		a.attr_set &= ~(uint64_t)MOUNT_ATTR_IDMAP;
-		a.userns_fd = 0;
-		if (syscall(SYS_mount_setattr, t, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof(a)) <
-		    0) {
-			int rc = -errno;
-			close(t);
-			return rc;
-		}
-		*copied = true;
-	}
-	*stage = ST_MOUNT;
-	if (stage_dirs() < 0 ||
-	    syscall(SYS_move_mount, t, "", AT_FDCWD, STAGE_ROOT, MOVE_MOUNT_F_EMPTY_PATH) < 0) {
-		int rc = -errno;
-		close(t);
-		return rc;
-	}
-	close(t);
-	*stage = ST_OK;
-	return 0;
-}
-
 /* *copied: the copy of /etc/ssh for U, on a tmpfs at STAGE_ETC_SSH. */
 static int stage_etc_ssh(unsigned u)
 {
@@ -874,9 +725,8 @@ static int stage_etc_ssh(unsigned u)
 	int rc = 0;
 	if (from < 0) {
 		rc = -ENOENT;
-	} else if (mount("sshrescue-etc-ssh", STAGE_ETC_SSH, "tmpfs", MS_NOSUID | MS_NODEV,
-			 "mode=0755,size=16m,nr_inodes=2048") < 0) {
-		rc = -errno;
+	} else if ((rc = target_stage_tmpfs(STAGE_ETC_SSH, "sshrescue-etc-ssh",
+					    "mode=0755,size=16m,nr_inodes=2048")) < 0) {
 	} else {
 		int to = open(STAGE_ETC_SSH, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		unsigned entries = 0;
@@ -941,7 +791,7 @@ static void sandbox_child(const char *bwrap, char *const argv[], const struct sp
 		goto report;
 	}
 	bool copied;
-	int rc = stage_instance(o->root, o->root_fd, userns, &st.stage, &copied);
+	int rc = target_stage_instance(o->root, o->root_fd, userns, &st.stage, &copied);
 	close(userns);
 	if (rc < 0) {
 		st.err = -rc;
@@ -1015,8 +865,8 @@ static void sandbox_child(const char *bwrap, char *const argv[], const struct sp
 		arg(&a, "/run/sshd");
 	}
 	if (o->scratch) {
-		if (mount("sshrescue-scratch", STAGE_SCRATCH, "tmpfs", MS_NOSUID | MS_NODEV,
-			  "mode=0700,size=" SCRATCH_SIZE ",nr_inodes=64") < 0 ||
+		if (target_stage_tmpfs(STAGE_SCRATCH, "sshrescue-scratch",
+				       "mode=0700,size=" SCRATCH_SIZE ",nr_inodes=64") < 0 ||
 		    chown(STAGE_SCRATCH, u, u) < 0) {
 			st = (struct sandbox_status){ST_MOUNT, errno, 0};
 			goto report;
