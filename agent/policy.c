@@ -169,3 +169,20 @@ bool policy_protects(const struct config *cfg, const struct cidr *addr)
 {
 	return cidr_list_protects(&cfg->protect, addr);
 }
+
+void policy_set_backup(struct policy_result *res, size_t first, const char *backup)
+{
+	for (size_t i = first; i < res->n_findings; i++) {
+		free(res->findings[i].backup);
+		res->findings[i].backup = backup ? xstrdup(backup) : NULL;
+	}
+}
+
+void policy_write_failed(struct policy_result *res, const char *path, int rc, size_t first)
+{
+	struct finding *f = policy_add_finding(res, path, 0, NULL, "could not write: %s",
+					       strerror(-rc));
+	f->error = true;
+	for (size_t i = first; i < res->n_findings; i++)
+		res->findings[i].fixed = false;
+}

@@ -70,6 +70,12 @@ extern const struct policy denyhosts_policy, hosts_access_policy, fail2ban_polic
 size_t policy_count(void);
 const struct policy *policy_get(size_t i);
 
+/* After a file of the findings from first on was written: their backup is backup. */
+void policy_set_backup(struct policy_result *res, size_t first, const char *backup);
+/* It could not be written (rc, -errno): an error finding says so and the findings from first
+ * on are not fixed. */
+void policy_write_failed(struct policy_result *res, const char *path, int rc, size_t first);
+
 /* Append a finding of severity lockout; problem is printf-style. Returns it so the caller can
  * set action etc. */
 struct finding *policy_add_finding(struct policy_result *res, const char *file, unsigned line,

@@ -36,23 +36,6 @@ struct csf_run {
 	struct strv includes;
 };
 
-static void set_backup(struct policy_result *res, size_t first, const char *backup)
-{
-	for (size_t i = first; i < res->n_findings; i++) {
-		free(res->findings[i].backup);
-		res->findings[i].backup = backup ? xstrdup(backup) : NULL;
-	}
-}
-
-static void write_failed(struct csf_run *run, const char *path, int rc, size_t first)
-{
-	struct finding *f =
-		policy_add_finding(run->res, path, 0, NULL, "could not write: %s", strerror(-rc));
-	f->error = true;
-	for (size_t i = first; i < run->res->n_findings; i++)
-		run->res->findings[i].fixed = false;
-}
-
 static void on_deny(void *arg, const struct csf_entry *en)
 {
 	struct csf_run *run = arg;
@@ -128,9 +111,9 @@ static void clean_list(struct csf_run *run, const char *path, bool tempban)
 		char *backup = NULL;
 		rc = root_replace(run->ctx->root, path, data, len, &run->e, &backup);
 		if (rc < 0)
-			write_failed(run, path, rc, first);
+			policy_write_failed(run->res, path, rc, first);
 		else
-			set_backup(run->res, first, backup);
+			policy_set_backup(run->res, first, backup);
 		free(backup);
 	}
 	edits_free(&run->e);
@@ -179,9 +162,9 @@ static void add_networks(struct csf_run *run, const char *path, const char *why)
 			edits_free(&e);
 		}
 		if (rc < 0)
-			write_failed(run, path, rc, first);
+			policy_write_failed(run->res, path, rc, first);
 		else
-			set_backup(run->res, first, backup);
+			policy_set_backup(run->res, first, backup);
 		free(backup);
 	}
 	buf_free(&add);
@@ -226,9 +209,9 @@ static void open_ports(struct csf_run *run)
 		char *backup = NULL;
 		int rc = root_replace(r, CSF_CONF, data, len, &e, &backup);
 		if (rc < 0)
-			write_failed(run, CSF_CONF, rc, first);
+			policy_write_failed(run->res, CSF_CONF, rc, first);
 		else
-			set_backup(run->res, first, backup);
+			policy_set_backup(run->res, first, backup);
 		free(backup);
 	}
 	edits_free(&e);

@@ -60,23 +60,6 @@ static void on_entry(void *arg, const struct sshguard_entry *en)
 	f->fixed = run->ctx->repair;
 }
 
-static void set_backup(struct policy_result *res, size_t first, const char *backup)
-{
-	for (size_t i = first; i < res->n_findings; i++) {
-		free(res->findings[i].backup);
-		res->findings[i].backup = backup ? xstrdup(backup) : NULL;
-	}
-}
-
-static void write_failed(struct sg_run *run, const char *path, int rc, size_t first)
-{
-	struct finding *f =
-		policy_add_finding(run->res, path, 0, NULL, "could not write: %s", strerror(-rc));
-	f->error = true;
-	for (size_t i = first; i < run->res->n_findings; i++)
-		run->res->findings[i].fixed = false;
-}
-
 static void clean_blacklist(struct sg_run *run, const char *path)
 {
 	_cleanup_free_ char *data = NULL;
@@ -108,9 +91,9 @@ static void clean_blacklist(struct sg_run *run, const char *path)
 		char *backup = NULL;
 		rc = root_replace(run->ctx->root, path, data, len, &run->e, &backup);
 		if (rc < 0)
-			write_failed(run, path, rc, first);
+			policy_write_failed(run->res, path, rc, first);
 		else
-			set_backup(run->res, first, backup);
+			policy_set_backup(run->res, first, backup);
 		free(backup);
 	}
 	edits_free(&run->e);
@@ -247,10 +230,10 @@ static void update_whitelist(struct sg_run *run, const char *conf_path,
 	char *backup = NULL;
 	int rc = append_whitelist(run, file, &add, &backup);
 	if (rc < 0) {
-		write_failed(run, file, rc, first);
+		policy_write_failed(run->res, file, rc, first);
 		goto out;
 	}
-	set_backup(run->res, first, backup);
+	policy_set_backup(run->res, first, backup);
 	free(backup);
 	if (add_conf_line) {
 		_cleanup_free_ char *data = NULL;
@@ -267,7 +250,7 @@ static void update_whitelist(struct sg_run *run, const char *conf_path,
 			edits_free(&e);
 		}
 		if (rc < 0)
-			write_failed(run, conf_path, rc, first);
+			policy_write_failed(run->res, conf_path, rc, first);
 	}
 out:
 	buf_free(&add);
