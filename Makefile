@@ -101,6 +101,20 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
 	@echo "  CCLD    $@"
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(LIB_OBJS) $(ALL_LDFLAGS) $(PKG_LIBS) $(CMOCKA_LIBS)
 
+# The policies' decision tables (test_policy_NAME.c) share a harness: files in, findings and
+# edits out (tests/unit/policy_harness.h).
+POLICY_TEST_BINS := $(filter $(BUILD)/tests/test_policy_%,$(UNIT_BINS))
+$(POLICY_TEST_BINS): $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/tests/policy_harness.o $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	@echo "  CCLD    $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/tests/policy_harness.o $(LIB_OBJS) \
+		$(ALL_LDFLAGS) $(PKG_LIBS) $(CMOCKA_LIBS)
+
+$(BUILD)/tests/policy_harness.o: tests/unit/policy_harness.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -c -o $@ $<
+
 $(BUILD)/bench/%: tests/bench/%.c $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
@@ -242,4 +256,4 @@ lint:
 clean:
 	rm -rf build build-san sshrescue
 
--include $(AGENT_OBJS:.o=.d) $(UNIT_BINS:=.d)
+-include $(AGENT_OBJS:.o=.d) $(UNIT_BINS:=.d) $(BUILD)/tests/policy_harness.d
