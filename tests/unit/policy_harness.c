@@ -273,9 +273,12 @@ static void compare_findings(struct ph_ctx *x, const struct policy_result *res, 
 			diff(x, "finding %zu is %sfixed", i, f->fixed ? "" : "not ");
 		if (f->error)
 			diff(x, "finding %zu is an error", i);
-		/* a file that was there and that the repair changed: undo needs its backup */
-		if (f->fixed && !f->backup && f->file && snap_find(input, f->file) &&
-		    after_of(c, f->file) && after_of(c, f->file)->data)
+		/* a file that was there and whose bytes the repair changed: undo needs its backup
+		 * (a mode undo restores from the manifest) */
+		const struct snap_file *in = f->file ? snap_find(input, f->file) : NULL;
+		const struct ph_after *a = f->file ? after_of(c, f->file) : NULL;
+		if (f->fixed && !f->backup && in && a && a->data &&
+		    (a->query || in->len != strlen(a->data) || memcmp(in->data, a->data, in->len)))
 			diff(x, "finding %zu is fixed and names no backup of %s", i, f->file);
 	}
 	if (res->n_findings > k)
