@@ -44,15 +44,20 @@ struct ph_ctx {
 };
 
 static void diff(struct ph_ctx *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Mutants are run quietly: only whether they differ counts. */
+static bool quiet;
+
 static void diff(struct ph_ctx *x, const char *fmt, ...)
 {
+	x->diffs++;
+	if (quiet)
+		return;
 	va_list ap;
 	va_start(ap, fmt);
 	fprintf(stderr, "  row \"%s\", %s: ", x->c->name, x->phase);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 	va_end(ap);
-	x->diffs++;
 }
 
 /* ---- the instance root ---- */
@@ -219,6 +224,8 @@ static int exit_bits(const struct policy_result *res, bool repair, bool strict)
 
 static void dump_findings(const struct policy_result *res)
 {
+	if (quiet)
+		return;
 	fprintf(stderr, "    status %s, note \"%s\", %zu findings:\n", policy_status_name(res->status),
 		res->note ? res->note : "", res->n_findings);
 	for (size_t i = 0; i < res->n_findings; i++) {
@@ -467,14 +474,128 @@ out:
 	return x.diffs;
 }
 
+/* ---- every row can fail ---- */
+
+static const char NEVER[] = "\001 never said";
+
+/* Run a mutant of a row, one expectation broken: it must differ. */
+static int mutant(const struct policy *p, const struct ph_case *m, const char *what)
+{
+	quiet = true;
+	int d = ph_run_case(p, m);
+	quiet = false;
+	if (d)
+		return 0;
+	fprintf(stderr, "  row \"%s\" passes with %s\n", m->name, what);
+	return 1;
+}
+
+/* Each expectation of the row broken in turn (status, exit bits, note, each field of each
+ * finding, a finding more or less, each file's bytes after the repair, a file left out):
+ * the number of mutants that still pass. */
+static int mutate(const struct policy *p, const struct ph_case *c)
+{
+	int survived = 0;
+	struct ph_case m;
+	size_t nf = 0, na = 0;
+	while (nf < PH_MAX_FINDINGS && c->findings[nf].problem)
+		nf++;
+	while (na < PH_MAX_AFTER && c->after[na].path)
+		na++;
+	m = *c;
+	m.check = (c->check + 1) % (POLICY_SKIPPED + 1);
+	survived += mutant(p, &m, "another check status");
+	m = *c;
+	m.repair = (c->repair + 1) % (POLICY_SKIPPED + 1);
+	survived += mutant(p, &m, "another repair status");
+	m = *c;
+	m.exit_check ^= PH_EXIT_REMAIN;
+	survived += mutant(p, &m, "other exit bits in check");
+	m = *c;
+	m.exit_repair ^= PH_EXIT_REPAIRED;
+	survived += mutant(p, &m, "other exit bits in repair");
+	if (c->note) {
+		m = *c;
+		m.note = NEVER;
+		survived += mutant(p, &m, "another note");
+	}
+	for (size_t i = 0; i < nf; i++) {
+		char what[64];
+		snprintf(what, sizeof(what), "finding %zu's severity flipped", i);
+		m = *c;
+		m.findings[i].severity = !c->findings[i].severity;
+		survived += mutant(p, &m, what);
+		snprintf(what, sizeof(what), "finding %zu's problem changed", i);
+		m = *c;
+		m.findings[i].problem = NEVER;
+		survived += mutant(p, &m, what);
+		snprintf(what, sizeof(what), "finding %zu's file changed", i);
+		m = *c;
+		m.findings[i].file = c->findings[i].file ? NULL : "/nowhere";
+		survived += mutant(p, &m, what);
+		snprintf(what, sizeof(what), "finding %zu's line changed", i);
+		m = *c;
+		m.findings[i].line++;
+		survived += mutant(p, &m, what);
+		snprintf(what, sizeof(what), "finding %zu left open", i);
+		m = *c;
+		m.findings[i].open = !c->findings[i].open;
+		survived += mutant(p, &m, what);
+		if (c->findings[i].check_action) {
+			snprintf(what, sizeof(what), "finding %zu's check action changed", i);
+			m = *c;
+			m.findings[i].check_action = NEVER;
+			survived += mutant(p, &m, what);
+		}
+		if (c->findings[i].repair_action) {
+			snprintf(what, sizeof(what), "finding %zu's repair action changed", i);
+			m = *c;
+			m.findings[i].repair_action = NEVER;
+			survived += mutant(p, &m, what);
+		}
+	}
+	if (nf) {
+		m = *c;
+		m.findings[nf - 1] = (struct ph_finding){0};
+		survived += mutant(p, &m, "its last finding left out");
+	}
+	if (nf < PH_MAX_FINDINGS) {
+		m = *c;
+		m.findings[nf] = (struct ph_finding){SEVERITY_LOCKOUT, NULL, 0, NEVER, NULL, NULL, false};
+		survived += mutant(p, &m, "a finding more");
+	}
+	for (size_t i = 0; i < na; i++) {
+		char what[64];
+		_cleanup_free_ char *more = xasprintf("%sx", c->after[i].data ? c->after[i].data : "");
+		snprintf(what, sizeof(what), "file %zu after the repair changed", i);
+		m = *c;
+		m.after[i].data = c->after[i].data ? more : "";
+		survived += mutant(p, &m, what);
+		snprintf(what, sizeof(what), "file %zu after the repair left out", i);
+		m = *c;
+		memmove(&m.after[i], &m.after[i + 1], (PH_MAX_AFTER - i - 1) * sizeof(m.after[0]));
+		m.after[PH_MAX_AFTER - 1] = (struct ph_after){0};
+		survived += mutant(p, &m, what);
+	}
+	return survived;
+}
+
 void ph_run_table(const struct policy *p, const struct ph_case *cases, size_t n)
 {
-	int bad = 0, diffs = 0;
+	int bad = 0, diffs = 0, survived = 0;
+	bool mutants = getenv("PH_MUTATE") && *getenv("PH_MUTATE");
 	for (size_t i = 0; i < n; i++) {
 		int d = ph_run_case(p, &cases[i]);
 		diffs += d;
 		bad += d > 0;
+		if (mutants && !d)
+			survived += mutate(p, &cases[i]);
 	}
 	if (bad)
 		fail_msg("%s: %d of %zu rows differ (%d differences, above)", p->name, bad, n, diffs);
+	if (survived)
+		fail_msg("%s: %d broken expectations pass (above)", p->name, survived);
+	if (mutants)
+		fprintf(stderr, "  %s: %zu rows, each failed with every expectation broken\n",
+			p->name, n);
 }

@@ -69,7 +69,9 @@ struct ph_case {
 /* Run one row against policy p; returns the number of differences (printed to stderr). */
 int ph_run_case(const struct policy *p, const struct ph_case *c);
 
-/* Every row of a table; fails the cmocka test when any row differs. */
+/* Every row of a table; fails the cmocka test when any row differs. With PH_MUTATE=1 in the
+ * environment each row that passes is run again with each of its expectations broken in turn,
+ * and the test fails when a broken one still passes (a row that cannot fail). */
 void ph_run_table(const struct policy *p, const struct ph_case *cases, size_t n);
 
 #endif
