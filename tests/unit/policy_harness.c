@@ -95,7 +95,7 @@ static int make_db(const char *host, const char *sql)
 static int make_file(const char *dir, const struct ph_file *f)
 {
 	_cleanup_free_ char *host = xasprintf("%s%s", dir, f->path);
-	if (!f->data)
+	if (!f->data && !f->host)
 		return mkdirs(host, f->mode ? f->mode : 0755);
 	char *slash = strrchr(host, '/');
 	*slash = '\0';
@@ -103,12 +103,18 @@ static int make_file(const char *dir, const struct ph_file *f)
 	*slash = '/';
 	if (rc < 0)
 		return rc;
-	if (f->sqlite)
+	_cleanup_free_ char *copy = NULL;
+	size_t len = f->data ? (f->len ? f->len : strlen(f->data)) : 0;
+	if (f->host) {
+		_cleanup_close_ int src = open(f->host, O_RDONLY | O_CLOEXEC);
+		if (src < 0 || root_read_fd(src, 256u << 20, &copy, &len) < 0)
+			return -EIO;
+	}
+	if (f->sqlite) {
 		rc = make_db(host, f->data);
-	else {
+	} else {
 		_cleanup_close_ int fd = open(host, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-		size_t len = f->len ? f->len : strlen(f->data);
-		if (fd < 0 || write(fd, f->data, len) != (ssize_t)len)
+		if (fd < 0 || write(fd, copy ? copy : f->data, len) != (ssize_t)len)
 			return -EIO;
 	}
 	if (rc == 0 && chmod(host, f->mode ? f->mode : 0644) < 0)

@@ -26,6 +26,8 @@ struct ph_file {
 	size_t len;	  /* 0: strlen(data) */
 	unsigned mode;	  /* 0: 0644 (a directory 0755) */
 	bool sqlite;	  /* data is SQL: the file is the SQLite database it makes */
+	const char *host; /* a file of the host to copy instead of data ("/proc/self/exe": an
+			   * ELF program that links no libwrap) */
 };
 
 struct ph_finding {

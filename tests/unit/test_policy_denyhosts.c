@@ -10,6 +10,8 @@
 #include "policy_harness.h"
 
 #define PROTECT "[agent]\nprotect = 203.0.113.0/24\n"
+/* where tcpwrap.c looks for sshd's programs; this test's own program links no libwrap */
+#define SSHD_SESSION "/usr/lib/openssh/sshd-session"
 #define CONF "/etc/denyhosts.conf"
 #define DENY "/etc/hosts.deny"
 #define WORK "/var/lib/denyhosts"
@@ -20,6 +22,17 @@
 #define ALLOWED_RISK "protected network 203.0.113.0/24 is not in DenyHosts' allowed hosts"
 
 static const struct ph_case cases[] = {
+	{
+		.name = "an sshd without libwrap never reads hosts.deny: skipped, left alone",
+		.ini = PROTECT,
+		.files = {{CONF, CONF_TEXT},
+			  {DENY, MARK("203.0.113.5") "sshd: 203.0.113.5\n"},
+			  {SSHD_SESSION, NULL, 0, 0755, false, "/proc/self/exe"}},
+		.check = POLICY_SKIPPED,
+		.repair = POLICY_SKIPPED,
+		.note = "the instance's sshd does not use tcp_wrappers (" SSHD_SESSION
+			" does not link libwrap)",
+	},
 	{
 		.name = "no DenyHosts: skipped",
 		.ini = PROTECT,

@@ -11,6 +11,8 @@
 #include "policy_harness.h"
 
 #define PROTECT "[agent]\nprotect = 203.0.113.0/24\n"
+/* where tcpwrap.c looks for sshd's programs; this test's own program links no libwrap */
+#define SSHD_SESSION "/usr/lib/openssh/sshd-session"
 #define ALLOW "/etc/hosts.allow"
 #define DENY "/etc/hosts.deny"
 #define GRANT_HEAD "# sshrescue " PH_RUN ": grant sshd to the protected sources\n"
@@ -18,6 +20,15 @@
 #define NET "203.0.113.0/24"
 
 static const struct ph_case cases[] = {
+	{
+		.name = "an sshd without libwrap never reads them: skipped, left alone",
+		.ini = PROTECT,
+		.files = {{DENY, "ALL: ALL\n"}, {SSHD_SESSION, NULL, 0, 0755, false, "/proc/self/exe"}},
+		.check = POLICY_SKIPPED,
+		.repair = POLICY_SKIPPED,
+		.note = "the instance's sshd does not use tcp_wrappers (" SSHD_SESSION
+			" does not link libwrap)",
+	},
 	{
 		.name = "neither file: skipped",
 		.ini = PROTECT,
