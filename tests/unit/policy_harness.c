@@ -232,14 +232,15 @@ static void dump_findings(const struct policy_result *res)
 {
 	if (quiet)
 		return;
-	fprintf(stderr, "    status %s, note \"%s\", %zu findings:\n", policy_status_name(res->status),
-		res->note ? res->note : "", res->n_findings);
+	fprintf(stderr, "    status %s, note \"%s\", %zu findings:\n",
+		policy_status_name(res->status), res->note ? res->note : "", res->n_findings);
 	for (size_t i = 0; i < res->n_findings; i++) {
 		const struct finding *f = &res->findings[i];
-		fprintf(stderr, "    [%zu] %s %s:%u%s%s%s text=\"%s\"\n        problem: %s\n"
-				"        action: %s\n",
-			i, finding_severity_name(f->severity), f->file ? f->file : "(none)", f->line,
-			f->fixed ? " fixed" : "", f->error ? " error" : "",
+		fprintf(stderr,
+			"    [%zu] %s %s:%u%s%s%s text=\"%s\"\n        problem: %s\n"
+			"        action: %s\n",
+			i, finding_severity_name(f->severity), f->file ? f->file : "(none)",
+			f->line, f->fixed ? " fixed" : "", f->error ? " error" : "",
 			f->backup ? " backup" : "", f->text ? f->text : "", f->problem,
 			f->action ? f->action : "(none)");
 	}
@@ -268,11 +269,12 @@ static void compare_findings(struct ph_ctx *x, const struct policy_result *res, 
 		}
 		const struct finding *f = &res->findings[k++];
 		if (f->severity != w->severity)
-			diff(x, "finding %zu is a %s, not a %s", i, finding_severity_name(f->severity),
+			diff(x, "finding %zu is a %s, not a %s", i,
+			     finding_severity_name(f->severity),
 			     finding_severity_name(w->severity));
 		if (!w->file != !f->file || (w->file && strcmp(w->file, f->file)))
-			diff(x, "finding %zu names file %s, not %s", i, f->file ? f->file : "(none)",
-			     w->file ? w->file : "(none)");
+			diff(x, "finding %zu names file %s, not %s", i,
+			     f->file ? f->file : "(none)", w->file ? w->file : "(none)");
 		if (f->line != w->line)
 			diff(x, "finding %zu is on line %u, not %u", i, f->line, w->line);
 		if (!strstr(f->problem, w->problem))
@@ -363,7 +365,8 @@ static void compare_after(struct ph_ctx *x, const char *dir, const struct snap *
 			_cleanup_free_ char *host = xasprintf("%s%s", dir, a->path);
 			_cleanup_free_ char *rows = db_rows(host, a->query);
 			if (strcmp(rows, a->data))
-				diff(x, "%s: %s gives\n%s\nnot\n%s", a->path, a->query, rows, a->data);
+				diff(x, "%s: %s gives\n%s\nnot\n%s", a->path, a->query, rows,
+				     a->data);
 		} else if (f->len != strlen(a->data) || memcmp(f->data, a->data, f->len)) {
 			diff(x, "%s is\n%.*s\nnot\n%s", a->path, (int)f->len, f->data, a->data);
 		}
@@ -567,12 +570,14 @@ static int mutate(const struct policy *p, const struct ph_case *c)
 	}
 	if (nf < PH_MAX_FINDINGS) {
 		m = *c;
-		m.findings[nf] = (struct ph_finding){SEVERITY_LOCKOUT, NULL, 0, NEVER, NULL, NULL, false};
+		m.findings[nf] =
+			(struct ph_finding){SEVERITY_LOCKOUT, NULL, 0, NEVER, NULL, NULL, false};
 		survived += mutant(p, &m, "a finding more");
 	}
 	for (size_t i = 0; i < na; i++) {
 		char what[64];
-		_cleanup_free_ char *more = xasprintf("%sx", c->after[i].data ? c->after[i].data : "");
+		_cleanup_free_ char *more =
+			xasprintf("%sx", c->after[i].data ? c->after[i].data : "");
 		snprintf(what, sizeof(what), "file %zu after the repair changed", i);
 		m = *c;
 		m.after[i].data = c->after[i].data ? more : "";
@@ -598,7 +603,8 @@ void ph_run_table(const struct policy *p, const struct ph_case *cases, size_t n)
 			survived += mutate(p, &cases[i]);
 	}
 	if (bad)
-		fail_msg("%s: %d of %zu rows differ (%d differences, above)", p->name, bad, n, diffs);
+		fail_msg("%s: %d of %zu rows differ (%d differences, above)", p->name, bad, n,
+			 diffs);
 	if (survived)
 		fail_msg("%s: %d broken expectations pass (above)", p->name, survived);
 	if (mutants)

@@ -32,7 +32,7 @@ struct ph_file {
 
 struct ph_finding {
 	enum finding_severity severity;
-	const char *file;	   /* NULL: the finding names no file */
+	const char *file; /* NULL: the finding names no file */
 	unsigned line;
 	const char *problem;	   /* a part of its problem; NULL ends the list */
 	const char *check_action;  /* a part of its action in check; NULL: not compared */
@@ -58,8 +58,8 @@ struct ph_case {
 	const char *name;
 	const char *ini; /* the policy file; NULL: the defaults */
 	struct ph_file files[PH_MAX_FILES];
-	enum policy_status check, repair; /* each run's status */
-	int exit_check, exit_repair;	  /* PH_EXIT_* bits of each run */
+	enum policy_status check, repair;	     /* each run's status */
+	int exit_check, exit_repair;		     /* PH_EXIT_* bits of each run */
 	struct ph_finding findings[PH_MAX_FINDINGS]; /* in order, the same in check and repair */
 	struct ph_after after[PH_MAX_AFTER]; /* files the repair changes, creates or removes */
 	const char *note; /* a part of the check run's note; NULL: not compared */

@@ -20,7 +20,9 @@
 #define MARK "# sshrescue " PH_RUN ": "
 #define LISTED "203.0.113.0/24 # csf's allow list\n"
 #define ADDED "203.0.113.0/24 # sshrescue " PH_RUN ": protected network of the owner\n"
+/* clang-format off */
 #define CLEAN_FILES {CONF, CONF_TEXT}, {ALLOW, LISTED}, {IGNORE, LISTED}
+/* clang-format on */
 
 static const struct ph_case cases[] = {
 	{
@@ -53,8 +55,9 @@ static const struct ph_case cases[] = {
 			      "203.0.113.5 is denied: csf drops it at every start",
 			      "would be commented out", "commented out"},
 			     {SEVERITY_LOCKOUT, DENY, 3, "203.0.113.6 is denied"}},
-		.after = {{DENY, "198.51.100.7 # lfd\n" MARK "203.0.113.5 # lfd: (sshd) 5 failures\n"
-				 MARK "tcp|in|d=22|s=203.0.113.6\n"}},
+		.after = {{DENY,
+			   "198.51.100.7 # lfd\n" MARK "203.0.113.5 # lfd: (sshd) 5 failures\n" MARK
+			   "tcp|in|d=22|s=203.0.113.6\n"}},
 		.note = "2 CSF entries of protected sources to remove",
 	},
 	{
@@ -67,7 +70,8 @@ static const struct ph_case cases[] = {
 		.repair = POLICY_REPAIRED,
 		.exit_check = PH_EXIT_REMAIN,
 		.exit_repair = PH_EXIT_REPAIRED,
-		.findings = {{SEVERITY_LOCKOUT, "/etc/csf/more.deny", 1, "203.0.113.0/28 is denied"}},
+		.findings = {{SEVERITY_LOCKOUT, "/etc/csf/more.deny", 1,
+			      "203.0.113.0/28 is denied"}},
 		.after = {{"/etc/csf/more.deny", MARK "203.0.113.0/28\n198.51.100.0/24\n"}},
 	},
 	{
@@ -116,7 +120,8 @@ static const struct ph_case cases[] = {
 		.findings = {{SEVERITY_LOCKOUT, CONF, 0,
 			      "TCP_IN = \"80,443\" does not open sshd's port", "would append 22",
 			      "appended 22"},
-			     {SEVERITY_LOCKOUT, CONF, 0, "TCP6_IN = \"\" does not open sshd's port"}},
+			     {SEVERITY_LOCKOUT, CONF, 0,
+			      "TCP6_IN = \"\" does not open sshd's port"}},
 		.after = {{CONF, "TCP_IN = \"80,443,22\"\nTCP6_IN = \"22\"\nUDP_IN = \"53\"\n"}},
 	},
 	{

@@ -53,7 +53,7 @@ static const struct ph_case cases[] = {
 		.files = {{CONF, CONF_TEXT},
 			  {DENY, "# hosts.deny\n"
 				 "sshd: 198.51.100.7\n" MARK("203.0.113.5") "sshd: 203.0.113.5\n"
-				 "ALL: 192.0.2.1\n"}},
+									    "ALL: 192.0.2.1\n"}},
 		.check = POLICY_UNREPAIRED,
 		.repair = POLICY_REPAIRED,
 		.exit_check = PH_EXIT_REMAIN,
@@ -71,7 +71,8 @@ static const struct ph_case cases[] = {
 		.repair = POLICY_REPAIRED,
 		.exit_check = PH_EXIT_REMAIN,
 		.exit_repair = PH_EXIT_REPAIRED,
-		.findings = {{SEVERITY_LOCKOUT, DENY, 3, "203.0.113.5 is denied sshd by DenyHosts"}},
+		.findings = {{SEVERITY_LOCKOUT, DENY, 3,
+			      "203.0.113.5 is denied sshd by DenyHosts"}},
 		.after = {{DENY, "sshd: 203.0.113.6\n"}},
 		/* no DenyHosts mark is left: nothing says DenyHosts is there */
 		.again = PH_AGAIN(POLICY_SKIPPED),
@@ -141,13 +142,15 @@ static const struct ph_case cases[] = {
 		.ini = PROTECT,
 		.files = {{CONF, CONF_TEXT},
 			  {WORK "/allowed-hosts", "203.0.113.*\n"},
-			  {WORK "/hosts-root", "198.51.100.7:3:" STAMP "\n203.0.113.5:3:" STAMP "\n"}},
+			  {WORK "/hosts-root",
+			   "198.51.100.7:3:" STAMP "\n203.0.113.5:3:" STAMP "\n"}},
 		.check = POLICY_UNREPAIRED,
 		.repair = POLICY_REPAIRED,
 		.exit_check = PH_EXIT_REMAIN,
 		.exit_repair = PH_EXIT_REPAIRED,
-		.findings = {{SEVERITY_LOCKOUT, WORK "/hosts-root", 2,
-			      "has 3 failures counted in hosts-root, over DENY_THRESHOLD_ROOT = 1"}},
+		.findings =
+			{{SEVERITY_LOCKOUT, WORK "/hosts-root", 2,
+			  "has 3 failures counted in hosts-root, over DENY_THRESHOLD_ROOT = 1"}},
 		.after = {{WORK "/hosts-root", "198.51.100.7:3:" STAMP "\n"}},
 	},
 	{
@@ -174,8 +177,9 @@ static const struct ph_case cases[] = {
 		.files = {{CONF, CONF_TEXT}, {WORK, NULL}},
 		.repair = POLICY_REPAIRED,
 		.exit_repair = PH_EXIT_REPAIRED,
-		.findings = {{SEVERITY_RISK, WORK "/allowed-hosts", 0,
-			      "protected network 203.0.113.4/30 is not in DenyHosts' allowed hosts"}},
+		.findings =
+			{{SEVERITY_RISK, WORK "/allowed-hosts", 0,
+			  "protected network 203.0.113.4/30 is not in DenyHosts' allowed hosts"}},
 		.after = {{WORK "/allowed-hosts", "# sshrescue " PH_RUN ": protected sources\n"
 						  "203.0.113.4\n203.0.113.5\n203.0.113.6\n"
 						  "203.0.113.7\n"}},
@@ -185,7 +189,7 @@ static const struct ph_case cases[] = {
 		.files = {{CONF, CONF_TEXT},
 			  {WORK, NULL},
 			  {DENY, MARK("198.51.100.7") "sshd: 198.51.100.7\n"
-							"sshd: 2001:db8::5\n"}},
+						      "sshd: 2001:db8::5\n"}},
 		.check = POLICY_UNREPAIRED,
 		.repair = POLICY_REPAIRED,
 		.exit_check = PH_EXIT_REMAIN,

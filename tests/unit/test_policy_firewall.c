@@ -22,8 +22,8 @@
 #define M "# sshrescue " PH_RUN ": "
 #define HEAD "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
 #define HEADD "*filter\n:INPUT DROP [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n"
-#define POLICY_DROP                                                                          \
-	"chain INPUT's policy DROP drops new connections to sshd from protected sources and no " \
+#define POLICY_DROP                                                                                \
+	"chain INPUT's policy DROP drops new connections to sshd from protected sources and no "   \
 	"rule accepts them"
 #define DROPS "-j DROP blocks new connections to sshd from protected sources"
 #define ACCEPT_22 "-A INPUT -s 203.0.113.0/24 -p tcp -m tcp --dport 22 -j ACCEPT\n"
@@ -82,8 +82,9 @@ static const struct ph_case cases[] = {
 			      "would add \"-A INPUT -s 203.0.113.0/24 -p tcp -m tcp --dport 22 -j "
 			      "ACCEPT\" at the end of the chain",
 			      "added \"-A INPUT"}},
-		.after = {{V4, HEADD "-A INPUT -p tcp -m tcp --dport 80 -j ACCEPT\n" M
-				     "added the next rule: " POLICY_DROP "\n" ACCEPT_22 "COMMIT\n"}},
+		.after = {{V4,
+			   HEADD "-A INPUT -p tcp -m tcp --dport 80 -j ACCEPT\n" M
+				 "added the next rule: " POLICY_DROP "\n" ACCEPT_22 "COMMIT\n"}},
 	},
 	{
 		.name = "a DROP of sshd's port for everyone: an accept in front of it",
@@ -165,10 +166,11 @@ static const struct ph_case cases[] = {
 		.repair = POLICY_UNREPAIRED,
 		.exit_check = PH_EXIT_REMAIN,
 		.exit_repair = PH_EXIT_REMAIN,
-		.findings = {{SEVERITY_LOCKOUT, V4, 6,
-			      "COMMIT expected at the end of table filter; iptables-restore refuses "
-			      "the file, so what it blocks cannot be told",
-			      NULL, NULL, true}},
+		.findings =
+			{{SEVERITY_LOCKOUT, V4, 6,
+			  "COMMIT expected at the end of table filter; iptables-restore refuses "
+			  "the file, so what it blocks cannot be told",
+			  NULL, NULL, true}},
 	},
 	{
 		.name = "nftables.conf with a drop policy: the accept added to the chain",
@@ -178,15 +180,17 @@ static const struct ph_case cases[] = {
 		.repair = POLICY_REPAIRED,
 		.exit_check = PH_EXIT_REMAIN,
 		.exit_repair = PH_EXIT_REPAIRED,
-		.findings = {{SEVERITY_LOCKOUT, NFT, 6,
-			      "chain input's policy drop drops new connections to sshd",
-			      "would add \"ip saddr { 203.0.113.0/24 } tcp dport 22 accept\" at the "
-			      "end of chain input of table inet filter"}},
-		.after = {{NFT, NFT_HEAD "\t\ttcp dport 80 accept\n\t\t" M
-					 "added the next rule: chain input's policy drop drops new "
-					 "connections to sshd from protected sources and no rule "
-					 "accepts them\n\t\tip saddr { 203.0.113.0/24 } tcp dport 22 "
-					 "accept\n" NFT_TAIL}},
+		.findings =
+			{{SEVERITY_LOCKOUT, NFT, 6,
+			  "chain input's policy drop drops new connections to sshd",
+			  "would add \"ip saddr { 203.0.113.0/24 } tcp dport 22 accept\" at the "
+			  "end of chain input of table inet filter"}},
+		.after = {{NFT,
+			   NFT_HEAD "\t\ttcp dport 80 accept\n\t\t" M
+				    "added the next rule: chain input's policy drop drops new "
+				    "connections to sshd from protected sources and no rule "
+				    "accepts them\n\t\tip saddr { 203.0.113.0/24 } tcp dport 22 "
+				    "accept\n" NFT_TAIL}},
 	},
 	{
 		.name = "nftables.conf includes a file: not examined, said so",
@@ -197,8 +201,8 @@ static const struct ph_case cases[] = {
 		.exit_check = PH_EXIT_REMAIN,
 		.exit_repair = PH_EXIT_REMAIN,
 		.findings = {{SEVERITY_LOCKOUT, NFT, 0,
-			      "includes \"/etc/nftables.d/*.nft\", which is not examined", NULL, NULL,
-			      true}},
+			      "includes \"/etc/nftables.d/*.nft\", which is not examined", NULL,
+			      NULL, true}},
 	},
 	{
 		.name = "ufw enabled with a deny of sshd's port: an allow tuple in front",
@@ -214,10 +218,11 @@ static const struct ph_case cases[] = {
 		.findings = {{SEVERITY_LOCKOUT, UFW_RULES, 8, DROPS,
 			      "would add \"allow tcp 22 0.0.0.0/0 any 203.0.113.0/24 in\" in front "
 			      "of it"}},
-		.after = {{UFW_RULES, UFW_HEAD M "added the next rule: " DROPS "\n"
-					  "### tuple ### allow tcp 22 0.0.0.0/0 any 203.0.113.0/24 "
-					  "in\n-A ufw-user-input -p tcp --dport 22 -s 203.0.113.0/24 "
-					  "-j ACCEPT\n\n" UFW_DENY_22 UFW_TAIL}},
+		.after = {{UFW_RULES,
+			   UFW_HEAD M "added the next rule: " DROPS "\n"
+				      "### tuple ### allow tcp 22 0.0.0.0/0 any 203.0.113.0/24 "
+				      "in\n-A ufw-user-input -p tcp --dport 22 -s 203.0.113.0/24 "
+				      "-j ACCEPT\n\n" UFW_DENY_22 UFW_TAIL}},
 	},
 	{
 		.name = "ufw not enabled: its rules are not loaded at boot",
@@ -238,12 +243,13 @@ static const struct ph_case cases[] = {
 			      "zone public: zone target default and no service, port or rule "
 			      "accepts new connections to sshd from protected sources",
 			      "would add", "added"}},
-		.after = {{ZONE_ETC, ZONE_HEAD "  <service name=\"http\"/>\n  <!-- sshrescue " PH_RUN
-					       ": added: zone target default and no service, port "
-					       "or rule accepts new connections to sshd from "
-					       "protected sources -->\n  <rule family=\"ipv4\"><source "
-					       "address=\"203.0.113.0/24\"/><service name=\"ssh\"/>"
-					       "<accept/></rule>\n</zone>\n"}},
+		.after = {{ZONE_ETC,
+			   ZONE_HEAD "  <service name=\"http\"/>\n  <!-- sshrescue " PH_RUN
+				     ": added: zone target default and no service, port "
+				     "or rule accepts new connections to sshd from "
+				     "protected sources -->\n  <rule family=\"ipv4\"><source "
+				     "address=\"203.0.113.0/24\"/><service name=\"ssh\"/>"
+				     "<accept/></rule>\n</zone>\n"}},
 	},
 	{
 		.name = "firewalld not enabled at boot: its zones are not judged",

@@ -23,7 +23,8 @@ static const struct ph_case cases[] = {
 	{
 		.name = "an sshd without libwrap never reads them: skipped, left alone",
 		.ini = PROTECT,
-		.files = {{DENY, "ALL: ALL\n"}, {SSHD_SESSION, NULL, 0, 0755, false, "/proc/self/exe"}},
+		.files = {{DENY, "ALL: ALL\n"},
+			  {SSHD_SESSION, NULL, 0, 0755, false, "/proc/self/exe"}},
 		.check = POLICY_SKIPPED,
 		.repair = POLICY_SKIPPED,
 		.note = "the instance's sshd does not use tcp_wrappers (" SSHD_SESSION
@@ -52,10 +53,11 @@ static const struct ph_case cases[] = {
 		.repair = POLICY_REPAIRED,
 		.exit_check = PH_EXIT_REMAIN,
 		.exit_repair = PH_EXIT_REPAIRED,
-		.findings = {{SEVERITY_LOCKOUT, DENY, 2, "refuses sshd to " NET,
-			      "would insert `sshd: 203.0.113.0/255.255.255.0` at /etc/hosts.allow "
-			      "line 1",
-			      "inserted `sshd: 203.0.113.0/255.255.255.0` at /etc/hosts.allow line 1"}},
+		.findings =
+			{{SEVERITY_LOCKOUT, DENY, 2, "refuses sshd to " NET,
+			  "would insert `sshd: 203.0.113.0/255.255.255.0` at /etc/hosts.allow "
+			  "line 1",
+			  "inserted `sshd: 203.0.113.0/255.255.255.0` at /etc/hosts.allow line 1"}},
 		.after = {{ALLOW, GRANT, 0644}},
 	},
 	{
@@ -136,7 +138,8 @@ static const struct ph_case cases[] = {
 		.exit_check = PH_EXIT_REMAIN,
 		.exit_repair = PH_EXIT_REPAIRED,
 		.findings = {{SEVERITY_LOCKOUT, DENY, 1,
-			      "refuses sshd to every IPv4 source, every IPv6 source", "`sshd: ALL`"}},
+			      "refuses sshd to every IPv4 source, every IPv6 source",
+			      "`sshd: ALL`"}},
 		.after = {{ALLOW, "# allow\n" GRANT_HEAD "sshd: ALL\n"}},
 	},
 	{

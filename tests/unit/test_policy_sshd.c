@@ -19,16 +19,17 @@
 #define CONF "/etc/ssh/sshd_config"
 #define DPKG "/var/lib/dpkg/status"
 #define OPENSSH(v) "Package: openssh-server\nStatus: install ok installed\nVersion: " v "\n"
-#define OPENSSH_92 {DPKG, OPENSSH("1:9.2p1-2+deb12u3")}
-#define OPENSSH_98 {DPKG, OPENSSH("1:9.8p1-3")}
+#define OPENSSH_92 OPENSSH("1:9.2p1-2+deb12u3")
+#define OPENSSH_98 OPENSSH("1:9.8p1-3")
 #define KEY "/etc/ssh/ssh_host_ed25519_key"
 #define RSA_KEY "/etc/ssh/ssh_host_rsa_key"
-#define KEY_TEXT "-----BEGIN OPENSSH PRIVATE KEY-----\nnot a real key\n-----END OPENSSH PRIVATE KEY-----\n"
+#define KEY_TEXT                                                                                   \
+	"-----BEGIN OPENSSH PRIVATE KEY-----\nnot a real key\n-----END OPENSSH PRIVATE KEY-----\n"
 #define MARK "# sshrescue " PH_RUN ": "
 #define DROPPED "sshd drops new connections before the banner"
 #define EXEMPT_MISSING                                                                             \
-	"PerSourcePenalties is on (OpenSSH 9.8's default) and no PerSourcePenaltyExemptList names " \
-	"the protected networks"
+	"PerSourcePenalties is on (OpenSSH 9.8's default) and no "                                 \
+	"PerSourcePenaltyExemptList names the protected networks"
 
 static const struct ph_case cases[] = {
 	{
@@ -42,14 +43,15 @@ static const struct ph_case cases[] = {
 		.name = "clean: MaxStartups above the minimum, keys root's alone",
 		.ini = PROTECT,
 		.files = {{CONF, "Port 22\nMaxStartups 20:30:100\nPerSourceMaxStartups 10\n"},
-			  OPENSSH_92,
+			  {DPKG, OPENSSH_92},
 			  {KEY, KEY_TEXT, 0, 0600}},
 		.note = "no /usr/sbin/sshd in the instance",
 	},
 	{
 		.name = "MaxStartups below the minimum: a risk, set to max_startups",
 		.ini = PROTECT,
-		.files = {{CONF, "# ssh\nMaxStartups 3\nPasswordAuthentication no\n"}, OPENSSH_92},
+		.files = {{CONF, "# ssh\nMaxStartups 3\nPasswordAuthentication no\n"},
+			  {DPKG, OPENSSH_92}},
 		.repair = POLICY_REPAIRED,
 		.exit_repair = PH_EXIT_REPAIRED,
 		.findings = {{SEVERITY_RISK, CONF, 2,
@@ -62,7 +64,7 @@ static const struct ph_case cases[] = {
 	{
 		.name = "with strict = yes that risk counts",
 		.ini = PROTECT "strict = yes\n",
-		.files = {{CONF, "MaxStartups 3:50:6\n"}, OPENSSH_92},
+		.files = {{CONF, "MaxStartups 3:50:6\n"}, {DPKG, OPENSSH_92}},
 		.check = POLICY_UNREPAIRED,
 		.repair = POLICY_REPAIRED,
 		.exit_check = PH_EXIT_REMAIN,
@@ -75,7 +77,7 @@ static const struct ph_case cases[] = {
 	{
 		.name = "the first and the last occurrence are both made safe",
 		.ini = PROTECT,
-		.files = {{CONF, "MaxStartups 2\nPort 22\nMaxStartups 4\n"}, OPENSSH_92},
+		.files = {{CONF, "MaxStartups 2\nPort 22\nMaxStartups 4\n"}, {DPKG, OPENSSH_92}},
 		.repair = POLICY_REPAIRED,
 		.exit_repair = PH_EXIT_REPAIRED,
 		.findings = {{SEVERITY_RISK, CONF, 1, "MaxStartups 2:", "the first occurrence"},
@@ -85,28 +87,31 @@ static const struct ph_case cases[] = {
 	{
 		.name = "PerSourceMaxStartups 0 refuses every connection: a lockout",
 		.ini = PROTECT,
-		.files = {{CONF, "PerSourceMaxStartups 0\n"}, OPENSSH_92},
+		.files = {{CONF, "PerSourceMaxStartups 0\n"}, {DPKG, OPENSSH_92}},
 		.check = POLICY_UNREPAIRED,
 		.repair = POLICY_REPAIRED,
 		.exit_check = PH_EXIT_REMAIN,
 		.exit_repair = PH_EXIT_REPAIRED,
-		.findings = {{SEVERITY_LOCKOUT, CONF, 1,
-			      "PerSourceMaxStartups 0: sshd drops every connection before the banner",
-			      "would set to 10", "set to 10"}},
+		.findings =
+			{{SEVERITY_LOCKOUT, CONF, 1,
+			  "PerSourceMaxStartups 0: sshd drops every connection before the banner",
+			  "would set to 10", "set to 10"}},
 		.after = {{CONF, "PerSourceMaxStartups 10\n"}},
 	},
 	{
 		.name = "MaxStartups inside a Match block: sshd does not start, commented out",
 		.ini = PROTECT,
-		.files = {{CONF, "MaxStartups 30\nMatch User bob\n\tMaxStartups 20\n"}, OPENSSH_92},
+		.files = {{CONF, "MaxStartups 30\nMatch User bob\n\tMaxStartups 20\n"},
+			  {DPKG, OPENSSH_92}},
 		.check = POLICY_UNREPAIRED,
 		.repair = POLICY_REPAIRED,
 		.exit_check = PH_EXIT_REMAIN,
 		.exit_repair = PH_EXIT_REPAIRED,
-		.findings = {{SEVERITY_LOCKOUT, CONF, 3,
-			      "MaxStartups inside a Match block (\"Match User bob\"): sshd refuses to "
-			      "start with it",
-			      "would comment out the line", "commented out the line"}},
+		.findings =
+			{{SEVERITY_LOCKOUT, CONF, 3,
+			  "MaxStartups inside a Match block (\"Match User bob\"): sshd refuses to "
+			  "start with it",
+			  "would comment out the line", "commented out the line"}},
 		.after = {{CONF, "MaxStartups 30\nMatch User bob\n" MARK "\tMaxStartups 20\n"}},
 	},
 	{
@@ -115,7 +120,7 @@ static const struct ph_case cases[] = {
 		.files = {{CONF, "Include /etc/ssh/sshd_config.d/*.conf\nPort 22\n"},
 			  {"/etc/ssh/sshd_config.d/50-cloud.conf", "MaxStartups ten\n"},
 			  {"/etc/ssh/sshd_config.d/60-other.conf", "PasswordAuthentication no\n"},
-			  OPENSSH_92},
+			  {DPKG, OPENSSH_92}},
 		.check = POLICY_UNREPAIRED,
 		.repair = POLICY_REPAIRED,
 		.exit_check = PH_EXIT_REMAIN,
@@ -128,7 +133,7 @@ static const struct ph_case cases[] = {
 	{
 		.name = "MaxStartups unset under a higher minimum: a first line added",
 		.ini = PROTECT "[sshd]\nmin_max_startups = 20\nmax_startups = 20:30:100\n",
-		.files = {{CONF, "Port 22\n"}, OPENSSH_92},
+		.files = {{CONF, "Port 22\n"}, {DPKG, OPENSSH_92}},
 		.repair = POLICY_REPAIRED,
 		.exit_repair = PH_EXIT_REPAIRED,
 		.findings = {{SEVERITY_RISK, CONF, 1,
@@ -140,27 +145,29 @@ static const struct ph_case cases[] = {
 	{
 		.name = "OpenSSH 9.8 penalties without an exempt list: one put first",
 		.ini = PROTECT,
-		.files = {{CONF, "Port 22\n"}, OPENSSH_98},
+		.files = {{CONF, "Port 22\n"}, {DPKG, OPENSSH_98}},
 		.check = POLICY_UNREPAIRED,
 		.repair = POLICY_REPAIRED,
 		.exit_check = PH_EXIT_REMAIN,
 		.exit_repair = PH_EXIT_REPAIRED,
-		.findings = {{SEVERITY_LOCKOUT, CONF, 1, EXEMPT_MISSING,
-			      "would add \"PerSourcePenaltyExemptList 203.0.113.0/24\" as the first "
-			      "line"}},
+		.findings =
+			{{SEVERITY_LOCKOUT, CONF, 1, EXEMPT_MISSING,
+			  "would add \"PerSourcePenaltyExemptList 203.0.113.0/24\" as the first "
+			  "line"}},
 		.after = {{CONF, "PerSourcePenaltyExemptList 203.0.113.0/24\nPort 22\n"}},
 	},
 	{
 		.name = "an exempt list without the network: merged into it",
 		.ini = PROTECT,
-		.files = {{CONF, "PerSourcePenaltyExemptList 10.0.0.0/8\n"}, OPENSSH_98},
+		.files = {{CONF, "PerSourcePenaltyExemptList 10.0.0.0/8\n"}, {DPKG, OPENSSH_98}},
 		.check = POLICY_UNREPAIRED,
 		.repair = POLICY_REPAIRED,
 		.exit_check = PH_EXIT_REMAIN,
 		.exit_repair = PH_EXIT_REPAIRED,
-		.findings = {{SEVERITY_LOCKOUT, CONF, 1,
-			      "PerSourcePenaltyExemptList 10.0.0.0/8 leaves protected networks open",
-			      "would set to 10.0.0.0/8,203.0.113.0/24"}},
+		.findings =
+			{{SEVERITY_LOCKOUT, CONF, 1,
+			  "PerSourcePenaltyExemptList 10.0.0.0/8 leaves protected networks open",
+			  "would set to 10.0.0.0/8,203.0.113.0/24"}},
 		.after = {{CONF, "PerSourcePenaltyExemptList 10.0.0.0/8,203.0.113.0/24\n"}},
 	},
 	{
@@ -169,11 +176,11 @@ static const struct ph_case cases[] = {
 		.ini = PROTECT,
 		.files = {{CONF, "PerSourcePenalties authfail:3600\n"
 				 "PerSourcePenaltyExemptList 203.0.113.0/24\n"},
-			  OPENSSH_98},
+			  {DPKG, OPENSSH_98}},
 	},
 	{
 		.name = "over-strict penalties and every source protected: nothing to exempt",
-		.files = {{CONF, "PerSourcePenalties authfail:3600\n"}, OPENSSH_98},
+		.files = {{CONF, "PerSourcePenalties authfail:3600\n"}, {DPKG, OPENSSH_98}},
 		.check = POLICY_UNREPAIRED,
 		.repair = POLICY_UNREPAIRED,
 		.exit_check = PH_EXIT_REMAIN,
@@ -186,12 +193,12 @@ static const struct ph_case cases[] = {
 	{
 		.name = "an exempt list is unknown to OpenSSH 9.2: no penalty finding",
 		.ini = PROTECT,
-		.files = {{CONF, "Port 22\n"}, OPENSSH_92},
+		.files = {{CONF, "Port 22\n"}, {DPKG, OPENSSH_92}},
 	},
 	{
 		.name = "a keyword without its argument: a lockout the policy cannot fix",
 		.ini = PROTECT,
-		.files = {{CONF, "Port 22\nBanner\n"}, OPENSSH_92},
+		.files = {{CONF, "Port 22\nBanner\n"}, {DPKG, OPENSSH_92}},
 		.check = POLICY_UNREPAIRED,
 		.repair = POLICY_UNREPAIRED,
 		.exit_check = PH_EXIT_REMAIN,
@@ -204,39 +211,43 @@ static const struct ph_case cases[] = {
 		.name = "a readable host key beside a good one: a risk, mode set",
 		.ini = PROTECT,
 		.files = {{CONF, "HostKey " RSA_KEY "\nHostKey " KEY "\n"},
-			  OPENSSH_92,
+			  {DPKG, OPENSSH_92},
 			  {RSA_KEY, KEY_TEXT, 0, 0644},
 			  {KEY, KEY_TEXT, 0, 0600}},
 		.repair = POLICY_REPAIRED,
 		.exit_repair = PH_EXIT_REPAIRED,
-		.findings = {{SEVERITY_RISK, RSA_KEY, 0,
-			      "host key " RSA_KEY " has mode 0644: sshd ignores a private key that "
-			      "others can read (\"UNPROTECTED PRIVATE KEY FILE\"); sshd starts with "
-			      "its other keys",
-			      "would set owner root and mode 0600", "set owner root and mode 0600"}},
+		.findings =
+			{{SEVERITY_RISK, RSA_KEY, 0,
+			  "host key " RSA_KEY " has mode 0644: sshd ignores a private key that "
+			  "others can read (\"UNPROTECTED PRIVATE KEY FILE\"); sshd starts with "
+			  "its other keys",
+			  "would set owner root and mode 0600", "set owner root and mode 0600"}},
 		.after = {{RSA_KEY, KEY_TEXT, 0600}},
 	},
 	{
 		.name = "the only host key readable by others: a lockout, mode set",
 		.ini = PROTECT,
-		.files = {{CONF, "HostKey " KEY "\n"}, OPENSSH_92, {KEY, KEY_TEXT, 0, 0640}},
+		.files = {{CONF, "HostKey " KEY "\n"},
+			  {DPKG, OPENSSH_92},
+			  {KEY, KEY_TEXT, 0, 0640}},
 		.check = POLICY_UNREPAIRED,
 		.repair = POLICY_REPAIRED,
 		.exit_check = PH_EXIT_REMAIN,
 		.exit_repair = PH_EXIT_REPAIRED,
-		.findings = {{SEVERITY_LOCKOUT, KEY, 0, "host key " KEY " has mode 0640: sshd ignores"}},
+		.findings = {{SEVERITY_LOCKOUT, KEY, 0,
+			      "host key " KEY " has mode 0640: sshd ignores"}},
 		.after = {{KEY, KEY_TEXT, 0600}},
 	},
 	{
 		.name = "a host key that is a directory: sshd cannot load it",
 		.ini = PROTECT,
 		.files = {{CONF, "HostKey " RSA_KEY "\nHostKey " KEY "\n"},
-			  OPENSSH_92,
+			  {DPKG, OPENSSH_92},
 			  {RSA_KEY, NULL},
 			  {KEY, KEY_TEXT, 0, 0600}},
 		.findings = {{SEVERITY_RISK, RSA_KEY, 0,
-			      "host key " RSA_KEY " is a directory: sshd cannot load it", NULL, NULL,
-			      true}},
+			      "host key " RSA_KEY " is a directory: sshd cannot load it", NULL,
+			      NULL, true}},
 	},
 };
 

@@ -14,8 +14,9 @@
 #define CONF "/etc/sshguard/sshguard.conf"
 #define BL "/var/lib/sshguard/blacklist.db"
 #define WL "/etc/sshguard/whitelist"
-#define CONF_TEXT "BACKEND=\"/usr/libexec/sshguard/sshg-fw-nft-sets\"\n" \
-		  "BLACKLIST_FILE=120:" BL "\nWHITELIST_FILE=" WL "\n"
+#define CONF_TEXT                                                                                  \
+	"BACKEND=\"/usr/libexec/sshguard/sshg-fw-nft-sets\"\n"                                     \
+	"BLACKLIST_FILE=120:" BL "\nWHITELIST_FILE=" WL "\n"
 #define MARK "# sshrescue " PH_RUN ": "
 #define WL_ADDED MARK "protected networks of the owner\n203.0.113.0/24\n"
 #define IN_BL "is in sshguard's blocklist: sshguard blocks it at every start"
@@ -53,8 +54,9 @@ static const struct ph_case cases[] = {
 		.exit_repair = PH_EXIT_REPAIRED,
 		.findings = {{SEVERITY_LOCKOUT, BL, 2, "203.0.113.5 " IN_BL, "would comment out",
 			      "commented out"}},
-		.after = {{BL, "1700000000|100|4|198.51.100.7\n" MARK "1700000001|100|4|203.0.113.5\n"
-			       "1700000002|100|6|2001:db8::5\n"}},
+		.after = {{BL,
+			   "1700000000|100|4|198.51.100.7\n" MARK "1700000001|100|4|203.0.113.5\n"
+			   "1700000002|100|6|2001:db8::5\n"}},
 		.note = "1 blocklist entry of protected sources to comment out",
 	},
 	{
@@ -81,8 +83,7 @@ static const struct ph_case cases[] = {
 		.repair = POLICY_REPAIRED,
 		.exit_check = PH_EXIT_REMAIN,
 		.exit_repair = PH_EXIT_REPAIRED,
-		.findings = {{SEVERITY_LOCKOUT, WL, 0, NOT_WL, "would add to " WL,
-			      "added to " WL}},
+		.findings = {{SEVERITY_LOCKOUT, WL, 0, NOT_WL, "would add to " WL, "added to " WL}},
 		.after = {{WL, "10.0.0.0/8\n" WL_ADDED}},
 	},
 	{
@@ -110,8 +111,8 @@ static const struct ph_case cases[] = {
 		.exit_check = PH_EXIT_REMAIN,
 		.exit_repair = PH_EXIT_REMAIN,
 		.findings = {{SEVERITY_LOCKOUT, CONF, 0,
-			      "sshguard's blocklist argument \"" BL "\" is not THRESHOLD:/FILE", NULL,
-			      NULL, true}},
+			      "sshguard's blocklist argument \"" BL "\" is not THRESHOLD:/FILE",
+			      NULL, NULL, true}},
 	},
 	{
 		.name = "an inline whitelist without the network names no file to add to",
@@ -121,15 +122,17 @@ static const struct ph_case cases[] = {
 		.repair = POLICY_UNREPAIRED,
 		.exit_check = PH_EXIT_REMAIN,
 		.exit_repair = PH_EXIT_REMAIN,
-		.findings = {{SEVERITY_LOCKOUT, CONF, 0,
-			      "sshguard's whitelist (-w 10.0.0.1 192.0.2.0/24) lacks 203.0.113.0/24 "
-			      "and names no file to add to",
-			      NULL, NULL, true}},
+		.findings =
+			{{SEVERITY_LOCKOUT, CONF, 0,
+			  "sshguard's whitelist (-w 10.0.0.1 192.0.2.0/24) lacks 203.0.113.0/24 "
+			  "and names no file to add to",
+			  NULL, NULL, true}},
 	},
 	{
 		.name = "every source protected: every entry commented out, no whitelist",
 		.files = {{CONF, "BLACKLIST_FILE=120:" BL "\n"},
-			  {BL, "# old\n1700000000|100|4|198.51.100.7\n1700000002|100|6|2001:db8::5"}},
+			  {BL,
+			   "# old\n1700000000|100|4|198.51.100.7\n1700000002|100|6|2001:db8::5"}},
 		.check = POLICY_UNREPAIRED,
 		.repair = POLICY_REPAIRED,
 		.exit_check = PH_EXIT_REMAIN,
@@ -150,7 +153,8 @@ static const struct ph_case cases[] = {
 		.exit_check = PH_EXIT_REMAIN,
 		.exit_repair = PH_EXIT_REPAIRED,
 		.findings = {{SEVERITY_LOCKOUT, BL, 1, "2001:db8::5 " IN_BL}},
-		.after = {{BL, MARK "1700000000|100|6|2001:db8::5\n1700000001|100|4|203.0.113.5\n"}},
+		.after = {{BL,
+			   MARK "1700000000|100|6|2001:db8::5\n1700000001|100|4|203.0.113.5\n"}},
 	},
 };
 
