@@ -427,8 +427,8 @@ int ph_run_case(const struct policy *p, const struct ph_case *c)
 	struct config cfg;
 	struct snap input = {0}, checked = {0}, repaired = {0}, again = {0};
 	struct policy_result res = {0};
+	char *err = NULL;
 	config_init(&cfg);
-	_cleanup_free_ char *err = NULL;
 	if (c->ini && config_load_string(&cfg, c->ini, "policy.ini", &err) < 0) {
 		diff(&x, "the policy file: %s", err);
 		goto out;
@@ -480,6 +480,7 @@ out:
 	snap_free(&repaired);
 	snap_free(&again);
 	config_free(&cfg);
+	free(err);
 	return x.diffs;
 }
 
