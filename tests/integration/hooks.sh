@@ -64,16 +64,24 @@ t_grep 'runs again at the next boot' "$T/out"
 SSHRESCUE_ROOT=$R sh "$H/cloud-boothook.sh" >"$T/out" 2>&1
 judge "$R" && t_grep 'exit 1$' "$R/var/lib/sshrescue/boot-done"
 
-t_without_sshrescue "cloud-config: valid YAML that writes the policy and runs sshrescue-boot from bootcmd"
-python3 - "$H/cloud-config.yaml" >"$T/cc" 2>&1 <<'PY' || t_fail "$(cat "$T/cc")"
+t_without_sshrescue "cloud-config: valid YAML whose one bootcmd item is cloud-boothook.sh's script"
+# cloud-init writes bootcmd to a shell script ("#!/bin/sh", then each string item as it is) and
+# runs it with sh; cc_script is that script
+cc_script() { # cloud-config.yaml -> stdout
+	python3 - "$1" <<'PY'
 import sys, yaml
 text = open(sys.argv[1]).read()
 assert text.startswith("#cloud-config\n"), "no #cloud-config header"
 d = yaml.safe_load(text)
-w = [f for f in d["write_files"] if f["path"] == "/etc/sshrescue/policy.ini"]
-assert w and "protect = 203.0.113.0/24" in w[0]["content"], w
-assert any("sshrescue-boot" in " ".join(c if isinstance(c, list) else [c]) for c in d["bootcmd"]), d["bootcmd"]
+assert set(d) == {"bootcmd"} and len(d["bootcmd"]) == 1 and isinstance(d["bootcmd"][0], str), d
+print("#!/bin/sh\n" + d["bootcmd"][0], end="")
 PY
+}
+cc_script "$H/cloud-config.yaml" >"$T/cc.sh" 2>"$T/cc.err" || t_fail "$(cat "$T/cc.err")"
+sed -n '/^PROTECT=/,$p' "$H/cloud-boothook.sh" >"$T/boothook.body"
+sed -n '/^PROTECT=/,$p' "$T/cc.sh" >"$T/cc.body"
+[ -s "$T/boothook.body" ] || t_fail "no PROTECT= line in cloud-boothook.sh"
+t_same "$T/boothook.body" "$T/cc.body"
 
 # ---- systemd unit ----------------------------------------------------------------------
 t_without_sshrescue "systemd unit: systemd-analyze verify passes; ordered before ssh and fail2ban"
@@ -349,6 +357,25 @@ still_locked "$R"
 boothook "$SHA"
 env -u SSHRESCUE PATH="$P_WGET" SSHRESCUE_ROOT="$R" sh "$T/boothook-bin.sh" >"$T/out" 2>&1 || t_fail "boothook exit $?"
 judge "$R"
+t_grep 'exit 1$' "$R/var/lib/sshrescue/boot-done"
+
+t_case "cloud-config on an instance without sshrescue: right sha256 repairs; a wrong one runs nothing"
+cloudconfig() { # sha256 -> $T/cc-bin.sh, the script cloud-init makes of the edited user data
+	sed -e "s|^    SSHRESCUE_BIN_URL=\"\"|    SSHRESCUE_BIN_URL=\"$BURL\"|" \
+		-e "s|^    SSHRESCUE_BIN_SHA256=\"\"|    SSHRESCUE_BIN_SHA256=\"$1\"|" "$H/cloud-config.yaml" >"$T/cc-bin.yaml"
+	cc_script "$T/cc-bin.yaml" >"$T/cc-bin.sh"
+}
+R=$T/cc-fetch
+locked "$R"
+cloudconfig "$BAD"
+env -u SSHRESCUE PATH="$P_PY" SSHRESCUE_ROOT="$R" sh "$T/cc-bin.sh" >"$T/out" 2>&1 || t_fail "bootcmd exit $?"
+t_grep 'refusing to run it' "$T/out"
+still_locked "$R"
+[ ! -e "$R/var/lib/sshrescue/sshrescue" ] || t_fail "the refused binary was kept"
+cloudconfig "$SHA"
+env -u SSHRESCUE PATH="$P_CURL" SSHRESCUE_ROOT="$R" sh "$T/cc-bin.sh" >"$T/out" 2>&1 || t_fail "bootcmd exit $?"
+judge "$R"
+t_grep '^protect = 203.0.113.0/24$' "$R/etc/sshrescue/policy.ini"
 t_grep 'exit 1$' "$R/var/lib/sshrescue/boot-done"
 
 t_case "SSM document and GCE startup-script on an instance without sshrescue: fetched, verified, repaired"
