@@ -145,7 +145,7 @@ static void add_networks(struct csf_run *run, const char *path, const char *why)
 		buf_printf(&add, "%s # %sprotected network of the owner\n", net,
 			   run->marker + 2);
 		struct finding *f =
-			policy_add_finding(run->res, path, 0, NULL, "%s is not in %s: %s", net, path, why);
+			policy_add_risk(run->res, path, 0, NULL, "%s is not in %s: %s", net, path, why);
 		finding_set_action(f, "%s", run->ctx->repair ? "added" : "would add");
 		f->fixed = run->ctx->repair;
 	}

@@ -203,9 +203,10 @@ static void update_whitelist(struct sg_run *run, const char *conf_path,
 	bool add_conf_line = false;
 	if (!file) {
 		if (unit_w->n || conf->whitelist_arg) {
-			struct finding *f = policy_add_finding(
+			struct finding *f = policy_add_risk(
 				run->res, conf_path, 0, NULL,
-				"sshguard's whitelist (-w %s) lacks %s and names no file to add to",
+				"sshguard's whitelist (-w %s) lacks %s and names no file to add to: new "
+				"failures from a shared address block the owner again",
 				unit_w->n ? unit_w->v[0] : conf->whitelist_arg, missing.v[0]);
 			(void)f;
 			goto out;
@@ -215,7 +216,7 @@ static void update_whitelist(struct sg_run *run, const char *conf_path,
 	}
 	size_t first = run->res->n_findings;
 	for (size_t i = 0; i < missing.n; i++) {
-		struct finding *f = policy_add_finding(
+		struct finding *f = policy_add_risk(
 			run->res, file, 0, NULL,
 			"%s is not in sshguard's whitelist: new failures from a shared address block "
 			"the owner again",
@@ -265,11 +266,17 @@ static int sshguard_run(struct policy_ctx *ctx, struct policy_result *res)
 	const char *conf_path = NULL;
 	_cleanup_free_ char *data = NULL;
 	size_t len = 0;
-	for (size_t i = 0; i < ARRAY_SIZE(conf_paths) && !conf_path; i++)
-		if (root_read_file(r, conf_paths[i], ROOT_MAX_CONFIG, &data, &len) == 0)
+	const char *bad_path = NULL; /* a configuration that is there but cannot be read */
+	int bad_rc = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(conf_paths) && !conf_path && !bad_path; i++) {
+		int rc = root_read_file(r, conf_paths[i], ROOT_MAX_CONFIG, &data, &len);
+		if (rc == 0)
 			conf_path = conf_paths[i];
+		else if (rc != -ENOENT)
+			bad_path = conf_paths[i], bad_rc = rc;
+	}
 	struct stat st;
-	if (!conf_path && root_stat(r, "/usr/sbin/sshguard", &st) < 0) {
+	if (!conf_path && !bad_path && root_stat(r, "/usr/sbin/sshguard", &st) < 0) {
 		res->status = POLICY_SKIPPED;
 		policy_result_set_note(res, "no SSHGuard on this instance");
 		return 0;
@@ -295,8 +302,22 @@ static int sshguard_run(struct policy_ctx *ctx, struct policy_result *res)
 	}
 	for (size_t i = 0; i < lists.n; i++)
 		clean_blacklist(&run, lists.v[i]);
-	update_whitelist(&run, conf_path ? conf_path : conf_paths[0], &conf, &unit_w);
-	if (!res->n_findings)
+	/* sshguard's start script exits (78) when it cannot read its configuration: without one,
+	 * SSHGuard blocks nobody and there is no whitelist to complete. */
+	if (conf_path)
+		update_whitelist(&run, conf_path, &conf, &unit_w);
+	else if (bad_path) {
+		char why[64];
+		bool instance;
+		struct finding *f = policy_add_finding(
+			res, bad_path, 0, NULL, "cannot read: %s",
+			file_error_why(bad_rc, ROOT_MAX_CONFIG, why, &instance));
+		f->error = !instance;
+	}
+	if (!conf_path && !bad_path && !res->n_findings)
+		policy_result_set_note(res, "SSHGuard has no configuration (%s): it does not start",
+				       conf_paths[0]);
+	else if (!res->n_findings)
 		policy_result_set_note(res, "%s; %s", lists.n ? "no protected address in sshguard's "
 								  "blocklist"
 							       : "no sshguard blocklist",
