@@ -1,11 +1,13 @@
 /* policy.c: the registry of policies and the findings they return. */
 #include "policy.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
+#include "root.h"
 #include "util.h"
 
 /* The run order: one row per policy, the reason on the rows whose place matters (as libblkid's
@@ -185,4 +187,76 @@ void policy_write_failed(struct policy_result *res, const char *path, int rc, si
 	f->error = true;
 	for (size_t i = first; i < res->n_findings; i++)
 		res->findings[i].fixed = false;
+}
+
+bool policy_list_read(struct policy_list *l, const char *path, size_t max, char **data,
+		      size_t *len)
+{
+	int rc = root_read_file(l->ctx->root, path, max, data, len);
+	if (rc == -ENOENT)
+		return false;
+	if (rc < 0) {
+		char why[64];
+		bool instance = false;
+		struct finding *f = policy_add_finding(l->res, path, 0, NULL, "cannot read: %s",
+						       file_error_why(rc, max, why, &instance));
+		f->error = !instance;
+		return false;
+	}
+	l->path = path;
+	l->data = *data;
+	l->first = l->res->n_findings;
+	l->detailed = l->summarized = 0;
+	return true;
+}
+
+struct finding *policy_list_entry(struct policy_list *l, size_t off, size_t len, unsigned line,
+				  const char *problem_fmt, ...)
+{
+	if (l->drop_lines) {
+		/* the line and its end */
+		size_t end = off + len;
+		if (l->data[end] == '\r' && l->data[end + 1] == '\n')
+			end++;
+		if (l->data[end])
+			end++;
+		edits_add(&l->e, off, end - off, NULL, 0);
+	} else {
+		edits_add(&l->e, off, 0, l->marker, strlen(l->marker));
+	}
+	l->removed++;
+	if (l->detailed >= POLICY_LIST_DETAILED) {
+		l->summarized++;
+		return NULL;
+	}
+	l->detailed++;
+	_cleanup_free_ char *text = xstrndup(l->data + off, len);
+	va_list ap;
+	va_start(ap, problem_fmt);
+	struct finding *f =
+		add_finding(l->res, SEVERITY_LOCKOUT, l->path, line, text, problem_fmt, ap);
+	va_end(ap);
+	f->fixed = l->ctx->repair;
+	return f;
+}
+
+void policy_list_write(struct policy_list *l, size_t len, const char *what, const char *done,
+		       const char *would)
+{
+	if (l->summarized) {
+		struct finding *f = policy_add_finding(l->res, l->path, 0, NULL, "%zu more %s",
+						       l->summarized, what);
+		finding_set_action(f, "%s", l->ctx->repair ? done : would);
+		f->fixed = l->ctx->repair;
+	}
+	if (l->e.n && l->ctx->repair) {
+		char *backup = NULL;
+		int rc = root_replace(l->ctx->root, l->path, l->data, len, &l->e, &backup);
+		if (rc < 0)
+			policy_write_failed(l->res, l->path, rc, l->first);
+		else
+			policy_set_backup(l->res, l->first, backup);
+		free(backup);
+	}
+	edits_free(&l->e);
 }

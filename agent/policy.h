@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "root.h"
+
 struct config;
 struct root;
 
@@ -97,6 +99,38 @@ bool finding_counts(const struct finding *f, bool strict);
  * listed, but an instance that lets the owner in is ok). */
 void policy_result_finish(struct policy_result *res, int rc, bool strict);
 void policy_result_free(struct policy_result *res);
+
+/* A list file that its program loads whole at every start (csf.deny, lfd's csf.tempban,
+ * sshguard's blocklist), whose entries of protected sources go: each one's line is commented
+ * out with the run's marker (drop_lines: deleted with its line end), the first
+ * POLICY_LIST_DETAILED of a file get a finding each, the rest one finding that counts them.
+ * The policy sets ctx, res, marker and drop_lines; the rest is policy_list_*'s. */
+#define POLICY_LIST_DETAILED 50
+struct policy_list {
+	struct policy_ctx *ctx;
+	struct policy_result *res;
+	const char *marker; /* "# sshrescue RUN-ID: " */
+	bool drop_lines;
+	const char *path, *data; /* the file being read */
+	size_t first;		 /* its first finding */
+	struct edits e;
+	size_t removed; /* entries of protected sources, over every file */
+	size_t detailed, summarized;
+};
+/* Read path (at most max bytes) into *data, *len for the policy's parser: false when there is
+ * nothing to parse (no such file, or it cannot be read: an error finding then). */
+bool policy_list_read(struct policy_list *l, const char *path, size_t max, char **data,
+		      size_t *len);
+/* From the parser: the entry of a protected source at data[off, off + len), on line `line`.
+ * Returns its finding (problem printf-style, text the entry, fixed in repair) for the policy's
+ * action, or NULL when the entry is only counted. Pure: no file is touched. */
+struct finding *policy_list_entry(struct policy_list *l, size_t off, size_t len, unsigned line,
+				  const char *problem_fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+/* After the parser: the finding "N more <what>" for the entries past the detailed ones (action
+ * done in repair, else would), and in repair the file replaced with its edits and a backup. */
+void policy_list_write(struct policy_list *l, size_t len, const char *what, const char *done,
+		       const char *would);
 
 /* Is addr (text) protected by the run's protect list? Empty list: everything is. */
 struct cidr;

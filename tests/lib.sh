@@ -142,3 +142,49 @@ t_fixture() { # var name args...
 t_tcpd() { # root daemon addr -> prints granted|denied
 	(cd "$1/etc" && tcpdmatch -d "$2" "$3" 2>/dev/null | sed -n 's/^access: *//p' | tail -n 1)
 }
+
+# Policy sections that turn policies off, for a policy file: t_disabled hosts_access denyhosts...
+t_disabled() {
+	local p
+	for p; do printf '[%s]\nenabled = no\n' "$p"; done
+}
+
+# An instance root's own programs run chrooted, with what a booted system has under the root:
+# /run a tmpfs holding /run/sshd, /dev a tmpfs holding the host's /dev/null and, with -p, /proc;
+# all in a private mount namespace, so nothing stays mounted after.
+#   t_root_ns [-t SECONDS] [-n] [-a ADDR]... [-p] ROOT SCRIPT [ARG...]
+# runs the bash SCRIPT there, its $1 ROOT and the ARGs after it (the script chroots); -n: in a
+# network namespace of its own too, its loopback up, holding each ADDR (-a 203.0.113.5/32);
+# -t: killed after SECONDS. Exit status 99 when the namespace cannot be set up.
+t_root_ns() {
+	local pre=() net=0 addrs="" proc=0
+	while :; do
+		case $1 in
+		-t) pre=(timeout "$2") && shift 2 ;;
+		-n) net=1 && shift ;;
+		-a) addrs+=" $2" && shift 2 ;;
+		-p) proc=1 && shift ;;
+		*) break ;;
+		esac
+	done
+	local ns=(unshare -m)
+	[ "$net" = 1 ] && ns+=(-n)
+	"${pre[@]}" "${ns[@]}" bash -c '
+		net=$1 addrs=$2 proc=$3 script=$4
+		shift 4
+		root=$1
+		if [ "$net" = 1 ]; then
+			ip link set lo up || exit 99
+			for a in $addrs; do ip addr add "$a" dev lo || exit 99; done
+		fi
+		mount --make-rprivate / &&
+			mount -t tmpfs tmpfs "$root/run" && mkdir -m 0755 "$root/run/sshd" &&
+			mount -t tmpfs tmpfs "$root/dev" && touch "$root/dev/null" &&
+			mount --bind /dev/null "$root/dev/null" || exit 99
+		if [ "$proc" = 1 ]; then mount -t proc proc "$root/proc" || exit 99; fi
+		unset net addrs proc root
+		eval "$script"' t_root_ns "$net" "$addrs" "$proc" "$2" "$1" "${@:3}"
+}
+
+# A program of the instance run chrooted by t_root_ns: t_in_root ROOT PROGRAM [ARG...]
+t_in_root() { t_root_ns "$1" 'exec chroot "$@"' "${@:2}"; }

@@ -22,16 +22,12 @@
 #define CSF_IGNORE "/etc/csf/csf.ignore"
 #define CSF_TEMPBAN "/var/lib/csf/csf.tempban"
 #define MAX_CSF_FILE (64u << 20)
-#define MAX_DETAILED 50
 #define MAX_INCLUDES 16
 
 struct csf_run {
 	struct policy_ctx *ctx;
 	struct policy_result *res;
-	const char *path, *data;
-	struct edits e;
-	bool tempban; /* delete lines (state) instead of commenting them out */
-	size_t removed, detailed, summarized;
+	struct policy_list list; /* csf.deny and its includes, csf.tempban */
 	char *marker;
 	struct strv includes;
 };
@@ -47,76 +43,32 @@ static void on_deny(void *arg, const struct csf_entry *en)
 	}
 	if (!en->has_addr || !policy_protects(run->ctx->cfg, &en->addr))
 		return;
-	if (run->tempban) {
-		/* the line and its end */
-		size_t end = en->off + en->len;
-		if (run->data[end] == '\r' && run->data[end + 1] == '\n')
-			end++;
-		if (run->data[end])
-			end++;
-		edits_add(&run->e, en->off, end - en->off, NULL, 0);
-	} else {
-		edits_add(&run->e, en->off, 0, run->marker, strlen(run->marker));
-	}
-	run->removed++;
-	if (run->detailed >= MAX_DETAILED) {
-		run->summarized++;
-		return;
-	}
-	run->detailed++;
 	char a[CIDR_STRLEN];
 	cidr_format(&en->addr, a);
-	_cleanup_free_ char *text = xstrndup(run->data + en->off, en->len);
-	struct finding *f = policy_add_finding(
-		run->res, run->path, en->line, text, "%s is %s: csf drops it at every start", a,
-		run->tempban ? "temporarily banned by lfd" : "denied");
-	const char *done = run->tempban ? "removed" : "commented out";
-	finding_set_action(f, "%s%s", run->ctx->repair ? "" : "would be ", done);
-	f->fixed = run->ctx->repair;
+	bool tempban = run->list.drop_lines;
+	struct finding *f = policy_list_entry(&run->list, en->off, en->len, en->line,
+					      "%s is %s: csf drops it at every start", a,
+					      tempban ? "temporarily banned by lfd" : "denied");
+	if (f)
+		finding_set_action(f, "%s%s", run->ctx->repair ? "" : "would be ",
+				   tempban ? "removed" : "commented out");
 }
 
-/* csf.deny (and the files its Include lines name) or csf.tempban. */
+/* csf.deny (and the files its Include lines name) or csf.tempban (its lines deleted: state,
+ * not configuration). */
 static void clean_list(struct csf_run *run, const char *path, bool tempban)
 {
 	_cleanup_free_ char *data = NULL;
 	size_t len;
-	int rc = root_read_file(run->ctx->root, path, MAX_CSF_FILE, &data, &len);
-	if (rc == -ENOENT)
+	run->list.drop_lines = tempban;
+	if (!policy_list_read(&run->list, path, MAX_CSF_FILE, &data, &len))
 		return;
-	if (rc < 0) {
-		char why[64];
-		bool instance = false;
-		struct finding *f = policy_add_finding(run->res, path, 0, NULL, "cannot read: %s",
-						       file_error_why(rc, MAX_CSF_FILE, why, &instance));
-		f->error = !instance;
-		return;
-	}
-	size_t first = run->res->n_findings;
-	run->path = path;
-	run->data = data;
-	run->tempban = tempban;
-	run->detailed = run->summarized = 0;
 	if (tempban)
 		csf_tempban_parse(data, len, on_deny, run);
 	else
 		csf_list_parse(data, len, on_deny, run);
-	if (run->summarized) {
-		struct finding *f = policy_add_finding(run->res, path, 0, NULL,
-						       "%zu more entries of protected sources",
-						       run->summarized);
-		finding_set_action(f, run->ctx->repair ? "removed" : "would remove");
-		f->fixed = run->ctx->repair;
-	}
-	if (run->e.n && run->ctx->repair) {
-		char *backup = NULL;
-		rc = root_replace(run->ctx->root, path, data, len, &run->e, &backup);
-		if (rc < 0)
-			policy_write_failed(run->res, path, rc, first);
-		else
-			policy_set_backup(run->res, first, backup);
-		free(backup);
-	}
-	edits_free(&run->e);
+	policy_list_write(&run->list, len, "entries of protected sources", "removed",
+			  "would remove");
 }
 
 /* csf.allow or csf.ignore: append the protected networks it lacks. */
@@ -220,7 +172,7 @@ static void open_ports(struct csf_run *run)
 
 static int csf_run(struct policy_ctx *ctx, struct policy_result *res)
 {
-	struct csf_run run = { .ctx = ctx, .res = res };
+	struct csf_run run = { .ctx = ctx, .res = res, .list = { .ctx = ctx, .res = res } };
 	struct stat st;
 	if (root_stat(ctx->root, CSF_CONF, &st) < 0) {
 		res->status = POLICY_SKIPPED;
@@ -228,6 +180,7 @@ static int csf_run(struct policy_ctx *ctx, struct policy_result *res)
 		return 0;
 	}
 	run.marker = xasprintf("# sshrescue %s: ", ctx->run_id ? ctx->run_id : "");
+	run.list.marker = run.marker;
 	clean_list(&run, CSF_DENY, false);
 	for (size_t i = 0; i < run.includes.n; i++)
 		clean_list(&run, run.includes.v[i], false);
@@ -237,9 +190,9 @@ static int csf_run(struct policy_ctx *ctx, struct policy_result *res)
 	open_ports(&run);
 	if (!res->n_findings)
 		policy_result_set_note(res, "CSF lets protected sources reach sshd");
-	else if (run.removed)
-		policy_result_set_note(res, "%zu CSF entr%s of protected sources %s", run.removed,
-				       run.removed == 1 ? "y" : "ies",
+	else if (run.list.removed)
+		policy_result_set_note(res, "%zu CSF entr%s of protected sources %s",
+				       run.list.removed, run.list.removed == 1 ? "y" : "ies",
 				       ctx->repair ? "removed" : "to remove");
 	strv_free(&run.includes);
 	free(run.marker);

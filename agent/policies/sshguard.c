@@ -15,7 +15,6 @@
 #include "root.h"
 
 #define MAX_BLACKLIST (64u << 20)
-#define MAX_DETAILED 50
 #define SSHGUARD_DEFAULT_WHITELIST "/etc/sshguard/whitelist"
 
 /* Where the `sshguard` script sources its configuration: Debian and most packages, then
@@ -30,10 +29,7 @@ static const char *const unit_paths[] = { "/etc/systemd/system/sshguard.service"
 struct sg_run {
 	struct policy_ctx *ctx;
 	struct policy_result *res;
-	const char *path; /* the blocklist being read */
-	const char *data;
-	struct edits e;
-	size_t removed, detailed, summarized;
+	struct policy_list list; /* the blocklists */
 	char *marker;
 };
 
@@ -42,61 +38,26 @@ static void on_entry(void *arg, const struct sshguard_entry *en)
 	struct sg_run *run = arg;
 	if (!policy_protects(run->ctx->cfg, &en->addr))
 		return;
-	edits_add(&run->e, en->off, 0, run->marker, strlen(run->marker));
-	run->removed++;
-	if (run->detailed >= MAX_DETAILED) {
-		run->summarized++;
-		return;
-	}
-	run->detailed++;
 	char a[CIDR_STRLEN];
 	cidr_format_addr(&en->addr, a);
-	_cleanup_free_ char *text = xstrndup(run->data + en->off, en->len);
-	struct finding *f = policy_add_finding(
-		run->res, run->path, en->line, text,
+	struct finding *f = policy_list_entry(
+		&run->list, en->off, en->len, en->line,
 		"%s is in sshguard's blocklist: sshguard blocks it at every start, whitelisted or not",
 		a);
-	finding_set_action(f, run->ctx->repair ? "commented out" : "would comment out");
-	f->fixed = run->ctx->repair;
+	if (f)
+		finding_set_action(f, run->ctx->repair ? "commented out" : "would comment out");
 }
 
 static void clean_blacklist(struct sg_run *run, const char *path)
 {
 	_cleanup_free_ char *data = NULL;
 	size_t len;
-	int rc = root_read_file(run->ctx->root, path, MAX_BLACKLIST, &data, &len);
-	if (rc == -ENOENT)
-		return; /* sshguard creates it ("a+") */
-	if (rc < 0) {
-		char why[64];
-		bool instance = false;
-		struct finding *f = policy_add_finding(run->res, path, 0, NULL, "cannot read: %s",
-						       file_error_why(rc, MAX_BLACKLIST, why, &instance));
-		f->error = !instance;
+	/* (no such file: sshguard creates it, "a+") */
+	if (!policy_list_read(&run->list, path, MAX_BLACKLIST, &data, &len))
 		return;
-	}
-	size_t first = run->res->n_findings;
-	run->path = path;
-	run->data = data;
-	run->detailed = run->summarized = 0;
 	sshguard_blacklist_parse(data, len, on_entry, run);
-	if (run->summarized) {
-		struct finding *f = policy_add_finding(run->res, path, 0, NULL,
-						       "%zu more blocklist entries of protected sources",
-						       run->summarized);
-		finding_set_action(f, run->ctx->repair ? "commented out" : "would comment out");
-		f->fixed = run->ctx->repair;
-	}
-	if (run->e.n && run->ctx->repair) {
-		char *backup = NULL;
-		rc = root_replace(run->ctx->root, path, data, len, &run->e, &backup);
-		if (rc < 0)
-			policy_write_failed(run->res, path, rc, first);
-		else
-			policy_set_backup(run->res, first, backup);
-		free(backup);
-	}
-	edits_free(&run->e);
+	policy_list_write(&run->list, len, "blocklist entries of protected sources",
+			  "commented out", "would comment out");
 }
 
 /* -b and -w arguments of the service's ExecStart lines. */
@@ -261,7 +222,7 @@ out:
 
 static int sshguard_run(struct policy_ctx *ctx, struct policy_result *res)
 {
-	struct sg_run run = { .ctx = ctx, .res = res };
+	struct sg_run run = { .ctx = ctx, .res = res, .list = { .ctx = ctx, .res = res } };
 	struct root *r = ctx->root;
 	const char *conf_path = NULL;
 	_cleanup_free_ char *data = NULL;
@@ -282,6 +243,7 @@ static int sshguard_run(struct policy_ctx *ctx, struct policy_result *res)
 		return 0;
 	}
 	run.marker = xasprintf("# sshrescue %s: ", ctx->run_id ? ctx->run_id : "");
+	run.list.marker = run.marker;
 	struct sshguard_conf conf = { 0 };
 	if (data)
 		sshguard_conf_parse(data, len, &conf);
@@ -323,9 +285,9 @@ static int sshguard_run(struct policy_ctx *ctx, struct policy_result *res)
 							       : "no sshguard blocklist",
 				       ctx->cfg->protect.n ? "the protected networks are whitelisted"
 							   : "no protected networks to whitelist");
-	else if (run.removed)
+	else if (run.list.removed)
 		policy_result_set_note(res, "%zu blocklist entr%s of protected sources %s",
-				       run.removed, run.removed == 1 ? "y" : "ies",
+				       run.list.removed, run.list.removed == 1 ? "y" : "ies",
 				       ctx->repair ? "commented out" : "to comment out");
 	strv_free(&unit_b);
 	strv_free(&unit_w);

@@ -8,48 +8,21 @@
 set -eu
 SSHRESCUE=${SSHRESCUE:?}
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../f2b.sh"
 ROWS=1000000
 OTHER=1000 # rows of a second jail, which must stay
-SCHEMA=$(cd "$(dirname "$0")/.." && pwd)/fail2ban-v4.sql
 GEN="fail2ban 1.0 schema v4; bips+bans; sshd $ROWS; recidive $OTHER; gen 1"
-CACHE=${SSHRESCUE_TEST_CACHE:-/var/cache/sshrescue-tests}/fail2ban-bench-$( (echo "$GEN"; cat "$SCHEMA") | sha256sum | cut -c1-16)
+CACHE=${SSHRESCUE_TEST_CACHE:-/var/cache/sshrescue-tests}/fail2ban-bench-$( (echo "$GEN"; cat "$F2B_SCHEMA") | sha256sum | cut -c1-16)
 if [ ! -s "$CACHE/fail2ban.sqlite3" ]; then
 	mkdir -p "$CACHE"
 	rm -f "$CACHE/tmp.sqlite3"
 	# fail2ban's own CREATE statements, then the rows
-	{ cat "$SCHEMA"; cat <<EOF; } | sqlite3 "$CACHE/tmp.sqlite3"
-BEGIN;
-WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < $ROWS - 1)
-INSERT INTO bips SELECT '10.' || (i >> 16) || '.' || ((i >> 8) & 255) || '.' || (i & 255),
-	'sshd', strftime('%s', 'now') - (i % 3600), 86400, 1, '{"failures": 5}' FROM n;
-INSERT INTO bans SELECT jail, ip, timeofban, bantime, bancount, data FROM bips;
-WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < $OTHER - 1)
-INSERT INTO bips SELECT '172.16.' || (i >> 8) || '.' || (i & 255), 'recidive',
-	strftime('%s', 'now'), -1, 3, '{"failures": 5}' FROM n;
-INSERT INTO bans SELECT jail, ip, timeofban, bantime, bancount, data FROM bips
-	WHERE jail = 'recidive';
-COMMIT;
-EOF
+	f2b_mkdb "$CACHE/tmp.sqlite3" "$ROWS" "$OTHER"
 	mv "$CACHE/tmp.sqlite3" "$CACHE/fail2ban.sqlite3"
 fi
 W=$(mktemp -d /var/tmp/sshrescue-bench.XXXXXX)
 trap 'rm -rf "$W"' EXIT
-cat >"$W/policy.ini" <<'EOF'
-[hosts_access]
-enabled = no
-[denyhosts]
-enabled = no
-[firewall]
-enabled = no
-[sshd]
-enabled = no
-[fail2ban]
-jails = sshd
-scope = all
-ignoreip = no
-[report]
-console = no
-EOF
+{ f2b_policy all no; printf '[report]\nconsole = no\n'; } >"$W/policy.ini"
 size=$(stat -c %s "$CACHE/fail2ban.sqlite3")
 clis=() srs=() rsss=() clirss=()
 for i in $(seq "$ROUNDS"); do

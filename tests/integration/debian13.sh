@@ -5,6 +5,7 @@
 # protected and an unprotected address; its tcpd's tcpdmatch; its sshguard 2.4.3 started on the
 # repaired blocklist and whitelist. Debian 12 (OpenSSH 9.2) must not get a keyword it refuses.
 source "$(dirname "$0")/../lib.sh"
+source "$TOP/tests/f2b.sh"
 
 for p in unshare ip python3 chroot; do
 	command -v "$p" >/dev/null || { echo "SKIP debian13.sh: $p missing"; exit 0; }
@@ -21,35 +22,15 @@ cat >"$T/policy.ini" <<EOF
 protect = $PROTECT
 EOF
 # Only the sshd policy, for a run inside the test's namespaces.
-cat >"$T/live.ini" <<EOF
-[agent]
-protect = $PROTECT
-[hosts_access]
-enabled = no
-[denyhosts]
-enabled = no
-[fail2ban]
-enabled = no
-[firewall]
-enabled = no
-[sshguard]
-enabled = no
-[csf]
-enabled = no
-EOF
+{
+	printf '[agent]\nprotect = %s\n' "$PROTECT"
+	t_disabled hosts_access denyhosts fail2ban firewall sshguard csf
+} >"$T/live.ini"
 # Only the tcp_wrappers policies (a Debian 13 root has other findings: fail2ban's ignoreip...).
-cat >"$T/wrap.ini" <<EOF
-[agent]
-protect = $PROTECT
-[fail2ban]
-enabled = no
-[sshd]
-enabled = no
-[firewall]
-enabled = no
-[sshguard]
-enabled = no
-EOF
+{
+	printf '[agent]\nprotect = %s\n' "$PROTECT"
+	t_disabled fail2ban sshd firewall sshguard
+} >"$T/wrap.ini"
 
 n=0
 # A fresh instance: an overlay over a fixture root, /dev emptied as on a disk.
@@ -91,14 +72,8 @@ EOF
 # the owner's and a stranger's address; provoked by N no-auth connections from SRC, then asked
 # for its banner from SRC. Prints BANNER or NOBANNER (and sshd's log to $T/sshd.log).
 sshd_banner() { # root src n
-	timeout 120 unshare -n -m bash -c '
+	t_root_ns -t 120 -n -a "$OWNER/32" -a "$STRANGER/32" "$1" '
 		R=$1 src=$2 n=$3 port=$4 probe=$5 log=$6
-		ip link set lo up
-		ip addr add '"$OWNER"'/32 dev lo && ip addr add '"$STRANGER"'/32 dev lo || exit 99
-		mount --make-rprivate /
-		mount -t tmpfs tmpfs "$R/run" && mkdir -m 0755 "$R/run/sshd" &&
-		mount -t tmpfs tmpfs "$R/dev" && touch "$R/dev/null" &&
-		mount --bind /dev/null "$R/dev/null" || exit 99
 		chroot "$R" /usr/sbin/sshd -D -e -p "$port" -o ListenAddress=127.0.0.1 >"$log" 2>&1 &
 		pid=$!
 		for _ in $(seq 50); do
@@ -108,19 +83,7 @@ sshd_banner() { # root src n
 		done
 		python3 "$probe" "$src" 127.0.0.1 "$port" "$n"
 		kill "$pid"; wait "$pid" 2>/dev/null
-		exit 0' sshd_banner "$1" "$2" "$3" "$PORT" "$T/probe.py" "$T/sshd.log"
-}
-
-in_root() { # root program args...: with /run/sshd and /dev/null as on a booted system
-	local root=$1
-	shift
-	unshare -m bash -c '
-		root=$1; shift
-		mount --make-rprivate /
-		mount -t tmpfs tmpfs "$root/run" && mkdir -m 0755 "$root/run/sshd" &&
-		mount -t tmpfs tmpfs "$root/dev" && touch "$root/dev/null" &&
-		mount --bind /dev/null "$root/dev/null" || exit 99
-		exec chroot "$root" "$@"' in_root "$root" "$@"
+		exit 0' "$2" "$3" "$PORT" "$T/probe.py" "$T/sshd.log"
 }
 
 repair() { t_expect_exit "${1:-1}" "$SSHRESCUE" --root "$R" --policy "$T/policy.ini" repair; }
@@ -134,7 +97,7 @@ case $out in NOBANNER*) ;; *) t_fail "before the repair the owner got a banner a
 grep -q 'penalty' "$T/sshd.log" || t_fail "sshd logged no penalty"
 repair
 t_grep '^PerSourcePenaltyExemptList 203.0.113.0/24$' "$R/etc/ssh/sshd_config"
-in_root "$R" /usr/sbin/sshd -t >"$T/t.out" 2>&1 || { t_fail "sshd -t fails after the repair"; cat "$T/t.out"; }
+t_in_root "$R" /usr/sbin/sshd -t >"$T/t.out" 2>&1 || { t_fail "sshd -t fails after the repair"; cat "$T/t.out"; }
 out=$(sshd_banner "$R" "$OWNER" 30)
 case $out in BANNER*) ;; *) t_fail "after the repair the owner gets no banner: $out"; sed 's/^/       | /' "$T/sshd.log" | tail -5 ;; esac
 out=$(sshd_banner "$R" "$STRANGER" 30)
@@ -143,14 +106,8 @@ case $out in NOBANNER*) ;; *) t_fail "after the repair a stranger is no longer p
 t_case "live: a running Debian 13 sshd that penalises the owner greets it right after the repair (reloaded)"
 new_root "$DEBROOT13"
 echo 'PidFile /var/lib/sshd-test.pid' >"$R/etc/ssh/sshd_config.d/05-pid.conf"
-out=$(timeout 180 unshare -n -m bash -c '
+out=$(t_root_ns -t 180 -n -a "$OWNER/32" "$R" '
 	R=$1 port=$2 probe=$3 log=$4 rescue=$5 policy=$6 out=$7
-	ip link set lo up
-	ip addr add '"$OWNER"'/32 dev lo || exit 99
-	mount --make-rprivate /
-	mount -t tmpfs tmpfs "$R/run" && mkdir -m 0755 "$R/run/sshd" &&
-	mount -t tmpfs tmpfs "$R/dev" && touch "$R/dev/null" &&
-	mount --bind /dev/null "$R/dev/null" || exit 99
 	chroot "$R" /usr/sbin/sshd -D -e -p "$port" -o ListenAddress=127.0.0.1 >"$log" 2>&1 &
 	pid=$!
 	up() {
@@ -167,7 +124,7 @@ out=$(timeout 180 unshare -n -m bash -c '
 	up
 	echo "after: $(python3 "$probe" '"$OWNER"' 127.0.0.1 "$port" 0)"
 	kill "$pid"; wait "$pid" 2>/dev/null
-	exit 0' sshd_live "$R" "$PORT" "$T/probe.py" "$T/sshd.log" "$SSHRESCUE" "$T/live.ini" "$T/live.out")
+	exit 0' "$PORT" "$T/probe.py" "$T/sshd.log" "$SSHRESCUE" "$T/live.ini" "$T/live.out")
 case $out in *"before: NOBANNER"*) ;; *) t_fail "the running sshd did not refuse the owner before the repair: the case proves nothing ($out)" ;; esac
 case $out in *"rc: 1"*) ;; *) t_fail "repair --live did not exit 1: $out"; sed 's/^/       | /' "$T/live.out" | grep -v SSHRESCUE-REPORT ;; esac
 t_grep 'reloaded sshd (pid [0-9]*, SIGHUP)' "$T/live.out"
@@ -186,7 +143,7 @@ repair
 t_grep '^PerSourcePenaltyExemptList 10.0.0.0/8,203.0.113.0/24$' "$R/etc/ssh/sshd_config.d/40-admin.conf"
 t_grep '^PerSourcePenaltyExemptList 192.0.2.0/24$' "$R/etc/ssh/sshd_config.d/50-later.conf"
 t_grep 'over-strict.*kept: the protected networks are exempt' "$T/err"
-v=$(in_root "$R" /usr/sbin/sshd -T 2>/dev/null | sed -n 's/^persourcepenaltyexemptlist //p')
+v=$(t_in_root "$R" /usr/sbin/sshd -T 2>/dev/null | sed -n 's/^persourcepenaltyexemptlist //p')
 [ "$v" = "10.0.0.0/8,203.0.113.0/24" ] || t_fail "sshd -T shows persourcepenaltyexemptlist '$v'"
 out=$(sshd_banner "$R" "$OWNER" 3)
 case $out in BANNER*) ;; *) t_fail "after the repair the owner gets no banner: $out" ;; esac
@@ -279,13 +236,8 @@ t_grep 'tcp dport 2222 accept' "$R/etc/nftables.conf"
 # owner and a stranger (5 each; 3 reach the default threshold). Prints the addresses in the
 # blocked set at start ("start: ...") and after the attacks ("after: ...").
 sshguard_blocks() { # root
-	timeout 60 unshare -n -m bash -c '
+	t_root_ns -t 60 -n "$1" '
 		R=$1
-		ip link set lo up
-		mount --make-rprivate /
-		mount -t tmpfs tmpfs "$R/run" &&
-		mount -t tmpfs tmpfs "$R/dev" && touch "$R/dev/null" &&
-		mount --bind /dev/null "$R/dev/null" || exit 99
 		: >"$R/var/log/auth.log"
 		setsid chroot "$R" /usr/sbin/sshguard /var/log/auth.log >"$R/run/sg.log" 2>&1 &
 		pid=$!
@@ -304,7 +256,7 @@ sshguard_blocks() { # root
 		sleep 2
 		echo "after: $(blocked)"
 		kill -- -"$pid" 2>/dev/null
-		exit 0' sshguard_blocks "$1"
+		exit 0'
 }
 
 t_case "sshguard: the owner leaves the blocklist and enters the whitelist; the real sshguard then blocks strangers only"
@@ -340,97 +292,39 @@ new_root "$DEBROOT13"
 rm -f "$R"/etc/ssh/ssh_host_*
 ssh-keygen -q -t dsa -N '' -C test -f "$R/etc/ssh/ssh_host_dsa_key"
 echo 'HostKey /etc/ssh/ssh_host_dsa_key' >"$R/etc/ssh/sshd_config.d/10-dsa.conf"
-in_root "$R" /usr/sbin/sshd -t >/dev/null 2>&1 && t_fail "sshd -t passes with a DSA key only: the case proves nothing"
+t_in_root "$R" /usr/sbin/sshd -t >/dev/null 2>&1 && t_fail "sshd -t passes with a DSA key only: the case proves nothing"
 repair
 t_grep '^HostKey /etc/ssh/ssh_host_ed25519_key$' "$R/etc/ssh/sshd_config"
-in_root "$R" /usr/sbin/sshd -t >"$T/t.out" 2>&1 || { t_fail "sshd -t fails after the repair"; sed 's/^/       | /' "$T/t.out"; }
+t_in_root "$R" /usr/sbin/sshd -t >"$T/t.out" 2>&1 || { t_fail "sshd -t fails after the repair"; sed 's/^/       | /' "$T/t.out"; }
 out=$(sshd_banner "$R" "$OWNER" 0)
 case $out in BANNER*) ;; *) t_fail "no banner after the repair: $out" ;; esac
 t_expect_exit 0 "$SSHRESCUE" --root "$R" --policy "$T/policy.ini" repair
 
 # ---- fail2ban 1.1.0: the root's own server restarted on the repaired database ---------------
 
-# The instance's fail2ban, chrooted into the root in a private mount namespace (the daemon keeps
-# it); its socket and pid file lie in the root's /var/lib/fail2ban, where the root's own
-# fail2ban-client reaches them.
-f2b13() { # root args...: the root's fail2ban-client
-	timeout 30 chroot "$1" /usr/bin/fail2ban-client -s /var/lib/fail2ban/fail2ban.sock "${@:2}"
-}
-f2b13_start() { # root
-	t_defer "f2b13_stop '$1'"
-	# (its stock ban action, Debian 13's nftables, in a network namespace of its own)
-	timeout 90 unshare -m -n --propagation private bash -c '
-		R=$1
-		mount -t tmpfs tmpfs "$R/run" && mkdir -p "$R/run/fail2ban" &&
-		mount -t proc proc "$R/proc" &&
-		mount -t tmpfs tmpfs "$R/dev" && touch "$R/dev/null" &&
-		mount --bind /dev/null "$R/dev/null" || exit 99
-		exec chroot "$R" /usr/bin/fail2ban-client -x start' f2b13_start "$1" >"$T/f2b.out" 2>&1 || {
-		t_fail "the root's fail2ban did not start"
-		sed 's/^/       | /' "$T/f2b.out" "$1/var/log/fail2ban.log" | tail -20
-		return 1
-	}
-}
-f2b13_stop() { # root
-	local pid
-	[ -S "$1/var/lib/fail2ban/fail2ban.sock" ] && f2b13 "$1" stop >/dev/null 2>&1
-	pid=$(cat "$1/var/lib/fail2ban/fail2ban.pid" 2>/dev/null)
-	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then kill -9 "$pid"; fi
-	rm -f "$1/var/lib/fail2ban/fail2ban.pid" "$1/var/lib/fail2ban/fail2ban.sock"
-	return 0
-}
-f2b13_banned() { # root -> banned addresses of jail sshd, space separated
-	f2b13 "$1" status sshd 2>/dev/null | sed -n 's/.*Banned IP list:[[:space:]]*//p'
-}
-f2b13_wait() { # root addr...: until all are banned
-	local i a ok
-	for ((i = 0; i < 100; i++)); do
-		ok=1
-		for a in "${@:2}"; do case " $(f2b13_banned "$1") " in *" $a "*) ;; *) ok=0 ;; esac; done
-		[ $ok = 1 ] && return 0
-		sleep 0.2
-	done
-	return 1
-}
-fail_logins() { # log addr count
-	local i
-	for ((i = 0; i < $3; i++)); do
-		echo "$(date '+%b %e %H:%M:%S') vm sshd[$((4000 + i))]: Failed password for root from $2 port $((40000 + i)) ssh2" >>"$1"
-	done
-}
+# The instance's own fail2ban (tests/f2b.sh, F2B_CHROOT), its stock ban action (Debian 13's
+# nftables) in a network namespace of its own; its socket and pid file lie in the root's
+# /var/lib/fail2ban, where the root's own fail2ban-client reaches them.
+F2B_CHROOT=1
 
 t_case "fail2ban 1.1.0: after the repair the root's own fail2ban restores no ban of the owner, keeps the stranger's, and does not ban the owner again"
 new_root "$DEBROOT13"
-cat >"$R/etc/fail2ban/fail2ban.local" <<'EOF'
-[DEFAULT]
-socket = /var/lib/fail2ban/fail2ban.sock
-pidfile = /var/lib/fail2ban/fail2ban.pid
-logtarget = /var/log/fail2ban.log
-EOF
-cat >"$R/etc/fail2ban/jail.local" <<'EOF'
-[sshd]
-enabled = true
-backend = polling
-logpath = /var/log/sshd-test.log
-maxretry = 2
-findtime = 1h
-bantime = 1d
-EOF
+f2b_test_conf "$R"
 : >"$R/var/log/sshd-test.log"
-fail_logins "$R/var/log/sshd-test.log" "$OWNER" 3
-fail_logins "$R/var/log/sshd-test.log" "$STRANGER" 3
-if f2b13_start "$R"; then
-	f2b13_wait "$R" "$OWNER" "$STRANGER" || t_fail "the root's fail2ban did not ban both: $(f2b13_banned "$R")"
-	f2b13_stop "$R"
+f2b_failures "$R/var/log/sshd-test.log" "$OWNER" 3
+f2b_failures "$R/var/log/sshd-test.log" "$STRANGER" 3
+if f2b_start "$R"; then
+	f2b_wait_banned "$R" "$OWNER" "$STRANGER" || t_fail "the root's fail2ban did not ban both: $(f2b_banned "$R" | tr '\n' ' ')"
+	f2b_stop "$R"
 fi
 repair
-if f2b13_start "$R"; then
-	f2b13_wait "$R" "$STRANGER" || t_fail "the stranger's ban was not restored: $(f2b13_banned "$R")"
-	case " $(f2b13_banned "$R") " in *" $OWNER "*) t_fail "fail2ban restored the owner's ban" ;; esac
-	fail_logins "$R/var/log/sshd-test.log" "$OWNER" 3
+if f2b_start "$R"; then
+	f2b_wait_banned "$R" "$STRANGER" || t_fail "the stranger's ban was not restored: $(f2b_banned "$R" | tr '\n' ' ')"
+	f2b_banned "$R" | grep -qxF "$OWNER" && t_fail "fail2ban restored the owner's ban"
+	f2b_failures "$R/var/log/sshd-test.log" "$OWNER" 3
 	sleep 3
-	case " $(f2b13_banned "$R") " in *" $OWNER "*) t_fail "fail2ban banned the owner again (ignoreip)" ;; esac
-	f2b13_stop "$R"
+	f2b_banned "$R" | grep -qxF "$OWNER" && t_fail "fail2ban banned the owner again (ignoreip)"
+	f2b_stop "$R"
 fi
 
 DEBROOT12=$("$TOP/tests/fixtures/debroot") || { t_fail "no Debian 12 root fixture"; }
@@ -443,7 +337,7 @@ t_case "Debian 12's sshd (OpenSSH 9.2) gets no PerSourcePenalty keyword: sshd -t
 new_root "$DEBROOT12"
 t_expect_exit 0 "$SSHRESCUE" --root "$R" --policy "$T/policy.ini" --json repair && examined_92
 t_no_grep 'PerSourcePenalt' "$R/etc/ssh/sshd_config"
-in_root "$R" /usr/sbin/sshd -t >"$T/t.out" 2>&1 || { t_fail "sshd -t fails on Debian 12"; cat "$T/t.out"; }
+t_in_root "$R" /usr/sbin/sshd -t >"$T/t.out" 2>&1 || { t_fail "sshd -t fails on Debian 12"; cat "$T/t.out"; }
 
 t_case "Debian 12's sshd still loads DSA keys: a DSA-only HostKey set is left alone"
 new_root "$DEBROOT12"
@@ -451,7 +345,7 @@ rm -f "$R"/etc/ssh/ssh_host_*
 ssh-keygen -q -t dsa -N '' -C test -f "$R/etc/ssh/ssh_host_dsa_key"
 echo 'HostKey /etc/ssh/ssh_host_dsa_key' >"$R/etc/ssh/sshd_config.d/10-dsa.conf"
 cp "$R/etc/ssh/sshd_config" "$T/main12.before"
-in_root "$R" /usr/sbin/sshd -t >/dev/null 2>&1 || t_fail "Debian 12's sshd -t refuses the DSA key: the case proves nothing"
+t_in_root "$R" /usr/sbin/sshd -t >/dev/null 2>&1 || t_fail "Debian 12's sshd -t refuses the DSA key: the case proves nothing"
 t_expect_exit 0 "$SSHRESCUE" --root "$R" --policy "$T/policy.ini" --json repair && examined_92
 t_same "$T/main12.before" "$R/etc/ssh/sshd_config"
 [ -e "$R/etc/ssh/ssh_host_ed25519_key" ] && t_fail "a key was generated for an sshd that loads DSA"

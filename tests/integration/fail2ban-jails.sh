@@ -11,6 +11,7 @@
 # do not (a BSD action with no port) is only counted.
 #   F2B_JAILS_SEEDS=N (default 10) files of 40 jails each.
 source "$(dirname "$0")/../lib.sh"
+source "$TOP/tests/f2b.sh"
 
 for p in fail2ban-client jq; do
 	command -v "$p" >/dev/null || { echo "FAIL fail2ban-jails.sh: $p is missing"; exit 1; }
@@ -18,12 +19,9 @@ done
 SEEDS=${F2B_JAILS_SEEDS:-10}
 R=$T/root
 t_mkroot "$R"
-mkdir -p "$R/etc/fail2ban/jail.d"
-cp -a /etc/fail2ban/fail2ban.conf /etc/fail2ban/jail.conf /etc/fail2ban/paths-*.conf \
-	/etc/fail2ban/filter.d /etc/fail2ban/action.d "$R/etc/fail2ban/"
+f2b_stock_conf "$R"
 cp /etc/services "$R/etc/services"
-printf '[hosts_access]\nenabled = no\n[denyhosts]\nenabled = no\n[sshd]\nenabled = no\n[firewall]\nenabled = no\n' \
-	>"$T/policy.ini"
+f2b_policy >"$T/policy.ini"
 
 cat >"$T/gen.py" <<'PY'
 import random, sys

@@ -9,6 +9,7 @@
 # server is started again on the same database and logs and `fail2ban-client status sshd`
 # says what it restored, and whether it read old log lines again.
 source "$(dirname "$0")/../lib.sh"
+source "$TOP/tests/f2b.sh"
 
 for p in fail2ban-client fail2ban-server sqlite3 unshare python3 setfattr getfattr; do
 	command -v "$p" >/dev/null || {
@@ -22,117 +23,22 @@ OTHERS="198.51.100.7 192.0.2.9"
 PROTECT=(--protect 203.0.113.0/24 --protect 2001:db8::/32)
 DB=var/lib/fail2ban/fail2ban.sqlite3
 
-policy() { # file scope [ignoreip]
-	cat >"$1" <<EOF
-[hosts_access]
-enabled = no
-[denyhosts]
-enabled = no
-[firewall]
-enabled = no
-[sshd]
-enabled = no
-[fail2ban]
-jails = sshd
-scope = $2
-ignoreip = ${3:-yes}
-EOF
-}
-policy "$T/protected.ini" protected
-policy "$T/all.ini" all
-policy "$T/db-only.ini" protected no
+f2b_policy protected >"$T/protected.ini"
+f2b_policy all >"$T/all.ini"
+f2b_policy protected no >"$T/db-only.ini"
 
 # An instance root with Debian's stock fail2ban configuration (the package's files, not the
 # system's .local or .d overrides), an sshd jail on a test log, and the owner's ignoreip.
 mkroot() {
 	local r=$1
 	t_mkroot "$r"
-	mkdir -p "$r/etc/fail2ban/jail.d" "$r/etc/fail2ban/fail2ban.d" "$r/var/lib/fail2ban"
-	cp -a /etc/fail2ban/fail2ban.conf /etc/fail2ban/jail.conf /etc/fail2ban/paths-*.conf \
-		/etc/fail2ban/filter.d /etc/fail2ban/action.d "$r/etc/fail2ban/"
-	# the server's socket and pid file inside the root, so the host can reach the socket
-	cat >"$r/etc/fail2ban/fail2ban.local" <<'EOF'
-[DEFAULT]
-socket = /var/lib/fail2ban/fail2ban.sock
-pidfile = /var/lib/fail2ban/fail2ban.pid
-logtarget = /var/log/fail2ban.log
-loglevel = INFO
-EOF
-	cat >"$r/etc/fail2ban/jail.local" <<'EOF'
-[DEFAULT]
-ignoreip = 127.0.0.1/8 ::1 10.9.9.9
-
-[sshd]
-enabled = true
-backend = polling
-logpath = /var/log/sshd-test.log
-maxretry = 2
-findtime = 1h
-bantime = 1d
-EOF
-}
-
-pid_no=100
-failures() { # log ip count
-	local i
-	for ((i = 0; i < $3; i++)); do
-		pid_no=$((pid_no + 1))
-		echo "$(date '+%b %e %H:%M:%S') locked-out sshd[$pid_no]: Failed password for root from $2 port $((40000 + pid_no)) ssh2" >>"$1"
-	done
-}
-
-client() { # root args...
-	timeout 20 fail2ban-client -s "$1/var/lib/fail2ban/fail2ban.sock" "${@:2}"
-}
-
-# Start the real server with the root's files at their usual places (private mount and network
-# namespace; the server keeps them alive). Returns when the jails are up.
-f2b_start() { # root
-	local r=$1
-	t_defer "f2b_stop '$r'"
-	timeout 60 unshare -m -n --propagation private sh -c '
-		for d in etc/fail2ban var/lib/fail2ban var/log; do
-			mount --bind "$1/$d" "/$d" || exit 99
-		done
-		exec fail2ban-client -x start' f2b_start "$r" >"$T/f2b-start.out" 2>&1 || {
-		t_fail "fail2ban did not start"
-		sed 's/^/       | /' "$T/f2b-start.out" "$r/var/log/fail2ban.log" | tail -20
-		return 1
-	}
-}
-
-f2b_stop() { # root
-	local r=$1 pid
-	[ -S "$r/var/lib/fail2ban/fail2ban.sock" ] && client "$r" stop >/dev/null 2>&1
-	pid=$(cat "$r/var/lib/fail2ban/fail2ban.pid" 2>/dev/null)
-	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-		kill -9 "$pid"
-	fi
-	rm -f "$r/var/lib/fail2ban/fail2ban.pid" "$r/var/lib/fail2ban/fail2ban.sock"
-	return 0
-}
-
-banned() { # root -> the banned list of jail sshd, one per line
-	client "$1" status sshd | sed -n 's/.*Banned IP list:[[:space:]]*//p' | tr ' ' '\n' |
-		sed '/^$/d' | sort
+	mkdir -p "$r/etc/fail2ban/fail2ban.d" "$r/var/lib/fail2ban"
+	f2b_stock_conf "$r"
+	f2b_test_conf "$r" "127.0.0.1/8 ::1 10.9.9.9"
 }
 
 total_failed() { # root
-	client "$1" status sshd | sed -n 's/.*Total failed:[[:space:]]*//p'
-}
-
-# Wait until the banned list holds every address given (or time runs out).
-wait_banned() { # root addr...
-	local r=$1 a ok i
-	shift
-	for ((i = 0; i < 100; i++)); do
-		ok=1
-		banned "$r" >"$T/banned"
-		for a in "$@"; do grep -qxF "$a" "$T/banned" || ok=0; done
-		[ $ok = 1 ] && return 0
-		sleep 0.2
-	done
-	return 1
+	f2b_client "$1" status sshd | sed -n 's/.*Total failed:[[:space:]]*//p'
 }
 
 # The log of the running server after a restart: it must have read nothing again. The
@@ -146,14 +52,14 @@ expect_no_reread() { # root
 
 expect_banned() { # root addr...
 	local a
-	banned "$1" >"$T/banned"
+	f2b_banned "$1" >"$T/banned"
 	for a in "${@:2}"; do
 		grep -qxF "$a" "$T/banned" || { t_fail "$a is not banned"; sed 's/^/       banned: /' "$T/banned"; }
 	done
 }
 expect_not_banned() { # root addr...
 	local a
-	banned "$1" >"$T/banned"
+	f2b_banned "$1" >"$T/banned"
 	for a in "${@:2}"; do
 		! grep -qxF "$a" "$T/banned" || t_fail "$a is banned"
 	done
@@ -167,9 +73,9 @@ db_rows() { sqlite3 "$1/$DB" "SELECT ip FROM $2 WHERE jail = 'sshd' ORDER BY ip"
 t_precondition "the real fail2ban bans four addresses from the failed logins"
 BASE=$T/base
 mkroot "$BASE"
-for a in $PROTECTED $OTHERS; do failures "$BASE/var/log/sshd-test.log" "$a" 3; done
+for a in $PROTECTED $OTHERS; do f2b_failures "$BASE/var/log/sshd-test.log" "$a" 3; done
 if f2b_start "$BASE"; then
-	wait_banned "$BASE" $PROTECTED $OTHERS || t_fail "not all four banned: $(banned "$BASE" | tr '\n' ' ')"
+	f2b_wait_banned "$BASE" $PROTECTED $OTHERS || t_fail "not all four banned: $(f2b_banned "$BASE" | tr '\n' ' ')"
 	f2b_stop "$BASE"
 fi
 [ -s "$BASE/$DB" ] || { t_fail "no database"; exit 1; }
@@ -204,18 +110,18 @@ t_expect_exit 1 "$SSHRESCUE" repair --root "$R" --policy "$T/protected.ini" "${P
 t_grep '^ignoreip = 127.0.0.1/8 ::1 10.9.9.9 203.0.113.0/24 2001:db8::/32$' \
 	"$R/etc/fail2ban/jail.d/zz-sshrescue.local"
 if f2b_start "$R"; then
-	wait_banned "$R" $OTHERS || t_fail "the other bans were not restored"
+	f2b_wait_banned "$R" $OTHERS || t_fail "the other bans were not restored"
 	expect_not_banned "$R" $PROTECTED
 	expect_no_reread "$R"
-	client "$R" get sshd ignoreip >"$T/ignoreip"
+	f2b_client "$R" get sshd ignoreip >"$T/ignoreip"
 	for n in 203.0.113.0/24 2001:db8::/32 10.9.9.9 127.0.0.0/8; do
 		t_grep "$n" "$T/ignoreip"
 	done
 
 	t_case "repair: new failures from a protected network are ignored, others are banned"
-	failures "$R/var/log/sshd-test.log" 203.0.113.77 3
-	failures "$R/var/log/sshd-test.log" 192.0.2.77 3
-	wait_banned "$R" 192.0.2.77 || t_fail "192.0.2.77 was not banned: is fail2ban reading?"
+	f2b_failures "$R/var/log/sshd-test.log" 203.0.113.77 3
+	f2b_failures "$R/var/log/sshd-test.log" 192.0.2.77 3
+	f2b_wait_banned "$R" 192.0.2.77 || t_fail "192.0.2.77 was not banned: is fail2ban reading?"
 	expect_not_banned "$R" 203.0.113.77
 	f2b_stop "$R"
 fi
@@ -284,11 +190,11 @@ t_expect_exit 1 "$SSHRESCUE" repair --root "$R" --policy "$T/all.ini" "${PROTECT
 [ -z "$(db_rows "$R" bips)$(db_rows "$R" bans)" ] || t_fail "rows left: $(db_rows "$R" bips)"
 if f2b_start "$R"; then
 	expect_no_reread "$R"
-	[ -z "$(banned "$R")" ] || t_fail "still banned: $(banned "$R" | tr '\n' ' ')"
+	[ -z "$(f2b_banned "$R")" ] || t_fail "still banned: $(f2b_banned "$R" | tr '\n' ' ')"
 	# the server is alive and reading: a new offender is banned, alone
-	failures "$R/var/log/sshd-test.log" 192.0.2.78 3
-	wait_banned "$R" 192.0.2.78 || t_fail "192.0.2.78 was not banned: is fail2ban reading?"
-	[ "$(banned "$R")" = 192.0.2.78 ] || t_fail "banned: $(banned "$R" | tr '\n' ' ')"
+	f2b_failures "$R/var/log/sshd-test.log" 192.0.2.78 3
+	f2b_wait_banned "$R" 192.0.2.78 || t_fail "192.0.2.78 was not banned: is fail2ban reading?"
+	[ "$(f2b_banned "$R")" = 192.0.2.78 ] || t_fail "banned: $(f2b_banned "$R" | tr '\n' ' ')"
 	f2b_stop "$R"
 fi
 
@@ -334,7 +240,7 @@ t_expect_exit 1 "$SSHRESCUE" repair --root "$R" --policy "$T/protected.ini" "${P
 if f2b_start "$R"; then
 	[ "$(sqlite3 "$R/$DB" 'SELECT version FROM fail2banDb')" = 4 ] ||
 		t_fail "fail2ban did not upgrade the database"
-	wait_banned "$R" $OTHERS || t_fail "the other bans were not restored"
+	f2b_wait_banned "$R" $OTHERS || t_fail "the other bans were not restored"
 	expect_not_banned "$R" $PROTECTED
 	expect_no_reread "$R"
 	f2b_stop "$R"
@@ -347,21 +253,16 @@ t_case "live: repair --root / unbans protected addresses in the running server a
 new_root live
 mkdir -p "$R/var/lib/sshrescue"
 if f2b_start "$R"; then
-	wait_banned "$R" $PROTECTED $OTHERS || t_fail "restored bans missing"
-	timeout 60 unshare -m --propagation private sh -c '
-		for d in etc/fail2ban var/lib var/log; do
-			mount --bind "$1/$d" "/$d" || exit 99
-		done
-		shift
-		exec "$@"' live "$R" "$SSHRESCUE" repair --root / --policy "$T/protected.ini" \
-		"${PROTECT[@]}" --json >"$T/out" 2>"$T/err"
+	f2b_wait_banned "$R" $PROTECTED $OTHERS || t_fail "restored bans missing"
+	f2b_bind 60 "$R" "etc/fail2ban var/lib var/log" "$SSHRESCUE" repair --root / \
+		--policy "$T/protected.ini" "${PROTECT[@]}" --json >"$T/out" 2>"$T/err"
 	rc=$?
 	[ $rc = 1 ] || { t_fail "exit $rc, want 1"; sed 's/^/       | /' "$T/err" | head; }
 	t_grep 'told the running fail2ban-server' "$T/out"
 	t_grep 'unbanned 2 through' "$T/out"
 	expect_not_banned "$R" $PROTECTED
 	expect_banned "$R" $OTHERS
-	client "$R" get sshd ignoreip >"$T/ignoreip"
+	f2b_client "$R" get sshd ignoreip >"$T/ignoreip"
 	t_grep 203.0.113.0/24 "$T/ignoreip"
 	[ -z "$(db_rows "$R" bips | grep -F -e 203.0.113.5 -e 2001:db8::5)" ] || t_fail "rows left"
 	f2b_stop "$R"
@@ -398,13 +299,8 @@ new_root livehot
 mkdir -p "$R/var/lib/sshrescue"
 cp "$T/hotjournal/fail2ban.sqlite3" "$T/hotjournal/fail2ban.sqlite3-journal" "$R/${DB%/*}/" ||
 	t_fail "no hot journal to copy"
-timeout 60 unshare -m --propagation private sh -c '
-	for d in etc/fail2ban var/lib var/log; do
-		mount --bind "$1/$d" "/$d" || exit 99
-	done
-	shift
-	exec "$@"' live "$R" "$SSHRESCUE" repair --root / --policy "$T/db-only.ini" \
-	"${PROTECT[@]}" --json >"$T/out" 2>"$T/err"
+f2b_bind 60 "$R" "etc/fail2ban var/lib var/log" "$SSHRESCUE" repair --root / \
+	--policy "$T/db-only.ini" "${PROTECT[@]}" --json >"$T/out" 2>"$T/err"
 rc=$?
 [ $rc = 1 ] || { t_fail "exit $rc, want 1"; sed 's/^/       | /' "$T/err" | head; }
 [ ! -e "$R/$DB-journal" ] || t_fail "the journal is still there"
@@ -504,7 +400,7 @@ new_root star
 printf '\n[recidive]\nenabled = true\nignoreip = 10.2.2.2\nlogpath = /var/log/sshd-test.log\naction = dummy[target=/var/lib/fail2ban/dummy2.txt]\n' \
 	>>"$R/etc/fail2ban/jail.local"
 printf '[sshd]\nignoreip = %%(known/ignoreip)s 10.1.1.1\n' >"$R/etc/fail2ban/jail.d/10-owner.local"
-policy "$T/star.ini" protected
+f2b_policy protected >"$T/star.ini"
 sed -i 's/^jails = sshd/jails = */' "$T/star.ini"
 t_expect_exit 1 "$SSHRESCUE" repair --root "$R" --policy "$T/star.ini" "${PROTECT[@]}"
 dump_ignoreip "$R" sshd >"$T/sshd.ign"
@@ -545,11 +441,6 @@ t_grep '151 more ban rows of protected addresses' "$T/out"
 
 # ---- jails other than sshd whose bans block sshd's port (issue 15: a permanent recidive ban
 # of the owner was left while the report said "repaired") ----
-
-banned_in() { # root jail -> its banned list, one per line
-	client "$1" status "$2" | sed -n 's/.*Banned IP list:[[:space:]]*//p' | tr ' ' '\n' |
-		sed '/^$/d' | sort
-}
 
 # More enabled jails on the banned instance: recidive (the stock banaction_allports,
 # iptables-allports, permanent bans), a jail on port 1:65535 and one on ssh,2222 (nftables),
@@ -601,23 +492,14 @@ logpath = /var/log/other.log
 port = http,https
 bantime = 1d
 JAILS
-cat >"$T/auto.ini" <<'POLICY'
-[hosts_access]
-enabled = no
-[denyhosts]
-enabled = no
-[firewall]
-enabled = no
-[sshd]
-enabled = no
-POLICY
+f2b_policy >"$T/auto.ini"
 if f2b_start "$MB"; then
-	wait_banned "$MB" $PROTECTED $OTHERS || t_fail "sshd's bans were not restored"
+	f2b_wait_banned "$MB" $PROTECTED $OTHERS || t_fail "sshd's bans were not restored"
 	for j in $MORE_JAILS web; do
-		client "$MB" set "$j" banip 203.0.113.5 198.51.100.7 >/dev/null ||
+		f2b_client "$MB" set "$j" banip 203.0.113.5 198.51.100.7 >/dev/null ||
 			t_fail "fail2ban-client set $j banip failed"
-		banned_in "$MB" "$j" | tr '\n' ' ' | grep -q '198.51.100.7 203.0.113.5' ||
-			t_fail "$j bans $(banned_in "$MB" "$j" | tr '\n' ' ')"
+		f2b_banned "$MB" "$j" | tr '\n' ' ' | grep -q '198.51.100.7 203.0.113.5' ||
+			t_fail "$j bans $(f2b_banned "$MB" "$j" | tr '\n' ' ')"
 	done
 	f2b_stop "$MB"
 fi
@@ -640,15 +522,15 @@ jq -e '[.policies[].findings[] | has("severity")] | all' "$T/out" >/dev/null ||
 t_case "repair (jails = auto): restarted fail2ban bans the owner in none of them, still the others and the web jail's"
 t_expect_exit 1 "$SSHRESCUE" repair --root "$R" --policy "$T/auto.ini" "${PROTECT[@]}"
 if f2b_start "$R"; then
-	wait_banned "$R" $OTHERS || t_fail "sshd's other bans were not restored"
+	f2b_wait_banned "$R" $OTHERS || t_fail "sshd's other bans were not restored"
 	expect_not_banned "$R" $PROTECTED
 	for j in $MORE_JAILS; do
-		b=$(banned_in "$R" "$j" | tr '\n' ' ')
+		b=$(f2b_banned "$R" "$j" | tr '\n' ' ')
 		[ "$b" = "198.51.100.7 " ] || t_fail "jail $j bans: $b"
 	done
-	b=$(banned_in "$R" web | tr '\n' ' ')
+	b=$(f2b_banned "$R" web | tr '\n' ' ')
 	[ "$b" = "198.51.100.7 203.0.113.5 " ] || t_fail "jail web bans: $b (its bans do not touch sshd)"
-	client "$R" get recidive ignoreip >"$T/ignoreip"
+	f2b_client "$R" get recidive ignoreip >"$T/ignoreip"
 	t_grep 203.0.113.0/24 "$T/ignoreip"
 	f2b_stop "$R"
 fi
@@ -678,9 +560,8 @@ if [ -n "$DEBROOT" ] && mount -t overlay overlay \
 	t_defer "umount -l '$C/root'"
 	R=$C/root
 	# Debian 12's fail2ban package files (the version bookworm ships is the one installed here)
-	mkdir -p "$R/etc/fail2ban/jail.d" "$R/var/lib/fail2ban"
-	cp -a /etc/fail2ban/fail2ban.conf /etc/fail2ban/jail.conf /etc/fail2ban/paths-*.conf \
-		/etc/fail2ban/filter.d /etc/fail2ban/action.d "$R/etc/fail2ban/"
+	mkdir -p "$R/var/lib/fail2ban"
+	f2b_stock_conf "$R"
 	printf '[sshd]\nenabled = true\n' >"$R/etc/fail2ban/jail.d/defaults-debian.conf"
 	# the database of a fail2ban that ran and banned nobody
 	cp "$BASE/$DB" "$R/$DB"

@@ -6,49 +6,21 @@
 # jails and the logs table kept, the schema as it was, integrity_check ok, peak RSS (GNU time)
 # under 64 MiB; an index whose text is not one CREATE INDEX leaves the database alone.
 source "$(dirname "$0")/../lib.sh"
+source "$TOP/tests/f2b.sh"
 
 for p in sqlite3 /usr/bin/time; do
 	command -v "$p" >/dev/null || { echo "FAIL fail2ban_bulk.sh: $p is missing (tests/deps installs sqlite3, time)"; exit 1; }
 done
 ROWS=300000 OTHER=1000
 DB=var/lib/fail2ban/fail2ban.sqlite3
-cat >"$T/policy.ini" <<'INI'
-[hosts_access]
-enabled = no
-[denyhosts]
-enabled = no
-[firewall]
-enabled = no
-[sshd]
-enabled = no
-[fail2ban]
-jails = sshd
-scope = all
-ignoreip = no
-[report]
-console = no
-INI
-mk_db() { # file: tests/fail2ban-v4.sql (jails sshd, recidive; one log position) and the bans
-	{ cat "$TOP/tests/fail2ban-v4.sql"; cat <<SQL; } | sqlite3 "$1"
-BEGIN;
-WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < $ROWS - 1)
-INSERT INTO bips SELECT '10.' || (i >> 16) || '.' || ((i >> 8) & 255) || '.' || (i & 255),
-	'sshd', strftime('%s', 'now') - (i % 3600), 86400, 1, '{"failures": 5}' FROM n;
-INSERT INTO bans SELECT jail, ip, timeofban, bantime, bancount, data FROM bips;
-WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < $OTHER - 1)
-INSERT INTO bips SELECT '172.16.' || (i >> 8) || '.' || (i & 255), 'recidive',
-	strftime('%s', 'now'), -1, 3, '{"failures": 5}' FROM n;
-INSERT INTO bans SELECT jail, ip, timeofban, bantime, bancount, data FROM bips WHERE jail = 'recidive';
-COMMIT;
-SQL
-}
+{ f2b_policy all no; printf '[report]\nconsole = no\n'; } >"$T/policy.ini"
 schema() { sqlite3 "$1" "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY name"; }
 counts() { sqlite3 "$1" "SELECT (SELECT count(*) FROM bips WHERE jail = 'sshd') || '|' || (SELECT count(*) FROM bans WHERE jail = 'sshd') || '|' || (SELECT count(*) FROM bips) || '|' || (SELECT count(*) FROM bans) || '|' || (SELECT group_concat(lastfilepos) FROM logs)"; }
 
 BASE=$T/base
 t_mkroot "$BASE"
 mkdir -p "$BASE/var/lib/fail2ban"
-mk_db "$BASE/$DB"
+f2b_mkdb "$BASE/$DB" "$ROWS" "$OTHER"
 
 t_case "a flush of 300,000 of 301,000 bans: other jails, logs and schema kept, peak RSS under 64 MiB"
 R=$T/r1

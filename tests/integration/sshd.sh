@@ -9,19 +9,10 @@ source "$(dirname "$0")/../lib.sh"
 MIN=10
 t_precondition "the Debian 12 root fixture (debootstrap) is made"
 t_fixture DEBROOT debroot || exit 1
-cat >"$T/policy.ini" <<EOF
-[sshd]
-min_max_startups = $MIN
-max_startups = 10:30:100
-[hosts_access]
-enabled = no
-[denyhosts]
-enabled = no
-[fail2ban]
-enabled = no
-[firewall]
-enabled = no
-EOF
+{
+	printf '[sshd]\nmin_max_startups = %s\nmax_startups = 10:30:100\n' "$MIN"
+	t_disabled hosts_access denyhosts fail2ban firewall
+} >"$T/policy.ini"
 
 n=0
 # A fresh instance: an overlay over the fixture, with /dev emptied as on a disk (devtmpfs is
@@ -42,20 +33,7 @@ new_root() {
 	R=$d/root
 }
 
-# Run a program of the instance with its runtime directories as a booted system has them, in
-# a private mount namespace so nothing leaks out: in_root ROOT PROGRAM ARGS...
-in_root() {
-	local root=$1
-	shift
-	unshare -m bash -c '
-		root=$1; shift
-		mount --make-rprivate /
-		mount -t tmpfs tmpfs "$root/run" && mkdir -m 0755 "$root/run/sshd" &&
-		mount -t tmpfs tmpfs "$root/dev" && touch "$root/dev/null" &&
-		mount --bind /dev/null "$root/dev/null" || exit 99
-		exec chroot "$root" "$@"' in_root "$root" "$@"
-}
-sshd_run() { in_root "$1" /usr/sbin/sshd "${@:2}"; }
+sshd_run() { t_in_root "$1" /usr/sbin/sshd "${@:2}"; }
 
 # sshd -T, global and for user bob from 192.0.2.7, without the lines named in $1 (regex).
 effective() { # root exclude-regex out
@@ -73,13 +51,8 @@ baseline() { effective "$R" '^(maxstartups|persourcemaxstartups) ' "$T/base.T"; 
 # is dropped ("Exceeded MaxStartups"), and once the first is gone a lone client gets in.
 # With "alone-refused" even the first client gets no banner.
 sshd_banner_judge() { # root [alone-refused]
-	JUDGE_MODE=${2:-} unshare -m -n bash -c '
-		root=$1
-		mount --make-rprivate / && ip link set lo up &&
-		mount -t tmpfs tmpfs "$root/run" && mkdir -m 0755 "$root/run/sshd" &&
-		mount -t tmpfs tmpfs "$root/dev" && touch "$root/dev/null" &&
-		mount --bind /dev/null "$root/dev/null" || exit 99
-		chroot "$root" /usr/sbin/sshd -D -e -p 2022 -o ListenAddress=127.0.0.1 2>/dev/null &
+	JUDGE_MODE=${2:-} t_root_ns -n "$1" '
+		chroot "$1" /usr/sbin/sshd -D -e -p 2022 -o ListenAddress=127.0.0.1 2>/dev/null &
 		pid=$!
 		python3 - <<"PY"
 import os, socket, sys, time
@@ -114,7 +87,7 @@ sys.exit(0 if ok else 1)
 PY
 		rc=$?
 		kill $pid
-		exit $rc' judge "$1" >"$T/judge.out" 2>&1 ||
+		exit $rc' >"$T/judge.out" 2>&1 ||
 		{ t_fail "sshd did not behave as the finding says: $(cat "$T/judge.out")"; return 1; }
 }
 
@@ -242,7 +215,7 @@ repair && judge
 for t in rsa ecdsa ed25519; do
 	k=$R/etc/ssh/ssh_host_${t}_key
 	[ -f "$k" ] && [ "$(stat -c '%a %u' "$k")" = "600 0" ] || { t_fail "$k: missing or wrong mode"; continue; }
-	in_root "$R" /usr/bin/ssh-keygen -l -f "/etc/ssh/ssh_host_${t}_key" >/dev/null 2>&1 || t_fail "$k is not a key"
+	t_in_root "$R" /usr/bin/ssh-keygen -l -f "/etc/ssh/ssh_host_${t}_key" >/dev/null 2>&1 || t_fail "$k is not a key"
 done
 
 t_case "a config that fails sshd -t for another reason is reported with sshd's message"

@@ -1,5 +1,6 @@
 /* test_policy.c: a policy's status from its findings' severity (lockout or risk), whether
- * they were fixed, and [agent] strict. */
+ * they were fixed, and [agent] strict; the edits and findings of a list file's protected
+ * entries (policy_list_entry, policy_list_write in check). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +10,7 @@
 #include <cmocka.h>
 
 #include "policy.h"
+#include "root.h"
 
 struct f {
 	enum finding_severity sev;
@@ -80,11 +82,118 @@ static void test_severity_names(void **state)
 	policy_result_free(&res);
 }
 
+static int collect(void *arg, const void *p, size_t n)
+{
+	buf_append(arg, p, n);
+	return 0;
+}
+
+/* The file as the list's edits leave it. */
+static char *applied(const char *data, const struct policy_list *l)
+{
+	struct buf b = {0};
+	assert_int_equal(edits_apply(data, strlen(data), &l->e, collect, &b), 0);
+	buf_append(&b, "", 1);
+	return b.data;
+}
+
+static const struct {
+	const char *name, *data;
+	bool drop;
+	size_t off, len;
+	const char *want;
+} list_cases[] = {
+	{"commented out", "a\n1.2.3.4 x\nb\n", false, 2, 9, "a\n# m: 1.2.3.4 x\nb\n"},
+	{"deleted with its newline", "a\n1.2.3.4\nb\n", true, 2, 7, "a\nb\n"},
+	{"deleted with its CRLF", "a\r\n1.2.3.4\r\nb\r\n", true, 3, 7, "a\r\nb\r\n"},
+	{"the last line without a newline", "a\n1.2.3.4", true, 2, 7, "a\n"},
+};
+
+static void test_list_entry(void **state)
+{
+	(void)state;
+	for (int repair = 0; repair < 2; repair++) {
+		for (size_t i = 0; i < sizeof(list_cases) / sizeof(list_cases[0]); i++) {
+			struct policy_ctx ctx = {.repair = repair};
+			struct policy_result res = {0};
+			struct policy_list l = {.ctx = &ctx,
+						.res = &res,
+						.marker = "# m: ",
+						.drop_lines = list_cases[i].drop,
+						.path = "/etc/list",
+						.data = list_cases[i].data};
+			struct finding *f = policy_list_entry(&l, list_cases[i].off, list_cases[i].len,
+							      2, "%s is %s", "x", "listed");
+			assert_non_null(f);
+			assert_string_equal(f->problem, "x is listed");
+			assert_string_equal(f->file, "/etc/list");
+			assert_int_equal(f->line, 2);
+			assert_memory_equal(f->text, list_cases[i].data + list_cases[i].off,
+					    list_cases[i].len);
+			assert_int_equal(strlen(f->text), list_cases[i].len);
+			assert_int_equal(f->fixed, repair);
+			assert_int_equal(l.removed, 1);
+			char *got = applied(list_cases[i].data, &l);
+			if (strcmp(got, list_cases[i].want))
+				fail_msg("%s: got \"%s\", want \"%s\"", list_cases[i].name, got,
+					 list_cases[i].want);
+			free(got);
+			edits_free(&l.e);
+			policy_result_free(&res);
+		}
+	}
+}
+
+/* Past POLICY_LIST_DETAILED entries, one finding counts the rest; every line is still edited;
+ * check (repair off) writes nothing and leaves no edits. */
+static void test_list_summary(void **state)
+{
+	(void)state;
+	struct buf data = {0};
+	size_t n = POLICY_LIST_DETAILED + 3;
+	for (size_t i = 0; i < n; i++)
+		buf_printf(&data, "10.0.0.%zu\n", i);
+	struct policy_ctx ctx = {.repair = false};
+	struct policy_result res = {0};
+	struct policy_list l = {
+		.ctx = &ctx, .res = &res, .marker = "#", .path = "/l", .data = data.data};
+	size_t off = 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strcspn(data.data + off, "\n");
+		struct finding *f = policy_list_entry(&l, off, len, (unsigned)i + 1, "e%zu", i);
+		if (i < POLICY_LIST_DETAILED)
+			assert_non_null(f);
+		else
+			assert_null(f);
+		off += len + 1;
+	}
+	assert_int_equal(res.n_findings, POLICY_LIST_DETAILED);
+	char *got = applied(data.data, &l);
+	size_t marked = 0;
+	for (const char *p = got; (p = strstr(p, "#10.0.0.")); p++)
+		marked++;
+	assert_int_equal(marked, n);
+	free(got);
+	policy_list_write(&l, data.len, "entries", "removed", "would remove");
+	assert_int_equal(res.n_findings, POLICY_LIST_DETAILED + 1);
+	struct finding *last = &res.findings[res.n_findings - 1];
+	assert_string_equal(last->problem, "3 more entries");
+	assert_string_equal(last->action, "would remove");
+	assert_string_equal(last->file, "/l");
+	assert_false(last->fixed);
+	assert_int_equal(l.e.n, 0);
+	assert_int_equal(l.removed, n);
+	policy_result_free(&res);
+	buf_free(&data);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_status_table),
 		cmocka_unit_test(test_severity_names),
+		cmocka_unit_test(test_list_entry),
+		cmocka_unit_test(test_list_summary),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
