@@ -1,6 +1,7 @@
 /* policy.c: the registry of policies and the findings they return. */
 #include "policy.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,4 +186,17 @@ void policy_write_failed(struct policy_result *res, const char *path, int rc, si
 	f->error = true;
 	for (size_t i = first; i < res->n_findings; i++)
 		res->findings[i].fixed = false;
+}
+
+struct finding *policy_unreadable(struct policy_result *res, const char *path, int rc, size_t max,
+				  const char *what, const char *then)
+{
+	char big[64];
+	bool instance;
+	const char *why = file_error_why(rc, max, big, &instance);
+	struct finding *f =
+		then ? policy_add_finding(res, path, 0, NULL, "%s: %s; %s", what, why, then)
+		     : policy_add_finding(res, path, 0, NULL, "%s: %s", what, why);
+	f->error = !instance && rc != -ENOENT;
+	return f;
 }

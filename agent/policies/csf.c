@@ -84,11 +84,7 @@ static void clean_list(struct csf_run *run, const char *path, bool tempban)
 	if (rc == -ENOENT)
 		return;
 	if (rc < 0) {
-		char why[64];
-		bool instance = false;
-		struct finding *f = policy_add_finding(run->res, path, 0, NULL, "cannot read: %s",
-						       file_error_why(rc, MAX_CSF_FILE, why, &instance));
-		f->error = !instance;
+		policy_unreadable(run->res, path, rc, MAX_CSF_FILE, "cannot read", NULL);
 		return;
 	}
 	size_t first = run->res->n_findings;

@@ -1119,12 +1119,7 @@ static int sshd_policy_run(struct policy_ctx *ctx, struct policy_result *res)
 	}
 	if (rc < 0 && rc != -ENOENT) {
 		/* a FIFO, a directory, ...: the instance's fault, not an operational error */
-		bool instance;
-		char why_buf[64];
-		const char *why = file_error_why(rc, SSHD_MAX_FILE, why_buf, &instance);
-		struct finding *f = policy_add_finding(res, SSHD_CONFIG, 0, NULL,
-						       "cannot read it: %s", why);
-		f->error = !instance;
+		policy_unreadable(res, SSHD_CONFIG, rc, SSHD_MAX_FILE, "cannot read it", NULL);
 		return 0;
 	}
 	run.version = in->sshd_version;

@@ -68,11 +68,7 @@ static void clean_blacklist(struct sg_run *run, const char *path)
 	if (rc == -ENOENT)
 		return; /* sshguard creates it ("a+") */
 	if (rc < 0) {
-		char why[64];
-		bool instance = false;
-		struct finding *f = policy_add_finding(run->res, path, 0, NULL, "cannot read: %s",
-						       file_error_why(rc, MAX_BLACKLIST, why, &instance));
-		f->error = !instance;
+		policy_unreadable(run->res, path, rc, MAX_BLACKLIST, "cannot read", NULL);
 		return;
 	}
 	size_t first = run->res->n_findings;
