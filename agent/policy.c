@@ -68,10 +68,7 @@ static struct finding *add_finding(struct policy_result *res, enum finding_sever
 				   const char *file, unsigned line, const char *text,
 				   const char *problem_fmt, va_list ap)
 {
-	if (res->n_findings == res->cap_findings) {
-		res->cap_findings = res->cap_findings ? res->cap_findings * 2 : 8;
-		res->findings = xrealloc(res->findings, res->cap_findings * sizeof(*res->findings));
-	}
+	res->findings = xgrow(res->findings, res->n_findings, sizeof(*res->findings));
 	struct finding *f = &res->findings[res->n_findings++];
 	memset(f, 0, sizeof(*f));
 	f->file = file ? xstrdup(file) : NULL;

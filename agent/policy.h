@@ -42,7 +42,7 @@ struct finding {
 struct policy_result {
 	enum policy_status status;
 	struct finding *findings;
-	size_t n_findings, cap_findings;
+	size_t n_findings;
 	char *note; /* one line for the console summary, e.g. "no DenyHosts files" */
 };
 

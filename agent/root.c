@@ -497,10 +497,7 @@ void edits_add(struct edits *e, size_t off, size_t len, const char *text, size_t
 			return;
 		}
 	}
-	if (e->n == e->cap) {
-		e->cap = e->cap ? e->cap * 2 : 8;
-		e->v = xrealloc(e->v, e->cap * sizeof(*e->v));
-	}
+	e->v = xgrow(e->v, e->n, sizeof(*e->v));
 	e->v[e->n++] = (struct edit){
 		.off = off,
 		.len = len,

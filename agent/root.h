@@ -85,8 +85,8 @@ struct edit {
 	size_t text_len;
 };
 struct edits {
-	struct edit *v;
-	size_t n, cap;
+	struct edit *v; /* grown by xgrow() */
+	size_t n;
 };
 /* Append an edit (edits must come in file order and not overlap). Adjacent deletions are
  * merged, so deleting a million consecutive lines costs one entry. text is copied. */

@@ -150,10 +150,8 @@ void buf_free(struct buf *b)
 
 void strv_push_owned(struct strv *l, char *s)
 {
-	if (l->n + 1 >= l->cap) {
-		l->cap = l->cap ? l->cap * 2 : 8;
-		l->v = xrealloc(l->v, l->cap * sizeof(*l->v));
-	}
+	l->v = xgrow(l->v, l->n, sizeof(*l->v));
+	l->v = xgrow(l->v, l->n + 1, sizeof(*l->v)); /* and the NULL after it */
 	l->v[l->n++] = s;
 	l->v[l->n] = NULL;
 }
@@ -169,7 +167,7 @@ void strv_free(struct strv *l)
 		free(l->v[i]);
 	free(l->v);
 	l->v = NULL;
-	l->n = l->cap = 0;
+	l->n = 0;
 }
 
 bool strv_contains(const struct strv *l, const char *s)

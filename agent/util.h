@@ -71,8 +71,8 @@ void fputs_visible(const char *s, FILE *out);
 
 /* A growable list of owned strings. */
 struct strv {
-	char **v;
-	size_t n, cap;
+	char **v; /* NULL-terminated once anything was pushed */
+	size_t n;
 };
 void strv_push(struct strv *l, const char *s);
 void strv_push_owned(struct strv *l, char *s);

@@ -123,10 +123,7 @@ static size_t cfg_add_file(struct sshd_config *cfg, const char *path, char *data
 
 static struct sshd_occurrence *cfg_add_occ(struct sshd_config *cfg)
 {
-	if (cfg->n_occ == cfg->cap_occ) {
-		cfg->cap_occ = cfg->cap_occ ? 2 * cfg->cap_occ : 32;
-		cfg->occ = xrealloc(cfg->occ, cfg->cap_occ * sizeof(*cfg->occ));
-	}
+	cfg->occ = xgrow(cfg->occ, cfg->n_occ, sizeof(*cfg->occ));
 	struct sshd_occurrence *o = &cfg->occ[cfg->n_occ++];
 	memset(o, 0, sizeof(*o));
 	return o;

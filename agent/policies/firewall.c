@@ -297,7 +297,7 @@ struct collected_edit {
 
 struct collected {
 	struct collected_edit *v;
-	size_t n, cap;
+	size_t n;
 	bool failed;
 };
 
@@ -308,10 +308,7 @@ static void collect_add(void *arg, size_t off, size_t len, const char *text, siz
 		if (c->v[i].off == off && c->v[i].len == len && c->v[i].text_len == n &&
 		    !memcmp(c->v[i].text, text, n))
 			return;
-	if (c->n == c->cap) {
-		c->cap = c->cap ? 2 * c->cap : 8;
-		c->v = xrealloc(c->v, c->cap * sizeof(*c->v));
-	}
+	c->v = xgrow(c->v, c->n, sizeof(*c->v));
 	c->v[c->n] = (struct collected_edit){off, len, c->n, xstrndup(text, n), n};
 	c->n++;
 }

@@ -23,7 +23,7 @@
 static void target_push_mount(struct target *t, const char *src, const char *dir, const char *ipath,
 			      const char *fstype, const char *opts)
 {
-	t->mounts = xrealloc(t->mounts, (t->n_mounts + 1) * sizeof(*t->mounts));
+	t->mounts = xgrow(t->mounts, t->n_mounts, sizeof(*t->mounts));
 	struct target_mount *m = &t->mounts[t->n_mounts++];
 	m->source = xstrdup(src);
 	m->mountpoint = xstrdup(dir);
@@ -145,7 +145,7 @@ static int target_mount_fstab(struct scan *sc, struct bdev *root, struct target 
 		    target_fs_has_option(fs, "noauto") || target_fs_has_option(fs, "bind") ||
 		    target_fs_has_option(fs, "rbind"))
 			continue;
-		v = xrealloc(v, (n + 1) * sizeof(*v));
+		v = xgrow(v, n, sizeof(*v));
 		size_t depth = 0;
 		for (const char *p = tgt; *p; p++)
 			depth += *p == '/';
