@@ -315,10 +315,8 @@ static size_t on_response(char *p, size_t size, size_t n, void *arg)
 	struct buf *b = arg;
 	if (!b)
 		return size * n;
-	if (b->len + size * n > RESPONSE_MAX)
-		return 0;
-	buf_append(b, p, size * n);
-	return size * n;
+	/* over its max (RESPONSE_MAX): 0 ends the transfer with an error */
+	return buf_append(b, p, size * n) < 0 ? 0 : size * n;
 }
 
 /* The CA bundle of the system sshrescue runs on. A distribution's libcurl knows its own; the
@@ -726,7 +724,7 @@ static int aws_identity(struct deliver *d, struct run *run)
 		until = d->deadline;
 
 	_cleanup_free_ char *turl = xasprintf("%s/latest/api/token", base);
-	struct buf token = { 0 };
+	struct buf token = {.max = RESPONSE_MAX};
 	struct curl_slist *h =
 		curl_slist_append(NULL, "X-aws-ec2-metadata-token-ttl-seconds: " IMDS_TOKEN_TTL);
 	struct http_req rq = { .method = "PUT", .url = turl, .headers = h, .direct = true,
@@ -744,7 +742,7 @@ static int aws_identity(struct deliver *d, struct run *run)
 	_cleanup_free_ char *iurl = xasprintf("%s/latest/dynamic/instance-identity/document", base);
 	_cleanup_free_ char *th = xasprintf("X-aws-ec2-metadata-token: %s", token.data);
 	buf_free(&token);
-	struct buf doc = { 0 };
+	struct buf doc = {.max = RESPONSE_MAX};
 	h = curl_slist_append(NULL, th);
 	struct http_req iq = { .method = "GET", .url = iurl, .headers = h, .direct = true,
 			       .until = until, .response = &doc };

@@ -322,25 +322,20 @@ int root_opendir(struct root *r, const char *path, DIR **out)
 
 int root_read_fd(int fd, size_t max, char **data, size_t *len)
 {
-	struct buf b = { 0 };
+	struct buf b = {.max = max};
 	char chunk[COPY_CHUNK];
 	buf_append(&b, "", 0);
 	for (;;) {
 		ssize_t n = read(fd, chunk, sizeof(chunk));
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			int rc = -errno;
+		if (n < 0 && errno == EINTR)
+			continue;
+		int rc = n < 0 ? -errno : buf_append(&b, chunk, (size_t)n);
+		if (rc < 0) {
 			buf_free(&b);
 			return rc;
 		}
 		if (n == 0)
 			break;
-		if (b.len + (size_t)n > max) {
-			buf_free(&b);
-			return -EFBIG;
-		}
-		buf_append(&b, chunk, (size_t)n);
 	}
 	*data = b.data;
 	*len = b.len;

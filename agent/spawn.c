@@ -277,7 +277,7 @@ static void collect(pid_t pid, struct pipes *p, const struct spawn_opts *o, int6
 		    struct spawn_result *res, int *status, bool *timed_out)
 {
 	size_t cap = o->max_output ? o->max_output : DEFAULT_MAX_OUTPUT;
-	struct buf b[2] = {{0}, {0}};
+	struct buf b[2] = {{.max = cap}, {.max = cap}};
 	int64_t start = spawn_mono_ms();
 	int64_t until = budget == INT64_MAX ? INT64_MAX : start + budget;
 	int pfd = pidfd_of(pid);
@@ -321,16 +321,10 @@ static void collect(pid_t pid, struct pipes *p, const struct spawn_opts *o, int6
 			ssize_t r = read(*fd, chunk, sizeof(chunk));
 			if (r < 0 && errno == EINTR)
 				continue;
-			if (r <= 0) {
+			if (r <= 0)
 				close_fd(fd);
-			} else if (b[k].len < cap) {
-				size_t take =
-					(size_t)r < cap - b[k].len ? (size_t)r : cap - b[k].len;
-				buf_append(&b[k], chunk, take);
-				res->cut |= take < (size_t)r;
-			} else {
+			else if (buf_append(&b[k], chunk, (size_t)r) < 0)
 				res->cut = true;
-			}
 		}
 		if (n > 0 && p->in[1] >= 0 && pf[2].revents) {
 			ssize_t w = write(p->in[1], o->input + woff, o->input_len - woff);
@@ -1059,11 +1053,13 @@ static int spawn_sandbox(char *const argv[], const struct spawn_opts *o, int64_t
 	}
 	for (size_t i = 0; i < n_take; i++) {
 		if (res->how == SPAWN_EXITED && lseek(take_fds[i], 0, SEEK_SET) == 0) {
+			struct buf *t = &o->taken[i];
 			char chunk[65536];
 			ssize_t r;
+			t->max = TAKE_MAX;
 			while ((r = read(take_fds[i], chunk, sizeof(chunk))) > 0 &&
-			       o->taken[i].len < TAKE_MAX)
-				buf_append(&o->taken[i], chunk, (size_t)r);
+			       buf_append(t, chunk, (size_t)r) == 0)
+				;
 		}
 		close(take_fds[i]);
 	}

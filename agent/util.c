@@ -118,18 +118,25 @@ static void buf_reserve(struct buf *b, size_t extra)
 	b->cap = cap;
 }
 
-void buf_append(struct buf *b, const void *p, size_t n)
+int buf_append(struct buf *b, const void *p, size_t n)
 {
+	int rc = 0;
+	size_t room = b->len < b->max ? b->max - b->len : 0;
+	if (b->max && n > room) {
+		n = room;
+		rc = -EFBIG;
+	}
 	buf_reserve(b, n);
 	if (n)
 		memcpy(b->data + b->len, p, n);
 	b->len += n;
 	b->data[b->len] = '\0';
+	return rc;
 }
 
-void buf_puts(struct buf *b, const char *s)
+int buf_puts(struct buf *b, const char *s)
 {
-	buf_append(b, s, strlen(s));
+	return buf_append(b, s, strlen(s));
 }
 
 void buf_printf(struct buf *b, const char *fmt, ...)
