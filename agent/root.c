@@ -342,54 +342,61 @@ int root_read_fd(int fd, size_t max, char **data, size_t *len)
 	return 0;
 }
 
-int root_read_file(struct root *r, const char *path, size_t max, char **data, size_t *len)
+/* A regular file of the instance, at most max bytes, open for reading; its stat in *st.
+ * -EISDIR, -EINVAL (FIFO, socket, device: never opened, so never blocks), -EFBIG. */
+static int open_regular(struct root *r, const char *path, size_t max, struct stat *st)
 {
 	_cleanup_close_ int pfd = root_openat_read(r, path, O_PATH);
 	if (pfd < 0)
 		return pfd;
-	struct stat st;
-	if (fstat(pfd, &st) < 0)
+	if (fstat(pfd, st) < 0)
 		return -errno;
-	if (S_ISDIR(st.st_mode))
+	if (S_ISDIR(st->st_mode))
 		return -EISDIR;
-	if (!S_ISREG(st.st_mode))
-		return -EINVAL; /* FIFO, socket, device: never opened, so never blocks */
-	if ((uint64_t)st.st_size > max)
+	if (!S_ISREG(st->st_mode))
+		return -EINVAL;
+	if ((uint64_t)st->st_size > max)
 		return -EFBIG;
-	_cleanup_close_ int fd = reopen(pfd, O_RDONLY | O_NONBLOCK);
+	return reopen(pfd, O_RDONLY | O_NONBLOCK);
+}
+
+/* Up to size bytes of fd into p, fewer at end of file; *got says how many. */
+static int read_full(int fd, char *p, size_t size, size_t *got)
+{
+	*got = 0;
+	while (*got < size) {
+		ssize_t n = read(fd, p + *got, size - *got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break; /* shrunk since fstat(): what is there */
+		*got += (size_t)n;
+	}
+	return 0;
+}
+
+int root_read_file(struct root *r, const char *path, size_t max, char **data, size_t *len)
+{
+	struct stat st;
+	_cleanup_close_ int fd = open_regular(r, path, max, &st);
 	if (fd < 0)
 		return fd;
 	/* Read into one exact-size buffer: the file may be most of the memory we use. */
-	size_t cap = (size_t)st.st_size;
-	char *p = xmalloc(cap + 1);
-	size_t got = 0;
-	for (;;) {
-		if (got == cap) {
-			/* grown since fstat: fall back to chunked reading of the rest, bounded */
-			char extra;
-			ssize_t n = read(fd, &extra, 1);
-			if (n == 0)
-				break;
-			if (n < 0 && errno == EINTR)
-				continue;
-			free(p);
-			if (n < 0)
-				return -errno;
-			if (lseek(fd, 0, SEEK_SET) < 0)
-				return -errno;
-			return root_read_fd(fd, max, data, len);
-		}
-		ssize_t n = read(fd, p + got, cap - got);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			int rc = -errno;
-			free(p);
+	size_t size = (size_t)st.st_size, got, more = 0;
+	char *p = xmalloc(size + 1), extra;
+	int rc = read_full(fd, p, size, &got);
+	if (rc == 0 && got == size)
+		rc = read_full(fd, &extra, 1, &more);
+	if (rc < 0 || more) {
+		free(p);
+		if (rc < 0)
 			return rc;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
+		/* grown since fstat: read it again in chunks, bounded */
+		if (lseek(fd, 0, SEEK_SET) < 0)
+			return -errno;
+		return root_read_fd(fd, max, data, len);
 	}
 	p[got] = '\0';
 	*data = p;
@@ -401,23 +408,12 @@ int root_map_file(struct root *r, const char *path, size_t max, struct root_map 
 {
 	memset(m, 0, sizeof(*m));
 	m->data = "";
-	_cleanup_close_ int pfd = root_openat_read(r, path, O_PATH);
-	if (pfd < 0)
-		return pfd;
 	struct stat st;
-	if (fstat(pfd, &st) < 0)
-		return -errno;
-	if (S_ISDIR(st.st_mode))
-		return -EISDIR;
-	if (!S_ISREG(st.st_mode))
-		return -EINVAL;
-	if ((uint64_t)st.st_size > max)
-		return -EFBIG;
-	if (st.st_size == 0)
-		return 0;
-	_cleanup_close_ int fd = reopen(pfd, O_RDONLY | O_NONBLOCK);
+	_cleanup_close_ int fd = open_regular(r, path, max, &st);
 	if (fd < 0)
 		return fd;
+	if (st.st_size == 0)
+		return 0;
 	/* Read into anonymous memory, in huge pages when the file is big, rather than mmap()ing
 	 * the file: on virtual machines that shadow page tables, the first touch of every 4 KiB
 	 * page of a file mapping costs microseconds (20-30 ms for an 18 MiB hosts.deny), 2 MiB
@@ -444,19 +440,11 @@ int root_map_file(struct root *r, const char *path, size_t max, struct root_map 
 		buf = (char *)(((uintptr_t)base + huge - 1) & ~(uintptr_t)(huge - 1));
 		madvise(buf, (size + huge - 1) & ~(huge - 1), MADV_HUGEPAGE); /* a hint */
 	}
-	size_t got = 0;
-	while (got < size) {
-		ssize_t n = read(fd, buf + got, size - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int rc = -errno;
-			munmap(base, cap);
-			return rc;
-		}
-		if (n == 0)
-			break; /* shrunk since fstat(): what is there */
-		got += (size_t)n;
+	size_t got;
+	int rc = read_full(fd, buf, size, &got);
+	if (rc < 0) {
+		munmap(base, cap);
+		return rc;
 	}
 	mprotect(base, cap, PROT_READ);
 	m->addr = base;
@@ -1772,24 +1760,13 @@ int root_remove_file(struct root *r, const char *path)
 int root_copy_out(struct root *r, const char *path, int dst_dir, const char *name, size_t max,
 		  bool check_links, struct stat *out_st)
 {
-	_cleanup_close_ int pfd = root_openat_read(r, path, O_PATH);
-	if (pfd < 0)
-		return pfd;
 	struct stat st;
-	if (fstat(pfd, &st) < 0)
-		return -errno;
-	if (S_ISDIR(st.st_mode))
-		return -EISDIR;
-	if (!S_ISREG(st.st_mode))
-		return -EINVAL;
-	if ((uint64_t)st.st_size > max)
-		return -EFBIG;
+	_cleanup_close_ int src = open_regular(r, path, max, &st);
+	if (src < 0)
+		return src;
 	int rc = check_links ? root_check_write(r, path) : 0;
 	if (rc < 0)
 		return rc;
-	_cleanup_close_ int src = reopen(pfd, O_RDONLY | O_NONBLOCK);
-	if (src < 0)
-		return src;
 	_cleanup_close_ int dst =
 		openat(dst_dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (dst < 0)

@@ -270,6 +270,20 @@ static void pipes_to_stdio(struct pipes *p)
 	dup2(p->err[1] >= 0 ? p->err[1] : p->out[1], STDERR_FILENO);
 }
 
+/* In a child just forked: the signal mask and the dispositions sshrescue changed back to the
+ * defaults, and a process group of its own (the whole tree is killed through it). */
+static void child_start(void)
+{
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGPIPE, SIG_DFL);
+	signal(SIGALRM, SIG_DFL);
+	setpgid(0, 0);
+}
+
 /* Feed stdin, read stdout/stderr (capped), until the program (pid) ended and its pipes are
  * closed, or the budget is spent: then SIGKILL to its group. Reaps pid; *status its wait
  * status; *timed_out when killed for time. */
@@ -397,14 +411,7 @@ static int spawn_host(char *const argv[], const struct spawn_opts *o, int64_t bu
 	}
 	pid_t pid = fork();
 	if (pid == 0) {
-		sigset_t none;
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGPIPE, SIG_DFL);
-		signal(SIGALRM, SIG_DFL);
-		setpgid(0, 0);
+		child_start();
 		pipes_to_stdio(&p);
 		execve(path, argv, o->envp ? o->envp : default_env);
 		int e = errno;
@@ -633,6 +640,17 @@ static int userns_for(unsigned u)
 	return rc < 0 ? rc : fd;
 }
 
+/* All of from into to, in chunks: 0, or -ENOSPC when a write falls short. */
+static int copy_fd(int from, int to)
+{
+	char chunk[65536];
+	ssize_t r;
+	while ((r = read(from, chunk, sizeof(chunk))) > 0)
+		if (write(to, chunk, (size_t)r) != r)
+			return -ENOSPC;
+	return 0;
+}
+
 /* Copy what an unprivileged reader cannot see the way root does: /etc/ssh (sshd_config,
  * its drop-ins, the 0600 host keys) into a tmpfs, root's files given to U (root inside),
  * modes kept; symlinks copied as links (they resolve inside the sandbox). Bounded. */
@@ -688,13 +706,8 @@ static int copy_tree(int from, int to, unsigned u, int depth, unsigned *entries)
 					O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 			int df = openat(to, e->d_name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
 					0600);
-			char chunk[65536];
-			ssize_t r = 0;
-			while (sf >= 0 && df >= 0 && (r = read(sf, chunk, sizeof(chunk))) > 0)
-				if (write(df, chunk, (size_t)r) != r) {
-					rc = -ENOSPC;
-					break;
-				}
+			if (sf >= 0 && df >= 0)
+				rc = copy_fd(sf, df);
 			if (df >= 0) {
 				if (fchown(df, ou, og) < 0 || fchmod(df, st.st_mode & 07777) < 0)
 					rc = rc ? rc : -errno;
@@ -916,11 +929,7 @@ static void sandbox_child(const char *bwrap, char *const argv[], const struct sp
 				close(fd);
 			continue;
 		}
-		char chunk[65536];
-		ssize_t r;
-		while ((r = read(fd, chunk, sizeof(chunk))) > 0)
-			if (write(take_fds[i], chunk, (size_t)r) != r)
-				break;
+		copy_fd(fd, take_fds[i]);
 		close(fd);
 	}
 	if (dfd >= 0)
@@ -984,14 +993,7 @@ static int spawn_sandbox(char *const argv[], const struct spawn_opts *o, int64_t
 	unsigned u = SANDBOX_UID_BASE + ((unsigned)getpid() & 0xffffu);
 	pid_t c = fork();
 	if (c == 0) {
-		sigset_t none;
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGPIPE, SIG_DFL);
-		signal(SIGALRM, SIG_DFL);
-		setpgid(0, 0);
+		child_start();
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		close(sp[0]);
 		pipes_to_stdio(&p);
