@@ -1408,23 +1408,28 @@ static int replace_at(struct root *r, struct location *l, const struct content *
 
 /* The file at l, opened for copying, when it is still the one m was read from: same inode,
  * size, modification and change times (checked before the backup link changes its ctime).
- * -1 otherwise: everything is then written from m's copy. */
+ * Else a negative errno (-ESTALE: it changed; -ENODATA: m was not read into memory), and
+ * everything is written from m's copy. */
 static int open_snapshot(struct location *l, const struct root_map *m)
 {
 	if (!m || !m->addr)
-		return -1;
+		return -ENODATA;
 	int fd = openat(l->dirfd, l->base, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	struct stat st;
 	if (fd < 0)
-		return -1;
-	if (fstat(fd, &st) < 0 || st.st_dev != m->st.st_dev || st.st_ino != m->st.st_ino ||
-	    st.st_size != m->st.st_size || (size_t)st.st_size != m->len ||
-	    st.st_mtim.tv_sec != m->st.st_mtim.tv_sec ||
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		int rc = -errno;
+		close(fd);
+		return rc;
+	}
+	if (st.st_dev != m->st.st_dev || st.st_ino != m->st.st_ino || st.st_size != m->st.st_size ||
+	    (size_t)st.st_size != m->len || st.st_mtim.tv_sec != m->st.st_mtim.tv_sec ||
 	    st.st_mtim.tv_nsec != m->st.st_mtim.tv_nsec ||
 	    st.st_ctim.tv_sec != m->st.st_ctim.tv_sec ||
 	    st.st_ctim.tv_nsec != m->st.st_ctim.tv_nsec) {
 		close(fd);
-		return -1;
+		return -ESTALE;
 	}
 	return fd;
 }

@@ -585,8 +585,8 @@ static void file_edits_free(struct file_edits *fe, size_t n)
 /* ---- host keys ------------------------------------------------------------------------ */
 
 /* The gid of group `name` in the instance's /etc/group, read by the C library's own reader of
- * the format (fgetgrent(3), glibc's and musl's) over the file as root.c read it: 0, -ENOENT when the file or the
- * group is absent. */
+ * the format (fgetgrent(3), glibc's and musl's) over the file as root.c read it: 0, -ENOENT
+ * when the file or the group is absent. */
 static int instance_gid(struct root *r, const char *name, gid_t *gid)
 {
 	_cleanup_free_ char *data = NULL;
