@@ -372,7 +372,7 @@ static void ca_blob_load(struct deliver *d, CURL *probe)
 	}
 	_cleanup_fclose_ FILE *f = fopen(ca, "re");
 	if (!f) {
-		fprintf(stderr, "sshrescue: delivery: %s: cannot read the CA file: %m\n", ca);
+		say("delivery: %s: cannot read the CA file: %s", ca, strerror(errno));
 	} else {
 		char chunk[8192];
 		size_t n;
@@ -668,12 +668,10 @@ static int deliver_payload(struct deliver *d, const struct payload *p, unsigned 
 		if (k > 1) {
 			int64_t pause = (int64_t)deliver_backoff_ms(k, random_u32());
 			if (mono_ms() + pause + ATTEMPT_MIN_MS > d->deadline) {
-				fprintf(stderr, "sshrescue: delivery: deadline of %lu s reached\n",
-					d->cfg->report_deadline);
+				say("delivery: deadline of %lu s reached", d->cfg->report_deadline);
 				break;
 			}
-			fprintf(stderr, "sshrescue: delivery: retrying in %.1f s\n",
-				(double)pause / 1000.0);
+			say("delivery: retrying in %.1f s", (double)pause / 1000.0);
 			sleep_ms(pause);
 		}
 		int64_t now = mono_ms();
@@ -686,8 +684,8 @@ static int deliver_payload(struct deliver *d, const struct payload *p, unsigned 
 		rc = attempt_once(d, p, k, until, why, why_len);
 		if (rc == 0)
 			return 0;
-		fprintf(stderr, "sshrescue: delivery: attempt %u/%lu of report %s to %s failed: %s\n",
-			k, d->cfg->report_attempts, p->run_id, d->shown_url, why);
+		say("delivery: attempt %u/%lu of report %s to %s failed: %s", k,
+		    d->cfg->report_attempts, p->run_id, d->shown_url, why);
 		if (rc == -EREMOTEIO || rc == -EINVAL)
 			break;
 	}
@@ -698,7 +696,7 @@ static int deliver_payload(struct deliver *d, const struct payload *p, unsigned 
  * the report says why (a collector may see many of these off EC2 or with a hop limit of 1). */
 static int aws_identity_failed(struct run *run, char *why, int rc)
 {
-	fprintf(stderr, "sshrescue: delivery: %s\n", why);
+	say("delivery: %s", why);
 	if (!run->extra)
 		run->extra = json_object_new_object();
 	json_object_object_add(run->extra, "aws_identity_error", json_object_new_string(why));
@@ -844,8 +842,8 @@ static int deliver_spool(struct deliver *d, struct root *root, const char *own_i
 		char *text = NULL;
 		size_t len = 0;
 		if ((rc = root_read_file(root, path, SPOOL_MAX_FILE, &text, &len)) < 0) {
-			fprintf(stderr, "sshrescue: delivery: %s: cannot read the spooled report: %s\n",
-				path, strerror(-rc));
+			say("delivery: %s: cannot read the spooled report: %s", path,
+			    strerror(-rc));
 			(*left)++;
 			continue;
 		}
@@ -857,8 +855,7 @@ static int deliver_spool(struct deliver *d, struct root *root, const char *own_i
 		rc = deliver_payload(d, &p, &attempts, why, sizeof(why));
 		free(text);
 		if (rc == 0) {
-			fprintf(stderr, "sshrescue: delivery: spooled report %s delivered to %s\n", id,
-				d->shown_url);
+			say("delivery: spooled report %s delivered to %s", id, d->shown_url);
 			remove_own(root, SPOOL_DIR, names.v[i]);
 			continue;
 		}
@@ -897,8 +894,7 @@ static void spool_report(struct root *root, struct run *run, const char *why)
 	_cleanup_free_ char *text = xasprintf("%s\n", json);
 	int wrc = root_write_own(root, path, text, strlen(text));
 	if (wrc < 0) {
-		fprintf(stderr, "sshrescue: delivery: %s: cannot keep the report: %s\n", path,
-			strerror(-wrc));
+		say("delivery: %s: cannot keep the report: %s", path, strerror(-wrc));
 		set_status(run, "failed: %s", why);
 	} else {
 		prune_dir(root, SPOOL_DIR, SPOOL_KEEP);
@@ -975,8 +971,8 @@ int deliver_report(const struct config *cfg, struct root *root, struct run *run,
 	if (rc < 0 && writable)
 		spool_report(root, run, why);
 	if (spool_left)
-		fprintf(stderr, "sshrescue: delivery: %zu report%s of earlier runs still in %s\n",
-			spool_left, spool_left == 1 ? "" : "s", SPOOL_DIR);
+		say("delivery: %zu report%s of earlier runs still in %s", spool_left,
+		    spool_left == 1 ? "" : "s", SPOOL_DIR);
 	free(d.ca_blob);
 	free(d.shown_url);
 	curl_global_cleanup();

@@ -77,6 +77,16 @@ const char *file_error_why(int rc, size_t max, char buf[64], bool *instance)
 	return why;
 }
 
+void say(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	_cleanup_free_ char *m = xvasprintf(fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "sshrescue: %s\n", m);
+	fflush(stderr);
+}
+
 char *xstrdup(const char *s)
 {
 	return xstrndup(s, strlen(s));

@@ -83,6 +83,11 @@ void strv_push_owned(struct strv *l, char *s);
 void strv_free(struct strv *l);
 bool strv_contains(const struct strv *l, const char *s);
 
+/* A line for the person running sshrescue, on stderr: "sshrescue: " and the message, written
+ * at once (the policies' summary and the console lines go their own ways: report.c,
+ * deliver_console()). */
+void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* Whole-string unsigned parse with range check; 0 or -EINVAL/-ERANGE. */
 int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out);
 

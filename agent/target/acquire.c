@@ -412,9 +412,8 @@ static void target_test_pause(const struct target *t)
 	unsigned long secs;
 	if (!s || parse_uint(s, 1, 3600, &secs) < 0)
 		return;
-	fprintf(stderr, "sshrescue: test pause: %s mounted at %s; sleeping %lu s\n",
-		t->device ? t->device : "?", t->root_path, secs);
-	fflush(stderr);
+	say("test pause: %s mounted at %s; sleeping %lu s", t->device ? t->device : "?",
+	    t->root_path, secs);
 	struct timespec ts = {.tv_sec = (time_t)secs};
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
