@@ -1639,24 +1639,37 @@ int root_backup_commit(struct root *r, const char *path)
 	return rc < 0 ? rc : commit(r, true);
 }
 
+/* A file or directory whose mode and owner change (set, or put back by undo): an O_PATH
+ * descriptor and its stat. -EINVAL for anything else; the link rule's error for a hard link
+ * (its other names, maybe outside the root, would change mode too). */
+static int open_for_mode(struct root *r, const char *path, struct stat *st)
+{
+	int fd = root_openat(r, path, O_PATH | O_NOFOLLOW, 0);
+	if (fd < 0)
+		return fd;
+	int rc = fstat(fd, st) < 0 ? -errno : 0;
+	if (rc == 0 && !S_ISREG(st->st_mode) && !S_ISDIR(st->st_mode))
+		rc = -EINVAL;
+	if (rc == 0)
+		rc = link_rule(r, fd, "");
+	if (rc < 0) {
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
 int root_set_mode(struct root *r, const char *path, uid_t uid, gid_t gid, mode_t mode)
 {
 	if (r->readonly)
 		return -EROFS;
-	_cleanup_close_ int fd = root_openat(r, path, O_PATH | O_NOFOLLOW, 0);
+	struct stat st;
+	_cleanup_close_ int fd = open_for_mode(r, path, &st);
 	if (fd < 0)
 		return fd;
-	struct stat st;
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
-		return -EINVAL;
-	/* a hard link's other names, maybe outside the root, would change mode too */
-	int rc = link_rule(r, fd, "");
-	if (rc < 0)
-		return rc;
 	char ipath[PATH_MAX];
-	if ((rc = instance_path_of(r, fd, ipath, sizeof(ipath))) < 0)
+	int rc = instance_path_of(r, fd, ipath, sizeof(ipath));
+	if (rc < 0)
 		return rc;
 	/* old mode, owner, group, then the new ones: undo restores only a file still as this
 	 * run left it */
@@ -1894,17 +1907,10 @@ static int restore_mode(struct root *r, const char *path, const char *extra)
 		return -EINVAL;
 	if (mode & (S_ISUID | S_ISGID))
 		return -EPERM;
-	_cleanup_close_ int fd = root_openat(r, path, O_PATH | O_NOFOLLOW, 0);
+	struct stat st;
+	_cleanup_close_ int fd = open_for_mode(r, path, &st);
 	if (fd < 0)
 		return fd;
-	struct stat st;
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
-		return -EINVAL;
-	int rc = link_rule(r, fd, "");
-	if (rc < 0)
-		return rc;
 	if (n == 6 &&
 	    ((st.st_mode & 07777) != new_mode || st.st_uid != new_uid || st.st_gid != new_gid))
 		return -ESTALE;
