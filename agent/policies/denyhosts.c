@@ -216,8 +216,7 @@ static int commit_edits(struct dh_run *run, const char *file, const struct root_
 		run->not_removed += run->removed - run->file_start;
 		return rc;
 	}
-	for (size_t i = first_finding; i < run->res->n_findings; i++)
-		run->res->findings[i].backup = xstrdup(backup);
+	policy_set_backup(run->res, first_finding, backup);
 	free(backup);
 	return 0;
 }
