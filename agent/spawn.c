@@ -103,19 +103,28 @@ static int pidfd_of(pid_t pid)
 
 /* ---- async-signal-safe: release --------------------------------------------------------- */
 
+/* In a child just forked: the signal mask and the dispositions sshrescue changed back to the
+ * defaults, and a process group of its own (the whole tree is killed through it).
+ * Async-signal-safe (spawn_quiet() runs in a signal handler). */
+static void child_start(void)
+{
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGPIPE, SIG_DFL);
+	signal(SIGALRM, SIG_DFL);
+	setpgid(0, 0);
+}
+
 int spawn_quiet(char *const argv[], unsigned timeout_ms)
 {
 	pid_t pid = _Fork();
 	if (pid < 0)
 		return -errno;
 	if (pid == 0) {
-		sigset_t none;
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGPIPE, SIG_DFL);
-		setpgid(0, 0);
+		child_start();
 		int fd = open("/dev/null", O_RDWR);
 		if (fd >= 0) {
 			dup2(fd, 0);
@@ -268,20 +277,6 @@ static void pipes_to_stdio(struct pipes *p)
 	dup2(p->in[0] >= 0 ? p->in[0] : null, STDIN_FILENO);
 	dup2(p->out[1], STDOUT_FILENO);
 	dup2(p->err[1] >= 0 ? p->err[1] : p->out[1], STDERR_FILENO);
-}
-
-/* In a child just forked: the signal mask and the dispositions sshrescue changed back to the
- * defaults, and a process group of its own (the whole tree is killed through it). */
-static void child_start(void)
-{
-	sigset_t none;
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGPIPE, SIG_DFL);
-	signal(SIGALRM, SIG_DFL);
-	setpgid(0, 0);
 }
 
 /* Feed stdin, read stdout/stderr (capped), until the program (pid) ended and its pipes are
