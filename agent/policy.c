@@ -185,6 +185,15 @@ void policy_write_failed(struct policy_result *res, const char *path, int rc, si
 		res->findings[i].fixed = false;
 }
 
+void policy_file_written(struct policy_result *res, const char *path, int rc, size_t first,
+			 const char *backup)
+{
+	if (rc < 0)
+		policy_write_failed(res, path, rc, first);
+	else
+		policy_set_backup(res, first, backup);
+}
+
 struct finding *policy_unreadable(struct policy_result *res, const char *path, int rc, size_t max,
 				  const char *what, const char *then)
 {

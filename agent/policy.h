@@ -75,6 +75,9 @@ void policy_set_backup(struct policy_result *res, size_t first, const char *back
 /* It could not be written (rc, -errno): an error finding says so and the findings from first
  * on are not fixed. */
 void policy_write_failed(struct policy_result *res, const char *path, int rc, size_t first);
+/* The one or the other after a write that returned rc (0, or -errno). */
+void policy_file_written(struct policy_result *res, const char *path, int rc, size_t first,
+			 const char *backup);
 /* It could not be read (rc from root_read_file() or root_map_file(), max the limit it was read
  * with): a finding "what: why[; then]" with the reason in words (file_error_why()). A FIFO, a
  * directory, a huge file or a link loop is the instance's fault; anything else but absence

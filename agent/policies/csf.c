@@ -106,10 +106,7 @@ static void clean_list(struct csf_run *run, const char *path, bool tempban)
 	if (run->e.n && run->ctx->repair) {
 		char *backup = NULL;
 		rc = root_replace(run->ctx->root, path, data, len, &run->e, &backup);
-		if (rc < 0)
-			policy_write_failed(run->res, path, rc, first);
-		else
-			policy_set_backup(run->res, first, backup);
+		policy_file_written(run->res, path, rc, first, backup);
 		free(backup);
 	}
 	edits_free(&run->e);
@@ -157,10 +154,7 @@ static void add_networks(struct csf_run *run, const char *path, const char *why)
 			rc = root_replace(run->ctx->root, path, data, len, &e, &backup);
 			edits_free(&e);
 		}
-		if (rc < 0)
-			policy_write_failed(run->res, path, rc, first);
-		else
-			policy_set_backup(run->res, first, backup);
+		policy_file_written(run->res, path, rc, first, backup);
 		free(backup);
 	}
 	buf_free(&add);
@@ -204,10 +198,7 @@ static void open_ports(struct csf_run *run)
 	if (e.n && run->ctx->repair) {
 		char *backup = NULL;
 		int rc = root_replace(r, CSF_CONF, data, len, &e, &backup);
-		if (rc < 0)
-			policy_write_failed(run->res, CSF_CONF, rc, first);
-		else
-			policy_set_backup(run->res, first, backup);
+		policy_file_written(run->res, CSF_CONF, rc, first, backup);
 		free(backup);
 	}
 	edits_free(&e);

@@ -86,10 +86,7 @@ static void clean_blacklist(struct sg_run *run, const char *path)
 	if (run->e.n && run->ctx->repair) {
 		char *backup = NULL;
 		rc = root_replace(run->ctx->root, path, data, len, &run->e, &backup);
-		if (rc < 0)
-			policy_write_failed(run->res, path, rc, first);
-		else
-			policy_set_backup(run->res, first, backup);
+		policy_file_written(run->res, path, rc, first, backup);
 		free(backup);
 	}
 	edits_free(&run->e);
