@@ -315,10 +315,8 @@ static size_t on_response(char *p, size_t size, size_t n, void *arg)
 	struct buf *b = arg;
 	if (!b)
 		return size * n;
-	if (b->len + size * n > RESPONSE_MAX)
-		return 0;
-	buf_append(b, p, size * n);
-	return size * n;
+	/* over its max (RESPONSE_MAX): 0 ends the transfer with an error */
+	return buf_append(b, p, size * n) < 0 ? 0 : size * n;
 }
 
 /* The CA bundle of the system sshrescue runs on. A distribution's libcurl knows its own; the
@@ -374,7 +372,7 @@ static void ca_blob_load(struct deliver *d, CURL *probe)
 	}
 	_cleanup_fclose_ FILE *f = fopen(ca, "re");
 	if (!f) {
-		fprintf(stderr, "sshrescue: delivery: %s: cannot read the CA file: %m\n", ca);
+		say("delivery: %s: cannot read the CA file: %s", ca, strerror(errno));
 	} else {
 		char chunk[8192];
 		size_t n;
@@ -670,12 +668,10 @@ static int deliver_payload(struct deliver *d, const struct payload *p, unsigned 
 		if (k > 1) {
 			int64_t pause = (int64_t)deliver_backoff_ms(k, random_u32());
 			if (mono_ms() + pause + ATTEMPT_MIN_MS > d->deadline) {
-				fprintf(stderr, "sshrescue: delivery: deadline of %lu s reached\n",
-					d->cfg->report_deadline);
+				say("delivery: deadline of %lu s reached", d->cfg->report_deadline);
 				break;
 			}
-			fprintf(stderr, "sshrescue: delivery: retrying in %.1f s\n",
-				(double)pause / 1000.0);
+			say("delivery: retrying in %.1f s", (double)pause / 1000.0);
 			sleep_ms(pause);
 		}
 		int64_t now = mono_ms();
@@ -688,8 +684,8 @@ static int deliver_payload(struct deliver *d, const struct payload *p, unsigned 
 		rc = attempt_once(d, p, k, until, why, why_len);
 		if (rc == 0)
 			return 0;
-		fprintf(stderr, "sshrescue: delivery: attempt %u/%lu of report %s to %s failed: %s\n",
-			k, d->cfg->report_attempts, p->run_id, d->shown_url, why);
+		say("delivery: attempt %u/%lu of report %s to %s failed: %s", k,
+		    d->cfg->report_attempts, p->run_id, d->shown_url, why);
 		if (rc == -EREMOTEIO || rc == -EINVAL)
 			break;
 	}
@@ -700,7 +696,7 @@ static int deliver_payload(struct deliver *d, const struct payload *p, unsigned 
  * the report says why (a collector may see many of these off EC2 or with a hop limit of 1). */
 static int aws_identity_failed(struct run *run, char *why, int rc)
 {
-	fprintf(stderr, "sshrescue: delivery: %s\n", why);
+	say("delivery: %s", why);
 	if (!run->extra)
 		run->extra = json_object_new_object();
 	json_object_object_add(run->extra, "aws_identity_error", json_object_new_string(why));
@@ -726,7 +722,7 @@ static int aws_identity(struct deliver *d, struct run *run)
 		until = d->deadline;
 
 	_cleanup_free_ char *turl = xasprintf("%s/latest/api/token", base);
-	struct buf token = { 0 };
+	struct buf token = {.max = RESPONSE_MAX};
 	struct curl_slist *h =
 		curl_slist_append(NULL, "X-aws-ec2-metadata-token-ttl-seconds: " IMDS_TOKEN_TTL);
 	struct http_req rq = { .method = "PUT", .url = turl, .headers = h, .direct = true,
@@ -744,7 +740,7 @@ static int aws_identity(struct deliver *d, struct run *run)
 	_cleanup_free_ char *iurl = xasprintf("%s/latest/dynamic/instance-identity/document", base);
 	_cleanup_free_ char *th = xasprintf("X-aws-ec2-metadata-token: %s", token.data);
 	buf_free(&token);
-	struct buf doc = { 0 };
+	struct buf doc = {.max = RESPONSE_MAX};
 	h = curl_slist_append(NULL, th);
 	struct http_req iq = { .method = "GET", .url = iurl, .headers = h, .direct = true,
 			       .until = until, .response = &doc };
@@ -846,8 +842,8 @@ static int deliver_spool(struct deliver *d, struct root *root, const char *own_i
 		char *text = NULL;
 		size_t len = 0;
 		if ((rc = root_read_file(root, path, SPOOL_MAX_FILE, &text, &len)) < 0) {
-			fprintf(stderr, "sshrescue: delivery: %s: cannot read the spooled report: %s\n",
-				path, strerror(-rc));
+			say("delivery: %s: cannot read the spooled report: %s", path,
+			    strerror(-rc));
 			(*left)++;
 			continue;
 		}
@@ -859,8 +855,7 @@ static int deliver_spool(struct deliver *d, struct root *root, const char *own_i
 		rc = deliver_payload(d, &p, &attempts, why, sizeof(why));
 		free(text);
 		if (rc == 0) {
-			fprintf(stderr, "sshrescue: delivery: spooled report %s delivered to %s\n", id,
-				d->shown_url);
+			say("delivery: spooled report %s delivered to %s", id, d->shown_url);
 			remove_own(root, SPOOL_DIR, names.v[i]);
 			continue;
 		}
@@ -899,8 +894,7 @@ static void spool_report(struct root *root, struct run *run, const char *why)
 	_cleanup_free_ char *text = xasprintf("%s\n", json);
 	int wrc = root_write_own(root, path, text, strlen(text));
 	if (wrc < 0) {
-		fprintf(stderr, "sshrescue: delivery: %s: cannot keep the report: %s\n", path,
-			strerror(-wrc));
+		say("delivery: %s: cannot keep the report: %s", path, strerror(-wrc));
 		set_status(run, "failed: %s", why);
 	} else {
 		prune_dir(root, SPOOL_DIR, SPOOL_KEEP);
@@ -977,8 +971,8 @@ int deliver_report(const struct config *cfg, struct root *root, struct run *run,
 	if (rc < 0 && writable)
 		spool_report(root, run, why);
 	if (spool_left)
-		fprintf(stderr, "sshrescue: delivery: %zu report%s of earlier runs still in %s\n",
-			spool_left, spool_left == 1 ? "" : "s", SPOOL_DIR);
+		say("delivery: %zu report%s of earlier runs still in %s", spool_left,
+		    spool_left == 1 ? "" : "s", SPOOL_DIR);
 	free(d.ca_blob);
 	free(d.shown_url);
 	curl_global_cleanup();

@@ -85,10 +85,10 @@ static int usage_error(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	fputs("sshrescue: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputs("\nTry 'sshrescue --help'.\n", stderr);
+	_cleanup_free_ char *m = xvasprintf(fmt, ap);
 	va_end(ap);
+	say("%s", m);
+	fputs("Try 'sshrescue --help'.\n", stderr);
 	return EXIT_USAGE;
 }
 
@@ -231,7 +231,7 @@ static int load_config(const struct options *o, struct config *cfg)
 	if (rc == 0 && o->reboot >= 0)
 		cfg->after = o->reboot ? AFTER_REBOOT : AFTER_NONE;
 	if (rc < 0) {
-		fprintf(stderr, "sshrescue: %s\n", err);
+		say("%s", err);
 		free(err);
 		return EXIT_USAGE;
 	}
@@ -394,10 +394,8 @@ static int take_lock(struct run_lock *l, char *key, const char *command, const c
 		return rc;
 	}
 	if (rc < 0) {
-		fprintf(stderr,
-			"sshrescue: warning: cannot take the lock of %s in %s (%s); going on "
-			"without it\n",
-			what, LOCK_DIR, strerror(-rc));
+		say("warning: cannot take the lock of %s in %s (%s); going on without it", what,
+		    LOCK_DIR, strerror(-rc));
 		lock_release(l);
 		return 0;
 	}
@@ -427,7 +425,7 @@ static int cmd_undo(const struct options *o, struct config *cfg)
 	struct run_lock lock = {.fd = -1};
 	int rc = lock_target(&lock, &topts, NULL, "undo", &err);
 	if (rc < 0) {
-		fprintf(stderr, "sshrescue: %s\n", err);
+		say("%s", err);
 		free(err);
 		return EXIT_OPERATIONAL;
 	}
@@ -435,7 +433,7 @@ static int cmd_undo(const struct options *o, struct config *cfg)
 	if (rc == 0 && lock_target(&lock, &topts, t.root_path, "undo", &err) < 0)
 		rc = -EBUSY;
 	if (rc < 0) {
-		fprintf(stderr, "sshrescue: %s\n", err);
+		say("%s", err);
 		free(err);
 		target_release(&t);
 		target_free(&t);
@@ -447,7 +445,7 @@ static int cmd_undo(const struct options *o, struct config *cfg)
 	_cleanup_free_ char *run_id = root_new_run_id();
 	int ex = 0;
 	if ((rc = root_open(&root, t.root_path, cfg->backup_dir, run_id, false)) < 0) {
-		fprintf(stderr, "sshrescue: %s: %s\n", t.root_path, strerror(-rc));
+		say("%s: %s", t.root_path, strerror(-rc));
 		ex = EXIT_OPERATIONAL;
 	} else {
 		size_t restored = 0;
@@ -459,18 +457,18 @@ static int cmd_undo(const struct options *o, struct config *cfg)
 				continue;
 			/* the paths come from the manifest, inside the instance */
 			_cleanup_free_ char *m = text_visible(msgs.v[i]);
-			fprintf(stderr, "sshrescue: undo %s: %s\n", used, m);
+			say("undo %s: %s", used, m);
 		}
 		if (rc == -ESRCH) {
-			fprintf(stderr, "sshrescue: nothing to undo: no %s run under %s%s\n",
-				o->undo_id ? o->undo_id : "unrestored", t.root_path, cfg->backup_dir);
+			say("nothing to undo: no %s run under %s%s",
+			    o->undo_id ? o->undo_id : "unrestored", t.root_path, cfg->backup_dir);
 			ex = EXIT_OPERATIONAL;
 		} else if (rc < 0) {
-			fprintf(stderr, "sshrescue: undo %s: %s\n", used ? used : "", strerror(-rc));
+			say("undo %s: %s", used ? used : "", strerror(-rc));
 			ex = EXIT_OPERATIONAL;
 		} else if (!o->quiet) {
-			fprintf(stderr, "sshrescue: undo %s: %zu change%s put back\n", used, restored,
-				restored == 1 ? "" : "s");
+			say("undo %s: %zu change%s put back", used, restored,
+			    restored == 1 ? "" : "s");
 		}
 		free(used);
 		strv_free(&msgs);
@@ -570,7 +568,7 @@ static int cmd_check_repair(const struct options *o, struct config *cfg)
 
 	_cleanup_free_ char *pretty = report_to_string(&run, true);
 	if (o->report_file && (rc = write_report_file(o->report_file, pretty)) < 0) {
-		fprintf(stderr, "sshrescue: %s: %s\n", o->report_file, strerror(-rc));
+		say("%s: %s", o->report_file, strerror(-rc));
 		run.exit_status |= EXIT_OPERATIONAL;
 	} else if (o->report_file) {
 		run.report_on_host = o->report_file;
@@ -598,8 +596,8 @@ static int cmd_check_repair(const struct options *o, struct config *cfg)
 	if (repair && cfg->after != AFTER_NONE) {
 		rc = deliver_after(cfg->after, getpid() == 1);
 		if (rc < 0) {
-			fprintf(stderr, "sshrescue: %s: %s\n",
-				cfg->after == AFTER_REBOOT ? "reboot" : "poweroff", strerror(-rc));
+			say("%s: %s", cfg->after == AFTER_REBOOT ? "reboot" : "poweroff",
+			    strerror(-rc));
 			ex |= EXIT_OPERATIONAL;
 		}
 	}
@@ -637,7 +635,7 @@ static int cmd_discover(const struct options *o)
 	int rc = target_discover(&topts, &cs, &err);
 	if (rc < 0) {
 		_cleanup_free_ char *m = text_visible(err);
-		fprintf(stderr, "sshrescue: discover: %s\n", m);
+		say("discover: %s", m);
 		free(err);
 		target_candidates_free(&cs);
 		return EXIT_OPERATIONAL;
@@ -679,7 +677,7 @@ static int cmd_discover(const struct options *o)
 	fflush(stdout);
 	for (size_t i = 0; i < cs.notes.n; i++) {
 		_cleanup_free_ char *m = text_visible(cs.notes.v[i]);
-		fprintf(stderr, "sshrescue: discover: %s\n", m);
+		say("discover: %s", m);
 	}
 	target_candidates_free(&cs);
 	return 0;
@@ -704,10 +702,9 @@ int main(int argc, char **argv)
 	 * /proc/self/mountinfo: without /proc every file would look absent and every policy "ok"
 	 * (an initramfs or chroot that has not mounted it yet). */
 	if (access("/proc/self/fd", X_OK) < 0 || access("/proc/self/mountinfo", R_OK) < 0) {
-		fprintf(stderr, "sshrescue: /proc is not mounted (/proc/self/fd: %s): sshrescue needs "
-				"it to read the instance safely; mount it first (mount -t proc proc "
-				"/proc)\n",
-			strerror(errno));
+		say("/proc is not mounted (/proc/self/fd: %s): sshrescue needs it to read the "
+		    "instance safely; mount it first (mount -t proc proc /proc)",
+		    strerror(errno));
 		config_free(&cfg);
 		strv_free(&o.protect);
 		return EXIT_OPERATIONAL;

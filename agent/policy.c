@@ -69,10 +69,7 @@ static struct finding *add_finding(struct policy_result *res, enum finding_sever
 				   const char *file, unsigned line, const char *text,
 				   const char *problem_fmt, va_list ap)
 {
-	if (res->n_findings == res->cap_findings) {
-		res->cap_findings = res->cap_findings ? res->cap_findings * 2 : 8;
-		res->findings = xrealloc(res->findings, res->cap_findings * sizeof(*res->findings));
-	}
+	res->findings = xgrow(res->findings, res->n_findings, sizeof(*res->findings));
 	struct finding *f = &res->findings[res->n_findings++];
 	memset(f, 0, sizeof(*f));
 	f->file = file ? xstrdup(file) : NULL;
@@ -196,11 +193,7 @@ bool policy_list_read(struct policy_list *l, const char *path, size_t max, char 
 	if (rc == -ENOENT)
 		return false;
 	if (rc < 0) {
-		char why[64];
-		bool instance = false;
-		struct finding *f = policy_add_finding(l->res, path, 0, NULL, "cannot read: %s",
-						       file_error_why(rc, max, why, &instance));
-		f->error = !instance;
+		policy_unreadable(l->res, path, rc, max, "cannot read", NULL);
 		return false;
 	}
 	l->path = path;
@@ -252,11 +245,29 @@ void policy_list_write(struct policy_list *l, size_t len, const char *what, cons
 	if (l->e.n && l->ctx->repair) {
 		char *backup = NULL;
 		int rc = root_replace(l->ctx->root, l->path, l->data, len, &l->e, &backup);
-		if (rc < 0)
-			policy_write_failed(l->res, l->path, rc, l->first);
-		else
-			policy_set_backup(l->res, l->first, backup);
+		policy_file_written(l->res, l->path, rc, l->first, backup);
 		free(backup);
 	}
 	edits_free(&l->e);
+}
+void policy_file_written(struct policy_result *res, const char *path, int rc, size_t first,
+			 const char *backup)
+{
+	if (rc < 0)
+		policy_write_failed(res, path, rc, first);
+	else
+		policy_set_backup(res, first, backup);
+}
+
+struct finding *policy_unreadable(struct policy_result *res, const char *path, int rc, size_t max,
+				  const char *what, const char *then)
+{
+	char big[64];
+	bool instance;
+	const char *why = file_error_why(rc, max, big, &instance);
+	struct finding *f =
+		then ? policy_add_finding(res, path, 0, NULL, "%s: %s; %s", what, why, then)
+		     : policy_add_finding(res, path, 0, NULL, "%s: %s", what, why);
+	f->error = !instance && rc != -ENOENT;
+	return f;
 }

@@ -44,7 +44,7 @@ struct finding {
 struct policy_result {
 	enum policy_status status;
 	struct finding *findings;
-	size_t n_findings, cap_findings;
+	size_t n_findings;
 	char *note; /* one line for the console summary, e.g. "no DenyHosts files" */
 };
 
@@ -77,6 +77,15 @@ void policy_set_backup(struct policy_result *res, size_t first, const char *back
 /* It could not be written (rc, -errno): an error finding says so and the findings from first
  * on are not fixed. */
 void policy_write_failed(struct policy_result *res, const char *path, int rc, size_t first);
+/* The one or the other after a write that returned rc (0, or -errno). */
+void policy_file_written(struct policy_result *res, const char *path, int rc, size_t first,
+			 const char *backup);
+/* It could not be read (rc from root_read_file() or root_map_file(), max the limit it was read
+ * with): a finding "what: why[; then]" with the reason in words (file_error_why()). A FIFO, a
+ * directory, a huge file or a link loop is the instance's fault; anything else but absence
+ * (EIO, ...) is an operational error. */
+struct finding *policy_unreadable(struct policy_result *res, const char *path, int rc, size_t max,
+				  const char *what, const char *then);
 
 /* Append a finding of severity lockout; problem is printf-style. Returns it so the caller can
  * set action etc. */

@@ -322,79 +322,81 @@ int root_opendir(struct root *r, const char *path, DIR **out)
 
 int root_read_fd(int fd, size_t max, char **data, size_t *len)
 {
-	struct buf b = { 0 };
+	struct buf b = {.max = max};
 	char chunk[COPY_CHUNK];
 	buf_append(&b, "", 0);
 	for (;;) {
 		ssize_t n = read(fd, chunk, sizeof(chunk));
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			int rc = -errno;
+		if (n < 0 && errno == EINTR)
+			continue;
+		int rc = n < 0 ? -errno : buf_append(&b, chunk, (size_t)n);
+		if (rc < 0) {
 			buf_free(&b);
 			return rc;
 		}
 		if (n == 0)
 			break;
-		if (b.len + (size_t)n > max) {
-			buf_free(&b);
-			return -EFBIG;
-		}
-		buf_append(&b, chunk, (size_t)n);
 	}
 	*data = b.data;
 	*len = b.len;
 	return 0;
 }
 
-int root_read_file(struct root *r, const char *path, size_t max, char **data, size_t *len)
+/* A regular file of the instance, at most max bytes, open for reading; its stat in *st.
+ * -EISDIR, -EINVAL (FIFO, socket, device: never opened, so never blocks), -EFBIG. */
+static int open_regular(struct root *r, const char *path, size_t max, struct stat *st)
 {
 	_cleanup_close_ int pfd = root_openat_read(r, path, O_PATH);
 	if (pfd < 0)
 		return pfd;
-	struct stat st;
-	if (fstat(pfd, &st) < 0)
+	if (fstat(pfd, st) < 0)
 		return -errno;
-	if (S_ISDIR(st.st_mode))
+	if (S_ISDIR(st->st_mode))
 		return -EISDIR;
-	if (!S_ISREG(st.st_mode))
-		return -EINVAL; /* FIFO, socket, device: never opened, so never blocks */
-	if ((uint64_t)st.st_size > max)
+	if (!S_ISREG(st->st_mode))
+		return -EINVAL;
+	if ((uint64_t)st->st_size > max)
 		return -EFBIG;
-	_cleanup_close_ int fd = reopen(pfd, O_RDONLY | O_NONBLOCK);
+	return reopen(pfd, O_RDONLY | O_NONBLOCK);
+}
+
+/* Up to size bytes of fd into p, fewer at end of file; *got says how many. */
+static int read_full(int fd, char *p, size_t size, size_t *got)
+{
+	*got = 0;
+	while (*got < size) {
+		ssize_t n = read(fd, p + *got, size - *got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break; /* shrunk since fstat(): what is there */
+		*got += (size_t)n;
+	}
+	return 0;
+}
+
+int root_read_file(struct root *r, const char *path, size_t max, char **data, size_t *len)
+{
+	struct stat st;
+	_cleanup_close_ int fd = open_regular(r, path, max, &st);
 	if (fd < 0)
 		return fd;
 	/* Read into one exact-size buffer: the file may be most of the memory we use. */
-	size_t cap = (size_t)st.st_size;
-	char *p = xmalloc(cap + 1);
-	size_t got = 0;
-	for (;;) {
-		if (got == cap) {
-			/* grown since fstat: fall back to chunked reading of the rest, bounded */
-			char extra;
-			ssize_t n = read(fd, &extra, 1);
-			if (n == 0)
-				break;
-			if (n < 0 && errno == EINTR)
-				continue;
-			free(p);
-			if (n < 0)
-				return -errno;
-			if (lseek(fd, 0, SEEK_SET) < 0)
-				return -errno;
-			return root_read_fd(fd, max, data, len);
-		}
-		ssize_t n = read(fd, p + got, cap - got);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			int rc = -errno;
-			free(p);
+	size_t size = (size_t)st.st_size, got, more = 0;
+	char *p = xmalloc(size + 1), extra;
+	int rc = read_full(fd, p, size, &got);
+	if (rc == 0 && got == size)
+		rc = read_full(fd, &extra, 1, &more);
+	if (rc < 0 || more) {
+		free(p);
+		if (rc < 0)
 			return rc;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
+		/* grown since fstat: read it again in chunks, bounded */
+		if (lseek(fd, 0, SEEK_SET) < 0)
+			return -errno;
+		return root_read_fd(fd, max, data, len);
 	}
 	p[got] = '\0';
 	*data = p;
@@ -406,23 +408,12 @@ int root_map_file(struct root *r, const char *path, size_t max, struct root_map 
 {
 	memset(m, 0, sizeof(*m));
 	m->data = "";
-	_cleanup_close_ int pfd = root_openat_read(r, path, O_PATH);
-	if (pfd < 0)
-		return pfd;
 	struct stat st;
-	if (fstat(pfd, &st) < 0)
-		return -errno;
-	if (S_ISDIR(st.st_mode))
-		return -EISDIR;
-	if (!S_ISREG(st.st_mode))
-		return -EINVAL;
-	if ((uint64_t)st.st_size > max)
-		return -EFBIG;
-	if (st.st_size == 0)
-		return 0;
-	_cleanup_close_ int fd = reopen(pfd, O_RDONLY | O_NONBLOCK);
+	_cleanup_close_ int fd = open_regular(r, path, max, &st);
 	if (fd < 0)
 		return fd;
+	if (st.st_size == 0)
+		return 0;
 	/* Read into anonymous memory, in huge pages when the file is big, rather than mmap()ing
 	 * the file: on virtual machines that shadow page tables, the first touch of every 4 KiB
 	 * page of a file mapping costs microseconds (20-30 ms for an 18 MiB hosts.deny), 2 MiB
@@ -449,19 +440,11 @@ int root_map_file(struct root *r, const char *path, size_t max, struct root_map 
 		buf = (char *)(((uintptr_t)base + huge - 1) & ~(uintptr_t)(huge - 1));
 		madvise(buf, (size + huge - 1) & ~(huge - 1), MADV_HUGEPAGE); /* a hint */
 	}
-	size_t got = 0;
-	while (got < size) {
-		ssize_t n = read(fd, buf + got, size - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int rc = -errno;
-			munmap(base, cap);
-			return rc;
-		}
-		if (n == 0)
-			break; /* shrunk since fstat(): what is there */
-		got += (size_t)n;
+	size_t got;
+	int rc = read_full(fd, buf, size, &got);
+	if (rc < 0) {
+		munmap(base, cap);
+		return rc;
 	}
 	mprotect(base, cap, PROT_READ);
 	m->addr = base;
@@ -497,10 +480,7 @@ void edits_add(struct edits *e, size_t off, size_t len, const char *text, size_t
 			return;
 		}
 	}
-	if (e->n == e->cap) {
-		e->cap = e->cap ? e->cap * 2 : 8;
-		e->v = xrealloc(e->v, e->cap * sizeof(*e->v));
-	}
+	e->v = xgrow(e->v, e->n, sizeof(*e->v));
 	e->v[e->n++] = (struct edit){
 		.off = off,
 		.len = len,
@@ -1428,23 +1408,28 @@ static int replace_at(struct root *r, struct location *l, const struct content *
 
 /* The file at l, opened for copying, when it is still the one m was read from: same inode,
  * size, modification and change times (checked before the backup link changes its ctime).
- * -1 otherwise: everything is then written from m's copy. */
+ * Else a negative errno (-ESTALE: it changed; -ENODATA: m was not read into memory), and
+ * everything is written from m's copy. */
 static int open_snapshot(struct location *l, const struct root_map *m)
 {
 	if (!m || !m->addr)
-		return -1;
+		return -ENODATA;
 	int fd = openat(l->dirfd, l->base, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	struct stat st;
 	if (fd < 0)
-		return -1;
-	if (fstat(fd, &st) < 0 || st.st_dev != m->st.st_dev || st.st_ino != m->st.st_ino ||
-	    st.st_size != m->st.st_size || (size_t)st.st_size != m->len ||
-	    st.st_mtim.tv_sec != m->st.st_mtim.tv_sec ||
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		int rc = -errno;
+		close(fd);
+		return rc;
+	}
+	if (st.st_dev != m->st.st_dev || st.st_ino != m->st.st_ino || st.st_size != m->st.st_size ||
+	    (size_t)st.st_size != m->len || st.st_mtim.tv_sec != m->st.st_mtim.tv_sec ||
 	    st.st_mtim.tv_nsec != m->st.st_mtim.tv_nsec ||
 	    st.st_ctim.tv_sec != m->st.st_ctim.tv_sec ||
 	    st.st_ctim.tv_nsec != m->st.st_ctim.tv_nsec) {
 		close(fd);
-		return -1;
+		return -ESTALE;
 	}
 	return fd;
 }
@@ -1654,24 +1639,37 @@ int root_backup_commit(struct root *r, const char *path)
 	return rc < 0 ? rc : commit(r, true);
 }
 
+/* A file or directory whose mode and owner change (set, or put back by undo): an O_PATH
+ * descriptor and its stat. -EINVAL for anything else; the link rule's error for a hard link
+ * (its other names, maybe outside the root, would change mode too). */
+static int open_for_mode(struct root *r, const char *path, struct stat *st)
+{
+	int fd = root_openat(r, path, O_PATH | O_NOFOLLOW, 0);
+	if (fd < 0)
+		return fd;
+	int rc = fstat(fd, st) < 0 ? -errno : 0;
+	if (rc == 0 && !S_ISREG(st->st_mode) && !S_ISDIR(st->st_mode))
+		rc = -EINVAL;
+	if (rc == 0)
+		rc = link_rule(r, fd, "");
+	if (rc < 0) {
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
 int root_set_mode(struct root *r, const char *path, uid_t uid, gid_t gid, mode_t mode)
 {
 	if (r->readonly)
 		return -EROFS;
-	_cleanup_close_ int fd = root_openat(r, path, O_PATH | O_NOFOLLOW, 0);
+	struct stat st;
+	_cleanup_close_ int fd = open_for_mode(r, path, &st);
 	if (fd < 0)
 		return fd;
-	struct stat st;
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
-		return -EINVAL;
-	/* a hard link's other names, maybe outside the root, would change mode too */
-	int rc = link_rule(r, fd, "");
-	if (rc < 0)
-		return rc;
 	char ipath[PATH_MAX];
-	if ((rc = instance_path_of(r, fd, ipath, sizeof(ipath))) < 0)
+	int rc = instance_path_of(r, fd, ipath, sizeof(ipath));
+	if (rc < 0)
 		return rc;
 	/* old mode, owner, group, then the new ones: undo restores only a file still as this
 	 * run left it */
@@ -1780,24 +1778,13 @@ int root_remove_file(struct root *r, const char *path)
 int root_copy_out(struct root *r, const char *path, int dst_dir, const char *name, size_t max,
 		  bool check_links, struct stat *out_st)
 {
-	_cleanup_close_ int pfd = root_openat_read(r, path, O_PATH);
-	if (pfd < 0)
-		return pfd;
 	struct stat st;
-	if (fstat(pfd, &st) < 0)
-		return -errno;
-	if (S_ISDIR(st.st_mode))
-		return -EISDIR;
-	if (!S_ISREG(st.st_mode))
-		return -EINVAL;
-	if ((uint64_t)st.st_size > max)
-		return -EFBIG;
+	_cleanup_close_ int src = open_regular(r, path, max, &st);
+	if (src < 0)
+		return src;
 	int rc = check_links ? root_check_write(r, path) : 0;
 	if (rc < 0)
 		return rc;
-	_cleanup_close_ int src = reopen(pfd, O_RDONLY | O_NONBLOCK);
-	if (src < 0)
-		return src;
 	_cleanup_close_ int dst =
 		openat(dst_dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (dst < 0)
@@ -1920,17 +1907,10 @@ static int restore_mode(struct root *r, const char *path, const char *extra)
 		return -EINVAL;
 	if (mode & (S_ISUID | S_ISGID))
 		return -EPERM;
-	_cleanup_close_ int fd = root_openat(r, path, O_PATH | O_NOFOLLOW, 0);
+	struct stat st;
+	_cleanup_close_ int fd = open_for_mode(r, path, &st);
 	if (fd < 0)
 		return fd;
-	struct stat st;
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
-		return -EINVAL;
-	int rc = link_rule(r, fd, "");
-	if (rc < 0)
-		return rc;
 	if (n == 6 &&
 	    ((st.st_mode & 07777) != new_mode || st.st_uid != new_uid || st.st_gid != new_gid))
 		return -ESTALE;

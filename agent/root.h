@@ -51,9 +51,9 @@ int root_open(struct root *r, const char *path, const char *backup_dir, const ch
 	      bool readonly);
 void root_close(struct root *r);
 
-/* All of an open file, at most max bytes (-EFBIG past them), NUL-terminated: how every file of
- * the instance is read, by root_read_file() and by the target modules' look at a candidate
- * root before it is one. */
+/* All of an open file, at most max (> 0) bytes (-EFBIG past them), NUL-terminated: how every
+ * file of the instance is read, by root_read_file() and by the target modules' look at a
+ * candidate root before it is one. */
 int root_read_fd(int fd, size_t max, char **data, size_t *len);
 
 /* Read a whole regular file. -ENOENT (absent), -EISDIR, -EINVAL (not a regular file: FIFO,
@@ -85,8 +85,8 @@ struct edit {
 	size_t text_len;
 };
 struct edits {
-	struct edit *v;
-	size_t n, cap;
+	struct edit *v; /* grown by xgrow() */
+	size_t n;
 };
 /* Append an edit (edits must come in file order and not overlap). Adjacent deletions are
  * merged, so deleting a million consecutive lines costs one entry. text is copied. */

@@ -103,19 +103,28 @@ static int pidfd_of(pid_t pid)
 
 /* ---- async-signal-safe: release --------------------------------------------------------- */
 
+/* In a child just forked: the signal mask and the dispositions sshrescue changed back to the
+ * defaults, and a process group of its own (the whole tree is killed through it).
+ * Async-signal-safe (spawn_quiet() runs in a signal handler). */
+static void child_start(void)
+{
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGPIPE, SIG_DFL);
+	signal(SIGALRM, SIG_DFL);
+	setpgid(0, 0);
+}
+
 int spawn_quiet(char *const argv[], unsigned timeout_ms)
 {
 	pid_t pid = _Fork();
 	if (pid < 0)
 		return -errno;
 	if (pid == 0) {
-		sigset_t none;
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGPIPE, SIG_DFL);
-		setpgid(0, 0);
+		child_start();
 		int fd = open("/dev/null", O_RDWR);
 		if (fd >= 0) {
 			dup2(fd, 0);
@@ -277,7 +286,7 @@ static void collect(pid_t pid, struct pipes *p, const struct spawn_opts *o, int6
 		    struct spawn_result *res, int *status, bool *timed_out)
 {
 	size_t cap = o->max_output ? o->max_output : DEFAULT_MAX_OUTPUT;
-	struct buf b[2] = {{0}, {0}};
+	struct buf b[2] = {{.max = cap}, {.max = cap}};
 	int64_t start = spawn_mono_ms();
 	int64_t until = budget == INT64_MAX ? INT64_MAX : start + budget;
 	int pfd = pidfd_of(pid);
@@ -321,16 +330,10 @@ static void collect(pid_t pid, struct pipes *p, const struct spawn_opts *o, int6
 			ssize_t r = read(*fd, chunk, sizeof(chunk));
 			if (r < 0 && errno == EINTR)
 				continue;
-			if (r <= 0) {
+			if (r <= 0)
 				close_fd(fd);
-			} else if (b[k].len < cap) {
-				size_t take =
-					(size_t)r < cap - b[k].len ? (size_t)r : cap - b[k].len;
-				buf_append(&b[k], chunk, take);
-				res->cut |= take < (size_t)r;
-			} else {
+			else if (buf_append(&b[k], chunk, (size_t)r) < 0)
 				res->cut = true;
-			}
 		}
 		if (n > 0 && p->in[1] >= 0 && pf[2].revents) {
 			ssize_t w = write(p->in[1], o->input + woff, o->input_len - woff);
@@ -403,14 +406,7 @@ static int spawn_host(char *const argv[], const struct spawn_opts *o, int64_t bu
 	}
 	pid_t pid = fork();
 	if (pid == 0) {
-		sigset_t none;
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGPIPE, SIG_DFL);
-		signal(SIGALRM, SIG_DFL);
-		setpgid(0, 0);
+		child_start();
 		pipes_to_stdio(&p);
 		execve(path, argv, o->envp ? o->envp : default_env);
 		int e = errno;
@@ -639,6 +635,17 @@ static int userns_for(unsigned u)
 	return rc < 0 ? rc : fd;
 }
 
+/* All of from into to, in chunks: 0, or -ENOSPC when a write falls short. */
+static int copy_fd(int from, int to)
+{
+	char chunk[65536];
+	ssize_t r;
+	while ((r = read(from, chunk, sizeof(chunk))) > 0)
+		if (write(to, chunk, (size_t)r) != r)
+			return -ENOSPC;
+	return 0;
+}
+
 /* Copy what an unprivileged reader cannot see the way root does: /etc/ssh (sshd_config,
  * its drop-ins, the 0600 host keys) into a tmpfs, root's files given to U (root inside),
  * modes kept; symlinks copied as links (they resolve inside the sandbox). Bounded. */
@@ -694,13 +701,8 @@ static int copy_tree(int from, int to, unsigned u, int depth, unsigned *entries)
 					O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 			int df = openat(to, e->d_name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
 					0600);
-			char chunk[65536];
-			ssize_t r = 0;
-			while (sf >= 0 && df >= 0 && (r = read(sf, chunk, sizeof(chunk))) > 0)
-				if (write(df, chunk, (size_t)r) != r) {
-					rc = -ENOSPC;
-					break;
-				}
+			if (sf >= 0 && df >= 0)
+				rc = copy_fd(sf, df);
 			if (df >= 0) {
 				if (fchown(df, ou, og) < 0 || fchmod(df, st.st_mode & 07777) < 0)
 					rc = rc ? rc : -errno;
@@ -922,11 +924,7 @@ static void sandbox_child(const char *bwrap, char *const argv[], const struct sp
 				close(fd);
 			continue;
 		}
-		char chunk[65536];
-		ssize_t r;
-		while ((r = read(fd, chunk, sizeof(chunk))) > 0)
-			if (write(take_fds[i], chunk, (size_t)r) != r)
-				break;
+		copy_fd(fd, take_fds[i]);
 		close(fd);
 	}
 	if (dfd >= 0)
@@ -990,14 +988,7 @@ static int spawn_sandbox(char *const argv[], const struct spawn_opts *o, int64_t
 	unsigned u = SANDBOX_UID_BASE + ((unsigned)getpid() & 0xffffu);
 	pid_t c = fork();
 	if (c == 0) {
-		sigset_t none;
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGPIPE, SIG_DFL);
-		signal(SIGALRM, SIG_DFL);
-		setpgid(0, 0);
+		child_start();
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		close(sp[0]);
 		pipes_to_stdio(&p);
@@ -1059,11 +1050,13 @@ static int spawn_sandbox(char *const argv[], const struct spawn_opts *o, int64_t
 	}
 	for (size_t i = 0; i < n_take; i++) {
 		if (res->how == SPAWN_EXITED && lseek(take_fds[i], 0, SEEK_SET) == 0) {
+			struct buf *t = &o->taken[i];
 			char chunk[65536];
 			ssize_t r;
+			t->max = TAKE_MAX;
 			while ((r = read(take_fds[i], chunk, sizeof(chunk))) > 0 &&
-			       o->taken[i].len < TAKE_MAX)
-				buf_append(&o->taken[i], chunk, (size_t)r);
+			       buf_append(t, chunk, (size_t)r) == 0)
+				;
 		}
 		close(take_fds[i]);
 	}

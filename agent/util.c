@@ -77,6 +77,16 @@ const char *file_error_why(int rc, size_t max, char buf[64], bool *instance)
 	return why;
 }
 
+void say(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	_cleanup_free_ char *m = xvasprintf(fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "sshrescue: %s\n", m);
+	fflush(stderr);
+}
+
 char *xstrdup(const char *s)
 {
 	return xstrndup(s, strlen(s));
@@ -118,18 +128,25 @@ static void buf_reserve(struct buf *b, size_t extra)
 	b->cap = cap;
 }
 
-void buf_append(struct buf *b, const void *p, size_t n)
+int buf_append(struct buf *b, const void *p, size_t n)
 {
+	int rc = 0;
+	size_t room = b->len < b->max ? b->max - b->len : 0;
+	if (b->max && n > room) {
+		n = room;
+		rc = -EFBIG;
+	}
 	buf_reserve(b, n);
 	if (n)
 		memcpy(b->data + b->len, p, n);
 	b->len += n;
 	b->data[b->len] = '\0';
+	return rc;
 }
 
-void buf_puts(struct buf *b, const char *s)
+int buf_puts(struct buf *b, const char *s)
 {
-	buf_append(b, s, strlen(s));
+	return buf_append(b, s, strlen(s));
 }
 
 void buf_printf(struct buf *b, const char *fmt, ...)
@@ -150,10 +167,8 @@ void buf_free(struct buf *b)
 
 void strv_push_owned(struct strv *l, char *s)
 {
-	if (l->n + 1 >= l->cap) {
-		l->cap = l->cap ? l->cap * 2 : 8;
-		l->v = xrealloc(l->v, l->cap * sizeof(*l->v));
-	}
+	l->v = xgrow(l->v, l->n, sizeof(*l->v));
+	l->v = xgrow(l->v, l->n + 1, sizeof(*l->v)); /* and the NULL after it */
 	l->v[l->n++] = s;
 	l->v[l->n] = NULL;
 }
@@ -169,7 +184,7 @@ void strv_free(struct strv *l)
 		free(l->v[i]);
 	free(l->v);
 	l->v = NULL;
-	l->n = l->cap = 0;
+	l->n = 0;
 }
 
 bool strv_contains(const struct strv *l, const char *s)

@@ -50,13 +50,17 @@ char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 
-/* A growable byte buffer; always NUL-terminated after any append. */
+/* A growable byte buffer; always NUL-terminated after any append. A buffer that must stop at a
+ * size (a program's output, a server's answer, a file read from a descriptor) has it in max:
+ * an append keeps what fits and says that it left the rest out. */
 struct buf {
 	char *data;
 	size_t len, cap;
+	size_t max; /* 0: no limit; else len never passes it (buf_free keeps it) */
 };
-void buf_append(struct buf *b, const void *p, size_t n);
-void buf_puts(struct buf *b, const char *s);
+/* 0, or -EFBIG when max left part of p out (what fits is appended). */
+int buf_append(struct buf *b, const void *p, size_t n);
+int buf_puts(struct buf *b, const char *s);
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_free(struct buf *b);
 
@@ -71,13 +75,18 @@ void fputs_visible(const char *s, FILE *out);
 
 /* A growable list of owned strings. */
 struct strv {
-	char **v;
-	size_t n, cap;
+	char **v; /* NULL-terminated once anything was pushed */
+	size_t n;
 };
 void strv_push(struct strv *l, const char *s);
 void strv_push_owned(struct strv *l, char *s);
 void strv_free(struct strv *l);
 bool strv_contains(const struct strv *l, const char *s);
+
+/* A line for the person running sshrescue, on stderr: "sshrescue: " and the message, written
+ * at once (the policies' summary and the console lines go their own ways: report.c,
+ * deliver_console()). */
+void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Whole-string unsigned parse with range check; 0 or -EINVAL/-ERANGE. */
 int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out);

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util.h"
+
 static unsigned family_bits(int family)
 {
 	return family == AF_INET ? 32 : 128;
@@ -190,14 +192,7 @@ void cidr_list_add(struct cidr_list *l, const struct cidr *c)
 		if (l->v[i].family == c->family && l->v[i].prefix == c->prefix &&
 		    memcmp(l->v[i].addr, c->addr, 16) == 0)
 			return;
-	/* capacity 8, 16, 32...: l->v only ever grows here, one element at a time */
-	if (l->n == 0 || (l->n >= 8 && (l->n & (l->n - 1)) == 0)) {
-		size_t cap = l->n ? 2 * l->n : 8;
-		struct cidr *v = cap > SIZE_MAX / sizeof(*v) ? NULL : realloc(l->v, cap * sizeof(*v));
-		if (!v)
-			abort();
-		l->v = v;
-	}
+	l->v = xgrow(l->v, l->n, sizeof(*l->v)); /* l->v only ever grows here */
 	l->v[l->n++] = *c;
 }
 

@@ -40,10 +40,7 @@ static struct f2b_section *file_section(struct f2b_file *f, const char *name)
 
 static struct f2b_section *file_add_section(struct f2b_file *f, const char *name, unsigned line)
 {
-	if (f->n == f->cap) {
-		f->cap = f->cap ? f->cap * 2 : 8;
-		f->v = xrealloc(f->v, f->cap * sizeof(*f->v));
-	}
+	f->v = xgrow(f->v, f->n, sizeof(*f->v));
 	struct f2b_section *s = &f->v[f->n++];
 	memset(s, 0, sizeof(*s));
 	s->name = xstrdup(name);
@@ -201,10 +198,7 @@ int f2b_file_parse(const char *buf, size_t len, struct f2b_file *out, unsigned *
 		size_t vs = d + 1;
 		while (vs < vn && is_space(v[vs]))
 			vs++;
-		if (cur->n == cur->cap) {
-			cur->cap = cur->cap ? cur->cap * 2 : 8;
-			cur->v = xrealloc(cur->v, cur->cap * sizeof(*cur->v));
-		}
+		cur->v = xgrow(cur->v, cur->n, sizeof(*cur->v));
 		struct f2b_entry *e = &cur->v[cur->n++];
 		e->key = key;
 		key = NULL;
@@ -298,30 +292,24 @@ void f2b_conf_merge(struct f2b_conf *c, const struct f2b_file *f, const char *or
 		const struct f2b_section *s = &f->v[i];
 		if (strcmp(s->name, F2B_DEFAULT) != 0 && strcmp(s->name, F2B_INCLUDES) != 0 &&
 		    !strv_contains(&c->sections, s->name)) {
+			size_t si = c->sections.n;
 			strv_push(&c->sections, s->name);
-			c->section_line =
-				xrealloc(c->section_line, c->sections.n * sizeof(*c->section_line));
-			c->section_origin = xrealloc(c->section_origin,
-						     c->sections.n * sizeof(*c->section_origin));
-			c->section_line[c->sections.n - 1] = s->line;
-			c->section_origin[c->sections.n - 1] = oi;
+			c->section_line = xgrow(c->section_line, si, sizeof(*c->section_line));
+			c->section_origin =
+				xgrow(c->section_origin, si, sizeof(*c->section_origin));
+			c->section_line[si] = s->line;
+			c->section_origin[si] = oi;
 		}
 		for (size_t j = 0; j < s->n; j++) {
 			struct f2b_key *k = conf_key(c, s->name, s->v[j].key);
 			if (!k) {
-				if (c->n == c->cap) {
-					c->cap = c->cap ? c->cap * 2 : 32;
-					c->v = xrealloc(c->v, c->cap * sizeof(*c->v));
-				}
+				c->v = xgrow(c->v, c->n, sizeof(*c->v));
 				k = &c->v[c->n++];
 				memset(k, 0, sizeof(*k));
 				k->section = xstrdup(s->name);
 				k->key = xstrdup(s->v[j].key);
 			}
-			if (k->n == k->cap) {
-				k->cap = k->cap ? k->cap * 2 : 2;
-				k->hist = xrealloc(k->hist, k->cap * sizeof(*k->hist));
-			}
+			k->hist = xgrow(k->hist, k->n, sizeof(*k->hist));
 			k->hist[k->n++] = (struct f2b_value){.value = xstrdup(s->v[j].value),
 							     .origin = oi,
 							     .line = s->v[j].line};
@@ -615,7 +603,6 @@ int f2b_actions_parse(const char *value, struct f2b_action **out, size_t *n)
 {
 	*out = NULL;
 	*n = 0;
-	size_t cap = 0;
 	const char *p = value;
 	for (;;) {
 		while (is_space(*p))
@@ -638,10 +625,7 @@ int f2b_actions_parse(const char *value, struct f2b_action **out, size_t *n)
 				return -EINVAL;
 			}
 		}
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 4;
-			*out = xrealloc(*out, cap * sizeof(**out));
-		}
+		*out = xgrow(*out, *n, sizeof(**out));
 		(*out)[(*n)++] = a;
 	}
 }

@@ -26,14 +26,14 @@ struct f2b_section {
 	char *name; /* as written (section names are case-sensitive) */
 	unsigned line;
 	struct f2b_entry *v;
-	size_t n, cap;
+	size_t n;
 };
 
 /* One file: its sections in file order (a section written twice is an error, except
  * [DEFAULT], whose parts are joined). */
 struct f2b_file {
 	struct f2b_section *v;
-	size_t n, cap;
+	size_t n;
 };
 
 /* Parse one file. -EINVAL when fail2ban would refuse it (no section header, a line that is
@@ -58,12 +58,12 @@ struct f2b_value {
 struct f2b_key {
 	char *section, *key;
 	struct f2b_value *hist;
-	size_t n, cap;
+	size_t n;
 };
 
 struct f2b_conf {
 	struct f2b_key *v;
-	size_t n, cap;
+	size_t n;
 	struct strv sections;	/* every section but DEFAULT and INCLUDES, in order of appearance */
 	struct strv origins;	/* the merged files' names, for messages */
 	unsigned *section_line; /* first header line of each section (parallel to sections) */

@@ -325,10 +325,7 @@ static void rich_rule_eval(const struct xml_doc *d, size_t r, const struct fw_sc
 static void zadd_fix(struct fwd_fixes *fx, enum fwd_fix_kind kind, size_t elem, int prio,
 		     int family, char *why, unsigned port)
 {
-	if (fx->n == fx->cap) {
-		fx->cap = fx->cap ? 2 * fx->cap : 4;
-		fx->v = xrealloc(fx->v, fx->cap * sizeof(*fx->v));
-	}
+	fx->v = xgrow(fx->v, fx->n, sizeof(*fx->v));
 	fx->v[fx->n++] = (struct fwd_fix){kind, elem, prio, family, port, {0}, why};
 }
 

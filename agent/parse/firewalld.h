@@ -55,7 +55,7 @@ struct fwd_fix {
 
 struct fwd_fixes {
 	struct fwd_fix *v;
-	size_t n, cap;
+	size_t n;
 	bool unsupported;
 	char *note;
 };

@@ -123,10 +123,7 @@ static size_t cfg_add_file(struct sshd_config *cfg, const char *path, char *data
 
 static struct sshd_occurrence *cfg_add_occ(struct sshd_config *cfg)
 {
-	if (cfg->n_occ == cfg->cap_occ) {
-		cfg->cap_occ = cfg->cap_occ ? 2 * cfg->cap_occ : 32;
-		cfg->occ = xrealloc(cfg->occ, cfg->cap_occ * sizeof(*cfg->occ));
-	}
+	cfg->occ = xgrow(cfg->occ, cfg->n_occ, sizeof(*cfg->occ));
 	struct sshd_occurrence *o = &cfg->occ[cfg->n_occ++];
 	memset(o, 0, sizeof(*o));
 	return o;
@@ -252,12 +249,15 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static long find_file(const struct sshd_config *cfg, const char *path)
+/* The index of the file read as path already: 0, or -ENOENT when it was not read yet. */
+static int find_file(const struct sshd_config *cfg, const char *path, size_t *idx)
 {
 	for (size_t i = 0; i < cfg->n_files; i++)
-		if (strcmp(cfg->files[i].path, path) == 0)
-			return (long)i;
-	return -1;
+		if (strcmp(cfg->files[i].path, path) == 0) {
+			*idx = i;
+			return 0;
+		}
+	return -ENOENT;
 }
 
 /* Include: each argument is a glob, relative ones under /etc/ssh; the files it matches are
@@ -316,8 +316,8 @@ static void parse_include(struct parse_state *st, const struct sshd_occurrence *
 					  "Too many recursive configuration includes");
 				break;
 			}
-			long idx = find_file(cfg, paths.v[i]);
-			if (idx < 0) {
+			size_t idx;
+			if (find_file(cfg, paths.v[i], &idx) < 0) {
 				char *data = NULL;
 				size_t len = 0;
 				rc = st->ops->read ? st->ops->read(st->ops->arg, paths.v[i], &data, &len)
@@ -328,9 +328,9 @@ static void parse_include(struct parse_state *st, const struct sshd_occurrence *
 						  file_error_why(rc, SSHD_MAX_FILE, why_buf, NULL));
 					continue;
 				}
-				idx = (long)cfg_add_file(cfg, paths.v[i], data, len, (long)file, line);
+				idx = cfg_add_file(cfg, paths.v[i], data, len, (long)file, line);
 			}
-			parse_file(st, (size_t)idx, match, depth + 1);
+			parse_file(st, idx, match, depth + 1);
 		}
 		strv_free(&paths);
 	}

@@ -90,7 +90,7 @@ struct sshd_config {
 	struct sshd_file *files;
 	size_t n_files;
 	struct sshd_occurrence *occ;
-	size_t n_occ, cap_occ;
+	size_t n_occ;
 	struct sshd_match *matches;
 	size_t n_matches;
 	/* What sshd would refuse (it exits): a missing argument, unbalanced quotes, an Include

@@ -81,9 +81,7 @@ static void add_networks(struct csf_run *run, const char *path, const char *why)
 	size_t len = 0;
 	int rc = root_read_file(run->ctx->root, path, MAX_CSF_FILE, &data, &len);
 	if (rc < 0 && rc != -ENOENT) {
-		struct finding *f = policy_add_finding(run->res, path, 0, NULL, "cannot read: %s",
-						       strerror(-rc));
-		f->error = rc == -EIO;
+		policy_unreadable(run->res, path, rc, MAX_CSF_FILE, "cannot read", NULL);
 		return;
 	}
 	struct buf add = { 0 };

@@ -85,14 +85,8 @@ static void read_settings(struct dh_run *run)
 	s->conf_found = rc != -ENOENT;
 	if (rc < 0 && rc != -ENOENT) {
 		/* a FIFO, a device, a directory, a huge file: said, and the defaults assumed */
-		char buf[64];
-		bool instance;
-		const char *why = file_error_why(rc, ROOT_MAX_CONFIG, buf, &instance);
-		struct finding *f = policy_add_finding(run->res, DENYHOSTS_CONF, 0, NULL,
-						       "cannot read DenyHosts' settings (%s); its "
-						       "defaults are assumed",
-						       why);
-		f->error = !instance;
+		policy_unreadable(run->res, DENYHOSTS_CONF, rc, ROOT_MAX_CONFIG,
+				  "cannot read DenyHosts' settings", "its defaults are assumed");
 	}
 	denyhosts_conf_parse(rc == 0 ? data : "", rc == 0 ? len : 0,
 			     run->ctx->cfg->denyhosts_work_dir, &s->c);
@@ -197,15 +191,12 @@ static void flush_summary(struct dh_run *run, const char *file)
 	run->summarized = 0;
 }
 
-/* A file that could not be read (max: the limit it was read with) or written (max 0). A FIFO,
- * a directory, a huge file is the instance's fault; an I/O error is an operational error. */
-static void add_error(struct dh_run *run, const char *file, int rc, const char *what, size_t max)
+/* A file that could not be written: an operational error. */
+static void write_error(struct dh_run *run, const char *file, int rc)
 {
-	char buf[64];
-	bool instance = false;
-	const char *why = max ? file_error_why(rc, max, buf, &instance) : strerror(-rc);
-	struct finding *f = policy_add_finding(run->res, file, 0, NULL, "%s: %s", what, why);
-	f->error = !instance;
+	struct finding *f =
+		policy_add_finding(run->res, file, 0, NULL, "cannot write: %s", strerror(-rc));
+	f->error = true;
 }
 
 /* Write the edits (when repairing) and record the backup in the file's findings. */
@@ -221,12 +212,11 @@ static int commit_edits(struct dh_run *run, const char *file, const struct root_
 			run->res->findings[i].fixed = false;
 			finding_set_action(&run->res->findings[i], "not removed: %s", strerror(-rc));
 		}
-		add_error(run, file, rc, "cannot write", 0);
+		write_error(run, file, rc);
 		run->not_removed += run->removed - run->file_start;
 		return rc;
 	}
-	for (size_t i = first_finding; i < run->res->n_findings; i++)
-		run->res->findings[i].backup = xstrdup(backup);
+	policy_set_backup(run->res, first_finding, backup);
 	free(backup);
 	return 0;
 }
@@ -244,7 +234,7 @@ static bool read_file(struct dh_run *run, const char *file, struct root_map *map
 {
 	int rc = root_map_file(run->ctx->root, file, MAX_DENY_FILE, map);
 	if (rc < 0 && rc != -ENOENT)
-		add_error(run, file, rc, "cannot read", MAX_DENY_FILE);
+		policy_unreadable(run->res, file, rc, MAX_DENY_FILE, "cannot read", NULL);
 	run->file_start = run->removed;
 	return rc == 0;
 }
@@ -411,7 +401,7 @@ static int update_allowed_hosts(struct dh_run *run)
 	size_t len = 0;
 	int rc = root_read_file(run->ctx->root, file, ROOT_MAX_CONFIG, &data, &len);
 	if (rc < 0 && rc != -ENOENT) {
-		add_error(run, file, rc, "cannot read", ROOT_MAX_CONFIG);
+		policy_unreadable(run->res, file, rc, ROOT_MAX_CONFIG, "cannot read", NULL);
 		return 0;
 	}
 	struct strv present = { 0 };
@@ -482,7 +472,7 @@ static int update_allowed_hosts(struct dh_run *run)
 			}
 		}
 		if (rc < 0)
-			add_error(run, file, rc, "cannot write", 0);
+			write_error(run, file, rc);
 		free(backup);
 		buf_free(&whole);
 	}

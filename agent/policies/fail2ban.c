@@ -165,22 +165,6 @@ struct conf_load {
 
 static void conf_load_file(struct conf_load *cl, const char *path, struct strv *seen, int depth);
 
-/* A configuration file that cannot be read (an attacker's FIFO, device, directory or huge
- * file, or an I/O error): a finding that names it and says why (fail2ban's configparser
- * skips a file it cannot open, and blocks on a FIFO). */
-static void conf_unreadable(struct f2b_run *run, const char *path, int rc)
-{
-	char big[64];
-	bool instance; /* the file's own fault, not an operational error */
-	const char *why = file_error_why(rc, ROOT_MAX_CONFIG, big, &instance);
-	struct finding *f = policy_add_finding(
-		run->res, path, 0, NULL,
-		"fail2ban's configuration file cannot be read: %s; its settings were not taken "
-		"into account",
-		why);
-	f->error = !instance;
-}
-
 /* An included file, followed by its .local sibling (fail2ban's _expandConfFilesWithLocal). */
 static void conf_load_expanded(struct conf_load *cl, const char *path, struct strv *seen, int depth)
 {
@@ -208,8 +192,12 @@ static void conf_load_file(struct conf_load *cl, const char *path, struct strv *
 		return;
 	if (rc < 0) {
 		cl->unreadable = true;
+		/* an attacker's FIFO, device, directory or huge file, or an I/O error (fail2ban's
+		 * configparser skips a file it cannot open, and blocks on a FIFO) */
 		if (cl->report)
-			conf_unreadable(run, path, rc);
+			policy_unreadable(run->res, path, rc, ROOT_MAX_CONFIG,
+					  "fail2ban's configuration file cannot be read",
+					  "its settings were not taken into account");
 		return;
 	}
 	struct f2b_file f;

@@ -155,18 +155,6 @@ static size_t ipt_findings(struct fw_run *run, const char *path, const char *dat
 	return first;
 }
 
-/* A file that could not be read: a finding saying which and why (a FIFO, a directory, a
- * huge file is the instance's fault; an I/O error is an operational error). */
-static void unreadable(struct fw_run *run, const char *path, int rc, size_t max, const char *what)
-{
-	char big[64];
-	bool instance;
-	const char *why = file_error_why(rc, max, big, &instance);
-	struct finding *f = policy_add_finding(run->res, path, 0, NULL, "cannot read %s: %s", what,
-					       why);
-	f->error = !instance && rc != -ENOENT;
-}
-
 /* A file the firewall's own loader would refuse (who: "iptables-restore", "nft"). */
 static void refused(struct fw_run *run, const char *path, unsigned line, const char *err,
 		    const char *who)
@@ -185,7 +173,8 @@ static void check_ipt_file(struct fw_run *run, const char *path, int family)
 		return;
 	run->files++;
 	if (rc < 0) {
-		unreadable(run, path, rc, FW_MAX_FILE, "the saved rules");
+		policy_unreadable(run->res, path, rc, FW_MAX_FILE, "cannot read the saved rules",
+				  NULL);
 		return;
 	}
 	struct fw_scope s;
@@ -230,7 +219,8 @@ static void check_nft_file(struct fw_run *run, const char *path)
 		return;
 	run->files++;
 	if (rc < 0) {
-		unreadable(run, path, rc, FW_MAX_FILE, "the saved rules");
+		policy_unreadable(run->res, path, rc, FW_MAX_FILE, "cannot read the saved rules",
+				  NULL);
 		return;
 	}
 	struct fw_scope sc[2];
@@ -307,7 +297,7 @@ struct collected_edit {
 
 struct collected {
 	struct collected_edit *v;
-	size_t n, cap;
+	size_t n;
 	bool failed;
 };
 
@@ -318,10 +308,7 @@ static void collect_add(void *arg, size_t off, size_t len, const char *text, siz
 		if (c->v[i].off == off && c->v[i].len == len && c->v[i].text_len == n &&
 		    !memcmp(c->v[i].text, text, n))
 			return;
-	if (c->n == c->cap) {
-		c->cap = c->cap ? 2 * c->cap : 8;
-		c->v = xrealloc(c->v, c->cap * sizeof(*c->v));
-	}
+	c->v = xgrow(c->v, c->n, sizeof(*c->v));
 	c->v[c->n] = (struct collected_edit){off, len, c->n, xstrndup(text, n), n};
 	c->n++;
 }
@@ -362,7 +349,7 @@ static void check_ufw_rules(struct fw_run *run, const char *path, bool v6, const
 	if (rc == -ENOENT)
 		return;
 	if (rc < 0) {
-		unreadable(run, path, rc, FW_MAX_FILE, "ufw's rules");
+		policy_unreadable(run->res, path, rc, FW_MAX_FILE, "cannot read ufw's rules", NULL);
 		return;
 	}
 	struct fw_scope s;
@@ -493,8 +480,9 @@ static void check_zone(struct fw_run *run, const char *zone, const struct fw_sco
 		rc = root_read_file(run->ctx->root, lib, ROOT_MAX_CONFIG, &data, &len);
 	}
 	if (rc < 0) {
-		_cleanup_free_ char *what = xasprintf("firewalld zone %s", zone);
-		unreadable(run, rc == -ENOENT ? etc : path, rc, ROOT_MAX_CONFIG, what);
+		_cleanup_free_ char *what = xasprintf("cannot read firewalld zone %s", zone);
+		policy_unreadable(run->res, rc == -ENOENT ? etc : path, rc, ROOT_MAX_CONFIG, what,
+				  NULL);
 		return;
 	}
 	struct xml_doc d;

@@ -585,8 +585,8 @@ static void file_edits_free(struct file_edits *fe, size_t n)
 /* ---- host keys ------------------------------------------------------------------------ */
 
 /* The gid of group `name` in the instance's /etc/group, read by the C library's own reader of
- * the format (fgetgrent(3), glibc's and musl's) over the file as root.c read it: 0, -ENOENT when the file or the
- * group is absent. */
+ * the format (fgetgrent(3), glibc's and musl's) over the file as root.c read it: 0, -ENOENT
+ * when the file or the group is absent. */
 static int instance_gid(struct root *r, const char *name, gid_t *gid)
 {
 	_cleanup_free_ char *data = NULL;
@@ -1119,12 +1119,7 @@ static int sshd_policy_run(struct policy_ctx *ctx, struct policy_result *res)
 	}
 	if (rc < 0 && rc != -ENOENT) {
 		/* a FIFO, a directory, ...: the instance's fault, not an operational error */
-		bool instance;
-		char why_buf[64];
-		const char *why = file_error_why(rc, SSHD_MAX_FILE, why_buf, &instance);
-		struct finding *f = policy_add_finding(res, SSHD_CONFIG, 0, NULL,
-						       "cannot read it: %s", why);
-		f->error = !instance;
+		policy_unreadable(res, SSHD_CONFIG, rc, SSHD_MAX_FILE, "cannot read it", NULL);
 		return 0;
 	}
 	run.version = in->sshd_version;

@@ -268,14 +268,8 @@ static int sshguard_run(struct policy_ctx *ctx, struct policy_result *res)
 	 * SSHGuard blocks nobody and there is no whitelist to complete. */
 	if (conf_path)
 		update_whitelist(&run, conf_path, &conf, &unit_w);
-	else if (bad_path) {
-		char why[64];
-		bool instance;
-		struct finding *f = policy_add_finding(
-			res, bad_path, 0, NULL, "cannot read: %s",
-			file_error_why(bad_rc, ROOT_MAX_CONFIG, why, &instance));
-		f->error = !instance;
-	}
+	else if (bad_path)
+		policy_unreadable(res, bad_path, bad_rc, ROOT_MAX_CONFIG, "cannot read", NULL);
 	if (!conf_path && !bad_path && !res->n_findings)
 		policy_result_set_note(res, "SSHGuard has no configuration (%s): it does not start",
 				       conf_paths[0]);

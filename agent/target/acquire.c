@@ -23,7 +23,7 @@
 static void target_push_mount(struct target *t, const char *src, const char *dir, const char *ipath,
 			      const char *fstype, const char *opts)
 {
-	t->mounts = xrealloc(t->mounts, (t->n_mounts + 1) * sizeof(*t->mounts));
+	t->mounts = xgrow(t->mounts, t->n_mounts, sizeof(*t->mounts));
 	struct target_mount *m = &t->mounts[t->n_mounts++];
 	m->source = xstrdup(src);
 	m->mountpoint = xstrdup(dir);
@@ -145,7 +145,7 @@ static int target_mount_fstab(struct scan *sc, struct bdev *root, struct target 
 		    target_fs_has_option(fs, "noauto") || target_fs_has_option(fs, "bind") ||
 		    target_fs_has_option(fs, "rbind"))
 			continue;
-		v = xrealloc(v, (n + 1) * sizeof(*v));
+		v = xgrow(v, n, sizeof(*v));
 		size_t depth = 0;
 		for (const char *p = tgt; *p; p++)
 			depth += *p == '/';
@@ -412,9 +412,8 @@ static void target_test_pause(const struct target *t)
 	unsigned long secs;
 	if (!s || parse_uint(s, 1, 3600, &secs) < 0)
 		return;
-	fprintf(stderr, "sshrescue: test pause: %s mounted at %s; sleeping %lu s\n",
-		t->device ? t->device : "?", t->root_path, secs);
-	fflush(stderr);
+	say("test pause: %s mounted at %s; sleeping %lu s", t->device ? t->device : "?",
+	    t->root_path, secs);
 	struct timespec ts = {.tv_sec = (time_t)secs};
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;

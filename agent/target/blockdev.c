@@ -36,10 +36,7 @@ void scan_free(struct scan *sc)
 
 struct bdev *scan_add(struct scan *sc)
 {
-	if (sc->n == sc->cap) {
-		sc->cap = sc->cap ? sc->cap * 2 : 16;
-		sc->v = xrealloc(sc->v, sc->cap * sizeof(*sc->v));
-	}
+	sc->v = xgrow(sc->v, sc->n, sizeof(*sc->v));
 	struct bdev *d = &sc->v[sc->n++];
 	memset(d, 0, sizeof(*d));
 	d->parent = SIZE_MAX;
@@ -81,7 +78,7 @@ static void scan_exclude_tree(struct scan *sc, dev_t d)
 {
 	if (scan_is_excluded(sc, d))
 		return;
-	sc->excluded = xrealloc(sc->excluded, (sc->n_excluded + 1) * sizeof(*sc->excluded));
+	sc->excluded = xgrow(sc->excluded, sc->n_excluded, sizeof(*sc->excluded));
 	sc->excluded[sc->n_excluded++] = d;
 	_cleanup_free_ char *sys = xasprintf("/sys/dev/block/%u:%u", major(d), minor(d));
 	_cleanup_free_ char *real = realpath(sys, NULL);

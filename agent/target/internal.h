@@ -111,7 +111,7 @@ struct bdev {
 
 struct scan {
 	struct bdev *v;
-	size_t n, cap;
+	size_t n;
 	bool readonly;
 	bool own; /* every device is the instance's (--image): probed read-write in repair */
 	struct strv notes; /* devices skipped and why; shown when no root is found */

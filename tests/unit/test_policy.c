@@ -1,6 +1,8 @@
 /* test_policy.c: a policy's status from its findings' severity (lockout or risk), whether
  * they were fixed, and [agent] strict; the edits and findings of a list file's protected
- * entries (policy_list_entry, policy_list_write in check). */
+ * entries (policy_list_entry, policy_list_write in check); the finding for a file that cannot
+ * be read. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -187,6 +189,41 @@ static void test_list_summary(void **state)
 	buf_free(&data);
 }
 
+/* policy_unreadable(): the reason in words, and whether it is an operational error (exit bit
+ * 8) or the file's own fault (a FIFO, a directory, a huge file, a link loop). */
+static void test_unreadable_table(void **state)
+{
+	(void)state;
+	static const struct {
+		int rc;
+		size_t max;
+		const char *then, *want;
+		bool error;
+	} unreadable[] = {
+		{-EINVAL, 1 << 20, NULL,
+		 "cannot read: it is not a regular file (a FIFO, socket or device)", false},
+		{-EISDIR, 1 << 20, NULL, "cannot read: it is a directory", false},
+		{-EFBIG, 4 << 20, NULL, "cannot read: it is larger than 4 MiB", false},
+		{-EFBIG, 256 << 10, NULL, "cannot read: it is larger than 256 KiB", false},
+		{-ELOOP, 1 << 20, NULL, "cannot read: a loop of symbolic links", false},
+		{-EIO, 1 << 20, NULL, "cannot read: Input/output error", true},
+		{-ENOENT, 1 << 20, NULL, "cannot read: No such file or directory", false},
+		{-EISDIR, 1 << 20, "its defaults are assumed",
+		 "cannot read: it is a directory; its defaults are assumed", false},
+	};
+	for (size_t i = 0; i < sizeof(unreadable) / sizeof(unreadable[0]); i++) {
+		struct policy_result res = {0};
+		struct finding *f =
+			policy_unreadable(&res, "/etc/x", unreadable[i].rc, unreadable[i].max,
+					  "cannot read", unreadable[i].then);
+		assert_string_equal(f->file, "/etc/x");
+		assert_string_equal(f->problem, unreadable[i].want);
+		assert_int_equal(f->error, unreadable[i].error);
+		assert_int_equal(f->severity, SEVERITY_LOCKOUT);
+		policy_result_free(&res);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -194,6 +231,7 @@ int main(void)
 		cmocka_unit_test(test_severity_names),
 		cmocka_unit_test(test_list_entry),
 		cmocka_unit_test(test_list_summary),
+		cmocka_unit_test(test_unreadable_table),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,9 +1,11 @@
-/* test_util.c: text of the instance made visible for people (text_visible()). */
+/* test_util.c: text of the instance made visible for people (text_visible()); buffers that stop
+ * at their max; arrays grown by xgrow(). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <errno.h>
 #include <string.h>
 
 #include "util.h"
@@ -53,11 +55,68 @@ static void test_text_visible_null_is_empty(void **state)
 	free(got);
 }
 
+/* Appends to a buffer of max 8: each keeps what fits and says whether it left bytes out. */
+static void test_buf_stops_at_max(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *append;
+		int rc;
+		const char *want;
+	} steps[] = {
+		{"", 0, ""},
+		{"abc", 0, "abc"},
+		{"defgh", 0, "abcdefgh"}, /* exactly max */
+		{"", 0, "abcdefgh"},
+		{"i", -EFBIG, "abcdefgh"},
+	};
+	struct buf b = {.max = 8};
+	for (size_t i = 0; i < ARRAY_SIZE(steps); i++) {
+		assert_int_equal(buf_puts(&b, steps[i].append), steps[i].rc);
+		assert_string_equal(b.data, steps[i].want);
+		assert_int_equal(b.len, strlen(steps[i].want));
+	}
+	buf_free(&b);
+	assert_int_equal(b.max, 8);
+	assert_int_equal(buf_puts(&b, "0123456789"), -EFBIG); /* part of one append */
+	assert_string_equal(b.data, "01234567");
+	buf_free(&b);
+	struct buf unbounded = {0};
+	for (int i = 0; i < 1000; i++)
+		assert_int_equal(buf_puts(&unbounded, "0123456789"), 0);
+	assert_int_equal(unbounded.len, 10000);
+	buf_free(&unbounded);
+}
+
+/* Appending one element at a time to an array that only xgrow() allocates keeps every element
+ * (AddressSanitizer and valgrind see any write past the allocation). */
+static void test_xgrow_keeps_elements(void **state)
+{
+	(void)state;
+	size_t *v = NULL;
+	for (size_t n = 0; n < 5000; n++) {
+		v = xgrow(v, n, sizeof(*v));
+		v[n] = n;
+	}
+	for (size_t n = 0; n < 5000; n++)
+		assert_int_equal(v[n], n);
+	free(v);
+	struct strv l = {0};
+	for (int i = 0; i < 100; i++)
+		strv_push_owned(&l, xasprintf("%d", i));
+	assert_int_equal(l.n, 100);
+	assert_string_equal(l.v[99], "99");
+	assert_null(l.v[100]);
+	strv_free(&l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_text_visible_table),
 		cmocka_unit_test(test_text_visible_null_is_empty),
+		cmocka_unit_test(test_buf_stops_at_max),
+		cmocka_unit_test(test_xgrow_keeps_elements),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
