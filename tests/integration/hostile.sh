@@ -336,10 +336,13 @@ rm -rf "$T/r"
 cp -a "$BASE" "$T/r"
 mkdir -p /run/sshrescue-locks
 lockf=/run/sshrescue-locks/lock.root-$(stat -c '%d:%i' "$T/r")
-echo "pid 4242, the test's holder" >"$lockf"
-t_defer "rm -f '$lockf'"
-exec {lockfd}<"$lockf"
+# locked under another name first, then renamed into place: another sshrescue run on this
+# machine sweeps unlocked lock files, and may do so between a write and a flock
+echo "pid 4242, the test's holder" >"$lockf.tmp"
+t_defer "rm -f '$lockf' '$lockf.tmp'"
+exec {lockfd}<"$lockf.tmp"
 flock -n "$lockfd" || t_fail "the test cannot take the lock"
+mv "$lockf.tmp" "$lockf"
 sum=$(t_tree_sum "$T/r")
 start=$(date +%s%N)
 timeout -k 5 "$RUN_TIMEOUT" "$SSHRESCUE" -c "$T/policy.ini" repair --root "$T/r" "${PROTECT[@]}" \
