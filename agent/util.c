@@ -173,6 +173,14 @@ void strv_push_owned(struct strv *l, char *s)
 	l->v[l->n] = NULL;
 }
 
+void strv_pop(struct strv *l)
+{
+	if (!l->n)
+		return;
+	free(l->v[--l->n]);
+	l->v[l->n] = NULL;
+}
+
 void strv_push(struct strv *l, const char *s)
 {
 	strv_push_owned(l, xstrdup(s));

@@ -80,6 +80,8 @@ struct strv {
 };
 void strv_push(struct strv *l, const char *s);
 void strv_push_owned(struct strv *l, char *s);
+/* Frees the last string; the list stays NULL-terminated. */
+void strv_pop(struct strv *l);
 void strv_free(struct strv *l);
 bool strv_contains(const struct strv *l, const char *s);
 

@@ -232,8 +232,7 @@ static void conf_load_file(struct conf_load *cl, const char *path, struct strv *
 							      : xasprintf("%s/%s", dir, after.v[i]);
 		conf_load_expanded(cl, p, seen, depth + 1);
 	}
-	seen->n--;
-	free(seen->v[seen->n]);
+	strv_pop(seen);
 	strv_free(&before);
 	strv_free(&after);
 	f2b_file_free(&f);
