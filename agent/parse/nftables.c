@@ -672,18 +672,6 @@ struct ectx {
 	bool no_ct; /* ingress, egress, bridge: conntrack has not seen the packet */
 };
 
-static enum fw_class neg_cls(enum fw_class c, bool neg)
-{
-	if (!neg)
-		return c;
-	return c == FW_ALL ? FW_NONE : c == FW_NONE ? FW_ALL : FW_SOME;
-}
-
-static enum fw_class and_cls(enum fw_class a, enum fw_class b)
-{
-	return a < b ? a : b;
-}
-
 /* A value: "{ a, b }", "@set", "$define", or a word with ", word" continuations. The words go
  * to vals (borrowed pointers); false when it cannot be known (dynamic set, unknown name). */
 static bool take_value(const struct ectx *e, const struct nft_tok *t, size_t n, size_t *i,
@@ -767,21 +755,12 @@ static bool take_value(const struct ectx *e, const struct nft_tok *t, size_t n, 
 	}
 }
 
-static const struct {
-	const char *name;
-	unsigned port;
-} nft_services[] = {{"ssh", 22},  {"http", 80}, {"https", 443}, {"domain", 53},
-		    {"smtp", 25}, {"ftp", 21},	{"telnet", 23}, {"ntp", 123}};
-
 static bool port_of(const char *s, unsigned *out)
 {
 	unsigned long v;
 	if (isdigit((unsigned char)s[0]))
 		return parse_uint(s, 0, 65535, &v) == 0 && (*out = (unsigned)v, true);
-	for (size_t i = 0; i < ARRAY_SIZE(nft_services); i++)
-		if (!strcmp(s, nft_services[i].name))
-			return (*out = nft_services[i].port, true);
-	return false;
+	return fw_service_port(s, out) == 0;
 }
 
 /* ports "22", "20-25"; op "<" etc. turns one value into a range. */
@@ -826,21 +805,9 @@ static enum fw_class ports_class(const struct fw_scope *s, const char **v, size_
 	enum fw_class c = FW_SOME;
 	if (ok && local) {
 		c = fw_class_ports(s, (const unsigned(*)[2])r, n, neg);
-		bool w = !neg && n > 0;
-		for (size_t i = 0; i < n && w; i++) {
-			bool one = false;
-			for (size_t p = 0; p < s->n_ports; p++)
-				one |= r[i][0] == s->ports[p] && r[i][1] == s->ports[p];
-			w = one;
-		}
-		*within = w;
+		*within = !neg && fw_ports_within(s, (const unsigned(*)[2])r, n);
 	} else if (ok) {
-		bool all = false, any = false;
-		for (size_t i = 0; i < n; i++) {
-			all |= r[i][0] <= 1024 && r[i][1] >= 65535;
-			any |= r[i][1] >= 1024;
-		}
-		c = neg_cls(all ? FW_ALL : any ? FW_SOME : FW_NONE, neg);
+		c = fw_class_peer_ports((const unsigned(*)[2])r, n, neg);
 	}
 	free(r);
 	return c;
@@ -865,15 +832,7 @@ static enum fw_class addrs_class(const struct fw_scope *s, const char **v, size_
 		if (!neg)
 			*within = fw_nets_within_peers(s, nets, n);
 	} else if (ok) {
-		bool any = false, loop = n > 0;
-		struct cidr lo4, lo6;
-		cidr_parse("127.0.0.0/8", &lo4);
-		cidr_parse("::1/128", &lo6);
-		for (size_t i = 0; i < n; i++) {
-			any |= nets[i].prefix == 0;
-			loop &= cidr_contains(nets[i].family == AF_INET ? &lo4 : &lo6, &nets[i]);
-		}
-		c = neg_cls(any ? FW_ALL : loop ? FW_NONE : FW_SOME, neg);
+		c = fw_class_local_nets(nets, n, neg);
 	}
 	free(nets);
 	return c;
@@ -915,20 +874,6 @@ static unsigned flag_bits(const char *s)
 			p++;
 	}
 	return bits;
-}
-
-static const unsigned nkind_flags[FW_N_KINDS][3] = {
-	[FW_IN_NEW] = {0x02}, [FW_IN_EST] = {0x10, 0x18}, [FW_OUT_EST] = {0x12, 0x10, 0x18}};
-static const size_t nkind_n[FW_N_KINDS] = {1, 2, 3};
-
-static enum fw_class nflags_class(enum fw_kind k, unsigned mask, unsigned want, bool exact_any)
-{
-	size_t hit = 0;
-	for (size_t i = 0; i < nkind_n[k]; i++) {
-		unsigned f = nkind_flags[k][i];
-		hit += exact_any ? (f & mask) != 0 : (f & mask) == want;
-	}
-	return hit == nkind_n[k] ? FW_ALL : hit ? FW_SOME : FW_NONE;
 }
 
 static bool is_stmt_start(const struct nft_tok *t)
@@ -1033,7 +978,7 @@ static void rule_eval(const struct ectx *e, const struct nft_rule *r, struct nev
 			} else if (!strcmp(b, "version")) {
 				c = FW_ALL;
 			} else {
-				c = neg_cls(vals_have(v, nv, "tcp") || vals_have(v, nv, "6")
+				c = fw_negate(vals_have(v, nv, "tcp") || vals_have(v, nv, "6")
 						    ? FW_ALL
 						    : FW_NONE,
 					    neg);
@@ -1072,7 +1017,7 @@ static void rule_eval(const struct ectx *e, const struct nft_rule *r, struct nev
 				if (j + 2 < n && (is(&t[j + 1], "==") || is(&t[j + 1], "!="))) {
 					unsigned mask = flag_bits(m.data ? m.data : "");
 					unsigned want = flag_bits(t[j + 2].s);
-					c = neg_cls(nflags_class(e->k, mask, want, false),
+					c = fw_negate(fw_class_tcp_flags(e->k, mask, want, false),
 						    is(&t[j + 1], "!="));
 					i = j + 3;
 				} else
@@ -1080,16 +1025,16 @@ static void rule_eval(const struct ectx *e, const struct nft_rule *r, struct nev
 				buf_free(&m);
 			} else if (i < n && (is(&t[i], "==") || is(&t[i], "!=")) && i + 1 < n &&
 				   !is(&t[i + 1], "{")) {
-				c = neg_cls(nflags_class(e->k, 0xff, flag_bits(t[i + 1].s), false),
+				c = fw_negate(fw_class_tcp_flags(e->k, 0xff, flag_bits(t[i + 1].s), false),
 					    is(&t[i], "!="));
 				i += 2;
 			} else if (i < n && !is(&t[i], "{") && !is_op(&t[i])) {
 				unsigned v = flag_bits(t[i].s);
 				if (i + 2 < n && is(&t[i + 1], "/")) {
-					c = nflags_class(e->k, flag_bits(t[i + 2].s), v, false);
+					c = fw_class_tcp_flags(e->k, flag_bits(t[i + 2].s), v, false);
 					i += 3;
 				} else {
-					c = nflags_class(e->k, v, v, true);
+					c = fw_class_tcp_flags(e->k, v, v, true);
 					i++;
 				}
 			} else {
@@ -1113,29 +1058,29 @@ static void rule_eval(const struct ectx *e, const struct nft_rule *r, struct nev
 			if (!known) {
 				c = FW_SOME;
 			} else if (!strcmp(key, "l4proto")) {
-				c = neg_cls(vals_have(v, nv, "tcp") || vals_have(v, nv, "6")
+				c = fw_negate(vals_have(v, nv, "tcp") || vals_have(v, nv, "6")
 						    ? FW_ALL
 						    : FW_NONE,
 					    neg);
 			} else if (!strcmp(key, "nfproto")) {
-				c = neg_cls(vals_have(v, nv, v4 ? "ipv4" : "ipv6") ? FW_ALL
+				c = fw_negate(vals_have(v, nv, v4 ? "ipv4" : "ipv6") ? FW_ALL
 										   : FW_NONE,
 					    neg);
 			} else if (!strcmp(key, "protocol")) {
-				c = neg_cls(vals_have(v, nv, v4 ? "ip" : "ip6") ? FW_ALL : FW_NONE,
+				c = fw_negate(vals_have(v, nv, v4 ? "ip" : "ip6") ? FW_ALL : FW_NONE,
 					    neg);
 			} else if (!strcmp(key, "pkttype")) {
-				c = vals_have(v, nv, "host") ? neg_cls(FW_ALL, neg)
+				c = vals_have(v, nv, "host") ? fw_negate(FW_ALL, neg)
 				    : (vals_have(v, nv, "broadcast") ||
 				       vals_have(v, nv, "multicast"))
-					    ? neg_cls(FW_NONE, neg)
+					    ? fw_negate(FW_NONE, neg)
 					    : FW_SOME;
 			} else {
 				bool mine = (key[0] == 'i') != e->out;
 				if (!mine)
 					c = FW_SOME;
 				else if (nv == 1 && !strcmp(v[0], "lo"))
-					c = neg_cls(FW_NONE, neg);
+					c = fw_negate(FW_NONE, neg);
 				else
 					c = FW_SOME;
 			}
@@ -1151,7 +1096,7 @@ static void rule_eval(const struct ectx *e, const struct nft_rule *r, struct nev
 			const char *want = state ? (e->k == FW_IN_NEW ? "new" : "established")
 						 : (e->out ? "reply" : "original");
 			c = known && !e->no_ct
-				    ? neg_cls(vals_have(v, nv, want) ? FW_ALL : FW_NONE, neg)
+				    ? fw_negate(vals_have(v, nv, want) ? FW_ALL : FW_NONE, neg)
 				    : FW_SOME;
 			free(v);
 		} else if (is(a, "icmp") || is(a, "icmpv6") || is(a, "igmp") || is(a, "udp") ||
@@ -1192,7 +1137,7 @@ static void rule_eval(const struct ectx *e, const struct nft_rule *r, struct nev
 			c = FW_SOME; /* limit, meter, set lookups of other kinds, ... */
 			skip_unknown(t, n, &i);
 		}
-		ev->cls = and_cls(ev->cls, c);
+		ev->cls = fw_and(ev->cls, c);
 	}
 }
 
@@ -1243,18 +1188,18 @@ static void nd_eval(const struct ectx *e, const struct nft_rule *r, struct neval
 			else if (!known)
 				c = FW_SOME;
 			else if (!strcmp(key, "l4proto") || !strcmp(key, "nexthdr"))
-				c = neg_cls(is_icmpv6(v, nv) ? FW_ALL : FW_NONE, neg);
+				c = fw_negate(is_icmpv6(v, nv) ? FW_ALL : FW_NONE, neg);
 			else if (!strcmp(key, "nfproto"))
-				c = neg_cls(vals_have(v, nv, "ipv6") ? FW_ALL : FW_NONE, neg);
+				c = fw_negate(vals_have(v, nv, "ipv6") ? FW_ALL : FW_NONE, neg);
 			else if (is(a, "icmpv6") && !strcmp(key, "type"))
 				c = vals_have(v, nv, "nd-neighbor-solicit") ||
 						    vals_have(v, nv, "nd-neighbor-advert") ||
 						    vals_have(v, nv, "135") ||
 						    vals_have(v, nv, "136")
 					    ? FW_SOME
-					    : neg_cls(FW_NONE, neg);
+					    : fw_negate(FW_NONE, neg);
 			else if (key[0] == 'i' || key[0] == 'o')
-				c = nv == 1 && !strcmp(v[0], "lo") ? neg_cls(FW_NONE, neg)
+				c = nv == 1 && !strcmp(v[0], "lo") ? fw_negate(FW_NONE, neg)
 								   : FW_SOME;
 			free(v);
 		} else if (is(a, "accept") || is(a, "drop") || is(a, "reject") || is(a, "return") ||
@@ -1273,7 +1218,7 @@ static void nd_eval(const struct ectx *e, const struct nft_rule *r, struct neval
 			c = FW_SOME;
 			skip_unknown(t, n, &i);
 		}
-		ev->cls = and_cls(ev->cls, c);
+		ev->cls = fw_and(ev->cls, c);
 	}
 }
 
