@@ -935,207 +935,471 @@ static void vmap_eval(const struct ectx *e, const struct nft_tok *t, size_t n, s
 	}
 }
 
+/* One statement of a rule being evaluated: the handlers of nft_stmts[] start at word i (the
+ * statement's first word), leave i past the statement and return the class of the scope's
+ * packets it lets on to the next statement; a verdict goes to ev. */
+struct nstmt {
+	const struct ectx *e;
+	const struct nft_tok *t; /* the rule's words */
+	size_t n, i;
+	struct neval *ev;
+};
+
+/* The operator and value of a match whose selector is the next `words` words. */
+struct nvalue {
+	const char *op; /* "==", "!=", "<", ...; NULL: none written */
+	bool neg;
+	const char **v; /* borrowed words; free(v) */
+	size_t nv;
+	bool known; /* false: a dynamic set, an unknown name */
+};
+
+static void nst_value(struct nstmt *st, size_t words, struct nvalue *x)
+{
+	st->i += words;
+	x->op = st->i < st->n && is_op(&st->t[st->i]) ? st->t[st->i++].s : NULL;
+	x->neg = x->op && (!strcmp(x->op, "!=") || !strcmp(x->op, "ne"));
+	x->v = NULL;
+	x->nv = 0;
+	x->known = take_value(st->e, st->t, st->n, &st->i, &x->v, &x->nv, 0);
+}
+
+/* The words of a meta selector: "meta l4proto", or "l4proto" alone. */
+static size_t nst_words(const struct nstmt *st)
+{
+	return is(&st->t[st->i], "meta") ? 2 : 1;
+}
+
+/* A match of ip or ip6 whose value is the scope's packets (or none of them): the other family's
+ * header matches nothing of the scope; an order ("<") of addresses is not followed. */
+static bool nst_ip_value(struct nstmt *st, struct nvalue *x, enum fw_class *c)
+{
+	bool fam_ok = is(&st->t[st->i], "ip") == (st->e->s->family == AF_INET);
+	nst_value(st, 2, x);
+	if (!fam_ok)
+		*c = FW_NONE;
+	else if (!x->known || (x->op && !x->neg && strcmp(x->op, "==") && strcmp(x->op, "eq")))
+		*c = FW_SOME;
+	else
+		return true;
+	return false;
+}
+
+/* ip saddr, ip6 daddr: the client's address (the server's own on the other side; the other
+ * way round for sshd's replies). */
+static enum fw_class nst_addr(struct nstmt *st)
+{
+	struct nvalue x;
+	bool peer = !strcmp(st->t[st->i + 1].s, "saddr") != st->e->out, w = false;
+	enum fw_class c;
+	if (nst_ip_value(st, &x, &c)) {
+		c = addrs_class(st->e->s, x.v, x.nv, x.neg, peer, &w);
+		if (peer && w)
+			st->ev->peer_within = true;
+	}
+	free(x.v);
+	return c;
+}
+
+/* ip protocol, ip6 nexthdr: TCP is every packet of the connection, another protocol none. */
+static enum fw_class nst_ip_proto(struct nstmt *st)
+{
+	struct nvalue x;
+	enum fw_class c;
+	if (nst_ip_value(st, &x, &c))
+		c = fw_negate(vals_have(x.v, x.nv, "tcp") || vals_have(x.v, x.nv, "6") ? FW_ALL
+											 : FW_NONE,
+			      x.neg);
+	free(x.v);
+	return c;
+}
+
+/* ip version: the header's family already says it. */
+static enum fw_class nst_ip_version(struct nstmt *st)
+{
+	struct nvalue x;
+	enum fw_class c;
+	if (nst_ip_value(st, &x, &c))
+		c = FW_ALL;
+	free(x.v);
+	return c;
+}
+
+/* tcp dport, th sport: sshd's port (the client's for "sport"; the other way round for sshd's
+ * replies); a port of another protocol matches no packet of the connection. */
+static enum fw_class nst_port(struct nstmt *st)
+{
+	const struct nft_tok *a = &st->t[st->i];
+	bool tcpish = is(a, "tcp") || is(a, "th");
+	bool local = !strcmp(st->t[st->i + 1].s, "dport") != st->e->out, w = false;
+	struct nvalue x;
+	enum fw_class c;
+	nst_value(st, 2, &x);
+	if (!tcpish)
+		c = FW_NONE;
+	else if (!x.known)
+		c = FW_SOME;
+	else
+		c = ports_class(st->e->s, x.v, x.nv, x.op, local, &w);
+	if (local && w && is(a, "tcp"))
+		st->ev->port_within = true;
+	free(x.v);
+	return c;
+}
+
+/* tcp flags: "& (syn|ack) == syn", "== syn", "syn / syn,ack", "syn" against the flags of the
+ * packets of the kind; another form skips its words. */
+static enum fw_class nst_tcp_flags(struct nstmt *st)
+{
+	const struct nft_tok *t = st->t;
+	size_t n = st->n, i = st->i + 2;
+	enum fw_kind k = st->e->k;
+	enum fw_class c = FW_SOME;
+	bool parsed = true;
+	if (i + 4 < n && is(&t[i], "&") && is(&t[i + 1], "(")) {
+		size_t j = i + 2;
+		struct buf m = {0};
+		while (j < n && !is(&t[j], ")"))
+			buf_puts(&m, t[j++].s);
+		if (j + 2 < n && (is(&t[j + 1], "==") || is(&t[j + 1], "!="))) {
+			unsigned mask = flag_bits(m.data ? m.data : "");
+			unsigned want = flag_bits(t[j + 2].s);
+			c = fw_negate(fw_class_tcp_flags(k, mask, want, false), is(&t[j + 1], "!="));
+			i = j + 3;
+		} else
+			parsed = false;
+		buf_free(&m);
+	} else if (i < n && (is(&t[i], "==") || is(&t[i], "!=")) && i + 1 < n &&
+		   !is(&t[i + 1], "{")) {
+		c = fw_negate(fw_class_tcp_flags(k, 0xff, flag_bits(t[i + 1].s), false),
+			      is(&t[i], "!="));
+		i += 2;
+	} else if (i < n && !is(&t[i], "{") && !is_op(&t[i])) {
+		unsigned v = flag_bits(t[i].s);
+		if (i + 2 < n && is(&t[i + 1], "/")) {
+			c = fw_class_tcp_flags(k, flag_bits(t[i + 2].s), v, false);
+			i += 3;
+		} else {
+			c = fw_class_tcp_flags(k, v, v, true);
+			i++;
+		}
+	} else {
+		parsed = false;
+	}
+	st->i = i;
+	if (!parsed)
+		skip_unknown(t, n, &st->i);
+	return c;
+}
+
+/* meta l4proto (or l4proto alone): TCP is every packet of the connection. */
+static enum fw_class nst_l4proto(struct nstmt *st)
+{
+	struct nvalue x;
+	nst_value(st, nst_words(st), &x);
+	enum fw_class c =
+		!x.known ? FW_SOME
+			 : fw_negate(vals_have(x.v, x.nv, "tcp") || vals_have(x.v, x.nv, "6")
+					     ? FW_ALL
+					     : FW_NONE,
+				     x.neg);
+	free(x.v);
+	return c;
+}
+
+/* meta nfproto: the scope's family (ipv4, ipv6) in an inet table. */
+static enum fw_class nst_nfproto(struct nstmt *st)
+{
+	bool v4 = st->e->s->family == AF_INET;
+	struct nvalue x;
+	nst_value(st, nst_words(st), &x);
+	enum fw_class c =
+		!x.known ? FW_SOME
+			 : fw_negate(vals_have(x.v, x.nv, v4 ? "ipv4" : "ipv6") ? FW_ALL : FW_NONE,
+				     x.neg);
+	free(x.v);
+	return c;
+}
+
+/* meta protocol: the ethertype (ip, ip6) of the scope's family. */
+static enum fw_class nst_meta_protocol(struct nstmt *st)
+{
+	bool v4 = st->e->s->family == AF_INET;
+	struct nvalue x;
+	nst_value(st, 2, &x);
+	enum fw_class c =
+		!x.known ? FW_SOME
+			 : fw_negate(vals_have(x.v, x.nv, v4 ? "ip" : "ip6") ? FW_ALL : FW_NONE,
+				     x.neg);
+	free(x.v);
+	return c;
+}
+
+/* meta pkttype: the connection is unicast to the host; broadcast and multicast are none of
+ * it. */
+static enum fw_class nst_pkttype(struct nstmt *st)
+{
+	struct nvalue x;
+	nst_value(st, nst_words(st), &x);
+	enum fw_class c = FW_SOME;
+	if (!x.known)
+		c = FW_SOME;
+	else if (vals_have(x.v, x.nv, "host"))
+		c = fw_negate(FW_ALL, x.neg);
+	else if (vals_have(x.v, x.nv, "broadcast") || vals_have(x.v, x.nv, "multicast"))
+		c = fw_negate(FW_NONE, x.neg);
+	free(x.v);
+	return c;
+}
+
+/* iifname, meta oif, ...: the device the packet came in by (went out by, for replies); only
+ * lo is sure: the protected clients do not come over loopback. */
+static enum fw_class nst_iface(struct nstmt *st)
+{
+	const char *key = nst_words(st) == 2 ? st->t[st->i + 1].s : st->t[st->i].s;
+	bool mine = (key[0] == 'i') != st->e->out;
+	struct nvalue x;
+	nst_value(st, nst_words(st), &x);
+	enum fw_class c = FW_SOME;
+	if (x.known && mine && x.nv == 1 && !strcmp(x.v[0], "lo"))
+		c = fw_negate(FW_NONE, x.neg);
+	free(x.v);
+	return c;
+}
+
+/* ct state: new for the client's first packet, established after; not known where conntrack
+ * has not seen the packet yet. */
+static enum fw_class nst_ct_state(struct nstmt *st)
+{
+	const char *want = st->e->k == FW_IN_NEW ? "new" : "established";
+	struct nvalue x;
+	nst_value(st, 2, &x);
+	enum fw_class c = x.known && !st->e->no_ct
+				  ? fw_negate(vals_have(x.v, x.nv, want) ? FW_ALL : FW_NONE, x.neg)
+				  : FW_SOME;
+	free(x.v);
+	return c;
+}
+
+/* ct direction: original for the client's packets, reply for sshd's. */
+static enum fw_class nst_ct_direction(struct nstmt *st)
+{
+	const char *want = st->e->out ? "reply" : "original";
+	struct nvalue x;
+	nst_value(st, 2, &x);
+	enum fw_class c = x.known && !st->e->no_ct
+				  ? fw_negate(vals_have(x.v, x.nv, want) ? FW_ALL : FW_NONE, x.neg)
+				  : FW_SOME;
+	free(x.v);
+	return c;
+}
+
+/* A header of another protocol (udp, icmp, esp, ...): no packet of the connection has it. */
+static enum fw_class nst_not_tcp(struct nstmt *st)
+{
+	st->i++;
+	return FW_NONE;
+}
+
+/* Anything else (limit, quota, meter, ct count, ct mark, set updates, ...): may match some of
+ * the scope's packets; its words go up to the next statement. */
+static enum fw_class nst_some(struct nstmt *st)
+{
+	skip_unknown(st->t, st->n, &st->i);
+	return FW_SOME;
+}
+
+/* fib daddr type local: every packet to sshd is addressed to the host (the check does not
+ * apply to sshd's replies; another fib lookup is not known). */
+static enum fw_class nst_fib(struct nstmt *st)
+{
+	const struct nft_tok *t = st->t;
+	size_t i = st->i;
+	if (!(i + 4 < st->n && is(&t[i + 1], "daddr") && is(&t[i + 2], "type") &&
+	      is(&t[i + 3], "local") && !st->e->out))
+		return nst_some(st);
+	st->i += 4;
+	return FW_ALL;
+}
+
+/* A statement that changes the packet's path in ways outside the model (no conntrack, a
+ * SYN proxy, source NAT): the verdict is unknown. */
+static enum fw_class nst_outside(struct nstmt *st)
+{
+	st->ev->verdict = "unknown";
+	st->ev->target = st->t[st->i].s;
+	st->i = st->n;
+	return FW_ALL;
+}
+
+/* redirect, dnat, tproxy, fwd: the connection is sent away from sshd, which blocks it. */
+static enum fw_class nst_divert(struct nstmt *st)
+{
+	st->ev->verdict = "divert";
+	st->ev->target = st->t[st->i].s;
+	st->i = st->n;
+	return FW_ALL;
+}
+
+/* queue: nothing listens at boot; with bypass, the program that will decides. A block. */
+static enum fw_class nst_queue(struct nstmt *st)
+{
+	st->ev->verdict = "queue";
+	st->i = st->n;
+	return FW_ALL;
+}
+
+/* counter, log, comment, dup: no match; their options are words up to the next statement. */
+static enum fw_class nst_passive(struct nstmt *st)
+{
+	skip_unknown(st->t, st->n, &st->i);
+	while (st->i < st->n && (is(&st->t[st->i], "packets") || is(&st->t[st->i], "bytes")))
+		skip_unknown(st->t, st->n, &st->i);
+	return FW_ALL;
+}
+
+/* accept, drop, reject, return: the rule's verdict. */
+static enum fw_class nst_verdict(struct nstmt *st)
+{
+	st->ev->verdict = st->t[st->i].s;
+	st->i = st->n;
+	return FW_ALL;
+}
+
+/* jump CHAIN, goto CHAIN: the chain decides (without a chain name: not known). */
+static enum fw_class nst_jump(struct nstmt *st)
+{
+	if (st->i + 1 >= st->n)
+		return nst_some(st);
+	st->ev->verdict = st->t[st->i].s;
+	st->ev->target = st->t[st->i + 1].s;
+	st->i = st->n;
+	return FW_ALL;
+}
+
+/* continue: the next statement decides. */
+static enum fw_class nst_continue(struct nstmt *st)
+{
+	st->i++;
+	return FW_ALL;
+}
+
+/* The statements of a rule, by their first word and field (NULL: any); the first row that
+ * fits wins, a statement that fits none is nst_some. Each handler says what the statement is
+ * for a connection to sshd's port. */
+static const struct nft_stmt {
+	const char *word, *field;
+	enum fw_class (*eval)(struct nstmt *st);
+} nft_stmts[] = {
+	/* addresses and the network header */
+	{"ip", "saddr", nst_addr},
+	{"ip", "daddr", nst_addr},
+	{"ip", "protocol", nst_ip_proto},
+	{"ip", "nexthdr", nst_ip_proto},
+	{"ip", "version", nst_ip_version},
+	{"ip6", "saddr", nst_addr},
+	{"ip6", "daddr", nst_addr},
+	{"ip6", "protocol", nst_ip_proto},
+	{"ip6", "nexthdr", nst_ip_proto},
+	{"ip6", "version", nst_ip_version},
+	/* ports: sshd's, the client's */
+	{"tcp", "dport", nst_port},
+	{"tcp", "sport", nst_port},
+	{"th", "dport", nst_port},
+	{"th", "sport", nst_port},
+	{"udplite", "dport", nst_port},
+	{"udplite", "sport", nst_port},
+	{"tcp", "flags", nst_tcp_flags},
+	/* meta data of the packet */
+	{"meta", "l4proto", nst_l4proto},
+	{"meta", "nfproto", nst_nfproto},
+	{"meta", "protocol", nst_meta_protocol},
+	{"meta", "pkttype", nst_pkttype},
+	{"meta", "iif", nst_iface},
+	{"meta", "iifname", nst_iface},
+	{"meta", "oif", nst_iface},
+	{"meta", "oifname", nst_iface},
+	{"l4proto", NULL, nst_l4proto},
+	{"nfproto", NULL, nst_nfproto},
+	{"pkttype", NULL, nst_pkttype},
+	{"iif", NULL, nst_iface},
+	{"iifname", NULL, nst_iface},
+	{"oif", NULL, nst_iface},
+	{"oifname", NULL, nst_iface},
+	/* conntrack */
+	{"ct", "state", nst_ct_state},
+	{"ct", "direction", nst_ct_direction},
+	{"ct", "count", nst_some},
+	/* other protocols' headers */
+	{"udp", NULL, nst_not_tcp},
+	{"sctp", NULL, nst_not_tcp},
+	{"dccp", NULL, nst_not_tcp},
+	{"icmp", NULL, nst_not_tcp},
+	{"icmpv6", NULL, nst_not_tcp},
+	{"igmp", NULL, nst_not_tcp},
+	{"esp", NULL, nst_not_tcp},
+	{"ah", NULL, nst_not_tcp},
+	{"fib", NULL, nst_fib},
+	/* rates and state shared by many packets: some */
+	{"limit", NULL, nst_some},
+	{"quota", NULL, nst_some},
+	{"meter", NULL, nst_some},
+	/* statements outside the model, and those that send the connection away */
+	{"notrack", NULL, nst_outside},
+	{"synproxy", NULL, nst_outside},
+	{"snat", NULL, nst_outside},
+	{"masquerade", NULL, nst_outside},
+	{"redirect", NULL, nst_divert},
+	{"dnat", NULL, nst_divert},
+	{"tproxy", NULL, nst_divert},
+	{"fwd", NULL, nst_divert},
+	{"queue", NULL, nst_queue},
+	/* no match, no verdict */
+	{"counter", NULL, nst_passive},
+	{"log", NULL, nst_passive},
+	{"comment", NULL, nst_passive},
+	{"dup", NULL, nst_passive},
+	{"continue", NULL, nst_continue},
+	/* verdicts */
+	{"accept", NULL, nst_verdict},
+	{"drop", NULL, nst_verdict},
+	{"reject", NULL, nst_verdict},
+	{"return", NULL, nst_verdict},
+	{"jump", NULL, nst_jump},
+	{"goto", NULL, nst_jump},
+};
+
+static const struct nft_stmt *nft_stmt_find(const struct nft_tok *a, const char *b)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(nft_stmts); i++)
+		if (!strcmp(a->s, nft_stmts[i].word) &&
+		    (!nft_stmts[i].field || !strcmp(b, nft_stmts[i].field)))
+			return &nft_stmts[i];
+	return NULL;
+}
+
+/* The class of the scope's packets the rule matches, and its verdict: the statements in
+ * order, each narrowing the class, until one gives the verdict or none can match. */
 static void rule_eval(const struct ectx *e, const struct nft_rule *r, struct neval *ev)
 {
-	const struct nft_tok *t = r->toks;
-	size_t n = r->n_toks, i = 0;
-	const struct fw_scope *s = e->s;
-	bool v4 = s->family == AF_INET;
-	*ev = (struct neval){.cls = FW_ALL, .peer_within = !s->n_peers};
+	struct nstmt st = {.e = e, .t = r->toks, .n = r->n_toks, .ev = ev};
+	*ev = (struct neval){.cls = FW_ALL, .peer_within = !e->s->n_peers};
 	/* a verdict map: any of its verdicts may apply */
-	for (size_t k = 0; k < n; k++)
-		if (is(&t[k], "vmap")) {
-			vmap_eval(e, t, n, k + 1, ev);
+	for (size_t k = 0; k < st.n; k++)
+		if (is(&st.t[k], "vmap")) {
+			vmap_eval(e, st.t, st.n, k + 1, ev);
 			return;
 		}
-	while (i < n && ev->cls != FW_NONE) {
-		const struct nft_tok *a = &t[i];
-		const char *b = i + 1 < n ? t[i + 1].s : "";
-		enum fw_class c = FW_ALL;
+	while (st.i < st.n && ev->cls != FW_NONE) {
+		const struct nft_tok *a = &st.t[st.i];
+		enum fw_class c;
 		if (a->quoted || is(a, ".")) {
 			c = FW_SOME;
-			i++;
-		} else if ((is(a, "ip") || is(a, "ip6")) &&
-			   (!strcmp(b, "saddr") || !strcmp(b, "daddr") || !strcmp(b, "protocol") ||
-			    !strcmp(b, "nexthdr") || !strcmp(b, "version"))) {
-			bool fam_ok = is(a, "ip") == v4;
-			const bool addr = !strcmp(b, "saddr") || !strcmp(b, "daddr");
-			i += 2;
-			const char *op = i < n && is_op(&t[i]) ? t[i++].s : NULL;
-			bool neg = op && (!strcmp(op, "!=") || !strcmp(op, "ne"));
-			const char **v = NULL;
-			size_t nv = 0;
-			bool known = take_value(e, t, n, &i, &v, &nv, 0);
-			if (!fam_ok) {
-				c = FW_NONE;
-			} else if (!known || (op && !neg && strcmp(op, "==") && strcmp(op, "eq"))) {
-				c = FW_SOME;
-			} else if (addr) {
-				bool peer = (!strcmp(b, "saddr")) != e->out, w = false;
-				c = addrs_class(s, v, nv, neg, peer, &w);
-				if (peer && w)
-					ev->peer_within = true;
-			} else if (!strcmp(b, "version")) {
-				c = FW_ALL;
-			} else {
-				c = fw_negate(vals_have(v, nv, "tcp") || vals_have(v, nv, "6")
-						    ? FW_ALL
-						    : FW_NONE,
-					    neg);
-			}
-			free(v);
-		} else if ((is(a, "tcp") || is(a, "th") || is(a, "udp") || is(a, "sctp") ||
-			    is(a, "dccp") || is(a, "udplite")) &&
-			   (!strcmp(b, "dport") || !strcmp(b, "sport"))) {
-			bool tcpish = is(a, "tcp") || is(a, "th");
-			bool local = (!strcmp(b, "dport")) != e->out;
-			i += 2;
-			const char *op = i < n && is_op(&t[i]) ? t[i++].s : NULL;
-			const char **v = NULL;
-			size_t nv = 0;
-			bool known = take_value(e, t, n, &i, &v, &nv, 0);
-			bool w = false;
-			if (!tcpish)
-				c = FW_NONE;
-			else if (!known)
-				c = FW_SOME;
-			else
-				c = ports_class(s, v, nv, op, local, &w);
-			if (local && w && is(a, "tcp"))
-				ev->port_within = true;
-			free(v);
-		} else if (is(a, "tcp") && !strcmp(b, "flags")) {
-			i += 2;
-			c = FW_SOME;
-			bool parsed =
-				true; /* else the words up to the next statement are skipped */
-			if (i + 4 < n && is(&t[i], "&") && is(&t[i + 1], "(")) {
-				size_t j = i + 2;
-				struct buf m = {0};
-				while (j < n && !is(&t[j], ")"))
-					buf_puts(&m, t[j++].s);
-				if (j + 2 < n && (is(&t[j + 1], "==") || is(&t[j + 1], "!="))) {
-					unsigned mask = flag_bits(m.data ? m.data : "");
-					unsigned want = flag_bits(t[j + 2].s);
-					c = fw_negate(fw_class_tcp_flags(e->k, mask, want, false),
-						    is(&t[j + 1], "!="));
-					i = j + 3;
-				} else
-					parsed = false;
-				buf_free(&m);
-			} else if (i < n && (is(&t[i], "==") || is(&t[i], "!=")) && i + 1 < n &&
-				   !is(&t[i + 1], "{")) {
-				c = fw_negate(fw_class_tcp_flags(e->k, 0xff, flag_bits(t[i + 1].s), false),
-					    is(&t[i], "!="));
-				i += 2;
-			} else if (i < n && !is(&t[i], "{") && !is_op(&t[i])) {
-				unsigned v = flag_bits(t[i].s);
-				if (i + 2 < n && is(&t[i + 1], "/")) {
-					c = fw_class_tcp_flags(e->k, flag_bits(t[i + 2].s), v, false);
-					i += 3;
-				} else {
-					c = fw_class_tcp_flags(e->k, v, v, true);
-					i++;
-				}
-			} else {
-				parsed = false;
-			}
-			if (!parsed)
-				skip_unknown(t, n, &i);
-		} else if ((is(a, "meta") &&
-			    (!strcmp(b, "l4proto") || !strcmp(b, "nfproto") || !strcmp(b, "iif") ||
-			     !strcmp(b, "iifname") || !strcmp(b, "oif") || !strcmp(b, "oifname") ||
-			     !strcmp(b, "pkttype") || !strcmp(b, "protocol"))) ||
-			   is(a, "iif") || is(a, "iifname") || is(a, "oif") || is(a, "oifname") ||
-			   is(a, "l4proto") || is(a, "nfproto") || is(a, "pkttype")) {
-			const char *key = is(a, "meta") ? b : a->s;
-			i += is(a, "meta") ? 2 : 1;
-			const char *op = i < n && is_op(&t[i]) ? t[i++].s : NULL;
-			bool neg = op && (!strcmp(op, "!=") || !strcmp(op, "ne"));
-			const char **v = NULL;
-			size_t nv = 0;
-			bool known = take_value(e, t, n, &i, &v, &nv, 0);
-			if (!known) {
-				c = FW_SOME;
-			} else if (!strcmp(key, "l4proto")) {
-				c = fw_negate(vals_have(v, nv, "tcp") || vals_have(v, nv, "6")
-						    ? FW_ALL
-						    : FW_NONE,
-					    neg);
-			} else if (!strcmp(key, "nfproto")) {
-				c = fw_negate(vals_have(v, nv, v4 ? "ipv4" : "ipv6") ? FW_ALL
-										   : FW_NONE,
-					    neg);
-			} else if (!strcmp(key, "protocol")) {
-				c = fw_negate(vals_have(v, nv, v4 ? "ip" : "ip6") ? FW_ALL : FW_NONE,
-					    neg);
-			} else if (!strcmp(key, "pkttype")) {
-				c = vals_have(v, nv, "host") ? fw_negate(FW_ALL, neg)
-				    : (vals_have(v, nv, "broadcast") ||
-				       vals_have(v, nv, "multicast"))
-					    ? fw_negate(FW_NONE, neg)
-					    : FW_SOME;
-			} else {
-				bool mine = (key[0] == 'i') != e->out;
-				if (!mine)
-					c = FW_SOME;
-				else if (nv == 1 && !strcmp(v[0], "lo"))
-					c = fw_negate(FW_NONE, neg);
-				else
-					c = FW_SOME;
-			}
-			free(v);
-		} else if (is(a, "ct") && (!strcmp(b, "state") || !strcmp(b, "direction"))) {
-			bool state = !strcmp(b, "state");
-			i += 2;
-			const char *op = i < n && is_op(&t[i]) ? t[i++].s : NULL;
-			bool neg = op && (!strcmp(op, "!=") || !strcmp(op, "ne"));
-			const char **v = NULL;
-			size_t nv = 0;
-			bool known = take_value(e, t, n, &i, &v, &nv, 0);
-			const char *want = state ? (e->k == FW_IN_NEW ? "new" : "established")
-						 : (e->out ? "reply" : "original");
-			c = known && !e->no_ct
-				    ? fw_negate(vals_have(v, nv, want) ? FW_ALL : FW_NONE, neg)
-				    : FW_SOME;
-			free(v);
-		} else if (is(a, "icmp") || is(a, "icmpv6") || is(a, "igmp") || is(a, "udp") ||
-			   is(a, "sctp") || is(a, "dccp") || is(a, "esp") || is(a, "ah")) {
-			c = FW_NONE;
-			i++;
-		} else if (is(a, "fib") && i + 4 < n && is(&t[i + 1], "daddr") &&
-			   is(&t[i + 2], "type") && is(&t[i + 3], "local") && !e->out) {
-			i += 4;
-		} else if (is(a, "notrack") || is(a, "synproxy") || is(a, "snat") ||
-			   is(a, "masquerade")) {
-			ev->verdict = "unknown";
-			ev->target = a->s;
-			i = n;
-		} else if (is(a, "redirect") || is(a, "dnat") || is(a, "tproxy") || is(a, "fwd")) {
-			ev->verdict = "divert";
-			ev->target = a->s;
-			i = n;
-		} else if (is(a, "queue")) {
-			/* nothing listens at boot; with bypass, the program that will decides */
-			ev->verdict = "queue";
-			i = n;
-		} else if (is(a, "counter") || is(a, "log") || is(a, "comment") || is(a, "dup")) {
-			/* no match; their options are words up to the next statement */
-			skip_unknown(t, n, &i);
-			while (i < n && (is(&t[i], "packets") || is(&t[i], "bytes")))
-				skip_unknown(t, n, &i);
-		} else if (is(a, "accept") || is(a, "drop") || is(a, "reject") || is(a, "return")) {
-			ev->verdict = a->s;
-			i = n;
-		} else if ((is(a, "jump") || is(a, "goto")) && i + 1 < n) {
-			ev->verdict = a->s;
-			ev->target = t[i + 1].s;
-			i = n;
-		} else if (is(a, "continue")) {
-			i++;
+			st.i++;
 		} else {
-			c = FW_SOME; /* limit, meter, set lookups of other kinds, ... */
-			skip_unknown(t, n, &i);
+			const struct nft_stmt *row =
+				nft_stmt_find(a, st.i + 1 < st.n ? st.t[st.i + 1].s : "");
+			c = row ? row->eval(&st) : nst_some(&st);
 		}
 		ev->cls = fw_and(ev->cls, c);
 	}
