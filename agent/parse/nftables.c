@@ -1665,133 +1665,169 @@ static bool nleave(struct nwalk *w, size_t t, size_t ci, size_t r, enum fw_class
 	return false;
 }
 
+/* The walk of one chain: where it is, and what it found so far. */
+struct nchain {
+	size_t t, ci;
+	bool base;
+	bool leaked; /* some packets left before the end (regular chains) */
+	bool res;    /* the chain accepts every packet of the kind (the walk's answer) */
+};
+
+static bool nwalk_chain(struct nwalk *w, size_t t, size_t ci, bool base);
+
+/* A rule that ends the chain for the packets it matches without accepting them ("return",
+ * the end of a chain reached by "goto"). True when the walk of the chain ends here. */
+static bool nwalk_leave(struct nwalk *w, struct nchain *c, size_t r, enum fw_class cls,
+			const char *how)
+{
+	if (c->base)
+		return nleave(w, c->t, c->ci, r, cls, how, &c->res);
+	c->leaked = true;
+	return cls == FW_ALL;
+}
+
+/* drop, reject, queue, or a divert (redirect, dnat, ...): the fix goes on this rule; commented
+ * it is passed, an accept in front of it takes everything here. True when the walk ends. */
+static bool nwalk_block(struct nwalk *w, struct nchain *c, size_t r, const struct neval *ev,
+			bool peer, bool port)
+{
+	bool divert = !strcmp(ev->verdict, "divert");
+	char *why = xasprintf("\"%s\" %s %s from protected sources%s",
+			      divert ? ev->target : ev->verdict,
+			      ev->cls == FW_ALL ? "blocks" : "can block", nkind_text(w->k),
+			      divert ? " (they are sent away from sshd)" : "");
+	enum nft_fix_kind kind = peer && port ? NFT_FIX_COMMENT : NFT_FIX_INSERT;
+	nadd_fix(w, kind, c->t, c->ci, r, why);
+	if (nfix_at(w->fx, NFT_FIX_INSERT, c->t, c->ci, r, w->s->family, w->out)) {
+		c->res = !c->leaked;
+		return true;
+	}
+	return w->stop;
+}
+
+/* jump or goto: the chain it names decides; what falls off the end of a goto chain leaves
+ * this one. True when the walk of this chain ends. */
+static bool nwalk_jump(struct nwalk *w, struct nchain *c, size_t r, const struct neval *ev,
+		       bool peer, bool port)
+{
+	const struct nft_table *tb = &w->f->tables[c->t];
+	size_t sub = SIZE_MAX;
+	for (size_t k = 0; k < tb->n_chains; k++)
+		if (!tb->chains[k].dead && !strcmp(tb->chains[k].name, ev->target))
+			sub = k;
+	if (sub == SIZE_MAX || sub == c->ci)
+		return false;
+	/* what the jump narrows holds inside only for a chain reached from nowhere else: a rule
+	 * commented there is commented for every caller */
+	bool sp = w->path_peer, spo = w->path_port;
+	bool only = w->refs[c->t][sub] == 1;
+	w->path_peer = only && peer;
+	w->path_port = only && port;
+	bool acc = nwalk_chain(w, c->t, sub, false);
+	w->path_peer = sp;
+	w->path_port = spo;
+	if (w->stop)
+		return true;
+	if (acc) {
+		if (ev->cls == FW_ALL) {
+			c->res = !c->leaked;
+			return true;
+		}
+	} else if (!strcmp(ev->verdict, "goto")) {
+		return nwalk_leave(w, c, r, ev->cls, "\"goto\" to a chain that does not accept");
+	}
+	return false;
+}
+
+/* One rule of the chain. True when the walk of the chain ends at it (c->res says how). */
+static bool nwalk_rule(struct nwalk *w, struct nchain *c, const struct ectx *e, size_t r)
+{
+	const struct nft_chain *ch = &w->f->tables[c->t].chains[c->ci];
+	if (ch->rules[r].dead)
+		return false;
+	/* an accept added for the TCP connection does not take neighbour discovery */
+	if (!w->nd && nfix_at(w->fx, NFT_FIX_INSERT, c->t, c->ci, r, w->s->family, w->out)) {
+		c->res = !c->leaked;
+		return true;
+	}
+	if (nfix_at(w->fx, NFT_FIX_COMMENT, c->t, c->ci, r, 0, false))
+		return false;
+	struct neval ev;
+	if (w->nd)
+		nd_eval(e, &ch->rules[r], &ev);
+	else
+		rule_eval(e, &ch->rules[r], &ev);
+	if (ev.cls == FW_NONE || !ev.verdict)
+		return false;
+	bool peer = w->path_peer || ev.peer_within, port = w->path_port || ev.port_within;
+	if (!strcmp(ev.verdict, "accept")) {
+		if (ev.cls != FW_ALL)
+			return false;
+		c->res = !c->leaked;
+		return true;
+	}
+	if (!strcmp(ev.verdict, "drop") || !strcmp(ev.verdict, "reject") ||
+	    !strcmp(ev.verdict, "queue") || !strcmp(ev.verdict, "divert"))
+		return nwalk_block(w, c, r, &ev, peer, port);
+	if (!strcmp(ev.verdict, "unknown")) {
+		nunknown(w, xasprintf("line %u: \"%s\" is outside the model", ch->rules[r].line,
+				      ev.target));
+		return true;
+	}
+	if (!strcmp(ev.verdict, "return"))
+		return nwalk_leave(w, c, r, ev.cls, "\"return\"");
+	if (ev.target)
+		return nwalk_jump(w, c, r, &ev, peer, port);
+	return false;
+}
+
+/* The end of the chain: an accept added there, or a base chain's policy. */
+static void nwalk_end(struct nwalk *w, struct nchain *c)
+{
+	const struct nft_chain *ch = &w->f->tables[c->t].chains[c->ci];
+	if (!w->nd && nfix_at(w->fx, NFT_FIX_INSERT, c->t, c->ci, SIZE_MAX, w->s->family, w->out)) {
+		c->res = !c->leaked;
+		return;
+	}
+	if (!c->base)
+		return;
+	if (!strcmp(ch->policy, "drop")) {
+		nadd_fix(w, NFT_FIX_INSERT, c->t, c->ci, SIZE_MAX,
+			 xasprintf("chain %s's policy drop drops %s from protected sources and no "
+				   "rule accepts them",
+				   ch->name, nkind_text(w->k)));
+		c->res = !w->stop;
+	} else {
+		c->res = true;
+	}
+}
+
+/* Does the chain accept every packet of the kind (a base chain: or let it pass to its
+ * policy accept)? Adds the fixes that make it so. */
 static bool nwalk_chain(struct nwalk *w, size_t t, size_t ci, bool base)
 {
 	const struct nft_table *tb = &w->f->tables[t];
 	const struct nft_chain *ch = &tb->chains[ci];
 	struct ectx e = {w->f, tb, w->s, w->k, w->out, w->no_ct};
-	bool res = false, leaked = false; /* some packets left before the end (regular chains) */
+	struct nchain c = {.t = t, .ci = ci, .base = base};
 	if (w->depth >= NFT_MAX_DEPTH)
 		return false;
 	for (size_t k = 0; k < w->depth; k++)
 		if (w->path[k] == ci)
 			return false; /* nft refuses loops */
 	w->path[w->depth++] = ci;
-	for (size_t r = 0; r < ch->n_rules && !w->stop; r++) {
+	bool ended = false;
+	for (size_t r = 0; r < ch->n_rules && !w->stop && !ended; r++) {
 		if (++w->steps > w->max_steps) {
 			w->stop = true;
 			break;
 		}
-		if (ch->rules[r].dead)
-			continue;
-		/* an accept added for the TCP connection does not take neighbour discovery */
-		if (!w->nd && nfix_at(w->fx, NFT_FIX_INSERT, t, ci, r, w->s->family, w->out)) {
-			res = !leaked;
-			goto out;
-		}
-		if (nfix_at(w->fx, NFT_FIX_COMMENT, t, ci, r, 0, false))
-			continue;
-		struct neval ev;
-		if (w->nd)
-			nd_eval(&e, &ch->rules[r], &ev);
-		else
-			rule_eval(&e, &ch->rules[r], &ev);
-		if (ev.cls == FW_NONE || !ev.verdict)
-			continue;
-		bool peer = w->path_peer || ev.peer_within, port = w->path_port || ev.port_within;
-		if (!strcmp(ev.verdict, "accept")) {
-			if (ev.cls == FW_ALL) {
-				res = !leaked;
-				goto out;
-			}
-		} else if (!strcmp(ev.verdict, "drop") || !strcmp(ev.verdict, "reject") ||
-			   !strcmp(ev.verdict, "queue") || !strcmp(ev.verdict, "divert")) {
-			bool divert = !strcmp(ev.verdict, "divert");
-			char *why = xasprintf("\"%s\" %s %s from protected sources%s",
-					      divert ? ev.target : ev.verdict,
-					      ev.cls == FW_ALL ? "blocks" : "can block",
-					      nkind_text(w->k),
-					      divert ? " (they are sent away from sshd)" : "");
-			enum nft_fix_kind kind = peer && port ? NFT_FIX_COMMENT : NFT_FIX_INSERT;
-			nadd_fix(w, kind, t, ci, r, why);
-			/* a commented rule is passed; an accept in front takes everything here */
-			if (nfix_at(w->fx, NFT_FIX_INSERT, t, ci, r, w->s->family, w->out)) {
-				res = !leaked;
-				goto out;
-			}
-			if (w->stop)
-				goto out;
-		} else if (!strcmp(ev.verdict, "unknown")) {
-			nunknown(w, xasprintf("line %u: \"%s\" is outside the model",
-					      ch->rules[r].line, ev.target));
-			goto out;
-		} else if (!strcmp(ev.verdict, "return")) {
-			if (base) {
-				if (nleave(w, t, ci, r, ev.cls, "\"return\"", &res))
-					goto out;
-			} else {
-				leaked = true;
-				if (ev.cls == FW_ALL)
-					goto out;
-			}
-		} else if (ev.target) {
-			size_t sub = SIZE_MAX;
-			for (size_t k = 0; k < tb->n_chains; k++)
-				if (!tb->chains[k].dead && !strcmp(tb->chains[k].name, ev.target))
-					sub = k;
-			if (sub == SIZE_MAX || sub == ci)
-				continue;
-			/* what the jump narrows holds inside only for a chain reached from
-			 * nowhere else: a rule commented there is commented for every caller */
-			bool sp = w->path_peer, spo = w->path_port;
-			bool only = w->refs[t][sub] == 1;
-			w->path_peer = only && peer;
-			w->path_port = only && port;
-			bool acc = nwalk_chain(w, t, sub, false);
-			w->path_peer = sp;
-			w->path_port = spo;
-			if (w->stop)
-				goto out;
-			if (acc) {
-				if (ev.cls == FW_ALL) {
-					res = !leaked;
-					goto out;
-				}
-			} else if (!strcmp(ev.verdict, "goto")) {
-				/* what falls off the end of a goto chain leaves this one */
-				if (base) {
-					if (nleave(w, t, ci, r, ev.cls,
-						   "\"goto\" to a chain that does not accept",
-						   &res))
-						goto out;
-				} else {
-					leaked = true;
-					if (ev.cls == FW_ALL)
-						goto out;
-				}
-			}
-		}
+		ended = nwalk_rule(w, &c, &e, r);
 	}
-	if (w->stop)
-		goto out;
-	if (!w->nd && nfix_at(w->fx, NFT_FIX_INSERT, t, ci, SIZE_MAX, w->s->family, w->out)) {
-		res = !leaked;
-		goto out;
-	}
-	if (base) {
-		if (!strcmp(ch->policy, "drop")) {
-			nadd_fix(w, NFT_FIX_INSERT, t, ci, SIZE_MAX,
-				 xasprintf("chain %s's policy drop drops %s from protected sources "
-					   "and no rule accepts them",
-					   ch->name, nkind_text(w->k)));
-			res = !w->stop;
-		} else {
-			res = true;
-		}
-	}
-out:
+	if (!ended && !w->stop)
+		nwalk_end(w, &c);
 	w->depth--;
-	return res;
+	return c.res;
 }
 
 /* Which base chains a kind of packet passes: every one of them must accept it, whatever its
