@@ -426,6 +426,14 @@ static struct nft_set *find_set(struct nft_table *tb, const char *name)
 	return NULL;
 }
 
+/* "flush chain": its rules so far are gone; a rule added to its block later stays. */
+static void chain_flush(struct nft_chain *ch)
+{
+	ch->flushed = true;
+	for (size_t r = 0; r < ch->n_rules; r++)
+		ch->rules[r].dead = true;
+}
+
 /* "delete", "destroy", "flush" of what the file declared before: the kernel's state after
  * the file loads is what the analysis sees. */
 static int parse_removal(struct parser *p, const struct nft_tok *verb, const struct nft_tok *obj)
@@ -446,11 +454,8 @@ static int parse_removal(struct parser *p, const struct nft_tok *verb, const str
 		if (is(obj, "table")) {
 			if (tb && !flush)
 				tb->dead = true;
-			for (size_t c = 0; tb && flush && c < tb->n_chains; c++) {
-				tb->chains[c].flushed = true;
-				for (size_t r = 0; r < tb->chains[c].n_rules; r++)
-					tb->chains[c].rules[r].dead = true;
-			}
+			for (size_t c = 0; tb && flush && c < tb->n_chains; c++)
+				chain_flush(&tb->chains[c]);
 			return skip_stmt(p);
 		}
 		const char *what = p->i < p->n ? p->t[p->i].s : "";
@@ -459,11 +464,9 @@ static int parse_removal(struct parser *p, const struct nft_tok *verb, const str
 				struct nft_chain *ch = &tb->chains[c];
 				if (ch->dead || strcmp(ch->name, what))
 					continue;
-				if (flush) {
-					ch->flushed = true;
-					for (size_t r = 0; r < ch->n_rules; r++)
-						ch->rules[r].dead = true;
-				} else
+				if (flush)
+					chain_flush(ch);
+				else
 					ch->dead = true;
 			}
 			return skip_stmt(p);
@@ -536,6 +539,86 @@ static int parse_command(struct parser *p)
 	return skip_stmt(p);
 }
 
+/* "table [family] name { ... }" at p->i. */
+static int parse_table(struct parser *p)
+{
+	const struct nft_tok *t = &p->t[p->i++];
+	const char *fam, *name;
+	family_name(p, &fam, &name);
+	struct nft_table *tb = get_table(p->f, fam, name, t->line);
+	if (p->i < p->n && is(&p->t[p->i], "{")) {
+		p->i++;
+		return parse_table_body(p, tb);
+	}
+	return skip_stmt(p);
+}
+
+/* "define NAME = value" at p->i: the value's words, expanded where used. */
+static int parse_define(struct parser *p)
+{
+	if (p->i + 2 >= p->n || !is(&p->t[p->i + 2], "="))
+		return fail(p, "define without \"=\"");
+	struct nft_file *f = p->f;
+	f->defines = xgrow(f->defines, f->n_defines, sizeof(*f->defines));
+	struct nft_define *d = &f->defines[f->n_defines++];
+	*d = (struct nft_define){.name = xstrdup(p->t[p->i + 1].s)};
+	p->i += 3;
+	size_t s = p->i;
+	int rc = skip_stmt(p);
+	d->toks = xcalloc(p->i - s + 1, sizeof(*d->toks));
+	for (size_t k = s; k < p->i; k++)
+		if (!is(&p->t[k], "\n") && !is(&p->t[k], ";"))
+			tok_copy(&d->toks[d->n_toks++], &p->t[k]);
+	return rc;
+}
+
+/* "include PATH": noted, not followed. */
+static int parse_include(struct parser *p)
+{
+	if (p->i + 1 < p->n)
+		strv_push(&p->f->includes, p->t[p->i + 1].s);
+	return skip_stmt(p);
+}
+
+static int parse_stray_brace(struct parser *p)
+{
+	return fail(p, "\"}\" without a block");
+}
+
+/* The statements of the file's top level, by their first word; anything else is skipped. */
+static const struct {
+	const char *word;
+	int (*parse)(struct parser *p); /* called with p->i at the word */
+} nft_top[] = {
+	{"table", parse_table},
+	{"define", parse_define},
+	{"redefine", parse_define},
+	{"include", parse_include},
+	/* commands, applied in order: "add rule ...", "flush ruleset", ... */
+	{"add", parse_command},
+	{"create", parse_command},
+	{"insert", parse_command},
+	{"delete", parse_command},
+	{"destroy", parse_command},
+	{"flush", parse_command},
+	{"replace", parse_command},
+	{"rename", parse_command},
+	{"}", parse_stray_brace},
+};
+
+static int parse_top(struct parser *p)
+{
+	const struct nft_tok *t = &p->t[p->i];
+	if (is(t, "\n") || is(t, ";")) {
+		p->i++;
+		return 0;
+	}
+	for (size_t k = 0; k < ARRAY_SIZE(nft_top); k++)
+		if (is(t, nft_top[k].word))
+			return nft_top[k].parse(p);
+	return skip_stmt(p);
+}
+
 int nftables_parse(const char *buf, size_t len, struct nft_file *out, unsigned *err_line,
 		   char **err)
 {
@@ -545,50 +628,8 @@ int nftables_parse(const char *buf, size_t len, struct nft_file *out, unsigned *
 	*err = NULL;
 	int rc = lex(buf, len, &lx, err_line, err);
 	struct parser p = {.t = lx.v, .n = lx.n, .f = out};
-	while (rc == 0 && p.i < p.n) {
-		const struct nft_tok *t = &p.t[p.i];
-		if (is(t, "\n") || is(t, ";")) {
-			p.i++;
-		} else if (is(t, "table")) {
-			p.i++;
-			const char *fam, *name;
-			family_name(&p, &fam, &name);
-			struct nft_table *tb = get_table(out, fam, name, t->line);
-			if (p.i < p.n && is(&p.t[p.i], "{")) {
-				p.i++;
-				rc = parse_table_body(&p, tb);
-			} else {
-				rc = skip_stmt(&p);
-			}
-		} else if (is(t, "define") || is(t, "redefine")) {
-			if (p.i + 2 >= p.n || !is(&p.t[p.i + 2], "=")) {
-				rc = fail(&p, "define without \"=\"");
-				break;
-			}
-			out->defines = xgrow(out->defines, out->n_defines, sizeof(*out->defines));
-			struct nft_define *d = &out->defines[out->n_defines++];
-			*d = (struct nft_define){.name = xstrdup(p.t[p.i + 1].s)};
-			p.i += 3;
-			size_t s = p.i;
-			rc = skip_stmt(&p);
-			d->toks = xcalloc(p.i - s + 1, sizeof(*d->toks));
-			for (size_t k = s; k < p.i; k++)
-				if (!is(&p.t[k], "\n") && !is(&p.t[k], ";"))
-					tok_copy(&d->toks[d->n_toks++], &p.t[k]);
-		} else if (is(t, "include")) {
-			if (p.i + 1 < p.n)
-				strv_push(&out->includes, p.t[p.i + 1].s);
-			rc = skip_stmt(&p);
-		} else if (is(t, "add") || is(t, "create") || is(t, "insert") || is(t, "delete") ||
-			   is(t, "destroy") || is(t, "flush") || is(t, "replace") ||
-			   is(t, "rename")) {
-			rc = parse_command(&p);
-		} else if (is(t, "}")) {
-			rc = fail(&p, "\"}\" without a block");
-		} else {
-			rc = skip_stmt(&p);
-		}
-	}
+	while (rc == 0 && p.i < p.n)
+		rc = parse_top(&p);
 	for (size_t i = 0; i < lx.n; i++)
 		free(lx.v[i].s);
 	free(lx.v);
@@ -876,23 +917,7 @@ static unsigned flag_bits(const char *s)
 	return bits;
 }
 
-static bool is_stmt_start(const struct nft_tok *t)
-{
-	static const char *w[] = {
-		"ip",	   "ip6",      "tcp",	   "udp",     "th",	 "meta",       "ct",
-		"iif",	   "iifname",  "oif",	   "oifname", "counter", "log",	       "limit",
-		"accept",  "drop",     "reject",   "jump",    "goto",	 "return",     "continue",
-		"queue",   "comment",  "icmp",	   "icmpv6",  "fib",	 "sctp",       "dccp",
-		"udplite", "notrack",  "l4proto",  "mark",    "nfproto", "pkttype",    "ether",
-		"vlan",	   "add",      "update",   "set",     "quota",	 "meter",      "ah",
-		"esp",	   "igmp",     "rt",	   "socket",  "tproxy",	 "masquerade", "snat",
-		"dnat",	   "redirect", "synproxy", "numgen",  "jhash",	 "symhash",    "osf",
-		"ipsec",   "flow",     "dup",	   "fwd"};
-	for (size_t i = 0; i < ARRAY_SIZE(w); i++)
-		if (is(t, w[i]))
-			return true;
-	return false;
-}
+static bool is_stmt_start(const struct nft_tok *t);
 
 /* Skip words up to the next statement start. */
 static void skip_unknown(const struct nft_tok *t, size_t n, size_t *i)
@@ -1286,7 +1311,8 @@ static enum fw_class nst_continue(struct nstmt *st)
 
 /* The statements of a rule, by their first word and field (NULL: any); the first row that
  * fits wins, a statement that fits none is nst_some. Each handler says what the statement is
- * for a connection to sshd's port. */
+ * for a connection to sshd's port. The words of the rows are also where the words of a
+ * statement outside the model end (is_stmt_start). */
 static const struct nft_stmt {
 	const char *word, *field;
 	enum fw_class (*eval)(struct nstmt *st);
@@ -1344,6 +1370,21 @@ static const struct nft_stmt {
 	{"limit", NULL, nst_some},
 	{"quota", NULL, nst_some},
 	{"meter", NULL, nst_some},
+	/* matches and statements not followed further: some */
+	{"mark", NULL, nst_some},
+	{"ether", NULL, nst_some},
+	{"vlan", NULL, nst_some},
+	{"rt", NULL, nst_some},
+	{"socket", NULL, nst_some},
+	{"ipsec", NULL, nst_some},
+	{"osf", NULL, nst_some},
+	{"numgen", NULL, nst_some},
+	{"jhash", NULL, nst_some},
+	{"symhash", NULL, nst_some},
+	{"add", NULL, nst_some},
+	{"update", NULL, nst_some},
+	{"set", NULL, nst_some},
+	{"flow", NULL, nst_some},
 	/* statements outside the model, and those that send the connection away */
 	{"notrack", NULL, nst_outside},
 	{"synproxy", NULL, nst_outside},
@@ -1368,6 +1409,15 @@ static const struct nft_stmt {
 	{"jump", NULL, nst_jump},
 	{"goto", NULL, nst_jump},
 };
+
+/* Does the word start a statement? The words of a statement outside the model end there. */
+static bool is_stmt_start(const struct nft_tok *t)
+{
+	for (size_t i = 0; !t->quoted && i < ARRAY_SIZE(nft_stmts); i++)
+		if (!strcmp(t->s, nft_stmts[i].word))
+			return true;
+	return false;
+}
 
 static const struct nft_stmt *nft_stmt_find(const struct nft_tok *a, const char *b)
 {
