@@ -18,6 +18,8 @@
 #define WALK_MAX_DEPTH 32u
 #define WALK_MAX_STEPS 2000000u
 
+/* negate() and cls_and() are fw.c's fw_negate() and fw_and() under the names this file's match
+ * code uses. */
 static enum fw_class negate(enum fw_class c, bool neg)
 {
 	return fw_negate(c, neg);

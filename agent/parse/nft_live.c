@@ -72,8 +72,8 @@ static void build_change(const char *listing, size_t len, const struct nft_live 
 	if (r && !c->handle)
 		return;
 	if (x->kind == NFT_FIX_COMMENT) {
-		buf_printf(del, "delete rule %s %s %s handle %lu\n", tb->family, tb->name,
-			   ch->name, c->handle);
+		buf_printf(del, "delete rule %s %s %s handle %lu\n", tb->family, tb->name, ch->name,
+			   c->handle);
 		return;
 	}
 	const struct fw_scope *s = &sc[0];

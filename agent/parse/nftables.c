@@ -1033,7 +1033,7 @@ static enum fw_class nst_ip_proto(struct nstmt *st)
 	enum fw_class c;
 	if (nst_ip_value(st, &x, &c))
 		c = fw_negate(vals_have(x.v, x.nv, "tcp") || vals_have(x.v, x.nv, "6") ? FW_ALL
-											 : FW_NONE,
+										       : FW_NONE,
 			      x.neg);
 	free(x.v);
 	return c;
@@ -1089,7 +1089,8 @@ static enum fw_class nst_tcp_flags(struct nstmt *st)
 		if (j + 2 < n && (is(&t[j + 1], "==") || is(&t[j + 1], "!="))) {
 			unsigned mask = flag_bits(m.data ? m.data : "");
 			unsigned want = flag_bits(t[j + 2].s);
-			c = fw_negate(fw_class_tcp_flags(k, mask, want, false), is(&t[j + 1], "!="));
+			c = fw_negate(fw_class_tcp_flags(k, mask, want, false),
+				      is(&t[j + 1], "!="));
 			i = j + 3;
 		} else
 			parsed = false;

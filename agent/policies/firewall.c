@@ -823,9 +823,8 @@ static size_t live_nft_report(struct fw_run *run, const char *listing, const str
 			c->rule ? xasprintf("table %s %s, chain %s, handle %lu", tb->family,
 					    tb->name, chain, h)
 				: xasprintf("table %s %s, chain %s", tb->family, tb->name, chain);
-		struct finding *fd = policy_add_finding(run->res, NULL, 0, text,
-							"running nft rules (%s): %s", where,
-							c->fix->why);
+		struct finding *fd = policy_add_finding(
+			run->res, NULL, 0, text, "running nft rules (%s): %s", where, c->fix->why);
 		if (c->rule && !h) {
 			fd->error = true;
 			finding_set_action(fd, "not changed: nft printed no handle for the rule");
@@ -837,14 +836,14 @@ static size_t live_nft_report(struct fw_run *run, const char *listing, const str
 			finding_set_action(fd,
 					   "%s \"%s\" in front of handle %lu in chain %s of table "
 					   "%s %s of the running rules",
-					   run->ctx->repair ? "inserted" : "would insert", c->accept,
-					   h, chain, tb->family, tb->name);
+					   run->ctx->repair ? "inserted" : "would insert",
+					   c->accept, h, chain, tb->family, tb->name);
 		} else {
 			finding_set_action(fd,
 					   "%s \"%s\" at the end of chain %s of table %s %s of the "
 					   "running rules",
-					   run->ctx->repair ? "added" : "would add", c->accept, chain,
-					   tb->family, tb->name);
+					   run->ctx->repair ? "added" : "would add", c->accept,
+					   chain, tb->family, tb->name);
 		}
 	}
 	return first;
@@ -906,8 +905,7 @@ static void live_nft(struct fw_run *run)
 		n_sc++;
 	if (scope_for(run, AF_INET6, &sc[n_sc], &own6))
 		n_sc++;
-	nft_live_build(out.data, out.len, &f, &run->ipt_nft_tables, sc, n_sc, run->ctx->run_id,
-		       &l);
+	nft_live_build(out.data, out.len, &f, &run->ipt_nft_tables, sc, n_sc, run->ctx->run_id, &l);
 	if (!l.view.n_tables)
 		goto out; /* every table is iptables-nft's, fixed through it */
 	run->live_checked++;

@@ -18,7 +18,7 @@ struct lcase {
 	const char *ipt_nft; /* "ip filter,ip6 filter": the tables iptables-nft owns */
 	const char *protect; /* "" every source */
 	unsigned ports[3];
-	size_t tables;	     /* tables nft alone owns (analysed) */
+	size_t tables; /* tables nft alone owns (analysed) */
 	size_t changes;
 	const char *want; /* the transaction; NULL: nothing is run */
 };
@@ -48,20 +48,37 @@ struct lcase {
 
 static const struct lcase cases[] = {
 	{"iptables_nft_table_is_left_to_iptables_the_others_get_deletes_and_inserts_by_handle",
-	 LISTING, "ip filter", "203.0.113.0/24", {22}, 1, 3,
+	 LISTING,
+	 "ip filter",
+	 "203.0.113.0/24",
+	 {22},
+	 1,
+	 3,
 	 /* the inserts first: the delete takes away handle 4, not one they are placed by */
 	 "insert rule inet f input position 5 ip saddr { 203.0.113.0/24 } tcp dport 22 accept" MARK
 	 "add rule inet f output ip daddr { 203.0.113.0/24 } tcp sport 22 accept" MARK
 	 "delete rule inet f input handle 4\n"},
-	{"without_iptables_nft_every_table_is_changed_here", LISTING, "", "203.0.113.0/24", {22},
-	 2, 4,
-	 "insert rule ip filter INPUT position 2 ip saddr { 203.0.113.0/24 } tcp dport 22 accept" MARK
+	{"without_iptables_nft_every_table_is_changed_here",
+	 LISTING,
+	 "",
+	 "203.0.113.0/24",
+	 {22},
+	 2,
+	 4,
+	 "insert rule ip filter INPUT position 2 ip saddr { 203.0.113.0/24 } tcp dport 22 "
+	 "accept" MARK
 	 "insert rule inet f input position 5 ip saddr { 203.0.113.0/24 } tcp dport 22 accept" MARK
 	 "add rule inet f output ip daddr { 203.0.113.0/24 } tcp sport 22 accept" MARK
 	 "delete rule inet f input handle 4\n"},
-	{"iptables_nft_of_the_other_family_does_not_own_the_table", LISTING, "ip6 filter",
-	 "203.0.113.0/24", {22}, 2, 4,
-	 "insert rule ip filter INPUT position 2 ip saddr { 203.0.113.0/24 } tcp dport 22 accept" MARK
+	{"iptables_nft_of_the_other_family_does_not_own_the_table",
+	 LISTING,
+	 "ip6 filter",
+	 "203.0.113.0/24",
+	 {22},
+	 2,
+	 4,
+	 "insert rule ip filter INPUT position 2 ip saddr { 203.0.113.0/24 } tcp dport 22 "
+	 "accept" MARK
 	 "insert rule inet f input position 5 ip saddr { 203.0.113.0/24 } tcp dport 22 accept" MARK
 	 "add rule inet f output ip daddr { 203.0.113.0/24 } tcp sport 22 accept" MARK
 	 "delete rule inet f input handle 4\n"},
@@ -69,16 +86,32 @@ static const struct lcase cases[] = {
 	 "table ip filter { # handle 7\n\tchain input { # handle 1\n"
 	 "\t\ttype filter hook input priority filter; policy accept;\n"
 	 "\t\ttcp dport 22 drop # handle 9\n\t}\n}\n",
-	 "ip filter", "203.0.113.0/24", {22}, 1, 1,
-	 "insert rule ip filter input position 9 ip saddr { 203.0.113.0/24 } tcp dport 22 accept" MARK},
+	 "ip filter",
+	 "203.0.113.0/24",
+	 {22},
+	 1,
+	 1,
+	 "insert rule ip filter input position 9 ip saddr { 203.0.113.0/24 } tcp dport 22 "
+	 "accept" MARK},
 	{"only_iptables_nft_tables_nothing_is_analysed",
 	 "table ip filter { # handle 1\n\tchain INPUT { # handle 1\n"
 	 "\t\ttype filter hook input priority filter; policy drop;\n\t}\n"
-	 "\tchain OUTPUT { # handle 2\n\t\ttype filter hook output priority filter; policy accept;\n"
+	 "\tchain OUTPUT { # handle 2\n\t\ttype filter hook output priority filter; policy "
+	 "accept;\n"
 	 "\t}\n\tchain f2b-sshd { # handle 3\n\t\tip saddr 203.0.113.10 drop # handle 4\n\t}\n}\n",
-	 "ip filter", "203.0.113.0/24", {22}, 0, 0, NULL},
-	{"every_source_protected_one_accept_for_both_families_and_the_ssh_drops_deleted", LISTING,
-	 "ip filter", "", {22}, 1, 4,
+	 "ip filter",
+	 "203.0.113.0/24",
+	 {22},
+	 0,
+	 0,
+	 NULL},
+	{"every_source_protected_one_accept_for_both_families_and_the_ssh_drops_deleted",
+	 LISTING,
+	 "ip filter",
+	 "",
+	 {22},
+	 1,
+	 4,
 	 "add rule inet f input tcp dport 22 accept" MARK
 	 "add rule inet f output tcp sport 22 accept" MARK "delete rule inet f input handle 4\n"
 	 "delete rule inet f input handle 5\n"},
@@ -87,29 +120,53 @@ static const struct lcase cases[] = {
 	 "\t\ttype filter hook input priority filter; policy drop;\n"
 	 "\t\ticmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept # handle 2\n"
 	 "\t}\n}\n",
-	 "", "2001:db8:2::/64", {22, 2222}, 1, 1,
+	 "",
+	 "2001:db8:2::/64",
+	 {22, 2222},
+	 1,
+	 1,
 	 "add rule ip6 f input ip6 saddr { 2001:db8:2::/64 } tcp dport { 22, 2222 } accept" MARK},
 	{"a_rule_without_handle_changes_nothing",
 	 "table inet f {\n\tchain input {\n\t\ttype filter hook input priority filter; "
 	 "policy accept;\n\t\ttcp dport 22 drop\n\t}\n}\n",
-	 "", "203.0.113.0/24", {22}, 1, 1, NULL},
+	 "",
+	 "203.0.113.0/24",
+	 {22},
+	 1,
+	 1,
+	 NULL},
 	{"one_rule_without_handle_holds_back_the_whole_change",
 	 "table inet f { # handle 1\n\tchain input { # handle 1\n"
 	 "\t\ttype filter hook input priority filter; policy accept;\n"
 	 "\t\tip saddr 203.0.113.0/24 tcp dport 22 drop # handle 2\n\t\ttcp dport 22 drop\n"
 	 "\t}\n}\n",
-	 "", "203.0.113.0/24", {22}, 1, 2, NULL},
+	 "",
+	 "203.0.113.0/24",
+	 {22},
+	 1,
+	 2,
+	 NULL},
 	{"a_statement_outside_the_model_changes_nothing",
 	 "table inet f { # handle 1\n\tchain pre { # handle 1\n"
 	 "\t\ttype filter hook prerouting priority raw; policy accept;\n"
 	 "\t\ttcp dport 22 notrack # handle 2\n\t}\n}\n",
-	 "", "203.0.113.0/24", {22}, 1, 0, NULL},
+	 "",
+	 "203.0.113.0/24",
+	 {22},
+	 1,
+	 0,
+	 NULL},
 	{"rules_that_let_ssh_through_need_no_change",
 	 "table inet f { # handle 1\n\tchain input { # handle 1\n"
 	 "\t\ttype filter hook input priority filter; policy drop;\n"
 	 "\t\tct state established,related accept # handle 2\n"
 	 "\t\ttcp dport 22 accept # handle 3\n\t}\n}\n",
-	 "", "203.0.113.0/24", {22}, 1, 0, NULL},
+	 "",
+	 "203.0.113.0/24",
+	 {22},
+	 1,
+	 0,
+	 NULL},
 };
 
 static void test_live_case(void **state)
