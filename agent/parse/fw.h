@@ -51,4 +51,19 @@ enum fw_class fw_negate(enum fw_class c, bool neg);
 /* The class of two matches that must both hold. */
 enum fw_class fw_and(enum fw_class a, enum fw_class b);
 
+/* The port of a service name as both loaders resolve it (/etc/services: "ssh", "http", "www",
+ * ...); -ENOENT for a name outside the table (the match is then not known). */
+int fw_service_port(const char *name, unsigned *port);
+/* Are the port ranges all single ports of sshd's? (A positive match on sshd's ports alone;
+ * false for an empty list.) */
+bool fw_ports_within(const struct fw_scope *s, const unsigned (*ranges)[2], size_t n);
+/* Class of a match on the peer's port: the client's ephemeral ports, 1024-65535. */
+enum fw_class fw_class_peer_ports(const unsigned (*ranges)[2], size_t n, bool neg);
+/* Class of a match on the instance's own address, unknown here: only "any" and loopback are
+ * sure. */
+enum fw_class fw_class_local_nets(const struct cidr *nets, size_t n, bool neg);
+/* Class of a TCP flags match against the packets of a kind: (flags & mask) == want, or with
+ * any_bit, (flags & mask) != 0. */
+enum fw_class fw_class_tcp_flags(enum fw_kind k, unsigned mask, unsigned want, bool any_bit);
+
 #endif

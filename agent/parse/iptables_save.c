@@ -18,14 +18,11 @@
 #define WALK_MAX_DEPTH 32u
 #define WALK_MAX_STEPS 2000000u
 
+/* negate() and cls_and() are fw.c's fw_negate() and fw_and() under the names this file's match
+ * code uses. */
 static enum fw_class negate(enum fw_class c, bool neg)
 {
 	return fw_negate(c, neg);
-}
-
-static bool cidr_is_any(const struct cidr *c)
-{
-	return c->prefix == 0;
 }
 
 /* ---- parsing ---- */
@@ -336,14 +333,6 @@ void ipt_fixes_free(struct ipt_fixes *f)
 
 /* ---- what one rule matches ---- */
 
-/* The packets of each kind, as TCP flag sets (FIN 1 SYN 2 RST 4 PSH 8 ACK 16 URG 32). */
-static const unsigned kind_flags[FW_N_KINDS][3] = {
-	[FW_IN_NEW] = {0x02},
-	[FW_IN_EST] = {0x10, 0x18},
-	[FW_OUT_EST] = {0x12, 0x10, 0x18},
-};
-static const size_t kind_n_flags[FW_N_KINDS] = {1, 2, 3};
-
 struct rule_eval {
 	enum fw_class cls;
 	bool peer_within; /* a positive peer address match inside the protected networks */
@@ -355,18 +344,8 @@ struct rule_eval {
 
 static enum fw_class cls_and(enum fw_class a, enum fw_class b)
 {
-	return a < b ? a : b;
+	return fw_and(a, b);
 }
-
-static const struct {
-	const char *name;
-	unsigned port;
-} services[] = {
-	{"ssh", 22},	     {"ftp", 21},	   {"telnet", 23}, {"smtp", 25},    {"domain", 53},
-	{"http", 80},	     {"www", 80},	   {"pop3", 110},  {"ntp", 123},    {"imap", 143},
-	{"https", 443},	     {"imaps", 993},	   {"pop3s", 995}, {"mysql", 3306}, {"smtps", 465},
-	{"submission", 587}, {"postgresql", 5432},
-};
 
 static int parse_port(const char *s, size_t n, unsigned *out)
 {
@@ -378,12 +357,7 @@ static int parse_port(const char *s, size_t n, unsigned *out)
 	tmp[n] = '\0';
 	if (isdigit((unsigned char)tmp[0]))
 		return parse_uint(tmp, 0, 65535, &v) < 0 ? -EINVAL : (*out = (unsigned)v, 0);
-	for (size_t i = 0; i < ARRAY_SIZE(services); i++)
-		if (!strcmp(services[i].name, tmp)) {
-			*out = services[i].port;
-			return 0;
-		}
-	return -ENOENT;
+	return fw_service_port(tmp, out);
 }
 
 /* "22", "22:25", ":1024", "1024:", comma-separated when list (multiport). */
@@ -433,24 +407,10 @@ static enum fw_class port_class(const struct fw_scope *s, const char *v, bool li
 		return FW_SOME;
 	if (local) {
 		c = fw_class_ports(s, (const unsigned(*)[2])r, n, neg);
-		if (within && !neg) {
-			bool w = true;
-			for (size_t i = 0; i < n && w; i++) {
-				bool one = false;
-				for (size_t p = 0; p < s->n_ports; p++)
-					one |= r[i][0] == s->ports[p] && r[i][1] == s->ports[p];
-				w = one;
-			}
-			*within = w;
-		}
+		if (within && !neg)
+			*within = fw_ports_within(s, (const unsigned(*)[2])r, n);
 	} else {
-		const unsigned eph[2] = {1024, 65535};
-		bool all = false, any = false;
-		for (size_t i = 0; i < n; i++) {
-			all |= r[i][0] <= eph[0] && r[i][1] >= eph[1];
-			any |= r[i][1] >= eph[0] && r[i][0] <= eph[1];
-		}
-		c = negate(all ? FW_ALL : any ? FW_SOME : FW_NONE, neg);
+		c = fw_class_peer_ports((const unsigned(*)[2])r, n, neg);
 	}
 	free(r);
 	return c;
@@ -494,23 +454,11 @@ static enum fw_class local_class(const struct fw_scope *s, const char *v, bool n
 {
 	struct cidr *nets;
 	size_t n;
-	enum fw_class c = FW_SOME;
 	if (parse_nets(v, s->family, &nets, &n) < 0)
 		return FW_SOME;
-	bool any = false, loop = true;
-	struct cidr lo4, lo6;
-	cidr_parse("127.0.0.0/8", &lo4);
-	cidr_parse("::1/128", &lo6);
-	for (size_t i = 0; i < n; i++) {
-		any |= cidr_is_any(&nets[i]);
-		loop &= cidr_contains(nets[i].family == AF_INET ? &lo4 : &lo6, &nets[i]);
-	}
+	enum fw_class c = fw_class_local_nets(nets, n, neg);
 	free(nets);
-	if (any)
-		c = FW_ALL;
-	else if (loop)
-		c = FW_NONE;
-	return negate(c, neg);
+	return c;
 }
 
 static enum fw_class iface_class(const char *v, bool neg)
@@ -544,10 +492,7 @@ static unsigned tcp_flag_bits(const char *v)
 
 static enum fw_class flags_class(enum fw_kind k, unsigned mask, unsigned comp, bool neg)
 {
-	size_t hit = 0;
-	for (size_t i = 0; i < kind_n_flags[k]; i++)
-		hit += (kind_flags[k][i] & mask) == comp;
-	return negate(hit == kind_n_flags[k] ? FW_ALL : hit ? FW_SOME : FW_NONE, neg);
+	return negate(fw_class_tcp_flags(k, mask, comp, false), neg);
 }
 
 static bool list_has(const char *list, const char *word)

@@ -426,6 +426,14 @@ static struct nft_set *find_set(struct nft_table *tb, const char *name)
 	return NULL;
 }
 
+/* "flush chain": its rules so far are gone; a rule added to its block later stays. */
+static void chain_flush(struct nft_chain *ch)
+{
+	ch->flushed = true;
+	for (size_t r = 0; r < ch->n_rules; r++)
+		ch->rules[r].dead = true;
+}
+
 /* "delete", "destroy", "flush" of what the file declared before: the kernel's state after
  * the file loads is what the analysis sees. */
 static int parse_removal(struct parser *p, const struct nft_tok *verb, const struct nft_tok *obj)
@@ -446,11 +454,8 @@ static int parse_removal(struct parser *p, const struct nft_tok *verb, const str
 		if (is(obj, "table")) {
 			if (tb && !flush)
 				tb->dead = true;
-			for (size_t c = 0; tb && flush && c < tb->n_chains; c++) {
-				tb->chains[c].flushed = true;
-				for (size_t r = 0; r < tb->chains[c].n_rules; r++)
-					tb->chains[c].rules[r].dead = true;
-			}
+			for (size_t c = 0; tb && flush && c < tb->n_chains; c++)
+				chain_flush(&tb->chains[c]);
 			return skip_stmt(p);
 		}
 		const char *what = p->i < p->n ? p->t[p->i].s : "";
@@ -459,11 +464,9 @@ static int parse_removal(struct parser *p, const struct nft_tok *verb, const str
 				struct nft_chain *ch = &tb->chains[c];
 				if (ch->dead || strcmp(ch->name, what))
 					continue;
-				if (flush) {
-					ch->flushed = true;
-					for (size_t r = 0; r < ch->n_rules; r++)
-						ch->rules[r].dead = true;
-				} else
+				if (flush)
+					chain_flush(ch);
+				else
 					ch->dead = true;
 			}
 			return skip_stmt(p);
@@ -536,6 +539,86 @@ static int parse_command(struct parser *p)
 	return skip_stmt(p);
 }
 
+/* "table [family] name { ... }" at p->i. */
+static int parse_table(struct parser *p)
+{
+	const struct nft_tok *t = &p->t[p->i++];
+	const char *fam, *name;
+	family_name(p, &fam, &name);
+	struct nft_table *tb = get_table(p->f, fam, name, t->line);
+	if (p->i < p->n && is(&p->t[p->i], "{")) {
+		p->i++;
+		return parse_table_body(p, tb);
+	}
+	return skip_stmt(p);
+}
+
+/* "define NAME = value" at p->i: the value's words, expanded where used. */
+static int parse_define(struct parser *p)
+{
+	if (p->i + 2 >= p->n || !is(&p->t[p->i + 2], "="))
+		return fail(p, "define without \"=\"");
+	struct nft_file *f = p->f;
+	f->defines = xgrow(f->defines, f->n_defines, sizeof(*f->defines));
+	struct nft_define *d = &f->defines[f->n_defines++];
+	*d = (struct nft_define){.name = xstrdup(p->t[p->i + 1].s)};
+	p->i += 3;
+	size_t s = p->i;
+	int rc = skip_stmt(p);
+	d->toks = xcalloc(p->i - s + 1, sizeof(*d->toks));
+	for (size_t k = s; k < p->i; k++)
+		if (!is(&p->t[k], "\n") && !is(&p->t[k], ";"))
+			tok_copy(&d->toks[d->n_toks++], &p->t[k]);
+	return rc;
+}
+
+/* "include PATH": noted, not followed. */
+static int parse_include(struct parser *p)
+{
+	if (p->i + 1 < p->n)
+		strv_push(&p->f->includes, p->t[p->i + 1].s);
+	return skip_stmt(p);
+}
+
+static int parse_stray_brace(struct parser *p)
+{
+	return fail(p, "\"}\" without a block");
+}
+
+/* The statements of the file's top level, by their first word; anything else is skipped. */
+static const struct {
+	const char *word;
+	int (*parse)(struct parser *p); /* called with p->i at the word */
+} nft_top[] = {
+	{"table", parse_table},
+	{"define", parse_define},
+	{"redefine", parse_define},
+	{"include", parse_include},
+	/* commands, applied in order: "add rule ...", "flush ruleset", ... */
+	{"add", parse_command},
+	{"create", parse_command},
+	{"insert", parse_command},
+	{"delete", parse_command},
+	{"destroy", parse_command},
+	{"flush", parse_command},
+	{"replace", parse_command},
+	{"rename", parse_command},
+	{"}", parse_stray_brace},
+};
+
+static int parse_top(struct parser *p)
+{
+	const struct nft_tok *t = &p->t[p->i];
+	if (is(t, "\n") || is(t, ";")) {
+		p->i++;
+		return 0;
+	}
+	for (size_t k = 0; k < ARRAY_SIZE(nft_top); k++)
+		if (is(t, nft_top[k].word))
+			return nft_top[k].parse(p);
+	return skip_stmt(p);
+}
+
 int nftables_parse(const char *buf, size_t len, struct nft_file *out, unsigned *err_line,
 		   char **err)
 {
@@ -545,50 +628,8 @@ int nftables_parse(const char *buf, size_t len, struct nft_file *out, unsigned *
 	*err = NULL;
 	int rc = lex(buf, len, &lx, err_line, err);
 	struct parser p = {.t = lx.v, .n = lx.n, .f = out};
-	while (rc == 0 && p.i < p.n) {
-		const struct nft_tok *t = &p.t[p.i];
-		if (is(t, "\n") || is(t, ";")) {
-			p.i++;
-		} else if (is(t, "table")) {
-			p.i++;
-			const char *fam, *name;
-			family_name(&p, &fam, &name);
-			struct nft_table *tb = get_table(out, fam, name, t->line);
-			if (p.i < p.n && is(&p.t[p.i], "{")) {
-				p.i++;
-				rc = parse_table_body(&p, tb);
-			} else {
-				rc = skip_stmt(&p);
-			}
-		} else if (is(t, "define") || is(t, "redefine")) {
-			if (p.i + 2 >= p.n || !is(&p.t[p.i + 2], "=")) {
-				rc = fail(&p, "define without \"=\"");
-				break;
-			}
-			out->defines = xgrow(out->defines, out->n_defines, sizeof(*out->defines));
-			struct nft_define *d = &out->defines[out->n_defines++];
-			*d = (struct nft_define){.name = xstrdup(p.t[p.i + 1].s)};
-			p.i += 3;
-			size_t s = p.i;
-			rc = skip_stmt(&p);
-			d->toks = xcalloc(p.i - s + 1, sizeof(*d->toks));
-			for (size_t k = s; k < p.i; k++)
-				if (!is(&p.t[k], "\n") && !is(&p.t[k], ";"))
-					tok_copy(&d->toks[d->n_toks++], &p.t[k]);
-		} else if (is(t, "include")) {
-			if (p.i + 1 < p.n)
-				strv_push(&out->includes, p.t[p.i + 1].s);
-			rc = skip_stmt(&p);
-		} else if (is(t, "add") || is(t, "create") || is(t, "insert") || is(t, "delete") ||
-			   is(t, "destroy") || is(t, "flush") || is(t, "replace") ||
-			   is(t, "rename")) {
-			rc = parse_command(&p);
-		} else if (is(t, "}")) {
-			rc = fail(&p, "\"}\" without a block");
-		} else {
-			rc = skip_stmt(&p);
-		}
-	}
+	while (rc == 0 && p.i < p.n)
+		rc = parse_top(&p);
 	for (size_t i = 0; i < lx.n; i++)
 		free(lx.v[i].s);
 	free(lx.v);
@@ -671,18 +712,6 @@ struct ectx {
 	bool out;
 	bool no_ct; /* ingress, egress, bridge: conntrack has not seen the packet */
 };
-
-static enum fw_class neg_cls(enum fw_class c, bool neg)
-{
-	if (!neg)
-		return c;
-	return c == FW_ALL ? FW_NONE : c == FW_NONE ? FW_ALL : FW_SOME;
-}
-
-static enum fw_class and_cls(enum fw_class a, enum fw_class b)
-{
-	return a < b ? a : b;
-}
 
 /* A value: "{ a, b }", "@set", "$define", or a word with ", word" continuations. The words go
  * to vals (borrowed pointers); false when it cannot be known (dynamic set, unknown name). */
@@ -767,21 +796,12 @@ static bool take_value(const struct ectx *e, const struct nft_tok *t, size_t n, 
 	}
 }
 
-static const struct {
-	const char *name;
-	unsigned port;
-} nft_services[] = {{"ssh", 22},  {"http", 80}, {"https", 443}, {"domain", 53},
-		    {"smtp", 25}, {"ftp", 21},	{"telnet", 23}, {"ntp", 123}};
-
 static bool port_of(const char *s, unsigned *out)
 {
 	unsigned long v;
 	if (isdigit((unsigned char)s[0]))
 		return parse_uint(s, 0, 65535, &v) == 0 && (*out = (unsigned)v, true);
-	for (size_t i = 0; i < ARRAY_SIZE(nft_services); i++)
-		if (!strcmp(s, nft_services[i].name))
-			return (*out = nft_services[i].port, true);
-	return false;
+	return fw_service_port(s, out) == 0;
 }
 
 /* ports "22", "20-25"; op "<" etc. turns one value into a range. */
@@ -826,21 +846,9 @@ static enum fw_class ports_class(const struct fw_scope *s, const char **v, size_
 	enum fw_class c = FW_SOME;
 	if (ok && local) {
 		c = fw_class_ports(s, (const unsigned(*)[2])r, n, neg);
-		bool w = !neg && n > 0;
-		for (size_t i = 0; i < n && w; i++) {
-			bool one = false;
-			for (size_t p = 0; p < s->n_ports; p++)
-				one |= r[i][0] == s->ports[p] && r[i][1] == s->ports[p];
-			w = one;
-		}
-		*within = w;
+		*within = !neg && fw_ports_within(s, (const unsigned(*)[2])r, n);
 	} else if (ok) {
-		bool all = false, any = false;
-		for (size_t i = 0; i < n; i++) {
-			all |= r[i][0] <= 1024 && r[i][1] >= 65535;
-			any |= r[i][1] >= 1024;
-		}
-		c = neg_cls(all ? FW_ALL : any ? FW_SOME : FW_NONE, neg);
+		c = fw_class_peer_ports((const unsigned(*)[2])r, n, neg);
 	}
 	free(r);
 	return c;
@@ -865,15 +873,7 @@ static enum fw_class addrs_class(const struct fw_scope *s, const char **v, size_
 		if (!neg)
 			*within = fw_nets_within_peers(s, nets, n);
 	} else if (ok) {
-		bool any = false, loop = n > 0;
-		struct cidr lo4, lo6;
-		cidr_parse("127.0.0.0/8", &lo4);
-		cidr_parse("::1/128", &lo6);
-		for (size_t i = 0; i < n; i++) {
-			any |= nets[i].prefix == 0;
-			loop &= cidr_contains(nets[i].family == AF_INET ? &lo4 : &lo6, &nets[i]);
-		}
-		c = neg_cls(any ? FW_ALL : loop ? FW_NONE : FW_SOME, neg);
+		c = fw_class_local_nets(nets, n, neg);
 	}
 	free(nets);
 	return c;
@@ -917,37 +917,7 @@ static unsigned flag_bits(const char *s)
 	return bits;
 }
 
-static const unsigned nkind_flags[FW_N_KINDS][3] = {
-	[FW_IN_NEW] = {0x02}, [FW_IN_EST] = {0x10, 0x18}, [FW_OUT_EST] = {0x12, 0x10, 0x18}};
-static const size_t nkind_n[FW_N_KINDS] = {1, 2, 3};
-
-static enum fw_class nflags_class(enum fw_kind k, unsigned mask, unsigned want, bool exact_any)
-{
-	size_t hit = 0;
-	for (size_t i = 0; i < nkind_n[k]; i++) {
-		unsigned f = nkind_flags[k][i];
-		hit += exact_any ? (f & mask) != 0 : (f & mask) == want;
-	}
-	return hit == nkind_n[k] ? FW_ALL : hit ? FW_SOME : FW_NONE;
-}
-
-static bool is_stmt_start(const struct nft_tok *t)
-{
-	static const char *w[] = {
-		"ip",	   "ip6",      "tcp",	   "udp",     "th",	 "meta",       "ct",
-		"iif",	   "iifname",  "oif",	   "oifname", "counter", "log",	       "limit",
-		"accept",  "drop",     "reject",   "jump",    "goto",	 "return",     "continue",
-		"queue",   "comment",  "icmp",	   "icmpv6",  "fib",	 "sctp",       "dccp",
-		"udplite", "notrack",  "l4proto",  "mark",    "nfproto", "pkttype",    "ether",
-		"vlan",	   "add",      "update",   "set",     "quota",	 "meter",      "ah",
-		"esp",	   "igmp",     "rt",	   "socket",  "tproxy",	 "masquerade", "snat",
-		"dnat",	   "redirect", "synproxy", "numgen",  "jhash",	 "symhash",    "osf",
-		"ipsec",   "flow",     "dup",	   "fwd"};
-	for (size_t i = 0; i < ARRAY_SIZE(w); i++)
-		if (is(t, w[i]))
-			return true;
-	return false;
-}
+static bool is_stmt_start(const struct nft_tok *t);
 
 /* Skip words up to the next statement start. */
 static void skip_unknown(const struct nft_tok *t, size_t n, size_t *i)
@@ -990,209 +960,499 @@ static void vmap_eval(const struct ectx *e, const struct nft_tok *t, size_t n, s
 	}
 }
 
+/* One statement of a rule being evaluated: the handlers of nft_stmts[] start at word i (the
+ * statement's first word), leave i past the statement and return the class of the scope's
+ * packets it lets on to the next statement; a verdict goes to ev. */
+struct nstmt {
+	const struct ectx *e;
+	const struct nft_tok *t; /* the rule's words */
+	size_t n, i;
+	struct neval *ev;
+};
+
+/* The operator and value of a match whose selector is the next `words` words. */
+struct nvalue {
+	const char *op; /* "==", "!=", "<", ...; NULL: none written */
+	bool neg;
+	const char **v; /* borrowed words; free(v) */
+	size_t nv;
+	bool known; /* false: a dynamic set, an unknown name */
+};
+
+static void nst_value(struct nstmt *st, size_t words, struct nvalue *x)
+{
+	st->i += words;
+	x->op = st->i < st->n && is_op(&st->t[st->i]) ? st->t[st->i++].s : NULL;
+	x->neg = x->op && (!strcmp(x->op, "!=") || !strcmp(x->op, "ne"));
+	x->v = NULL;
+	x->nv = 0;
+	x->known = take_value(st->e, st->t, st->n, &st->i, &x->v, &x->nv, 0);
+}
+
+/* The words of a meta selector: "meta l4proto", or "l4proto" alone. */
+static size_t nst_words(const struct nstmt *st)
+{
+	return is(&st->t[st->i], "meta") ? 2 : 1;
+}
+
+/* A match of ip or ip6 whose value is the scope's packets (or none of them): the other family's
+ * header matches nothing of the scope; an order ("<") of addresses is not followed. */
+static bool nst_ip_value(struct nstmt *st, struct nvalue *x, enum fw_class *c)
+{
+	bool fam_ok = is(&st->t[st->i], "ip") == (st->e->s->family == AF_INET);
+	nst_value(st, 2, x);
+	if (!fam_ok)
+		*c = FW_NONE;
+	else if (!x->known || (x->op && !x->neg && strcmp(x->op, "==") && strcmp(x->op, "eq")))
+		*c = FW_SOME;
+	else
+		return true;
+	return false;
+}
+
+/* ip saddr, ip6 daddr: the client's address (the server's own on the other side; the other
+ * way round for sshd's replies). */
+static enum fw_class nst_addr(struct nstmt *st)
+{
+	struct nvalue x;
+	bool peer = !strcmp(st->t[st->i + 1].s, "saddr") != st->e->out, w = false;
+	enum fw_class c;
+	if (nst_ip_value(st, &x, &c)) {
+		c = addrs_class(st->e->s, x.v, x.nv, x.neg, peer, &w);
+		if (peer && w)
+			st->ev->peer_within = true;
+	}
+	free(x.v);
+	return c;
+}
+
+/* ip protocol, ip6 nexthdr: TCP is every packet of the connection, another protocol none. */
+static enum fw_class nst_ip_proto(struct nstmt *st)
+{
+	struct nvalue x;
+	enum fw_class c;
+	if (nst_ip_value(st, &x, &c))
+		c = fw_negate(vals_have(x.v, x.nv, "tcp") || vals_have(x.v, x.nv, "6") ? FW_ALL
+										       : FW_NONE,
+			      x.neg);
+	free(x.v);
+	return c;
+}
+
+/* ip version: the header's family already says it. */
+static enum fw_class nst_ip_version(struct nstmt *st)
+{
+	struct nvalue x;
+	enum fw_class c;
+	if (nst_ip_value(st, &x, &c))
+		c = FW_ALL;
+	free(x.v);
+	return c;
+}
+
+/* tcp dport, th sport: sshd's port (the client's for "sport"; the other way round for sshd's
+ * replies); a port of another protocol matches no packet of the connection. */
+static enum fw_class nst_port(struct nstmt *st)
+{
+	const struct nft_tok *a = &st->t[st->i];
+	bool tcpish = is(a, "tcp") || is(a, "th");
+	bool local = !strcmp(st->t[st->i + 1].s, "dport") != st->e->out, w = false;
+	struct nvalue x;
+	enum fw_class c;
+	nst_value(st, 2, &x);
+	if (!tcpish)
+		c = FW_NONE;
+	else if (!x.known)
+		c = FW_SOME;
+	else
+		c = ports_class(st->e->s, x.v, x.nv, x.op, local, &w);
+	if (local && w && is(a, "tcp"))
+		st->ev->port_within = true;
+	free(x.v);
+	return c;
+}
+
+/* tcp flags: "& (syn|ack) == syn", "== syn", "syn / syn,ack", "syn" against the flags of the
+ * packets of the kind; another form skips its words. */
+static enum fw_class nst_tcp_flags(struct nstmt *st)
+{
+	const struct nft_tok *t = st->t;
+	size_t n = st->n, i = st->i + 2;
+	enum fw_kind k = st->e->k;
+	enum fw_class c = FW_SOME;
+	bool parsed = true;
+	if (i + 4 < n && is(&t[i], "&") && is(&t[i + 1], "(")) {
+		size_t j = i + 2;
+		struct buf m = {0};
+		while (j < n && !is(&t[j], ")"))
+			buf_puts(&m, t[j++].s);
+		if (j + 2 < n && (is(&t[j + 1], "==") || is(&t[j + 1], "!="))) {
+			unsigned mask = flag_bits(m.data ? m.data : "");
+			unsigned want = flag_bits(t[j + 2].s);
+			c = fw_negate(fw_class_tcp_flags(k, mask, want, false),
+				      is(&t[j + 1], "!="));
+			i = j + 3;
+		} else
+			parsed = false;
+		buf_free(&m);
+	} else if (i < n && (is(&t[i], "==") || is(&t[i], "!=")) && i + 1 < n &&
+		   !is(&t[i + 1], "{")) {
+		c = fw_negate(fw_class_tcp_flags(k, 0xff, flag_bits(t[i + 1].s), false),
+			      is(&t[i], "!="));
+		i += 2;
+	} else if (i < n && !is(&t[i], "{") && !is_op(&t[i])) {
+		unsigned v = flag_bits(t[i].s);
+		if (i + 2 < n && is(&t[i + 1], "/")) {
+			c = fw_class_tcp_flags(k, flag_bits(t[i + 2].s), v, false);
+			i += 3;
+		} else {
+			c = fw_class_tcp_flags(k, v, v, true);
+			i++;
+		}
+	} else {
+		parsed = false;
+	}
+	st->i = i;
+	if (!parsed)
+		skip_unknown(t, n, &st->i);
+	return c;
+}
+
+/* meta l4proto (or l4proto alone): TCP is every packet of the connection. */
+static enum fw_class nst_l4proto(struct nstmt *st)
+{
+	struct nvalue x;
+	nst_value(st, nst_words(st), &x);
+	enum fw_class c =
+		!x.known ? FW_SOME
+			 : fw_negate(vals_have(x.v, x.nv, "tcp") || vals_have(x.v, x.nv, "6")
+					     ? FW_ALL
+					     : FW_NONE,
+				     x.neg);
+	free(x.v);
+	return c;
+}
+
+/* meta nfproto: the scope's family (ipv4, ipv6) in an inet table. */
+static enum fw_class nst_nfproto(struct nstmt *st)
+{
+	bool v4 = st->e->s->family == AF_INET;
+	struct nvalue x;
+	nst_value(st, nst_words(st), &x);
+	enum fw_class c =
+		!x.known ? FW_SOME
+			 : fw_negate(vals_have(x.v, x.nv, v4 ? "ipv4" : "ipv6") ? FW_ALL : FW_NONE,
+				     x.neg);
+	free(x.v);
+	return c;
+}
+
+/* meta protocol: the ethertype (ip, ip6) of the scope's family. */
+static enum fw_class nst_meta_protocol(struct nstmt *st)
+{
+	bool v4 = st->e->s->family == AF_INET;
+	struct nvalue x;
+	nst_value(st, 2, &x);
+	enum fw_class c =
+		!x.known ? FW_SOME
+			 : fw_negate(vals_have(x.v, x.nv, v4 ? "ip" : "ip6") ? FW_ALL : FW_NONE,
+				     x.neg);
+	free(x.v);
+	return c;
+}
+
+/* meta pkttype: the connection is unicast to the host; broadcast and multicast are none of
+ * it. */
+static enum fw_class nst_pkttype(struct nstmt *st)
+{
+	struct nvalue x;
+	nst_value(st, nst_words(st), &x);
+	enum fw_class c = FW_SOME;
+	if (!x.known)
+		c = FW_SOME;
+	else if (vals_have(x.v, x.nv, "host"))
+		c = fw_negate(FW_ALL, x.neg);
+	else if (vals_have(x.v, x.nv, "broadcast") || vals_have(x.v, x.nv, "multicast"))
+		c = fw_negate(FW_NONE, x.neg);
+	free(x.v);
+	return c;
+}
+
+/* iifname, meta oif, ...: the device the packet came in by (went out by, for replies); only
+ * lo is sure: the protected clients do not come over loopback. */
+static enum fw_class nst_iface(struct nstmt *st)
+{
+	const char *key = nst_words(st) == 2 ? st->t[st->i + 1].s : st->t[st->i].s;
+	bool mine = (key[0] == 'i') != st->e->out;
+	struct nvalue x;
+	nst_value(st, nst_words(st), &x);
+	enum fw_class c = FW_SOME;
+	if (x.known && mine && x.nv == 1 && !strcmp(x.v[0], "lo"))
+		c = fw_negate(FW_NONE, x.neg);
+	free(x.v);
+	return c;
+}
+
+/* ct state: new for the client's first packet, established after; not known where conntrack
+ * has not seen the packet yet. */
+static enum fw_class nst_ct_state(struct nstmt *st)
+{
+	const char *want = st->e->k == FW_IN_NEW ? "new" : "established";
+	struct nvalue x;
+	nst_value(st, 2, &x);
+	enum fw_class c = x.known && !st->e->no_ct
+				  ? fw_negate(vals_have(x.v, x.nv, want) ? FW_ALL : FW_NONE, x.neg)
+				  : FW_SOME;
+	free(x.v);
+	return c;
+}
+
+/* ct direction: original for the client's packets, reply for sshd's. */
+static enum fw_class nst_ct_direction(struct nstmt *st)
+{
+	const char *want = st->e->out ? "reply" : "original";
+	struct nvalue x;
+	nst_value(st, 2, &x);
+	enum fw_class c = x.known && !st->e->no_ct
+				  ? fw_negate(vals_have(x.v, x.nv, want) ? FW_ALL : FW_NONE, x.neg)
+				  : FW_SOME;
+	free(x.v);
+	return c;
+}
+
+/* A header of another protocol (udp, icmp, esp, ...): no packet of the connection has it. */
+static enum fw_class nst_not_tcp(struct nstmt *st)
+{
+	st->i++;
+	return FW_NONE;
+}
+
+/* Anything else (limit, quota, meter, ct count, ct mark, set updates, ...): may match some of
+ * the scope's packets; its words go up to the next statement. */
+static enum fw_class nst_some(struct nstmt *st)
+{
+	skip_unknown(st->t, st->n, &st->i);
+	return FW_SOME;
+}
+
+/* fib daddr type local: every packet to sshd is addressed to the host (the check does not
+ * apply to sshd's replies; another fib lookup is not known). */
+static enum fw_class nst_fib(struct nstmt *st)
+{
+	const struct nft_tok *t = st->t;
+	size_t i = st->i;
+	if (!(i + 4 < st->n && is(&t[i + 1], "daddr") && is(&t[i + 2], "type") &&
+	      is(&t[i + 3], "local") && !st->e->out))
+		return nst_some(st);
+	st->i += 4;
+	return FW_ALL;
+}
+
+/* A statement that changes the packet's path in ways outside the model (no conntrack, a
+ * SYN proxy, source NAT): the verdict is unknown. */
+static enum fw_class nst_outside(struct nstmt *st)
+{
+	st->ev->verdict = "unknown";
+	st->ev->target = st->t[st->i].s;
+	st->i = st->n;
+	return FW_ALL;
+}
+
+/* redirect, dnat, tproxy, fwd: the connection is sent away from sshd, which blocks it. */
+static enum fw_class nst_divert(struct nstmt *st)
+{
+	st->ev->verdict = "divert";
+	st->ev->target = st->t[st->i].s;
+	st->i = st->n;
+	return FW_ALL;
+}
+
+/* queue: nothing listens at boot; with bypass, the program that will decides. A block. */
+static enum fw_class nst_queue(struct nstmt *st)
+{
+	st->ev->verdict = "queue";
+	st->i = st->n;
+	return FW_ALL;
+}
+
+/* counter, log, comment, dup: no match; their options are words up to the next statement. */
+static enum fw_class nst_passive(struct nstmt *st)
+{
+	skip_unknown(st->t, st->n, &st->i);
+	while (st->i < st->n && (is(&st->t[st->i], "packets") || is(&st->t[st->i], "bytes")))
+		skip_unknown(st->t, st->n, &st->i);
+	return FW_ALL;
+}
+
+/* accept, drop, reject, return: the rule's verdict. */
+static enum fw_class nst_verdict(struct nstmt *st)
+{
+	st->ev->verdict = st->t[st->i].s;
+	st->i = st->n;
+	return FW_ALL;
+}
+
+/* jump CHAIN, goto CHAIN: the chain decides (without a chain name: not known). */
+static enum fw_class nst_jump(struct nstmt *st)
+{
+	if (st->i + 1 >= st->n)
+		return nst_some(st);
+	st->ev->verdict = st->t[st->i].s;
+	st->ev->target = st->t[st->i + 1].s;
+	st->i = st->n;
+	return FW_ALL;
+}
+
+/* continue: the next statement decides. */
+static enum fw_class nst_continue(struct nstmt *st)
+{
+	st->i++;
+	return FW_ALL;
+}
+
+/* The statements of a rule, by their first word and field (NULL: any); the first row that
+ * fits wins, a statement that fits none is nst_some. Each handler says what the statement is
+ * for a connection to sshd's port. The words of the rows are also where the words of a
+ * statement outside the model end (is_stmt_start). */
+static const struct nft_stmt {
+	const char *word, *field;
+	enum fw_class (*eval)(struct nstmt *st);
+} nft_stmts[] = {
+	/* addresses and the network header */
+	{"ip", "saddr", nst_addr},
+	{"ip", "daddr", nst_addr},
+	{"ip", "protocol", nst_ip_proto},
+	{"ip", "nexthdr", nst_ip_proto},
+	{"ip", "version", nst_ip_version},
+	{"ip6", "saddr", nst_addr},
+	{"ip6", "daddr", nst_addr},
+	{"ip6", "protocol", nst_ip_proto},
+	{"ip6", "nexthdr", nst_ip_proto},
+	{"ip6", "version", nst_ip_version},
+	/* ports: sshd's, the client's */
+	{"tcp", "dport", nst_port},
+	{"tcp", "sport", nst_port},
+	{"th", "dport", nst_port},
+	{"th", "sport", nst_port},
+	{"udplite", "dport", nst_port},
+	{"udplite", "sport", nst_port},
+	{"tcp", "flags", nst_tcp_flags},
+	/* meta data of the packet */
+	{"meta", "l4proto", nst_l4proto},
+	{"meta", "nfproto", nst_nfproto},
+	{"meta", "protocol", nst_meta_protocol},
+	{"meta", "pkttype", nst_pkttype},
+	{"meta", "iif", nst_iface},
+	{"meta", "iifname", nst_iface},
+	{"meta", "oif", nst_iface},
+	{"meta", "oifname", nst_iface},
+	{"l4proto", NULL, nst_l4proto},
+	{"nfproto", NULL, nst_nfproto},
+	{"pkttype", NULL, nst_pkttype},
+	{"iif", NULL, nst_iface},
+	{"iifname", NULL, nst_iface},
+	{"oif", NULL, nst_iface},
+	{"oifname", NULL, nst_iface},
+	/* conntrack */
+	{"ct", "state", nst_ct_state},
+	{"ct", "direction", nst_ct_direction},
+	{"ct", "count", nst_some},
+	/* other protocols' headers */
+	{"udp", NULL, nst_not_tcp},
+	{"sctp", NULL, nst_not_tcp},
+	{"dccp", NULL, nst_not_tcp},
+	{"icmp", NULL, nst_not_tcp},
+	{"icmpv6", NULL, nst_not_tcp},
+	{"igmp", NULL, nst_not_tcp},
+	{"esp", NULL, nst_not_tcp},
+	{"ah", NULL, nst_not_tcp},
+	{"fib", NULL, nst_fib},
+	/* rates and state shared by many packets: some */
+	{"limit", NULL, nst_some},
+	{"quota", NULL, nst_some},
+	{"meter", NULL, nst_some},
+	/* matches and statements not followed further: some */
+	{"mark", NULL, nst_some},
+	{"ether", NULL, nst_some},
+	{"vlan", NULL, nst_some},
+	{"rt", NULL, nst_some},
+	{"socket", NULL, nst_some},
+	{"ipsec", NULL, nst_some},
+	{"osf", NULL, nst_some},
+	{"numgen", NULL, nst_some},
+	{"jhash", NULL, nst_some},
+	{"symhash", NULL, nst_some},
+	{"add", NULL, nst_some},
+	{"update", NULL, nst_some},
+	{"set", NULL, nst_some},
+	{"flow", NULL, nst_some},
+	/* statements outside the model, and those that send the connection away */
+	{"notrack", NULL, nst_outside},
+	{"synproxy", NULL, nst_outside},
+	{"snat", NULL, nst_outside},
+	{"masquerade", NULL, nst_outside},
+	{"redirect", NULL, nst_divert},
+	{"dnat", NULL, nst_divert},
+	{"tproxy", NULL, nst_divert},
+	{"fwd", NULL, nst_divert},
+	{"queue", NULL, nst_queue},
+	/* no match, no verdict */
+	{"counter", NULL, nst_passive},
+	{"log", NULL, nst_passive},
+	{"comment", NULL, nst_passive},
+	{"dup", NULL, nst_passive},
+	{"continue", NULL, nst_continue},
+	/* verdicts */
+	{"accept", NULL, nst_verdict},
+	{"drop", NULL, nst_verdict},
+	{"reject", NULL, nst_verdict},
+	{"return", NULL, nst_verdict},
+	{"jump", NULL, nst_jump},
+	{"goto", NULL, nst_jump},
+};
+
+/* Does the word start a statement? The words of a statement outside the model end there. */
+static bool is_stmt_start(const struct nft_tok *t)
+{
+	for (size_t i = 0; !t->quoted && i < ARRAY_SIZE(nft_stmts); i++)
+		if (!strcmp(t->s, nft_stmts[i].word))
+			return true;
+	return false;
+}
+
+static const struct nft_stmt *nft_stmt_find(const struct nft_tok *a, const char *b)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(nft_stmts); i++)
+		if (!strcmp(a->s, nft_stmts[i].word) &&
+		    (!nft_stmts[i].field || !strcmp(b, nft_stmts[i].field)))
+			return &nft_stmts[i];
+	return NULL;
+}
+
+/* The class of the scope's packets the rule matches, and its verdict: the statements in
+ * order, each narrowing the class, until one gives the verdict or none can match. */
 static void rule_eval(const struct ectx *e, const struct nft_rule *r, struct neval *ev)
 {
-	const struct nft_tok *t = r->toks;
-	size_t n = r->n_toks, i = 0;
-	const struct fw_scope *s = e->s;
-	bool v4 = s->family == AF_INET;
-	*ev = (struct neval){.cls = FW_ALL, .peer_within = !s->n_peers};
+	struct nstmt st = {.e = e, .t = r->toks, .n = r->n_toks, .ev = ev};
+	*ev = (struct neval){.cls = FW_ALL, .peer_within = !e->s->n_peers};
 	/* a verdict map: any of its verdicts may apply */
-	for (size_t k = 0; k < n; k++)
-		if (is(&t[k], "vmap")) {
-			vmap_eval(e, t, n, k + 1, ev);
+	for (size_t k = 0; k < st.n; k++)
+		if (is(&st.t[k], "vmap")) {
+			vmap_eval(e, st.t, st.n, k + 1, ev);
 			return;
 		}
-	while (i < n && ev->cls != FW_NONE) {
-		const struct nft_tok *a = &t[i];
-		const char *b = i + 1 < n ? t[i + 1].s : "";
-		enum fw_class c = FW_ALL;
+	while (st.i < st.n && ev->cls != FW_NONE) {
+		const struct nft_tok *a = &st.t[st.i];
+		enum fw_class c;
 		if (a->quoted || is(a, ".")) {
 			c = FW_SOME;
-			i++;
-		} else if ((is(a, "ip") || is(a, "ip6")) &&
-			   (!strcmp(b, "saddr") || !strcmp(b, "daddr") || !strcmp(b, "protocol") ||
-			    !strcmp(b, "nexthdr") || !strcmp(b, "version"))) {
-			bool fam_ok = is(a, "ip") == v4;
-			const bool addr = !strcmp(b, "saddr") || !strcmp(b, "daddr");
-			i += 2;
-			const char *op = i < n && is_op(&t[i]) ? t[i++].s : NULL;
-			bool neg = op && (!strcmp(op, "!=") || !strcmp(op, "ne"));
-			const char **v = NULL;
-			size_t nv = 0;
-			bool known = take_value(e, t, n, &i, &v, &nv, 0);
-			if (!fam_ok) {
-				c = FW_NONE;
-			} else if (!known || (op && !neg && strcmp(op, "==") && strcmp(op, "eq"))) {
-				c = FW_SOME;
-			} else if (addr) {
-				bool peer = (!strcmp(b, "saddr")) != e->out, w = false;
-				c = addrs_class(s, v, nv, neg, peer, &w);
-				if (peer && w)
-					ev->peer_within = true;
-			} else if (!strcmp(b, "version")) {
-				c = FW_ALL;
-			} else {
-				c = neg_cls(vals_have(v, nv, "tcp") || vals_have(v, nv, "6")
-						    ? FW_ALL
-						    : FW_NONE,
-					    neg);
-			}
-			free(v);
-		} else if ((is(a, "tcp") || is(a, "th") || is(a, "udp") || is(a, "sctp") ||
-			    is(a, "dccp") || is(a, "udplite")) &&
-			   (!strcmp(b, "dport") || !strcmp(b, "sport"))) {
-			bool tcpish = is(a, "tcp") || is(a, "th");
-			bool local = (!strcmp(b, "dport")) != e->out;
-			i += 2;
-			const char *op = i < n && is_op(&t[i]) ? t[i++].s : NULL;
-			const char **v = NULL;
-			size_t nv = 0;
-			bool known = take_value(e, t, n, &i, &v, &nv, 0);
-			bool w = false;
-			if (!tcpish)
-				c = FW_NONE;
-			else if (!known)
-				c = FW_SOME;
-			else
-				c = ports_class(s, v, nv, op, local, &w);
-			if (local && w && is(a, "tcp"))
-				ev->port_within = true;
-			free(v);
-		} else if (is(a, "tcp") && !strcmp(b, "flags")) {
-			i += 2;
-			c = FW_SOME;
-			bool parsed =
-				true; /* else the words up to the next statement are skipped */
-			if (i + 4 < n && is(&t[i], "&") && is(&t[i + 1], "(")) {
-				size_t j = i + 2;
-				struct buf m = {0};
-				while (j < n && !is(&t[j], ")"))
-					buf_puts(&m, t[j++].s);
-				if (j + 2 < n && (is(&t[j + 1], "==") || is(&t[j + 1], "!="))) {
-					unsigned mask = flag_bits(m.data ? m.data : "");
-					unsigned want = flag_bits(t[j + 2].s);
-					c = neg_cls(nflags_class(e->k, mask, want, false),
-						    is(&t[j + 1], "!="));
-					i = j + 3;
-				} else
-					parsed = false;
-				buf_free(&m);
-			} else if (i < n && (is(&t[i], "==") || is(&t[i], "!=")) && i + 1 < n &&
-				   !is(&t[i + 1], "{")) {
-				c = neg_cls(nflags_class(e->k, 0xff, flag_bits(t[i + 1].s), false),
-					    is(&t[i], "!="));
-				i += 2;
-			} else if (i < n && !is(&t[i], "{") && !is_op(&t[i])) {
-				unsigned v = flag_bits(t[i].s);
-				if (i + 2 < n && is(&t[i + 1], "/")) {
-					c = nflags_class(e->k, flag_bits(t[i + 2].s), v, false);
-					i += 3;
-				} else {
-					c = nflags_class(e->k, v, v, true);
-					i++;
-				}
-			} else {
-				parsed = false;
-			}
-			if (!parsed)
-				skip_unknown(t, n, &i);
-		} else if ((is(a, "meta") &&
-			    (!strcmp(b, "l4proto") || !strcmp(b, "nfproto") || !strcmp(b, "iif") ||
-			     !strcmp(b, "iifname") || !strcmp(b, "oif") || !strcmp(b, "oifname") ||
-			     !strcmp(b, "pkttype") || !strcmp(b, "protocol"))) ||
-			   is(a, "iif") || is(a, "iifname") || is(a, "oif") || is(a, "oifname") ||
-			   is(a, "l4proto") || is(a, "nfproto") || is(a, "pkttype")) {
-			const char *key = is(a, "meta") ? b : a->s;
-			i += is(a, "meta") ? 2 : 1;
-			const char *op = i < n && is_op(&t[i]) ? t[i++].s : NULL;
-			bool neg = op && (!strcmp(op, "!=") || !strcmp(op, "ne"));
-			const char **v = NULL;
-			size_t nv = 0;
-			bool known = take_value(e, t, n, &i, &v, &nv, 0);
-			if (!known) {
-				c = FW_SOME;
-			} else if (!strcmp(key, "l4proto")) {
-				c = neg_cls(vals_have(v, nv, "tcp") || vals_have(v, nv, "6")
-						    ? FW_ALL
-						    : FW_NONE,
-					    neg);
-			} else if (!strcmp(key, "nfproto")) {
-				c = neg_cls(vals_have(v, nv, v4 ? "ipv4" : "ipv6") ? FW_ALL
-										   : FW_NONE,
-					    neg);
-			} else if (!strcmp(key, "protocol")) {
-				c = neg_cls(vals_have(v, nv, v4 ? "ip" : "ip6") ? FW_ALL : FW_NONE,
-					    neg);
-			} else if (!strcmp(key, "pkttype")) {
-				c = vals_have(v, nv, "host") ? neg_cls(FW_ALL, neg)
-				    : (vals_have(v, nv, "broadcast") ||
-				       vals_have(v, nv, "multicast"))
-					    ? neg_cls(FW_NONE, neg)
-					    : FW_SOME;
-			} else {
-				bool mine = (key[0] == 'i') != e->out;
-				if (!mine)
-					c = FW_SOME;
-				else if (nv == 1 && !strcmp(v[0], "lo"))
-					c = neg_cls(FW_NONE, neg);
-				else
-					c = FW_SOME;
-			}
-			free(v);
-		} else if (is(a, "ct") && (!strcmp(b, "state") || !strcmp(b, "direction"))) {
-			bool state = !strcmp(b, "state");
-			i += 2;
-			const char *op = i < n && is_op(&t[i]) ? t[i++].s : NULL;
-			bool neg = op && (!strcmp(op, "!=") || !strcmp(op, "ne"));
-			const char **v = NULL;
-			size_t nv = 0;
-			bool known = take_value(e, t, n, &i, &v, &nv, 0);
-			const char *want = state ? (e->k == FW_IN_NEW ? "new" : "established")
-						 : (e->out ? "reply" : "original");
-			c = known && !e->no_ct
-				    ? neg_cls(vals_have(v, nv, want) ? FW_ALL : FW_NONE, neg)
-				    : FW_SOME;
-			free(v);
-		} else if (is(a, "icmp") || is(a, "icmpv6") || is(a, "igmp") || is(a, "udp") ||
-			   is(a, "sctp") || is(a, "dccp") || is(a, "esp") || is(a, "ah")) {
-			c = FW_NONE;
-			i++;
-		} else if (is(a, "fib") && i + 4 < n && is(&t[i + 1], "daddr") &&
-			   is(&t[i + 2], "type") && is(&t[i + 3], "local") && !e->out) {
-			i += 4;
-		} else if (is(a, "notrack") || is(a, "synproxy") || is(a, "snat") ||
-			   is(a, "masquerade")) {
-			ev->verdict = "unknown";
-			ev->target = a->s;
-			i = n;
-		} else if (is(a, "redirect") || is(a, "dnat") || is(a, "tproxy") || is(a, "fwd")) {
-			ev->verdict = "divert";
-			ev->target = a->s;
-			i = n;
-		} else if (is(a, "queue")) {
-			/* nothing listens at boot; with bypass, the program that will decides */
-			ev->verdict = "queue";
-			i = n;
-		} else if (is(a, "counter") || is(a, "log") || is(a, "comment") || is(a, "dup")) {
-			/* no match; their options are words up to the next statement */
-			skip_unknown(t, n, &i);
-			while (i < n && (is(&t[i], "packets") || is(&t[i], "bytes")))
-				skip_unknown(t, n, &i);
-		} else if (is(a, "accept") || is(a, "drop") || is(a, "reject") || is(a, "return")) {
-			ev->verdict = a->s;
-			i = n;
-		} else if ((is(a, "jump") || is(a, "goto")) && i + 1 < n) {
-			ev->verdict = a->s;
-			ev->target = t[i + 1].s;
-			i = n;
-		} else if (is(a, "continue")) {
-			i++;
+			st.i++;
 		} else {
-			c = FW_SOME; /* limit, meter, set lookups of other kinds, ... */
-			skip_unknown(t, n, &i);
+			const struct nft_stmt *row =
+				nft_stmt_find(a, st.i + 1 < st.n ? st.t[st.i + 1].s : "");
+			c = row ? row->eval(&st) : nst_some(&st);
 		}
-		ev->cls = and_cls(ev->cls, c);
+		ev->cls = fw_and(ev->cls, c);
 	}
 }
 
@@ -1243,18 +1503,18 @@ static void nd_eval(const struct ectx *e, const struct nft_rule *r, struct neval
 			else if (!known)
 				c = FW_SOME;
 			else if (!strcmp(key, "l4proto") || !strcmp(key, "nexthdr"))
-				c = neg_cls(is_icmpv6(v, nv) ? FW_ALL : FW_NONE, neg);
+				c = fw_negate(is_icmpv6(v, nv) ? FW_ALL : FW_NONE, neg);
 			else if (!strcmp(key, "nfproto"))
-				c = neg_cls(vals_have(v, nv, "ipv6") ? FW_ALL : FW_NONE, neg);
+				c = fw_negate(vals_have(v, nv, "ipv6") ? FW_ALL : FW_NONE, neg);
 			else if (is(a, "icmpv6") && !strcmp(key, "type"))
 				c = vals_have(v, nv, "nd-neighbor-solicit") ||
 						    vals_have(v, nv, "nd-neighbor-advert") ||
 						    vals_have(v, nv, "135") ||
 						    vals_have(v, nv, "136")
 					    ? FW_SOME
-					    : neg_cls(FW_NONE, neg);
+					    : fw_negate(FW_NONE, neg);
 			else if (key[0] == 'i' || key[0] == 'o')
-				c = nv == 1 && !strcmp(v[0], "lo") ? neg_cls(FW_NONE, neg)
+				c = nv == 1 && !strcmp(v[0], "lo") ? fw_negate(FW_NONE, neg)
 								   : FW_SOME;
 			free(v);
 		} else if (is(a, "accept") || is(a, "drop") || is(a, "reject") || is(a, "return") ||
@@ -1273,7 +1533,7 @@ static void nd_eval(const struct ectx *e, const struct nft_rule *r, struct neval
 			c = FW_SOME;
 			skip_unknown(t, n, &i);
 		}
-		ev->cls = and_cls(ev->cls, c);
+		ev->cls = fw_and(ev->cls, c);
 	}
 }
 
@@ -1456,133 +1716,169 @@ static bool nleave(struct nwalk *w, size_t t, size_t ci, size_t r, enum fw_class
 	return false;
 }
 
+/* The walk of one chain: where it is, and what it found so far. */
+struct nchain {
+	size_t t, ci;
+	bool base;
+	bool leaked; /* some packets left before the end (regular chains) */
+	bool res;    /* the chain accepts every packet of the kind (the walk's answer) */
+};
+
+static bool nwalk_chain(struct nwalk *w, size_t t, size_t ci, bool base);
+
+/* A rule that ends the chain for the packets it matches without accepting them ("return",
+ * the end of a chain reached by "goto"). True when the walk of the chain ends here. */
+static bool nwalk_leave(struct nwalk *w, struct nchain *c, size_t r, enum fw_class cls,
+			const char *how)
+{
+	if (c->base)
+		return nleave(w, c->t, c->ci, r, cls, how, &c->res);
+	c->leaked = true;
+	return cls == FW_ALL;
+}
+
+/* drop, reject, queue, or a divert (redirect, dnat, ...): the fix goes on this rule; commented
+ * it is passed, an accept in front of it takes everything here. True when the walk ends. */
+static bool nwalk_block(struct nwalk *w, struct nchain *c, size_t r, const struct neval *ev,
+			bool peer, bool port)
+{
+	bool divert = !strcmp(ev->verdict, "divert");
+	char *why = xasprintf("\"%s\" %s %s from protected sources%s",
+			      divert ? ev->target : ev->verdict,
+			      ev->cls == FW_ALL ? "blocks" : "can block", nkind_text(w->k),
+			      divert ? " (they are sent away from sshd)" : "");
+	enum nft_fix_kind kind = peer && port ? NFT_FIX_COMMENT : NFT_FIX_INSERT;
+	nadd_fix(w, kind, c->t, c->ci, r, why);
+	if (nfix_at(w->fx, NFT_FIX_INSERT, c->t, c->ci, r, w->s->family, w->out)) {
+		c->res = !c->leaked;
+		return true;
+	}
+	return w->stop;
+}
+
+/* jump or goto: the chain it names decides; what falls off the end of a goto chain leaves
+ * this one. True when the walk of this chain ends. */
+static bool nwalk_jump(struct nwalk *w, struct nchain *c, size_t r, const struct neval *ev,
+		       bool peer, bool port)
+{
+	const struct nft_table *tb = &w->f->tables[c->t];
+	size_t sub = SIZE_MAX;
+	for (size_t k = 0; k < tb->n_chains; k++)
+		if (!tb->chains[k].dead && !strcmp(tb->chains[k].name, ev->target))
+			sub = k;
+	if (sub == SIZE_MAX || sub == c->ci)
+		return false;
+	/* what the jump narrows holds inside only for a chain reached from nowhere else: a rule
+	 * commented there is commented for every caller */
+	bool sp = w->path_peer, spo = w->path_port;
+	bool only = w->refs[c->t][sub] == 1;
+	w->path_peer = only && peer;
+	w->path_port = only && port;
+	bool acc = nwalk_chain(w, c->t, sub, false);
+	w->path_peer = sp;
+	w->path_port = spo;
+	if (w->stop)
+		return true;
+	if (acc) {
+		if (ev->cls == FW_ALL) {
+			c->res = !c->leaked;
+			return true;
+		}
+	} else if (!strcmp(ev->verdict, "goto")) {
+		return nwalk_leave(w, c, r, ev->cls, "\"goto\" to a chain that does not accept");
+	}
+	return false;
+}
+
+/* One rule of the chain. True when the walk of the chain ends at it (c->res says how). */
+static bool nwalk_rule(struct nwalk *w, struct nchain *c, const struct ectx *e, size_t r)
+{
+	const struct nft_chain *ch = &w->f->tables[c->t].chains[c->ci];
+	if (ch->rules[r].dead)
+		return false;
+	/* an accept added for the TCP connection does not take neighbour discovery */
+	if (!w->nd && nfix_at(w->fx, NFT_FIX_INSERT, c->t, c->ci, r, w->s->family, w->out)) {
+		c->res = !c->leaked;
+		return true;
+	}
+	if (nfix_at(w->fx, NFT_FIX_COMMENT, c->t, c->ci, r, 0, false))
+		return false;
+	struct neval ev;
+	if (w->nd)
+		nd_eval(e, &ch->rules[r], &ev);
+	else
+		rule_eval(e, &ch->rules[r], &ev);
+	if (ev.cls == FW_NONE || !ev.verdict)
+		return false;
+	bool peer = w->path_peer || ev.peer_within, port = w->path_port || ev.port_within;
+	if (!strcmp(ev.verdict, "accept")) {
+		if (ev.cls != FW_ALL)
+			return false;
+		c->res = !c->leaked;
+		return true;
+	}
+	if (!strcmp(ev.verdict, "drop") || !strcmp(ev.verdict, "reject") ||
+	    !strcmp(ev.verdict, "queue") || !strcmp(ev.verdict, "divert"))
+		return nwalk_block(w, c, r, &ev, peer, port);
+	if (!strcmp(ev.verdict, "unknown")) {
+		nunknown(w, xasprintf("line %u: \"%s\" is outside the model", ch->rules[r].line,
+				      ev.target));
+		return true;
+	}
+	if (!strcmp(ev.verdict, "return"))
+		return nwalk_leave(w, c, r, ev.cls, "\"return\"");
+	if (ev.target)
+		return nwalk_jump(w, c, r, &ev, peer, port);
+	return false;
+}
+
+/* The end of the chain: an accept added there, or a base chain's policy. */
+static void nwalk_end(struct nwalk *w, struct nchain *c)
+{
+	const struct nft_chain *ch = &w->f->tables[c->t].chains[c->ci];
+	if (!w->nd && nfix_at(w->fx, NFT_FIX_INSERT, c->t, c->ci, SIZE_MAX, w->s->family, w->out)) {
+		c->res = !c->leaked;
+		return;
+	}
+	if (!c->base)
+		return;
+	if (!strcmp(ch->policy, "drop")) {
+		nadd_fix(w, NFT_FIX_INSERT, c->t, c->ci, SIZE_MAX,
+			 xasprintf("chain %s's policy drop drops %s from protected sources and no "
+				   "rule accepts them",
+				   ch->name, nkind_text(w->k)));
+		c->res = !w->stop;
+	} else {
+		c->res = true;
+	}
+}
+
+/* Does the chain accept every packet of the kind (a base chain: or let it pass to its
+ * policy accept)? Adds the fixes that make it so. */
 static bool nwalk_chain(struct nwalk *w, size_t t, size_t ci, bool base)
 {
 	const struct nft_table *tb = &w->f->tables[t];
 	const struct nft_chain *ch = &tb->chains[ci];
 	struct ectx e = {w->f, tb, w->s, w->k, w->out, w->no_ct};
-	bool res = false, leaked = false; /* some packets left before the end (regular chains) */
+	struct nchain c = {.t = t, .ci = ci, .base = base};
 	if (w->depth >= NFT_MAX_DEPTH)
 		return false;
 	for (size_t k = 0; k < w->depth; k++)
 		if (w->path[k] == ci)
 			return false; /* nft refuses loops */
 	w->path[w->depth++] = ci;
-	for (size_t r = 0; r < ch->n_rules && !w->stop; r++) {
+	bool ended = false;
+	for (size_t r = 0; r < ch->n_rules && !w->stop && !ended; r++) {
 		if (++w->steps > w->max_steps) {
 			w->stop = true;
 			break;
 		}
-		if (ch->rules[r].dead)
-			continue;
-		/* an accept added for the TCP connection does not take neighbour discovery */
-		if (!w->nd && nfix_at(w->fx, NFT_FIX_INSERT, t, ci, r, w->s->family, w->out)) {
-			res = !leaked;
-			goto out;
-		}
-		if (nfix_at(w->fx, NFT_FIX_COMMENT, t, ci, r, 0, false))
-			continue;
-		struct neval ev;
-		if (w->nd)
-			nd_eval(&e, &ch->rules[r], &ev);
-		else
-			rule_eval(&e, &ch->rules[r], &ev);
-		if (ev.cls == FW_NONE || !ev.verdict)
-			continue;
-		bool peer = w->path_peer || ev.peer_within, port = w->path_port || ev.port_within;
-		if (!strcmp(ev.verdict, "accept")) {
-			if (ev.cls == FW_ALL) {
-				res = !leaked;
-				goto out;
-			}
-		} else if (!strcmp(ev.verdict, "drop") || !strcmp(ev.verdict, "reject") ||
-			   !strcmp(ev.verdict, "queue") || !strcmp(ev.verdict, "divert")) {
-			bool divert = !strcmp(ev.verdict, "divert");
-			char *why = xasprintf("\"%s\" %s %s from protected sources%s",
-					      divert ? ev.target : ev.verdict,
-					      ev.cls == FW_ALL ? "blocks" : "can block",
-					      nkind_text(w->k),
-					      divert ? " (they are sent away from sshd)" : "");
-			enum nft_fix_kind kind = peer && port ? NFT_FIX_COMMENT : NFT_FIX_INSERT;
-			nadd_fix(w, kind, t, ci, r, why);
-			/* a commented rule is passed; an accept in front takes everything here */
-			if (nfix_at(w->fx, NFT_FIX_INSERT, t, ci, r, w->s->family, w->out)) {
-				res = !leaked;
-				goto out;
-			}
-			if (w->stop)
-				goto out;
-		} else if (!strcmp(ev.verdict, "unknown")) {
-			nunknown(w, xasprintf("line %u: \"%s\" is outside the model",
-					      ch->rules[r].line, ev.target));
-			goto out;
-		} else if (!strcmp(ev.verdict, "return")) {
-			if (base) {
-				if (nleave(w, t, ci, r, ev.cls, "\"return\"", &res))
-					goto out;
-			} else {
-				leaked = true;
-				if (ev.cls == FW_ALL)
-					goto out;
-			}
-		} else if (ev.target) {
-			size_t sub = SIZE_MAX;
-			for (size_t k = 0; k < tb->n_chains; k++)
-				if (!tb->chains[k].dead && !strcmp(tb->chains[k].name, ev.target))
-					sub = k;
-			if (sub == SIZE_MAX || sub == ci)
-				continue;
-			/* what the jump narrows holds inside only for a chain reached from
-			 * nowhere else: a rule commented there is commented for every caller */
-			bool sp = w->path_peer, spo = w->path_port;
-			bool only = w->refs[t][sub] == 1;
-			w->path_peer = only && peer;
-			w->path_port = only && port;
-			bool acc = nwalk_chain(w, t, sub, false);
-			w->path_peer = sp;
-			w->path_port = spo;
-			if (w->stop)
-				goto out;
-			if (acc) {
-				if (ev.cls == FW_ALL) {
-					res = !leaked;
-					goto out;
-				}
-			} else if (!strcmp(ev.verdict, "goto")) {
-				/* what falls off the end of a goto chain leaves this one */
-				if (base) {
-					if (nleave(w, t, ci, r, ev.cls,
-						   "\"goto\" to a chain that does not accept",
-						   &res))
-						goto out;
-				} else {
-					leaked = true;
-					if (ev.cls == FW_ALL)
-						goto out;
-				}
-			}
-		}
+		ended = nwalk_rule(w, &c, &e, r);
 	}
-	if (w->stop)
-		goto out;
-	if (!w->nd && nfix_at(w->fx, NFT_FIX_INSERT, t, ci, SIZE_MAX, w->s->family, w->out)) {
-		res = !leaked;
-		goto out;
-	}
-	if (base) {
-		if (!strcmp(ch->policy, "drop")) {
-			nadd_fix(w, NFT_FIX_INSERT, t, ci, SIZE_MAX,
-				 xasprintf("chain %s's policy drop drops %s from protected sources "
-					   "and no rule accepts them",
-					   ch->name, nkind_text(w->k)));
-			res = !w->stop;
-		} else {
-			res = true;
-		}
-	}
-out:
+	if (!ended && !w->stop)
+		nwalk_end(w, &c);
 	w->depth--;
-	return res;
+	return c.res;
 }
 
 /* Which base chains a kind of packet passes: every one of them must accept it, whatever its

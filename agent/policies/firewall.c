@@ -20,6 +20,7 @@
 #include "parse/cidr.h"
 #include "parse/firewalld.h"
 #include "parse/iptables_save.h"
+#include "parse/nft_live.h"
 #include "parse/nftables.h"
 #include "parse/sshd_config.h"
 #include "parse/ufw.h"
@@ -768,78 +769,118 @@ static void live_iptables(struct fw_run *run, const char *save, const char *rest
 	buf_free(&err);
 }
 
-/* Is the table one that iptables-nft made? Its rules are fixed through iptables-nft-save and
- * -restore already; changing them here too would fix them twice, and iptables-nft refuses a
- * table whose rules it did not write. A name alone is not enough (a hand-written "table ip
- * filter" is common), nor the compat expressions (iptables-nft writes native ones when it
- * can), so all three must hold: the family is ip or ip6; iptables-nft-save of that family
- * listed a table of this name; and every base chain is one of iptables' built-in chains, named
- * after its hook in capitals (nft users name chains in lower case: "chain input"). */
-static bool nft_owned_by_iptables(const struct fw_run *run, const struct nft_table *t)
+/* The running nft ruleset with its handles (nft -a list ruleset) into out. False when there
+ * is nothing to examine; a note or finding says why. */
+static bool live_nft_list(struct fw_run *run, struct buf *out)
 {
-	static const char *const builtin[] = {"PREROUTING", "INPUT", "FORWARD", "OUTPUT",
-					      "POSTROUTING"};
-	if (strcmp(t->family, "ip") && strcmp(t->family, "ip6"))
-		return false;
-	_cleanup_free_ char *key = xasprintf("%s %s", t->family, t->name);
-	if (!strv_contains(&run->ipt_nft_tables, key))
-		return false;
-	for (size_t c = 0; c < t->n_chains; c++) {
-		const struct nft_chain *ch = &t->chains[c];
-		bool ok = !ch->hook;
-		for (size_t k = 0; k < ARRAY_SIZE(builtin) && !ok; k++)
-			ok = !strcmp(ch->name, builtin[k]) && !strcasecmp(ch->hook, builtin[k]);
-		if (!ok)
-			return false;
-	}
-	return true;
-}
-
-/* The handle nft -a prints after a rule ("... drop # handle 7"); 0 when there is none. */
-static unsigned long nft_rule_handle(const char *buf, size_t len, const struct nft_rule *r)
-{
-	size_t e = r->end;
-	while (e < len && buf[e] != '\n')
-		e++;
-	const char *p = memmem(buf + r->end, e - r->end, "# handle ", 9);
-	unsigned long h = 0;
-	for (p = p ? p + 9 : NULL; p && p < buf + e && *p >= '0' && *p <= '9' && h < 1ul << 40; p++)
-		h = h * 10 + (unsigned long)(*p - '0');
-	return h;
-}
-
-/* The rules loaded with nft itself (nft -f /etc/nftables.conf): listed with their handles,
- * analysed as the file is, and fixed in one nft transaction: a blocking rule the file fix
- * would comment out is deleted by handle, an accept rule the file fix would add is inserted
- * in front of the blocking rule's handle or added at the end of a drop-policy chain. */
-static void live_nft(struct fw_run *run)
-{
-	struct buf out = {0}, err = {0};
-	struct nft_file f = {0}, view = {0};
-	struct nft_fixes fx = {0};
-	struct fw_scope sc[2];
-	_cleanup_free_ struct cidr *own4 = NULL, *own6 = NULL;
-	_cleanup_free_ char *perr = NULL, *mark = NULL;
+	struct buf err = {0};
 	int st;
 	char *largv[] = {"nft", "-a", "list", "ruleset", NULL};
-	int rc = run_prog(largv, NULL, 0, &out, &err, &st);
+	int rc = run_prog(largv, NULL, 0, out, &err, &st);
+	bool ok = false;
 	if (rc < 0 || st == 127) {
 		run->live_note = xstrdup("nft is not installed: no running nft rules to examine");
-		goto out;
-	}
-	if (st != 0) {
+	} else if (st != 0) {
 		struct finding *fd = policy_add_finding(
 			run->res, NULL, 0, NULL,
 			"\"nft list ruleset\" failed (%s); the running nft rules were not examined",
 			err.data && *err.data ? err.data : "exit status");
 		fd->error = true;
-		goto out;
-	}
-	if (!out.len) {
+	} else if (!out->len) {
 		run->live_note = xstrdup("nft lists no running rules");
-		goto out;
+	} else {
+		ok = true;
 	}
+	buf_free(&err);
+	return ok;
+}
+
+/* The findings for the changes; returns the index of the first. */
+static size_t live_nft_report(struct fw_run *run, const char *listing, const struct nft_live *l)
+{
+	size_t first = run->res->n_findings;
+	for (size_t i = 0; i < l->n_changes; i++) {
+		const struct nft_live_change *c = &l->changes[i];
+		const struct nft_table *tb = c->table;
+		const char *chain = c->chain->name;
+		unsigned long h = c->handle;
+		_cleanup_free_ char *text =
+			c->rule ? xstrndup(listing + c->rule->off, c->rule->end - c->rule->off)
+				: NULL;
+		_cleanup_free_ char *where =
+			c->rule ? xasprintf("table %s %s, chain %s, handle %lu", tb->family,
+					    tb->name, chain, h)
+				: xasprintf("table %s %s, chain %s", tb->family, tb->name, chain);
+		struct finding *fd = policy_add_finding(
+			run->res, NULL, 0, text, "running nft rules (%s): %s", where, c->fix->why);
+		if (c->rule && !h) {
+			fd->error = true;
+			finding_set_action(fd, "not changed: nft printed no handle for the rule");
+		} else if (c->fix->kind == NFT_FIX_COMMENT) {
+			finding_set_action(fd, "%s rule handle %lu from chain %s of table %s %s",
+					   run->ctx->repair ? "deleted" : "would delete", h, chain,
+					   tb->family, tb->name);
+		} else if (c->rule) {
+			finding_set_action(fd,
+					   "%s \"%s\" in front of handle %lu in chain %s of table "
+					   "%s %s of the running rules",
+					   run->ctx->repair ? "inserted" : "would insert",
+					   c->accept, h, chain, tb->family, tb->name);
+		} else {
+			finding_set_action(fd,
+					   "%s \"%s\" at the end of chain %s of table %s %s of the "
+					   "running rules",
+					   run->ctx->repair ? "added" : "would add", c->accept,
+					   chain, tb->family, tb->name);
+		}
+	}
+	return first;
+}
+
+/* Run the transaction (one nft -f: all or nothing) and mark the findings from first on. */
+static void live_nft_apply(struct fw_run *run, const struct nft_live *l, size_t first)
+{
+	if (!l->transaction) {
+		for (size_t i = first; i < run->res->n_findings; i++)
+			if (!run->res->findings[i].error)
+				finding_set_action(&run->res->findings[i],
+						   "not changed: a rule of the same change has no "
+						   "handle");
+		return;
+	}
+	struct buf rout = {0}, rerr = {0};
+	int st;
+	char *fargv[] = {"nft", "-f", "-", NULL};
+	int rc = run_prog(fargv, l->transaction, strlen(l->transaction), &rout, &rerr, &st);
+	for (size_t i = first; i < run->res->n_findings; i++) {
+		struct finding *fd = &run->res->findings[i];
+		fd->fixed = rc == 0 && st == 0;
+		if (!fd->fixed) {
+			fd->error = true;
+			finding_set_action(fd, "nft -f failed: %s",
+					   rerr.data && *rerr.data ? rerr.data : "exit status");
+		}
+	}
+	buf_free(&rout);
+	buf_free(&rerr);
+}
+
+/* The rules loaded with nft itself (nft -f /etc/nftables.conf): listed with their handles,
+ * analysed as the file is, and fixed in one nft transaction: a blocking rule the file fix
+ * would comment out is deleted by handle, an accept rule the file fix would add is inserted
+ * in front of the blocking rule's handle or added at the end of a drop-policy chain. Steps:
+ * list, parse, build (pure: parse/nft_live.c), report, apply. */
+static void live_nft(struct fw_run *run)
+{
+	struct buf out = {0};
+	struct nft_file f = {0};
+	struct nft_live l = {0};
+	struct fw_scope sc[2];
+	_cleanup_free_ struct cidr *own4 = NULL, *own6 = NULL;
+	_cleanup_free_ char *perr = NULL;
 	unsigned el = 0;
+	if (!live_nft_list(run, &out))
+		goto out;
 	if (nftables_parse(out.data, out.len, &f, &el, &perr) < 0) {
 		policy_add_finding(run->res, NULL, 0, NULL,
 				   "\"nft list ruleset\" output line %u: %s; running nft rules not "
@@ -847,126 +888,31 @@ static void live_nft(struct fw_run *run)
 				   el, perr ? perr : "cannot parse");
 		goto out;
 	}
-	/* a view of the tables nft alone owns (shares f's tables; not freed itself) */
-	view.tables = xcalloc(f.n_tables + 1, sizeof(*view.tables));
-	for (size_t i = 0; i < f.n_tables; i++)
-		if (!nft_owned_by_iptables(run, &f.tables[i]))
-			view.tables[view.n_tables++] = f.tables[i];
-	if (!view.n_tables)
-		goto out;
-	run->live_checked++;
 	size_t n_sc = 0;
 	if (scope_for(run, AF_INET, &sc[n_sc], &own4))
 		n_sc++;
 	if (scope_for(run, AF_INET6, &sc[n_sc], &own6))
 		n_sc++;
-	nftables_analyze(&view, out.data, out.len, sc, n_sc, &fx);
-	if (fx.nd_note && !fx.unsupported)
+	nft_live_build(out.data, out.len, &f, &run->ipt_nft_tables, sc, n_sc, run->ctx->run_id, &l);
+	if (!l.view.n_tables)
+		goto out; /* every table is iptables-nft's, fixed through it */
+	run->live_checked++;
+	if (l.fixes.nd_note && !l.fixes.unsupported)
 		policy_add_finding(run->res, NULL, 0, NULL,
 				   "running nft rules: %s; the IPv6 verdict is unknown",
-				   fx.nd_note);
-	if (fx.unsupported) {
+				   l.fixes.nd_note);
+	if (l.fixes.unsupported)
 		policy_add_finding(run->res, NULL, 0, NULL,
-				   "running nft rules: %s; left as they are", fx.note);
+				   "running nft rules: %s; left as they are", l.fixes.note);
+	if (!l.n_changes)
 		goto out;
-	}
-	if (!fx.n)
-		goto out;
-	size_t first = run->res->n_findings;
-	struct buf ins = {0}, del = {0};
-	buf_puts(&ins, "");
-	buf_puts(&del, "");
-	bool handles = true;
-	/* the comment that marks an added rule; the run id in nft string characters */
-	mark = xasprintf("sshrescue %s", run->ctx->run_id ? run->ctx->run_id : "");
-	for (char *m = mark; *m; m++)
-		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .:_-",
-			    *m))
-			*m = '_';
-	for (size_t i = 0; i < fx.n; i++) {
-		const struct nft_fix *x = &fx.v[i];
-		const struct nft_table *tb = &view.tables[x->table];
-		const struct nft_chain *ch = &tb->chains[x->chain];
-		const struct nft_rule *r = x->rule != SIZE_MAX ? &ch->rules[x->rule] : NULL;
-		unsigned long h = r ? nft_rule_handle(out.data, out.len, r) : 0;
-		_cleanup_free_ char *text = r ? xstrndup(out.data + r->off, r->end - r->off) : NULL;
-		_cleanup_free_ char *where =
-			r ? xasprintf("table %s %s, chain %s, handle %lu", tb->family, tb->name,
-				      ch->name, h)
-			  : xasprintf("table %s %s, chain %s", tb->family, tb->name, ch->name);
-		struct finding *fd = policy_add_finding(
-			run->res, NULL, 0, text, "running nft rules (%s): %s", where, x->why);
-		if (r && !h) {
-			handles = false;
-			fd->error = true;
-			finding_set_action(fd, "not changed: nft printed no handle for the rule");
-			continue;
-		}
-		if (x->kind == NFT_FIX_COMMENT) {
-			buf_printf(&del, "delete rule %s %s %s handle %lu\n", tb->family, tb->name,
-				   ch->name, h);
-			finding_set_action(fd, "%s rule handle %lu from chain %s of table %s %s",
-					   run->ctx->repair ? "deleted" : "would delete", h,
-					   ch->name, tb->family, tb->name);
-			continue;
-		}
-		const struct fw_scope *s = &sc[0];
-		for (size_t k = 0; k < n_sc; k++)
-			if (sc[k].family == x->family)
-				s = &sc[k];
-		_cleanup_free_ char *rule = nftables_accept_rule(s, &view, x);
-		if (r)
-			buf_printf(&ins, "insert rule %s %s %s position %lu %s comment \"%s\"\n",
-				   tb->family, tb->name, ch->name, h, rule, mark);
-		else
-			buf_printf(&ins, "add rule %s %s %s %s comment \"%s\"\n", tb->family,
-				   tb->name, ch->name, rule, mark);
-		if (r)
-			finding_set_action(fd,
-					   "%s \"%s\" in front of handle %lu in chain %s of table "
-					   "%s %s of the running rules",
-					   run->ctx->repair ? "inserted" : "would insert", rule, h,
-					   ch->name, tb->family, tb->name);
-		else
-			finding_set_action(fd,
-					   "%s \"%s\" at the end of chain %s of table %s %s of the "
-					   "running rules",
-					   run->ctx->repair ? "added" : "would add", rule, ch->name,
-					   tb->family, tb->name);
-	}
-	if (run->ctx->repair && handles) {
-		/* one transaction; inserts first: deletes remove handles they are placed by */
-		buf_append(&ins, del.data, del.len);
-		struct buf rout = {0}, rerr = {0};
-		char *fargv[] = {"nft", "-f", "-", NULL};
-		rc = run_prog(fargv, ins.data, ins.len, &rout, &rerr, &st);
-		for (size_t i = first; i < run->res->n_findings; i++) {
-			struct finding *fd = &run->res->findings[i];
-			fd->fixed = rc == 0 && st == 0;
-			if (!fd->fixed) {
-				fd->error = true;
-				finding_set_action(fd, "nft -f failed: %s",
-						   rerr.data && *rerr.data ? rerr.data
-									   : "exit status");
-			}
-		}
-		buf_free(&rout);
-		buf_free(&rerr);
-	} else if (run->ctx->repair) {
-		for (size_t i = first; i < run->res->n_findings; i++)
-			if (!run->res->findings[i].error)
-				finding_set_action(&run->res->findings[i],
-						   "not changed: a rule of the same change has no "
-						   "handle");
-	}
-	buf_free(&ins);
-	buf_free(&del);
+	size_t first = live_nft_report(run, out.data, &l);
+	if (run->ctx->repair)
+		live_nft_apply(run, &l, first);
 out:
-	nft_fixes_free(&fx);
-	free(view.tables);
+	nft_live_free(&l);
 	nftables_free(&f);
 	buf_free(&out);
-	buf_free(&err);
 }
 
 static void check_live(struct fw_run *run)

@@ -1,6 +1,8 @@
 /* fuzz_nftables.c: libFuzzer harness of the nft parser and analysis; like fuzz_iptables_save.c:
- * the repaired file must parse again and need no further fix. */
+ * the repaired file must parse again and need no further fix. The input read as a listing of
+ * the running rules must give a transaction of whole lines. */
 #include "fuzz_fw.h"
+#include "parse/nft_live.h"
 #include "parse/nftables.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -34,6 +36,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		buf_free(&o.out);
 	}
 	nft_fixes_free(&fx);
+	struct strv ipt = {0};
+	strv_push(&ipt, "ip filter");
+	struct nft_live l;
+	nft_live_build(in, size, &f, &ipt, &s, 1, "R", &l);
+	if (l.transaction && (!*l.transaction || l.transaction[strlen(l.transaction) - 1] != '\n'))
+		abort();
+	nft_live_free(&l);
+	strv_free(&ipt);
 	nftables_free(&f);
 	return 0;
 }
