@@ -611,153 +611,236 @@ static int option_nargs(const char *o)
 	return 1;
 }
 
-/* One module option; returns its class for kind k (FW_SOME when not understood). */
-static enum fw_class module_option(const struct fw_scope *s, enum fw_kind k, bool out, bool no_ct,
-				   const char *mod, const char *o, char **v, size_t nv, bool neg,
-				   struct rule_eval *ev)
+/* ---- the match modules: one handler per module ---- */
+
+/* One option of a match module ("-m MOD ... OPTION VALUES"), as a handler sees it. */
+struct mod_opt {
+	const struct fw_scope *s;
+	enum fw_kind k;
+	bool out;   /* the reply direction: the peer is the destination */
+	bool no_ct; /* the raw table: conntrack has not run */
+	const char *mod, *o;
+	char **v;
+	size_t nv;
+	const char *v0; /* v[0], or "" */
+	bool neg;
+	struct rule_eval *ev;
+};
+
+/* --dport/--sport (tcp, udp, sctp, dccp, udplite) or --dports/--sports/--ports (multiport). */
+static enum fw_class mod_port_opt(const struct mod_opt *m, bool list, bool *handled)
 {
-	const char *v0 = nv ? v[0] : "";
-	bool is_port_mod = streq_any(mod, "tcp", "udp") || !strcmp(mod, "sctp") ||
-			   !strcmp(mod, "dccp") || !strcmp(mod, "udplite");
-	if (is_port_mod && nv == 1) {
-		bool d = streq_any(o, "--dport", "--destination-port");
-		bool sp = streq_any(o, "--sport", "--source-port");
-		if (d || sp) {
-			bool local = out ? sp : d;
-			bool w = false;
-			enum fw_class c = port_class(s, v0, false, local, neg, local ? &w : NULL);
-			if (local && w && !strcmp(mod, "tcp"))
-				ev->port_within = true;
-			return c;
-		}
-	}
-	if (!strcmp(mod, "tcp")) {
-		if (!strcmp(o, "--syn"))
-			return flags_class(k, 0x17, 0x02, neg);
-		if (!strcmp(o, "--tcp-flags") && nv == 2)
-			return flags_class(k, tcp_flag_bits(v[0]), tcp_flag_bits(v[1]), neg);
+	bool d = list ? streq_any(m->o, "--dports", "--destination-ports")
+		      : streq_any(m->o, "--dport", "--destination-port");
+	bool sp = list ? streq_any(m->o, "--sports", "--source-ports")
+		       : streq_any(m->o, "--sport", "--source-port");
+	*handled = m->nv == 1 && (d || sp);
+	if (!*handled)
 		return FW_SOME;
-	}
-	if (!strcmp(mod, "multiport") && nv == 1) {
-		bool d = streq_any(o, "--dports", "--destination-ports");
-		bool sp = streq_any(o, "--sports", "--source-ports");
-		if (d || sp) {
-			bool local = out ? sp : d;
-			bool w = false;
-			enum fw_class c = port_class(s, v0, true, local, neg, local ? &w : NULL);
-			if (local && w && ev->tcp)
-				ev->port_within = true;
-			return c;
-		}
-		if (!strcmp(o, "--ports")) /* either port: sshd's side decides */
-			return port_class(s, v0, true, true, neg, NULL);
-		return FW_SOME;
-	}
-	if (streq_any(mod, "state", "conntrack")) {
-		if (no_ct) /* the raw table comes before conntrack: its state is not known yet */
-			return FW_SOME;
-		const char *st = k == FW_IN_NEW ? "NEW" : "ESTABLISHED";
-		if (streq_any(o, "--state", "--ctstate") && nv == 1)
-			return negate(list_has(v0, st) ? FW_ALL : FW_NONE, neg);
-		if (!strcmp(o, "--ctdir") && nv == 1)
-			return negate(!strcasecmp(v0, out ? "REPLY" : "ORIGINAL") ? FW_ALL
-										  : FW_NONE,
-				      neg);
-		if (!strcmp(o, "--ctproto") && nv == 1)
-			return negate(!strcasecmp(v0, "tcp") || !strcmp(v0, "6") ? FW_ALL : FW_NONE,
-				      neg);
-		return FW_SOME;
-	}
-	if (!strcmp(mod, "comment"))
-		return FW_ALL;
-	if (!strcmp(mod, "iprange") && nv == 1) {
-		bool src = !strcmp(o, "--src-range");
-		if (!src && strcmp(o, "--dst-range"))
-			return FW_SOME;
-		const char *dash = strchr(v0, '-');
-		struct cidr a, b;
-		if (!dash || cidr_parse_n(v0, (size_t)(dash - v0), &a) < 0 ||
-		    cidr_parse(dash + 1, &b) < 0 || a.family != s->family || b.family != a.family)
-			return FW_SOME;
-		if (src == out) /* the local address */
-			return FW_SOME;
-		/* against each peer network: inside the range, outside it, or across */
-		size_t al = s->family == AF_INET ? 4 : 16;
-		if (!neg) {
-			bool w = !s->n_peers;
-			for (size_t j = 0; j < s->n_peers && !w; j++) {
-				struct cidr f, l;
-				cidr_first(&s->peers[j], &f);
-				cidr_last(&s->peers[j], &l);
-				w = memcmp(f.addr, a.addr, al) <= 0 &&
-				    memcmp(b.addr, l.addr, al) <= 0;
-			}
-			ev->peer_within |= w;
-		}
-		if (!s->n_peers)
-			return FW_SOME;
-		size_t all = 0, none = 0;
-		for (size_t j = 0; j < s->n_peers; j++) {
-			struct cidr f, l;
-			cidr_first(&s->peers[j], &f);
-			cidr_last(&s->peers[j], &l);
-			all += memcmp(f.addr, a.addr, al) >= 0 && memcmp(l.addr, b.addr, al) <= 0;
-			none += memcmp(l.addr, a.addr, al) < 0 || memcmp(f.addr, b.addr, al) > 0;
-		}
-		return negate(all == s->n_peers	   ? FW_ALL
-			      : none == s->n_peers ? FW_NONE
-						   : FW_SOME,
-			      neg);
-	}
-	if (!strcmp(mod, "addrtype") && nv == 1) {
-		bool dst = !strcmp(o, "--dst-type");
-		if (!dst && strcmp(o, "--src-type"))
-			return strncmp(o, "--limit-iface", 13) ? FW_SOME : FW_ALL;
-		/* the type is the route's: sshd's own address is LOCAL (in IPv4 never UNICAST), the
-		 * client's UNICAST unless a route makes it unreachable */
-		bool local_side = dst != out;
-		/* IPv6 counts a local unicast address as both LOCAL and UNICAST */
-		if (local_side)
-			return negate(list_has(v0, "LOCAL") || (s->family == AF_INET6 &&
-								list_has(v0, "UNICAST"))
-					      ? FW_ALL
-					      : FW_NONE,
-				      neg);
-		if (list_has(v0, "UNICAST"))
-			return negate(FW_ALL, neg);
-		if (list_has(v0, "BLACKHOLE") || list_has(v0, "UNREACHABLE") ||
-		    list_has(v0, "PROHIBIT") || list_has(v0, "THROW") || list_has(v0, "UNSPEC"))
-			return FW_SOME;
-		return negate(FW_NONE, neg);
-	}
-	if (!strcmp(mod, "pkttype") && !strcmp(o, "--pkt-type") && nv == 1)
-		return negate(!strcasecmp(v0, "unicast") ? FW_ALL
-			      : (!strcasecmp(v0, "broadcast") || !strcasecmp(v0, "multicast"))
-				      ? FW_NONE
-				      : FW_SOME,
-			      neg);
-	if (!strcmp(mod, "recent")) {
-		/* --set alone always matches; the others depend on history */
-		if (!strcmp(o, "--set") || !strcmp(o, "--name") || !strcmp(o, "--rsource") ||
-		    !strcmp(o, "--rdest") || !strcmp(o, "--mask"))
-			return FW_ALL;
-		return FW_SOME;
-	}
-	if (streq_any(mod, "icmp", "icmp6"))
-		return FW_NONE;
+	bool local = m->out ? sp : d;
+	bool w = false;
+	enum fw_class c = port_class(m->s, m->v0, list, local, m->neg, local ? &w : NULL);
+	/* a port match narrows a rule to sshd's connections only when the rule is TCP */
+	if (local && w && (list ? m->ev->tcp : !strcmp(m->mod, "tcp")))
+		m->ev->port_within = true;
+	return c;
+}
+
+static enum fw_class mod_tcp(const struct mod_opt *m)
+{
+	bool handled;
+	enum fw_class c = mod_port_opt(m, false, &handled);
+	if (handled)
+		return c;
+	if (!strcmp(m->o, "--syn"))
+		return flags_class(m->k, 0x17, 0x02, m->neg);
+	if (!strcmp(m->o, "--tcp-flags") && m->nv == 2)
+		return flags_class(m->k, tcp_flag_bits(m->v[0]), tcp_flag_bits(m->v[1]), m->neg);
 	return FW_SOME;
 }
 
-/* Modules that restrict nothing by being named (their options do). */
-static bool module_neutral(const char *m)
+static enum fw_class mod_ports(const struct mod_opt *m)
 {
-	static const char *n[] = {"tcp",     "udp",	"multiport", "state",	"conntrack",
-				  "comment", "iprange", "addrtype",  "pkttype", "recent",
-				  "icmp",    "icmp6",	"sctp",	     "dccp",	"udplite"};
-	for (size_t i = 0; i < ARRAY_SIZE(n); i++)
-		if (!strcmp(m, n[i]))
-			return true;
-	return false;
+	bool handled;
+	return mod_port_opt(m, false, &handled);
+}
+
+static enum fw_class mod_multiport(const struct mod_opt *m)
+{
+	bool handled;
+	enum fw_class c = mod_port_opt(m, true, &handled);
+	if (handled)
+		return c;
+	if (!strcmp(m->o, "--ports") && m->nv == 1) /* either port: sshd's side decides */
+		return port_class(m->s, m->v0, true, true, m->neg, NULL);
+	return FW_SOME;
+}
+
+static enum fw_class mod_conntrack(const struct mod_opt *m)
+{
+	if (m->no_ct) /* the raw table comes before conntrack: its state is not known yet */
+		return FW_SOME;
+	const char *st = m->k == FW_IN_NEW ? "NEW" : "ESTABLISHED";
+	if (streq_any(m->o, "--state", "--ctstate") && m->nv == 1)
+		return negate(list_has(m->v0, st) ? FW_ALL : FW_NONE, m->neg);
+	if (!strcmp(m->o, "--ctdir") && m->nv == 1)
+		return negate(!strcasecmp(m->v0, m->out ? "REPLY" : "ORIGINAL") ? FW_ALL : FW_NONE,
+			      m->neg);
+	if (!strcmp(m->o, "--ctproto") && m->nv == 1)
+		return negate(!strcasecmp(m->v0, "tcp") || !strcmp(m->v0, "6") ? FW_ALL : FW_NONE,
+			      m->neg);
+	return FW_SOME;
+}
+
+static enum fw_class mod_comment(const struct mod_opt *m)
+{
+	(void)m;
+	return FW_ALL;
+}
+
+static enum fw_class mod_iprange(const struct mod_opt *m)
+{
+	const struct fw_scope *s = m->s;
+	if (m->nv != 1)
+		return FW_SOME;
+	bool src = !strcmp(m->o, "--src-range");
+	if (!src && strcmp(m->o, "--dst-range"))
+		return FW_SOME;
+	const char *dash = strchr(m->v0, '-');
+	struct cidr a, b;
+	if (!dash || cidr_parse_n(m->v0, (size_t)(dash - m->v0), &a) < 0 ||
+	    cidr_parse(dash + 1, &b) < 0 || a.family != s->family || b.family != a.family)
+		return FW_SOME;
+	if (src == m->out) /* the local address */
+		return FW_SOME;
+	/* against each peer network: inside the range, outside it, or across */
+	size_t al = s->family == AF_INET ? 4 : 16;
+	if (!m->neg) {
+		bool w = !s->n_peers;
+		for (size_t j = 0; j < s->n_peers && !w; j++) {
+			struct cidr f, l;
+			cidr_first(&s->peers[j], &f);
+			cidr_last(&s->peers[j], &l);
+			w = memcmp(f.addr, a.addr, al) <= 0 && memcmp(b.addr, l.addr, al) <= 0;
+		}
+		m->ev->peer_within |= w;
+	}
+	if (!s->n_peers)
+		return FW_SOME;
+	size_t all = 0, none = 0;
+	for (size_t j = 0; j < s->n_peers; j++) {
+		struct cidr f, l;
+		cidr_first(&s->peers[j], &f);
+		cidr_last(&s->peers[j], &l);
+		all += memcmp(f.addr, a.addr, al) >= 0 && memcmp(l.addr, b.addr, al) <= 0;
+		none += memcmp(l.addr, a.addr, al) < 0 || memcmp(f.addr, b.addr, al) > 0;
+	}
+	return negate(all == s->n_peers ? FW_ALL : none == s->n_peers ? FW_NONE : FW_SOME, m->neg);
+}
+
+static enum fw_class mod_addrtype(const struct mod_opt *m)
+{
+	if (m->nv != 1)
+		return FW_SOME;
+	bool dst = !strcmp(m->o, "--dst-type");
+	if (!dst && strcmp(m->o, "--src-type"))
+		return strncmp(m->o, "--limit-iface", 13) ? FW_SOME : FW_ALL;
+	/* the type is the route's: sshd's own address is LOCAL (in IPv4 never UNICAST), the
+	 * client's UNICAST unless a route makes it unreachable */
+	bool local_side = dst != m->out;
+	/* IPv6 counts a local unicast address as both LOCAL and UNICAST */
+	if (local_side)
+		return negate(list_has(m->v0, "LOCAL") ||
+					      (m->s->family == AF_INET6 && list_has(m->v0, "UNICAST"))
+				      ? FW_ALL
+				      : FW_NONE,
+			      m->neg);
+	if (list_has(m->v0, "UNICAST"))
+		return negate(FW_ALL, m->neg);
+	if (list_has(m->v0, "BLACKHOLE") || list_has(m->v0, "UNREACHABLE") ||
+	    list_has(m->v0, "PROHIBIT") || list_has(m->v0, "THROW") || list_has(m->v0, "UNSPEC"))
+		return FW_SOME;
+	return negate(FW_NONE, m->neg);
+}
+
+static enum fw_class mod_pkttype(const struct mod_opt *m)
+{
+	if (strcmp(m->o, "--pkt-type") || m->nv != 1)
+		return FW_SOME;
+	return negate(!strcasecmp(m->v0, "unicast") ? FW_ALL
+		      : (!strcasecmp(m->v0, "broadcast") || !strcasecmp(m->v0, "multicast"))
+			      ? FW_NONE
+			      : FW_SOME,
+		      m->neg);
+}
+
+static enum fw_class mod_recent(const struct mod_opt *m)
+{
+	/* --set alone always matches; the others depend on history */
+	if (!strcmp(m->o, "--set") || !strcmp(m->o, "--name") || !strcmp(m->o, "--rsource") ||
+	    !strcmp(m->o, "--rdest") || !strcmp(m->o, "--mask"))
+		return FW_ALL;
+	return FW_SOME;
+}
+
+static enum fw_class mod_icmp(const struct mod_opt *m)
+{
+	(void)m;
+	return FW_NONE;
+}
+
+/* The match modules the model knows, and what each means for a TCP connection to sshd's port.
+ * Naming one of them restricts nothing (its options do); a module not in the table makes the
+ * rule match "some" of the connections (a blocking rule then gets an accept for the protected
+ * sources in front of it: rate and connection limits such as limit, hashlimit and connlimit,
+ * mac, time, string, set, owner ... are all there). An option a handler does not know is
+ * "some" as well. */
+static const struct {
+	const char *name;
+	enum fw_class (*opt)(const struct mod_opt *m);
+} modules[] = {
+	/* the connection's ports: sshd's port is --dport inbound, --sport in its replies; the
+	 * client's is ephemeral (1024-65535); --syn and --tcp-flags tell the SYN from the rest */
+	{"tcp", mod_tcp},
+	/* another protocol's ports: with -p tcp they never match, without it -p decides */
+	{"udp", mod_ports},
+	{"sctp", mod_ports},
+	{"dccp", mod_ports},
+	{"udplite", mod_ports},
+	/* up to 15 ports or ranges; --ports matches either side, sshd's decides */
+	{"multiport", mod_multiport},
+	/* conntrack state: NEW for the SYN, ESTABLISHED for the rest; unknown in the raw table */
+	{"state", mod_conntrack},
+	{"conntrack", mod_conntrack},
+	/* matches everything */
+	{"comment", mod_comment},
+	/* an address range: the peers inside it, outside it or across its ends */
+	{"iprange", mod_iprange},
+	/* route types: sshd's address is LOCAL, the client's UNICAST */
+	{"addrtype", mod_addrtype},
+	/* the client's packets are unicast */
+	{"pkttype", mod_pkttype},
+	/* --set records and matches; --rcheck/--update with --hitcount/--seconds depend on how
+	 * often the owner connected: some */
+	{"recent", mod_recent},
+	/* ICMP's options never match TCP */
+	{"icmp", mod_icmp},
+	{"icmp6", mod_icmp},
+};
+
+static enum fw_class (*module_handler(const char *name))(const struct mod_opt *)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(modules); i++)
+		if (!strcmp(modules[i].name, name))
+			return modules[i].opt;
+	return NULL;
+}
+
+/* One module option; returns its class for kind k (FW_SOME when not understood). */
+static enum fw_class module_option(const struct mod_opt *m)
+{
+	enum fw_class (*h)(const struct mod_opt *) = module_handler(m->mod);
+	return h ? h(m) : FW_SOME;
 }
 
 /* Evaluate a rule's words for one kind of packet. */
@@ -831,7 +914,7 @@ static void rule_eval(const struct fw_scope *s, enum fw_kind k, bool out, bool n
 		} else if (streq_any(o, "-m", "--match")) {
 			mod = v0;
 			after_target = false;
-			if (!module_neutral(mod))
+			if (!module_handler(mod))
 				c = FW_SOME;
 		} else if (streq_any(o, "-j", "--jump") || streq_any(o, "-g", "--goto")) {
 			ev->target = v0;
@@ -847,7 +930,17 @@ static void rule_eval(const struct fw_scope *s, enum fw_kind k, bool out, bool n
 					lower[j] = (char)tolower((unsigned char)proto[j]);
 				m = lower;
 			}
-			c = module_option(s, k, out, no_ct, m, o, v, nv, neg, ev);
+			c = module_option(&(struct mod_opt){.s = s,
+							    .k = k,
+							    .out = out,
+							    .no_ct = no_ct,
+							    .mod = m,
+							    .o = o,
+							    .v = v,
+							    .nv = nv,
+							    .v0 = v0,
+							    .neg = neg,
+							    .ev = ev});
 		}
 		ev->cls = cls_and(ev->cls, c);
 		neg = false;
