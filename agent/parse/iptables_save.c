@@ -3,6 +3,7 @@
  * xshared.c): "*table", ":chain policy [p:b]", commands, "COMMIT", "#" comments in column 0,
  * words split on blanks with "..." quoting and \" inside quotes. */
 #include "parse/iptables_save.h"
+#include "parse/ipset.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -328,6 +329,7 @@ void ipt_fixes_free(struct ipt_fixes *f)
 	for (size_t i = 0; i < f->n; i++) {
 		free(f->v[i].chain);
 		free(f->v[i].why);
+		free(f->v[i].set);
 	}
 	free(f->v);
 	free(f->note);
@@ -350,7 +352,10 @@ struct rule_eval {
 	bool port_within; /* a positive local port match inside sshd's ports, TCP */
 	bool tcp;
 	const char *target;
-	bool go; /* -g */
+	bool go;	  /* -g */
+	const char *set;  /* a set whose clearing (ipset_clear_edits) makes the rule miss the peers */
+	char *note;	  /* the loader refuses the rule (a set that does not exist): why */
+	char *block_note; /* a blocking rule's verdict is unknown: why */
 };
 
 static enum fw_class cls_and(enum fw_class a, enum fw_class b)
@@ -625,6 +630,8 @@ struct mod_opt {
 	const char *v0; /* v[0], or "" */
 	bool neg;
 	struct rule_eval *ev;
+	char **rest; /* the rule's words after this option's values */
+	size_t n_rest;
 };
 
 /* --dport/--sport (tcp, udp, sctp, dccp, udplite) or --dports/--sports/--ports (multiport). */
@@ -783,6 +790,54 @@ static enum fw_class mod_recent(const struct mod_opt *m)
 	return FW_SOME;
 }
 
+/* --match-set NAME FLAGS by the set's persisted elements; --return-nomatch swaps what nomatch
+ * elements mean. */
+static enum fw_class mod_set(const struct mod_opt *m)
+{
+	if (streq_any(m->o, "--return-nomatch", "--update-counters") ||
+	    !strcmp(m->o, "--update-subcounters"))
+		return FW_ALL;
+	if (strcmp(m->o, "--match-set") || m->nv != 2 || !m->s->sets)
+		return FW_SOME;
+	bool ret_nomatch = false;
+	for (size_t i = 0; i < m->n_rest; i++) {
+		if (streq_any(m->rest[i], "-m", "--match") || streq_any(m->rest[i], "-j", "--jump") ||
+		    streq_any(m->rest[i], "-g", "--goto") || !strcmp(m->rest[i], "--match-set"))
+			break;
+		ret_nomatch |= !strcmp(m->rest[i], "--return-nomatch");
+	}
+	struct ipset_match im = {
+		.name = m->v[0], .flags = m->v[1], .return_nomatch = ret_nomatch, .out = m->out};
+	enum fw_class c;
+	int rc = ipset_match_class(m->s->sets, &im, m->s, &c);
+	if (rc == -ENOENT || rc == -EPROTONOSUPPORT) {
+		if (!m->ev->note)
+			m->ev->note = xasprintf(
+				rc == -ENOENT ? "set %s is not among the persisted sets (%s); "
+						"iptables-restore refuses a rule naming a set that "
+						"does not exist, so the rules do not load at boot"
+					      : "set %s of the persisted sets (%s) is of the other "
+						"address family; iptables-restore refuses the rule",
+				m->v[0], m->s->sets_where ? m->s->sets_where : "none");
+		return FW_SOME;
+	}
+	if (rc < 0) {
+		const struct ipset_set *set = ipset_find(m->s->sets, m->v[0]);
+		if (!m->ev->block_note)
+			m->ev->block_note =
+				xasprintf("set %s is of type %s, whose elements are outside the "
+					  "model",
+					  m->v[0], set ? set->type : "?");
+		return FW_SOME;
+	}
+	/* the peer's side, positive: taking the protected peers out of the set makes the rule
+	 * miss them */
+	if (c != FW_NONE && !m->neg && !ret_nomatch &&
+	    !strncmp(m->v[1], m->out ? "dst" : "src", 3) && ipset_can_clear(m->s->sets, m->v[0], m->s))
+		m->ev->set = m->v[0];
+	return negate(c, m->neg);
+}
+
 static enum fw_class mod_icmp(const struct mod_opt *m)
 {
 	(void)m;
@@ -823,6 +878,10 @@ static const struct {
 	/* --set records and matches; --rcheck/--update with --hitcount/--seconds depend on how
 	 * often the owner connected: some */
 	{"recent", mod_recent},
+	/* an ipset: the persisted set's elements against the peers (the first direction flag is
+	 * the address's side, the second the port's); outside the model for types other than
+	 * hash:ip, hash:net, hash:ip,port, hash:net,port, bitmap:ip, list:set */
+	{"set", mod_set},
 	/* ICMP's options never match TCP */
 	{"icmp", mod_icmp},
 	{"icmp6", mod_icmp},
@@ -940,7 +999,9 @@ static void rule_eval(const struct fw_scope *s, enum fw_kind k, bool out, bool n
 							    .nv = nv,
 							    .v0 = v0,
 							    .neg = neg,
-							    .ev = ev});
+							    .ev = ev,
+							    .rest = argv + i + 1 + nv,
+							    .n_rest = argc - i - 1 - nv});
 		}
 		ev->cls = cls_and(ev->cls, c);
 		neg = false;
@@ -1443,6 +1504,78 @@ static enum ipt_fix_kind add_fix(struct walker *w, enum ipt_fix_kind kind, size_
 	return kind;
 }
 
+/* The protected sources leave set `set` (the rule at cmd goes on blocking the others). */
+static void add_set_fix(struct walker *w, size_t cmd, const struct corder *o, const char *set,
+			char *why)
+{
+	struct ipt_fixes *fx = w->fx;
+	if (fx->n == fx->cap) {
+		fx->cap = fx->cap ? 2 * fx->cap : 8;
+		fx->v = xrealloc(fx->v, fx->cap * sizeof(*fx->v));
+	}
+	fx->v[fx->n++] = (struct ipt_fix){.kind = IPT_FIX_SET,
+					  .cmd = cmd,
+					  .table = o->table,
+					  .chain = xstrdup(o->name),
+					  .out = w->out,
+					  .why = why,
+					  .set = xstrdup(set)};
+	w->fixed[cmd] |= 1;
+}
+
+/* The set a rule's word names after opt ("--match-set NAME", "--add-set NAME"), or NULL. */
+static const char *set_after(const struct ipt_cmd *c, size_t k, const char *opt)
+{
+	return !strcmp(c->argv[k], opt) && k + 1 < c->argc ? c->argv[k + 1] : NULL;
+}
+
+/* Is every use of the set a positive match of a rule that blocks (no accept, no jump, no SET
+ * target that fills it as packets come, no list:set holding it, no --return-nomatch)? Only
+ * then may its elements change: another rule would see the change too. */
+static bool set_blocks_only(struct walker *w, const char *set)
+{
+	for (size_t i = 0; i < w->s->sets->n; i++) {
+		const struct ipset_set *l = &w->s->sets->sets[i];
+		for (size_t k = 0; l->kind == IPSET_LIST_SET && k < l->n; k++)
+			if (l->v[k].member && !strcmp(l->v[k].member, set))
+				return false;
+	}
+	for (size_t i = 0; i < w->f->n_cmds; i++) {
+		const struct ipt_cmd *c = &w->f->cmds[i];
+		bool uses = false, neg = false, ret = false, fills = false;
+		const char *target = NULL;
+		for (size_t k = 0; k < c->argc; k++) {
+			const char *n = set_after(c, k, "--match-set");
+			if (n && !strcmp(n, set)) {
+				uses = true;
+				neg |= k > 0 && !strcmp(c->argv[k - 1], "!");
+			}
+			ret |= !strcmp(c->argv[k], "--return-nomatch");
+			n = set_after(c, k, "--add-set");
+			if (!n)
+				n = set_after(c, k, "--del-set");
+			if (!n)
+				n = set_after(c, k, "--map-set");
+			fills |= n && !strcmp(n, set);
+			if (!target && k + 1 < c->argc &&
+			    (streq_any(c->argv[k], "-j", "--jump") ||
+			     streq_any(c->argv[k], "-g", "--goto")))
+				target = c->argv[k + 1];
+		}
+		if (fills)
+			return false;
+		if (!uses)
+			continue;
+		bool blocks = false;
+		for (size_t t = 0; target && t < ARRAY_SIZE(targets); t++)
+			if (!strcmp(targets[t].name, target))
+				blocks = targets[t].kind == TGT_BLOCK || targets[t].kind == TGT_DIVERT;
+		if (neg || ret || !blocks)
+			return false;
+	}
+	return true;
+}
+
 static bool is_f2b_chain(const char *name)
 {
 	return !strncmp(name, "f2b-", 4) || !strncmp(name, "fail2ban-", 9);
@@ -1522,12 +1655,37 @@ static bool walk_chain(struct walker *w, struct corder *o, const char *policy)
 			nd_eval(w->s, w->out, c->argv, c->argc, &ev);
 		else
 			rule_eval(w->s, w->kind, w->out, w->no_ct, c->argv, c->argc, &ev);
-		if (ev.cls == FW_NONE || !ev.target)
+		if (ev.note) {
+			unknown(w, xasprintf("line %u: %s", c->line, ev.note));
+			free(ev.note);
+			free(ev.block_note);
+			goto out;
+		}
+		char *block_note = ev.block_note;
+		if (ev.cls == FW_NONE || !ev.target) {
+			free(block_note);
 			continue;
+		}
 		bool peer = w->path_peer || ev.peer_within;
 		bool port = w->path_port || ev.port_within;
 		struct corder *sub;
 		enum tgt_kind tk = target_kind(w, o, c, ev.target, &sub);
+		bool blocks = tk == TGT_BLOCK || tk == TGT_DIVERT;
+		if (blocks && block_note) {
+			unknown(w, xasprintf("line %u: -j %s: %s", c->line, ev.target, block_note));
+			free(block_note);
+			goto out;
+		}
+		free(block_note);
+		if (blocks && ev.set && set_blocks_only(w, ev.set)) {
+			add_set_fix(w, ci, o, ev.set,
+				    xasprintf("-j %s %s %s from protected sources in set %s",
+					      ev.target,
+					      cls_and(ev.cls, w->path_cls) == FW_ALL ? "blocks"
+										: "can block",
+					      kind_text(w->kind), ev.set));
+			continue;
+		}
 		switch (tk) {
 		case TGT_ACCEPT:
 			if (ev.cls == FW_ALL) {
@@ -1839,6 +1997,8 @@ void iptables_save_edits(const char *buf, size_t len, const struct ipt_file *f,
 	qsort(pl, fx->n, sizeof(*pl), placed_cmp);
 	for (size_t i = 0; i < fx->n; i++) {
 		const struct ipt_fix *x = pl[i].fx;
+		if (x->kind == IPT_FIX_SET) /* the set's file changes, not this one */
+			continue;
 		if (x->kind == IPT_FIX_COMMENT) {
 			out->add(out->arg, pl[i].off, 0, marker, strlen(marker));
 			continue;

@@ -89,6 +89,8 @@ extern const size_t IPT_N_HOOKS;
 enum ipt_fix_kind {
 	IPT_FIX_COMMENT, /* comment out command cmd */
 	IPT_FIX_INSERT,	 /* add an accept rule in front of command cmd (SIZE_MAX: end of chain) */
+	IPT_FIX_SET,	 /* take the protected sources out of set `set` (ipset_clear_edits()):
+			    command cmd matches on it and blocks; the rules file stays */
 };
 
 struct ipt_fix {
@@ -98,6 +100,7 @@ struct ipt_fix {
 	char *chain;
 	bool out;  /* the accept is for the reply direction */
 	char *why; /* one line: why this rule blocks the scope's traffic */
+	char *set; /* IPT_FIX_SET: the set's name */
 	/* In a chain shaped by -I/-D/-R, a line's place in the file is not the rule's place in
 	 * the chain: the accept goes just before the table's COMMIT, as "-I chain pos" (pos: the
 	 * blocking rule's place once the file is loaded) or "-A chain" (pos 0). */
