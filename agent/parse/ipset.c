@@ -792,7 +792,11 @@ static bool plan(const struct ipset_set *set, const struct fw_scope *s, size_t *
 		const struct cidr *p = &s->peers[i];
 		if (cover(e, n, to_u128(p), p->prefix, bits) == FW_NONE)
 			continue;
-		if (set->kind != IPSET_HASH_NET || p->prefix == 0) {
+		/* a kept element equal to it: without -exist, ipset restore refuses the add */
+		bool same = false;
+		for (size_t k = 0; k < n && !same; k++)
+			same = e[k].prefix == p->prefix && e[k].lo == to_u128(p);
+		if (set->kind != IPSET_HASH_NET || p->prefix == 0 || same) {
 			ok = false;
 			break;
 		}
@@ -840,7 +844,8 @@ void ipset_clear_edits(const char *buf, size_t len, const struct ipset_file *f, 
 	*desc = NULL;
 	if (!set || !plan(set, s, &rm, &n_rm, &add, &n_add))
 		return;
-	qsort(rm, n_rm, sizeof(*rm), off_cmp);
+	if (n_rm)
+		qsort(rm, n_rm, sizeof(*rm), off_cmp);
 	struct buf d = {0};
 	buf_puts(&d, "");
 	for (size_t i = 0; i < n_rm; i++) {
