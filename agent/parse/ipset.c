@@ -140,7 +140,8 @@ static int parse_addr(const char *s, size_t n, int family, unsigned netmask, str
 	struct cidr a, b;
 	unsigned bits = fam_bits(family);
 	if (dash) {
-		if (cidr_parse_n(s, (size_t)(dash - s), &a) < 0 ||
+		/* ipset takes ranges of IPv4 addresses only */
+		if (family != AF_INET || cidr_parse_n(s, (size_t)(dash - s), &a) < 0 ||
 		    cidr_parse_n(dash + 1, n - (size_t)(dash - s) - 1, &b) < 0 ||
 		    a.family != family || b.family != family || a.prefix != bits ||
 		    b.prefix != bits)
@@ -409,11 +410,13 @@ static int cmd_add(struct ipset_file *f, struct ipset_set *s, bool del, char **w
 	}
 	for (size_t i = 0; i < nv; i++) {
 		/* elements are unique: the common case appends, a small set is searched */
+		bool again = false;
 		for (size_t k = 0; k < s->n && s->n < 4096; k++)
 			if (same_element(&s->v[k], &v[i])) {
 				free(s->v[k].member);
 				s->v[k] = s->v[--s->n];
 				(*total)--;
+				again = true;
 				break;
 			}
 		if (del) {
@@ -423,6 +426,7 @@ static int cmd_add(struct ipset_file *f, struct ipset_set *s, bool del, char **w
 		v[i].line = line;
 		v[i].off = off;
 		v[i].len = len;
+		v[i].again = again;
 		s->v = xgrow(s->v, s->n, sizeof(*s->v));
 		s->v[s->n++] = v[i];
 		(*total)++;
@@ -753,7 +757,8 @@ static bool within_peers(const struct fw_scope *s, const struct cidr *c)
 static bool line_removable(const struct ipset_set *set, size_t off, const struct fw_scope *s)
 {
 	for (size_t i = 0; i < set->n; i++)
-		if (set->v[i].off == off && (set->v[i].nomatch || !within_peers(s, &set->v[i].net)))
+		if (set->v[i].off == off && (set->v[i].nomatch || set->v[i].again ||
+					     !within_peers(s, &set->v[i].net)))
 			return false;
 	return true;
 }

@@ -31,6 +31,7 @@ struct ipset_entry {
 	char *member;		 /* list:set: the member set */
 	unsigned line;
 	size_t off, len; /* the "add" line, without its newline */
+	bool again;	 /* an earlier line added it too: removing this line is not enough */
 };
 
 struct ipset_set {

@@ -632,6 +632,7 @@ struct mod_opt {
 	struct rule_eval *ev;
 	char **rest; /* the rule's words after this option's values */
 	size_t n_rest;
+	const struct strv *filled; /* sets a SET target changes as packets come */
 };
 
 /* --dport/--sport (tcp, udp, sctp, dccp, udplite) or --dports/--sports/--ports (multiport). */
@@ -810,6 +811,9 @@ static enum fw_class mod_set(const struct mod_opt *m)
 		.name = m->v[0], .flags = m->v[1], .return_nomatch = ret_nomatch, .out = m->out};
 	enum fw_class c;
 	int rc = ipset_match_class(m->s->sets, &im, m->s, &c);
+	/* a SET target adds or deletes elements as packets come: what it adds is not known */
+	if (rc == 0 && strv_contains(m->filled, m->v[0]))
+		return FW_SOME;
 	if (rc == -ENOENT || rc == -EPROTONOSUPPORT) {
 		if (!m->ev->note)
 			m->ev->note = xasprintf(
@@ -903,8 +907,8 @@ static enum fw_class module_option(const struct mod_opt *m)
 }
 
 /* Evaluate a rule's words for one kind of packet. */
-static void rule_eval(const struct fw_scope *s, enum fw_kind k, bool out, bool no_ct, char **argv,
-		      size_t argc, struct rule_eval *ev)
+static void rule_eval(const struct fw_scope *s, enum fw_kind k, bool out, bool no_ct,
+		      const struct strv *filled, char **argv, size_t argc, struct rule_eval *ev)
 {
 	const char *mod = NULL, *proto = NULL;
 	bool neg = false, after_target = false;
@@ -1000,6 +1004,7 @@ static void rule_eval(const struct fw_scope *s, enum fw_kind k, bool out, bool n
 							    .v0 = v0,
 							    .neg = neg,
 							    .ev = ev,
+							    .filled = filled,
 							    .rest = argv + i + 1 + nv,
 							    .n_rest = argc - i - 1 - nv});
 		}
@@ -1154,6 +1159,7 @@ struct corder {
 #define ORD_MAX_WORK (64u << 20)
 
 struct walker {
+	struct strv filled; /* sets named by a SET target (--add-set, --del-set, --map-set) */
 	const struct ipt_file *f;
 	const struct fw_scope *s;
 	struct ipt_fixes *fx;
@@ -1654,7 +1660,8 @@ static bool walk_chain(struct walker *w, struct corder *o, const char *policy)
 		if (w->nd)
 			nd_eval(w->s, w->out, c->argv, c->argc, &ev);
 		else
-			rule_eval(w->s, w->kind, w->out, w->no_ct, c->argv, c->argc, &ev);
+			rule_eval(w->s, w->kind, w->out, w->no_ct, &w->filled, c->argv, c->argc,
+				  &ev);
 		if (ev.note) {
 			unknown(w, xasprintf("line %u: %s", c->line, ev.note));
 			free(ev.note);
@@ -1845,6 +1852,12 @@ int iptables_save_analyze(const struct ipt_file *f, const struct fw_scope *s,
 	/* time grows with the file, never past a bound of its size */
 	w.max_steps = WALK_MAX_STEPS + 16 * (size_t)f->n_cmds;
 	build_orders(&w);
+	for (size_t i = 0; s->sets && i < f->n_cmds; i++)
+		for (size_t k = 0; k + 1 < f->cmds[i].argc; k++)
+			if (!strcmp(f->cmds[i].argv[k], "--add-set") ||
+			    !strcmp(f->cmds[i].argv[k], "--del-set") ||
+			    !strcmp(f->cmds[i].argv[k], "--map-set"))
+				strv_push(&w.filled, f->cmds[i].argv[k + 1]);
 	count_refs(&w);
 	/* One pass per kind: a fix only removes a drop or adds an accept, so it never undoes what
 	 * an earlier walk found accepted. */
@@ -1898,6 +1911,7 @@ int iptables_save_analyze(const struct ipt_file *f, const struct fw_scope *s,
 		}
 	}
 	free(w.fixed);
+	strv_free(&w.filled);
 	for (size_t i = 0; i < w.n_ord; i++)
 		free(w.ord[i].v);
 	free(w.ord);

@@ -43,6 +43,7 @@ reach() { # SRC: 0 when a connection from SRC to port 22 completes the handshake
 printf '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n' >"$T/empty.v4"
 load() {
 	ip netns exec "$S" iptables-legacy-restore <"$T/empty.v4"
+	ip netns exec "$S" ipset flush 2>/dev/null
 	ip netns exec "$S" ipset destroy 2>/dev/null
 	if [ -f "$1/etc/iptables/ipsets" ]; then
 		ip netns exec "$S" ipset restore -exist <"$1/etc/iptables/ipsets" 2>"$T/load.err" ||

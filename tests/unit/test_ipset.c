@@ -148,6 +148,7 @@ static const struct {
 	{"create a hash:net comment\nadd a 10.0.0.0/8 comment \"open\n", 2},
 	{"create a hash:net family inet7\n", 1},
 	{"create l list:set\nadd l nosuch\n", 2},
+	{"create a hash:net family inet6\nadd a 2001:db8::1-2001:db8::9\n", 2}, /* no v6 ranges */
 };
 
 static void test_malformed_files_name_the_line(void **state)
