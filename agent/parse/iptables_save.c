@@ -1177,7 +1177,8 @@ struct walker {
 	size_t depth, steps, max_steps, work;
 	bool stop;
 	bool unwind;	      /* a fix went on the entry chain's rule: back to depth 1 */
-	unsigned char *fixed; /* per command: 1 commented, 2 accept in front (in), 4 (out) */
+	unsigned char *fixed; /* per command: 1 commented, 2 accept in front (in), 4 (out), 8 its
+				 set cleared of the protected sources */
 };
 
 /* Stop the analysis: what follows cannot be told (the verdict is unknown). */
@@ -1526,7 +1527,7 @@ static void add_set_fix(struct walker *w, size_t cmd, const struct corder *o, co
 					  .out = w->out,
 					  .why = why,
 					  .set = xstrdup(set)};
-	w->fixed[cmd] |= 1;
+	w->fixed[cmd] |= 8;
 }
 
 /* The set a rule's word names after opt ("--match-set NAME", "--add-set NAME"), or NULL. */
@@ -1654,7 +1655,9 @@ static bool walk_chain(struct walker *w, struct corder *o, const char *policy)
 			res = !leaked;
 			goto out;
 		}
-		if (w->fixed[ci] & 1)
+		/* a set that no longer holds the protected sources still holds what neighbour
+		 * discovery comes from */
+		if ((w->fixed[ci] & 1) || ((w->fixed[ci] & 8) && !w->nd))
 			continue;
 		struct rule_eval ev;
 		if (w->nd)
