@@ -1017,16 +1017,19 @@ static void rule_eval(const struct fw_scope *s, enum fw_kind k, bool out, bool n
 /* Evaluate a rule for IPv6 neighbour discovery (ICMPv6 135/136, to and from the peers or their
  * router, link-local or not): without it no IPv6 connection starts. Coarse: only what surely
  * cannot match it is told apart. */
-static void nd_eval(const struct fw_scope *s, bool out, char **argv, size_t argc,
+static void nd_eval(const struct fw_scope *s, bool out, unsigned type, char **argv, size_t argc,
 		    struct rule_eval *ev)
 {
 	static const char *port_mods[] = {"tcp", "udp", "multiport", "sctp", "dccp", "udplite"};
-	static const char *nd_types[] = {"135",
-					 "136",
-					 "neighbour-solicitation",
-					 "neighbour-advertisement",
-					 "neighbor-solicitation",
-					 "neighbor-advertisement"};
+	static const struct {
+		const char *name;
+		unsigned type;
+	} nd_types[] = {{"135", 135},
+			{"136", 136},
+			{"neighbour-solicitation", 135},
+			{"neighbour-advertisement", 136},
+			{"neighbor-solicitation", 135},
+			{"neighbor-advertisement", 136}};
 	const char *mod = NULL;
 	bool neg = false, after_target = false;
 	*ev = (struct rule_eval){.cls = FW_ALL, .peer_within = !s->n_peers};
@@ -1057,10 +1060,16 @@ static void nd_eval(const struct fw_scope *s, bool out, char **argv, size_t argc
 			c = !strcmp(v, "lo") ? negate(FW_NONE, neg) : FW_SOME;
 			i++;
 		} else if (mod && !strcmp(o, "--icmpv6-type")) {
-			bool nd = false;
+			/* the walk's own type (solicitation or advertisement): all of it; a type
+			 * with a code ("135/0") is some */
+			bool nd = false, mine = false;
 			for (size_t k = 0; k < ARRAY_SIZE(nd_types); k++)
-				nd |= !strcmp(v, nd_types[k]);
-			c = nd ? FW_SOME : negate(FW_NONE, neg);
+				if (!strncmp(v, nd_types[k].name, strlen(nd_types[k].name))) {
+					nd = true;
+					mine |= nd_types[k].type == type &&
+						!v[strlen(nd_types[k].name)];
+				}
+			c = mine ? negate(FW_ALL, neg) : nd ? FW_SOME : negate(FW_NONE, neg);
 			i++;
 		} else if (mod && !strcmp(mod, "comment")) {
 			i++;
@@ -1151,7 +1160,8 @@ struct corder {
 	bool deleted;	    /* -X */
 	bool on_path;	    /* being walked: a loop, which iptables refuses too */
 	size_t refs;	    /* rules that jump or go to it */
-	unsigned char end;  /* accept added at the end: 2 (in), 4 (out) */
+	unsigned char end;  /* accept added at the end: 2 (in), 4 (out); for neighbour
+			       discovery 16 (in), 32 (out) */
 };
 
 #define ORD_AT(o, r) ((o)->v[(o)->start + (r)])
@@ -1172,13 +1182,15 @@ struct walker {
 	bool top_level;		   /* fixes go on the entry chain's rule that led here */
 	bool no_ct;		   /* the raw table: before conntrack */
 	bool nd;		   /* walking IPv6 neighbour discovery, not the TCP connection */
+	unsigned nd_type;	   /* its ICMPv6 type: 135 solicitation, 136 advertisement */
 	size_t top_cmd, top_pos;   /* that rule and its place, while depth > 1 */
 	struct corder *top_ord;
 	size_t depth, steps, max_steps, work;
 	bool stop;
 	bool unwind;	      /* a fix went on the entry chain's rule: back to depth 1 */
 	unsigned char *fixed; /* per command: 1 commented, 2 accept in front (in), 4 (out), 8 its
-				 set cleared of the protected sources */
+				 set cleared of the protected sources, 16 and 32 neighbour
+				 discovery's accepts in front (in, out) */
 };
 
 /* Stop the analysis: what follows cannot be told (the verdict is unknown). */
@@ -1475,6 +1487,17 @@ static const char *kind_text(enum fw_kind k)
 	}
 }
 
+/* What the walk follows, for messages. */
+static const char *walk_text(const struct walker *w)
+{
+	if (w->nd)
+		return w->nd_type == 135 ? "IPv6 neighbour solicitations (ICMPv6), without which no "
+					   "connection to sshd starts,"
+					 : "IPv6 neighbour advertisements (ICMPv6), without which no "
+					   "connection to sshd starts,";
+	return kind_text(w->kind);
+}
+
 /* Record a fix of command cmd at place pos of chain o (cmd SIZE_MAX: the chain's end).
  * Returns the kind recorded: in a chain shaped by -I/-D/-R a comment would move the places
  * the later commands name, so an accept goes in front instead. */
@@ -1482,14 +1505,14 @@ static enum ipt_fix_kind add_fix(struct walker *w, enum ipt_fix_kind kind, size_
 				 struct corder *o, char *why)
 {
 	struct ipt_fixes *fx = w->fx;
-	if (w->nd) {
+	if (w->nd && w->top_level) { /* ufw's tuples have no place for it */
 		unknown(w, xasprintf("chain %s can drop IPv6 neighbour discovery (ICMPv6), without "
 				     "which no connection starts; that is outside the model (%s)",
 				     o->name, why));
 		free(why);
 		return kind;
 	}
-	if (o->positional)
+	if (o->positional || w->nd) /* neighbour discovery: never comment a rule out for it */
 		kind = IPT_FIX_INSERT;
 	if (fx->n == fx->cap) {
 		fx->cap = fx->cap ? 2 * fx->cap : 8;
@@ -1502,8 +1525,11 @@ static enum ipt_fix_kind add_fix(struct walker *w, enum ipt_fix_kind kind, size_
 					  .out = w->out,
 					  .why = why,
 					  .at_commit = o->positional,
-					  .pos = o->positional && cmd != SIZE_MAX ? pos + 1 : 0};
+					  .pos = o->positional && cmd != SIZE_MAX ? pos + 1 : 0,
+					  .nd = w->nd};
 	unsigned char bit = kind == IPT_FIX_COMMENT ? 1 : w->out ? 4 : 2;
+	if (w->nd)
+		bit = w->out ? 32 : 16;
 	if (cmd == SIZE_MAX)
 		o->end |= bit;
 	else
@@ -1619,7 +1645,7 @@ static bool leave_to_policy(struct walker *w, struct corder *o, size_t ci, size_
 		add_fix(w, IPT_FIX_INSERT, ci, r, o,
 			xasprintf("%s leaves chain %s, whose policy %s drops %s from protected "
 				  "sources",
-				  how, o->name, policy, kind_text(w->kind)));
+				  how, o->name, policy, walk_text(w)));
 		*res = !w->stop;
 		return true;
 	}
@@ -1637,7 +1663,7 @@ static bool leave_to_policy(struct walker *w, struct corder *o, size_t ci, size_
 static bool walk_chain(struct walker *w, struct corder *o, const char *policy)
 {
 	const struct ipt_file *f = w->f;
-	unsigned char in_bit = w->out ? 4 : 2;
+	unsigned char in_bit = w->nd ? (w->out ? 32 : 16) : w->out ? 4 : 2;
 	if (w->depth >= WALK_MAX_DEPTH || o->on_path)
 		return false;
 	w->depth++;
@@ -1650,8 +1676,9 @@ static bool walk_chain(struct walker *w, struct corder *o, const char *policy)
 			w->stop = true;
 			break;
 		}
-		/* an accept added for the TCP connection does not take neighbour discovery */
-		if ((w->fixed[ci] & in_bit) && !w->nd) {
+		/* an accept added for the TCP connection does not take neighbour discovery, nor
+		 * the other way round */
+		if (w->fixed[ci] & in_bit) {
 			res = !leaked;
 			goto out;
 		}
@@ -1661,7 +1688,7 @@ static bool walk_chain(struct walker *w, struct corder *o, const char *policy)
 			continue;
 		struct rule_eval ev;
 		if (w->nd)
-			nd_eval(w->s, w->out, c->argv, c->argc, &ev);
+			nd_eval(w->s, w->out, w->nd_type, c->argv, c->argc, &ev);
 		else
 			rule_eval(w->s, w->kind, w->out, w->no_ct, &w->filled, c->argv, c->argc,
 				  &ev);
@@ -1693,7 +1720,7 @@ static bool walk_chain(struct walker *w, struct corder *o, const char *policy)
 					      ev.target,
 					      cls_and(ev.cls, w->path_cls) == FW_ALL ? "blocks"
 										: "can block",
-					      kind_text(w->kind), ev.set));
+					      walk_text(w), ev.set));
 			continue;
 		}
 		switch (tk) {
@@ -1708,7 +1735,7 @@ static bool walk_chain(struct walker *w, struct corder *o, const char *policy)
 			char *why = xasprintf(
 				"-j %s %s %s from protected sources%s", ev.target,
 				cls_and(ev.cls, w->path_cls) == FW_ALL ? "blocks" : "can block",
-				kind_text(w->kind),
+				walk_text(w),
 				tk == TGT_DIVERT ? " (they are sent away from sshd)" : "");
 			enum ipt_fix_kind kind = peer && (port || is_f2b_chain(o->name))
 							 ? IPT_FIX_COMMENT
@@ -1806,7 +1833,7 @@ static bool walk_chain(struct walker *w, struct corder *o, const char *policy)
 	}
 	if (w->stop)
 		goto out;
-	if ((o->end & in_bit) && !w->nd) {
+	if (o->end & in_bit) {
 		res = !leaked;
 		goto out;
 	}
@@ -1816,7 +1843,7 @@ static bool walk_chain(struct walker *w, struct corder *o, const char *policy)
 				xasprintf(
 					"chain %s's policy %s drops %s from protected sources and "
 					"no rule accepts them",
-					o->name, policy, kind_text(w->kind)));
+					o->name, policy, walk_text(w)));
 			res = !w->stop;
 		} else {
 			res = true;
@@ -1889,10 +1916,12 @@ int iptables_save_analyze(const struct ipt_file *f, const struct fw_scope *s,
 			walk_chain(&w, o, en->policy ? en->policy : o->policy);
 		}
 	}
-	/* IPv6: neighbour discovery must get through too (no fix of ours: an unknown verdict) */
-	for (int k = 0; s->family == AF_INET6 && k < 2 && !w.stop; k++) {
+	/* IPv6: neighbour discovery (solicitations and advertisements, both ways) must get
+	 * through too: a drop gets accepts for ICMPv6 133-136 in front of it */
+	for (int k = 0; s->family == AF_INET6 && k < 4 && !w.stop; k++) {
 		w.nd = true;
-		w.out = k == 1;
+		w.out = k & 1;
+		w.nd_type = k < 2 ? 135 : 136;
 		w.kind = w.out ? FW_OUT_EST : FW_IN_NEW;
 		for (size_t e = 0; e < n_entries && !w.stop; e++) {
 			const struct ipt_entry *en = &entries[e];
@@ -1954,6 +1983,19 @@ char *iptables_save_accept_words(const struct fw_scope *s, bool out)
 	char *r = xstrdup(b.data[0] == ' ' ? b.data + 1 : b.data);
 	buf_free(&b);
 	return r;
+}
+
+/* Neighbour discovery: router solicitation and advertisement, neighbour solicitation and
+ * advertisement (RFC 4861). */
+static const unsigned nd_accept_types[] = {133, 134, 135, 136};
+
+char *iptables_save_fix_words(const struct fw_scope *s, const struct ipt_fix *x, unsigned i)
+{
+	if (!x->nd)
+		return i ? NULL : iptables_save_accept_words(s, x->out);
+	if (i >= ARRAY_SIZE(nd_accept_types))
+		return NULL;
+	return xasprintf("-p ipv6-icmp -m icmp6 --icmpv6-type %u -j ACCEPT", nd_accept_types[i]);
 }
 
 size_t iptables_save_next_line(const char *buf, size_t len, size_t off)
@@ -2021,15 +2063,16 @@ void iptables_save_edits(const char *buf, size_t len, const struct ipt_file *f,
 			continue;
 		}
 		struct buf b = {0};
-		_cleanup_free_ char *words = iptables_save_accept_words(s, x->out);
 		if (pl[i].off == len && len && buf[len - 1] != '\n')
 			buf_puts(&b, "\n");
-		if (x->pos)
-			buf_printf(&b, "%sadded the next rule: %s\n-I %s %lu %s\n", marker, x->why,
-				   x->chain, x->pos, words);
-		else
-			buf_printf(&b, "%sadded the next rule: %s\n-A %s %s\n", marker, x->why,
-				   x->chain, words);
+		buf_printf(&b, "%sadded the next rule%s: %s\n", marker, x->nd ? "s" : "", x->why);
+		for (unsigned k = 0; k < (x->nd ? ARRAY_SIZE(nd_accept_types) : 1); k++) {
+			_cleanup_free_ char *words = iptables_save_fix_words(s, x, k);
+			if (x->pos)
+				buf_printf(&b, "-I %s %lu %s\n", x->chain, x->pos, words);
+			else
+				buf_printf(&b, "-A %s %s\n", x->chain, words);
+		}
 		out->add(out->arg, pl[i].off, 0, b.data, b.len);
 		buf_free(&b);
 	}

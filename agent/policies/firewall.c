@@ -202,15 +202,16 @@ static size_t ipt_findings(struct fw_run *run, const char *path, const char *dat
 			finding_set_action(
 				fd, "%s", run->ctx->repair ? "commented out" : "would comment out");
 		} else {
-			_cleanup_free_ char *w = iptables_save_accept_words(s, x->out);
+			_cleanup_free_ char *w = iptables_save_fix_words(s, x, 0);
+			const char *more = x->nd ? " and the same for ICMPv6 types 134-136" : "";
 			if (x->pos)
-				finding_set_action(fd, "%s \"-I %s %lu %s\" before COMMIT",
+				finding_set_action(fd, "%s \"-I %s %lu %s\"%s before COMMIT",
 						   run->ctx->repair ? "added" : "would add",
-						   x->chain, x->pos, w);
+						   x->chain, x->pos, w, more);
 			else
-				finding_set_action(fd, "%s \"-A %s %s\" %s",
+				finding_set_action(fd, "%s \"-A %s %s\"%s %s",
 						   run->ctx->repair ? "added" : "would add",
-						   x->chain, w,
+						   x->chain, w, more,
 						   x->at_commit		? "before COMMIT"
 						   : x->cmd == SIZE_MAX ? "at the end of the chain"
 									: "in front of it");
@@ -855,7 +856,7 @@ static void live_fix_dump(struct fw_run *run, const char *save, const char *rest
 				x->cmd != SIZE_MAX
 					? line_text(dump->data, dump->len, f.cmds[x->cmd].off)
 					: NULL;
-			_cleanup_free_ char *w = iptables_save_accept_words(s, x->out);
+			_cleanup_free_ char *w = iptables_save_fix_words(s, x, 0);
 			struct finding *fd = policy_add_finding(
 				run->res, NULL, 0, text, "running rules (%s, table %s): %s", save,
 				f.tables[x->table].name, x->why);
@@ -865,9 +866,11 @@ static void live_fix_dump(struct fw_run *run, const char *save, const char *rest
 							   ? "deleted from the running rules"
 							   : "would delete from the running rules");
 			else
-				finding_set_action(fd, "%s \"-A %s %s\" to the running rules",
+				finding_set_action(fd, "%s \"-A %s %s\"%s to the running rules",
 						   run->ctx->repair ? "added" : "would add",
-						   x->chain, w);
+						   x->chain, w,
+						   x->nd ? " and the same for ICMPv6 types 134-136"
+							 : "");
 		}
 		if (run->ctx->repair) {
 			struct edits e = {0};

@@ -28,6 +28,21 @@ struct fcase {
 #define HEADD "*filter\n:INPUT DROP [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n"
 
 static const struct fcase cases[] = {
+	{"ipv6_drop_of_neighbour_discovery_gets_icmpv6_accepts_in_front",
+	 AF_INET6,
+	 "2001:db8:2::/64",
+	 {22},
+	 HEADD "-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n"
+	       "-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT\n-A INPUT -j DROP\nCOMMIT\n",
+	 HEADD "-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n"
+	       "-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT\n" M
+	       "added the next rules: -j DROP blocks IPv6 neighbour solicitations (ICMPv6), without "
+	       "which no connection to sshd starts, from protected sources\n"
+	       "-A INPUT -p ipv6-icmp -m icmp6 --icmpv6-type 133 -j ACCEPT\n"
+	       "-A INPUT -p ipv6-icmp -m icmp6 --icmpv6-type 134 -j ACCEPT\n"
+	       "-A INPUT -p ipv6-icmp -m icmp6 --icmpv6-type 135 -j ACCEPT\n"
+	       "-A INPUT -p ipv6-icmp -m icmp6 --icmpv6-type 136 -j ACCEPT\n"
+	       "-A INPUT -j DROP\nCOMMIT\n"},
 	{"fail2ban_reject_of_protected_address_is_commented_out",
 	 AF_INET,
 	 "203.0.113.0/24",
@@ -499,7 +514,7 @@ static void test_many_bans_are_commented_quickly(void **state)
 
 /* IPv6 needs neighbour discovery: a drop policy that nothing before lets ICMPv6 through is
  * outside the model (the repair opens TCP only); with ICMPv6 accepted first, it is repaired. */
-static void test_ipv6_neighbour_discovery_blocked_is_unknown(void **state)
+static void test_ipv6_neighbour_discovery_blocked_gets_accepts(void **state)
 {
 	(void)state;
 	static const char *in[] = {
@@ -519,9 +534,12 @@ static void test_ipv6_neighbour_discovery_blocked_is_unknown(void **state)
 		assert_int_equal(iptables_save_parse(in[i], strlen(in[i]), &f, &el, &err), 0);
 		struct ipt_fixes fx;
 		iptables_save_analyze(&f, &s, IPT_HOOKS, IPT_N_HOOKS, &fx);
-		assert_int_equal(fx.unsupported, i == 0);
-		if (i == 1)
-			assert_int_equal(fx.n, 1);
+		/* the drop policy: an accept for sshd's port, and (without the ICMPv6 accept)
+		 * accepts for neighbour discovery */
+		assert_false(fx.unsupported);
+		assert_int_equal(fx.n, i == 0 ? 2 : 1);
+		if (i == 0)
+			assert_true(fx.v[0].nd != fx.v[1].nd);
 		ipt_fixes_free(&fx);
 		iptables_save_free(&f);
 	}
@@ -554,7 +572,7 @@ int main(void)
 	struct CMUnitTest tests[sizeof(cases) / sizeof(cases[0]) + 6] = {
 		cmocka_unit_test(test_many_bans_are_commented_quickly),
 		cmocka_unit_test(test_jump_loops_end),
-		cmocka_unit_test(test_ipv6_neighbour_discovery_blocked_is_unknown),
+		cmocka_unit_test(test_ipv6_neighbour_discovery_blocked_gets_accepts),
 		cmocka_unit_test(test_malformed_files_name_the_line),
 		cmocka_unit_test(test_parse_records_lines_and_offsets),
 		cmocka_unit_test(test_inserted_rules_get_an_insert_before_commit),
