@@ -97,6 +97,12 @@ class Judge:
         rel = {"ipt": "etc/iptables/rules.v4", "ipt6": "etc/iptables/rules.v6",
                "nft": "etc/nftables.conf", "nft6": "etc/nftables.conf"}[fmt]
         self.path = os.path.join(self.root, rel)
+        # the root holds this format's file alone: what an earlier format's run left (same work
+        # directory) would be judged with it
+        for other in ("etc/iptables/rules.v4", "etc/iptables/rules.v6", "etc/nftables.conf",
+                      "etc/iptables/ipsets"):
+            if os.path.exists(os.path.join(self.root, other)):
+                os.unlink(os.path.join(self.root, other))
         self.sets_path = os.path.join(self.root, "etc/iptables/ipsets")
         self.had_sets = False
 
@@ -128,7 +134,9 @@ class Judge:
                     return ok, err
         else:
             argv, data = ["nft", "-f", "-"], "flush ruleset\n" + text
-            subprocess.run(["iptables-legacy-restore"], input=IPT_RESET.encode(), check=False)
+            # nothing of an ipt or ipt6 run before (same namespace) may stay
+            for prog in ("iptables-legacy-restore", "ip6tables-legacy-restore"):
+                subprocess.run([prog], input=IPT_RESET.encode(), check=False)
         p = subprocess.run(argv, input=data.encode(), capture_output=True)
         return p.returncode == 0, p.stderr.decode(errors="replace")
 
