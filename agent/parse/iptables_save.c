@@ -811,8 +811,13 @@ static enum fw_class mod_set(const struct mod_opt *m)
 		.name = m->v[0], .flags = m->v[1], .return_nomatch = ret_nomatch, .out = m->out};
 	enum fw_class c;
 	int rc = ipset_match_class(m->s->sets, &im, m->s, &c);
-	/* a SET target adds or deletes elements as packets come: what it adds is not known */
-	if (rc == 0 && strv_contains(m->filled, m->v[0]))
+	const struct ipset_set *set = ipset_find(m->s->sets, m->v[0]);
+	/* a SET target adds or deletes elements as packets come (in the set, or in a member of
+	 * the list:set): what it adds is not known */
+	bool filled = strv_contains(m->filled, m->v[0]);
+	for (size_t i = 0; rc == 0 && set && set->kind == IPSET_LIST_SET && i < set->n; i++)
+		filled |= set->v[i].member && strv_contains(m->filled, set->v[i].member);
+	if (rc == 0 && filled)
 		return FW_SOME;
 	if (rc == -ENOENT || rc == -EPROTONOSUPPORT) {
 		if (!m->ev->note)
@@ -826,7 +831,6 @@ static enum fw_class mod_set(const struct mod_opt *m)
 		return FW_SOME;
 	}
 	if (rc < 0) {
-		const struct ipset_set *set = ipset_find(m->s->sets, m->v[0]);
 		if (!m->ev->block_note)
 			m->ev->block_note =
 				xasprintf("set %s is of type %s, whose elements are outside the "
