@@ -175,8 +175,11 @@ static const struct {
 static const struct {
 	const char *name;
 	unsigned port;
-} services[] = {{"ssh", 22}, {"http", 80}, {"https", 443}, {"domain", 53}, {"smtp", 25},
-		{"ftp", 21}, {"telnet", 23}, {"ntp", 123}};
+} services[] = {{"ssh", 22},	 {"http", 80},	     {"https", 443},	 {"domain", 53},
+		{"smtp", 25},	 {"ftp", 21},	     {"telnet", 23},	 {"ntp", 123},
+		{"imap", 143},	 {"imaps", 993},     {"pop3", 110},	 {"pop3s", 995},
+		{"smtps", 465},	 {"submission", 587}, {"mysql", 3306},	 {"postgresql", 5432},
+		{"www", 80},	 {"ftp-data", 20},   {"snmp", 161},	 {"ms-wbt-server", 3389}};
 
 static int parse_port(const char *s, unsigned *out)
 {

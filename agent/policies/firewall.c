@@ -264,6 +264,8 @@ struct fw_ipsets {
 	bool parsed;
 	struct ipset_file f;
 	char *where; /* for messages: the file, or the files looked for */
+	char *err;   /* why the file cannot be parsed (said once a rule names a set) */
+	unsigned err_line;
 	struct collected edits;
 	struct strv cleared, descs; /* sets edited, and what changed in each */
 	size_t *findings;	    /* the findings the edits fix */
@@ -289,11 +291,8 @@ static void ipsets_read(struct fw_run *run)
 		unsigned el = 0;
 		_cleanup_free_ char *err = NULL;
 		if (ipset_parse(is->data, is->len, &is->f, &el, &err) < 0) {
-			policy_add_finding(run->res, is->path, el, NULL,
-					   "%s; ipset restore refuses the file or it is outside the "
-					   "model, so the rules' set matches are judged as if they "
-					   "could match anyone",
-					   err ? err : "cannot parse");
+			is->err_line = el;
+			is->err = err ? xstrdup(err) : xstrdup("cannot parse");
 			return;
 		}
 		is->parsed = true;
@@ -367,6 +366,7 @@ static void ipsets_free(struct fw_ipsets *is)
 	free(is->data);
 	ipset_free(&is->f);
 	free(is->where);
+	free(is->err);
 	collected_free(&is->edits);
 	strv_free(&is->cleared);
 	strv_free(&is->descs);
@@ -400,6 +400,12 @@ static void check_ipt_file(struct fw_run *run, const char *path, int family)
 	if (run->ipsets->parsed) {
 		s.sets = &run->ipsets->f;
 		s.sets_where = run->ipsets->where;
+	} else if (run->ipsets->err && memmem(data, len, "--match-set", 11)) {
+		/* said as a risk: each blocking set match still gets an accept in front */
+		policy_add_risk(run->res, run->ipsets->path, run->ipsets->err_line, NULL,
+				"%s; ipset restore refuses the file or it is outside the model, so "
+				"the set matches of %s are judged as if they could match anyone",
+				run->ipsets->err, path);
 	}
 	struct ipt_fixes fx;
 	iptables_save_analyze(&f, &s, IPT_HOOKS, IPT_N_HOOKS, &fx);

@@ -121,6 +121,16 @@ t_case "a set that an ACCEPT rule uses too stays; an accept goes in front of the
 t_same "$T/shared.ipsets.orig" "$R/etc/iptables/ipsets"
 t_grep '^-A INPUT -s 203.0.113.0/24 -p tcp -m tcp --dport 22 -j ACCEPT$' "$R/etc/iptables/rules.v4"
 
+mk swapped 'create a hash:net family inet
+create b hash:net family inet
+add b 203.0.113.10
+add b 198.51.100.20
+swap a b' '-A INPUT -m set --match-set a src -j DROP'
+repaired "sets the model cannot follow (swap)"
+t_case "sets the model cannot follow: the set is left, an accept goes in front, a risk names the file"
+t_same "$T/swapped.ipsets.orig" "$R/etc/iptables/ipsets"
+t_grep 'risk: /etc/iptables/ipsets:5: swap of sets is outside the model' "$T/err"
+
 mk okset 'create blk hash:net family inet hashsize 1024 maxelem 65536
 add blk 203.0.0.0/8
 add blk 203.0.113.0/24 nomatch
