@@ -116,8 +116,8 @@ static int range_nets(u128 lo, u128 hi, int family, unsigned min_prefix, struct 
 	unsigned bits = fam_bits(family);
 	while (lo <= hi) {
 		unsigned p = min_prefix;
-		while (p < bits && ((lo & span(bits, p)) || lo + span(bits, p) > hi ||
-				    lo + span(bits, p) < lo))
+		while (p < bits &&
+		       ((lo & span(bits, p)) || lo + span(bits, p) > hi || lo + span(bits, p) < lo))
 			p++;
 		if (*n >= IPSET_MAX_ENTRIES)
 			return -E2BIG;
@@ -169,17 +169,17 @@ static int parse_addr(const char *s, size_t n, int family, unsigned netmask, str
 static const struct {
 	const char *name;
 	unsigned num;
-} protos[] = {{"tcp", 6},      {"udp", 17},	  {"sctp", 132},  {"udplite", 136},
-	      {"icmp", 1},     {"icmpv6", 58},	  {"ipv6-icmp", 58}};
+} protos[] = {{"tcp", 6},  {"udp", 17},	   {"sctp", 132},    {"udplite", 136},
+	      {"icmp", 1}, {"icmpv6", 58}, {"ipv6-icmp", 58}};
 
 static const struct {
 	const char *name;
 	unsigned port;
-} services[] = {{"ssh", 22},	 {"http", 80},	     {"https", 443},	 {"domain", 53},
-		{"smtp", 25},	 {"ftp", 21},	     {"telnet", 23},	 {"ntp", 123},
-		{"imap", 143},	 {"imaps", 993},     {"pop3", 110},	 {"pop3s", 995},
-		{"smtps", 465},	 {"submission", 587}, {"mysql", 3306},	 {"postgresql", 5432},
-		{"www", 80},	 {"ftp-data", 20},   {"snmp", 161},	 {"ms-wbt-server", 3389}};
+} services[] = {{"ssh", 22},	{"http", 80},	     {"https", 443},  {"domain", 53},
+		{"smtp", 25},	{"ftp", 21},	     {"telnet", 23},  {"ntp", 123},
+		{"imap", 143},	{"imaps", 993},	     {"pop3", 110},   {"pop3s", 995},
+		{"smtps", 465}, {"submission", 587}, {"mysql", 3306}, {"postgresql", 5432},
+		{"www", 80},	{"ftp-data", 20},    {"snmp", 161},   {"ms-wbt-server", 3389}};
 
 static int parse_port(const char *s, unsigned *out)
 {
@@ -456,8 +456,8 @@ static int parse_line(struct ipset_file *f, struct strv *w, unsigned line, size_
 		return 0;
 	static const struct {
 		const char *l, *s, *d;
-	} cmds[] = {{"create", "n", "-N"},  {"add", "a", "-A"},	    {"del", "d", "-D"},
-		    {"flush", "f", "-F"},   {"destroy", "x", "-X"}, {"rename", "e", "-E"},
+	} cmds[] = {{"create", "n", "-N"}, {"add", "a", "-A"},	   {"del", "d", "-D"},
+		    {"flush", "f", "-F"},  {"destroy", "x", "-X"}, {"rename", "e", "-E"},
 		    {"swap", "w", "-W"}};
 	size_t c = ARRAY_SIZE(cmds);
 	for (size_t i = 0; i < ARRAY_SIZE(cmds); i++)
@@ -507,8 +507,7 @@ static int parse_line(struct ipset_file *f, struct strv *w, unsigned line, size_
 	return cmd_add(f, s, c == 2, a + 1, n - 1, line, off, len, total, err);
 }
 
-int ipset_parse(const char *buf, size_t len, struct ipset_file *out, unsigned *err_line,
-		char **err)
+int ipset_parse(const char *buf, size_t len, struct ipset_file *out, unsigned *err_line, char **err)
 {
 	unsigned line = 0;
 	size_t pos = 0, total = 0;
@@ -534,8 +533,8 @@ int ipset_parse(const char *buf, size_t len, struct ipset_file *out, unsigned *e
 			set_err(err, "unterminated quote or too many words");
 		else
 			rc = parse_line(out, &w, line, off, n, &total, err);
-		if (rc == 0 && w.n && (!strcmp(w.v[0], "create") || !strcmp(w.v[0], "n") ||
-				       !strcmp(w.v[0], "-N"))) {
+		if (rc == 0 && w.n &&
+		    (!strcmp(w.v[0], "create") || !strcmp(w.v[0], "n") || !strcmp(w.v[0], "-N"))) {
 			struct ipset_set *s = find_set(out, w.v[1]);
 			if (s && s->line == line)
 				s->end = off + n;
@@ -566,8 +565,8 @@ void ipset_free(struct ipset_file *f)
 struct ent {
 	u128 lo, hi;
 	unsigned prefix;
-	bool on;	/* the match succeeds at the addresses it decides */
-	bool partial;	/* its port dimension covers only some of the connection's ports */
+	bool on;      /* the match succeeds at the addresses it decides */
+	bool partial; /* its port dimension covers only some of the connection's ports */
 };
 
 static void ent_of(const struct cidr *c, bool on, bool partial, struct ent *e)
@@ -724,7 +723,8 @@ static int class_of(const struct ipset_file *f, const struct ipset_set *set,
 	} else {
 		size_t all = 0, none = 0;
 		for (size_t i = 0; i < s->n_peers; i++) {
-			enum fw_class c = cover(e, n, to_u128(&s->peers[i]), s->peers[i].prefix, bits);
+			enum fw_class c =
+				cover(e, n, to_u128(&s->peers[i]), s->peers[i].prefix, bits);
 			all += c == FW_ALL;
 			none += c == FW_NONE;
 		}
@@ -760,8 +760,8 @@ static bool within_peers(const struct fw_scope *s, const struct cidr *c)
 static bool line_removable(const struct ipset_set *set, size_t off, const struct fw_scope *s)
 {
 	for (size_t i = 0; i < set->n; i++)
-		if (set->v[i].off == off && (set->v[i].nomatch || set->v[i].again ||
-					     !within_peers(s, &set->v[i].net)))
+		if (set->v[i].off == off &&
+		    (set->v[i].nomatch || set->v[i].again || !within_peers(s, &set->v[i].net)))
 			return false;
 	return true;
 }
@@ -774,8 +774,9 @@ static bool plan(const struct ipset_set *set, const struct fw_scope *s, size_t *
 	*rm = NULL;
 	*add = NULL;
 	*n_rm = *n_add = 0;
-	if (!s->n_peers || (set->kind != IPSET_HASH_IP && set->kind != IPSET_HASH_NET &&
-			    set->kind != IPSET_BITMAP_IP) ||
+	if (!s->n_peers ||
+	    (set->kind != IPSET_HASH_IP && set->kind != IPSET_HASH_NET &&
+	     set->kind != IPSET_BITMAP_IP) ||
 	    set->family != s->family)
 		return false;
 	struct ent *e = xcalloc(set->n + s->n_peers + 1, sizeof(*e));
@@ -874,15 +875,17 @@ void ipset_clear_edits(const char *buf, size_t len, const struct ipset_file *f, 
 			at++;
 		else if (len && buf[len - 1] != '\n')
 			buf_puts(&b, "\n");
-		buf_printf(&b, "%sadded the next element%s: the protected network%s stay%s out of set "
-			       "%s\n",
+		buf_printf(&b,
+			   "%sadded the next element%s: the protected network%s stay%s out of set "
+			   "%s\n",
 			   marker, n_add > 1 ? "s" : "", n_add > 1 ? "s" : "", n_add > 1 ? "" : "s",
 			   name);
 		for (size_t i = 0; i < n_add; i++) {
 			char t[CIDR_STRLEN];
 			cidr_format(&add[i], t);
 			if (!strchr(t, '/'))
-				snprintf(t + strlen(t), sizeof(t) - strlen(t), "/%u", add[i].prefix);
+				snprintf(t + strlen(t), sizeof(t) - strlen(t), "/%u",
+					 add[i].prefix);
 			buf_printf(&b, "add %s %s nomatch\n", name, t);
 			buf_printf(&d, "%sadded \"add %s %s nomatch\"", d.len ? ", " : "", name, t);
 		}

@@ -26,9 +26,9 @@ enum ipset_kind {
 struct ipset_entry {
 	struct cidr net; /* the address dimension (address types: what the elements cover) */
 	bool nomatch;
-	unsigned proto;		 /* port types: IP protocol (6 tcp, 17 udp, ...) */
+	unsigned proto;		   /* port types: IP protocol (6 tcp, 17 udp, ...) */
 	unsigned port_lo, port_hi; /* port types */
-	char *member;		 /* list:set: the member set */
+	char *member;		   /* list:set: the member set */
 	unsigned line;
 	size_t off, len; /* the "add" line, without its newline */
 	bool again;	 /* an earlier line added it too: removing this line is not enough */
@@ -37,12 +37,12 @@ struct ipset_entry {
 struct ipset_set {
 	char *name, *type;
 	enum ipset_kind kind;
-	unsigned dim;	   /* dimensions a match needs (hash:ip,port: 2) */
-	int family;	   /* AF_INET or AF_INET6; list:set: AF_UNSPEC */
-	unsigned netmask;  /* hash:ip, bitmap:ip "netmask": elements are networks of it */
+	unsigned dim;	  /* dimensions a match needs (hash:ip,port: 2) */
+	int family;	  /* AF_INET or AF_INET6; list:set: AF_UNSPEC */
+	unsigned netmask; /* hash:ip, bitmap:ip "netmask": elements are networks of it */
 	unsigned line;
-	size_t off, len;   /* the "create" line */
-	size_t end;	   /* offset after the set's last line (create or add) */
+	size_t off, len; /* the "create" line */
+	size_t end;	 /* offset after the set's last line (create or add) */
 	struct ipset_entry *v;
 	size_t n;
 };

@@ -352,9 +352,10 @@ struct rule_eval {
 	bool port_within; /* a positive local port match inside sshd's ports, TCP */
 	bool tcp;
 	const char *target;
-	bool go;	  /* -g */
-	const char *set;  /* a set whose clearing (ipset_clear_edits) makes the rule miss the peers */
-	char *note;	  /* the loader refuses the rule (a set that does not exist): why */
+	bool go; /* -g */
+	const char
+		*set; /* a set whose clearing (ipset_clear_edits) makes the rule miss the peers */
+	char *note;   /* the loader refuses the rule (a set that does not exist): why */
 	char *block_note; /* a blocking rule's verdict is unknown: why */
 };
 
@@ -758,8 +759,8 @@ static enum fw_class mod_addrtype(const struct mod_opt *m)
 	bool local_side = dst != m->out;
 	/* IPv6 counts a local unicast address as both LOCAL and UNICAST */
 	if (local_side)
-		return negate(list_has(m->v0, "LOCAL") ||
-					      (m->s->family == AF_INET6 && list_has(m->v0, "UNICAST"))
+		return negate(list_has(m->v0, "LOCAL") || (m->s->family == AF_INET6 &&
+							   list_has(m->v0, "UNICAST"))
 				      ? FW_ALL
 				      : FW_NONE,
 			      m->neg);
@@ -802,7 +803,8 @@ static enum fw_class mod_set(const struct mod_opt *m)
 		return FW_SOME;
 	bool ret_nomatch = false;
 	for (size_t i = 0; i < m->n_rest; i++) {
-		if (streq_any(m->rest[i], "-m", "--match") || streq_any(m->rest[i], "-j", "--jump") ||
+		if (streq_any(m->rest[i], "-m", "--match") ||
+		    streq_any(m->rest[i], "-j", "--jump") ||
 		    streq_any(m->rest[i], "-g", "--goto") || !strcmp(m->rest[i], "--match-set"))
 			break;
 		ret_nomatch |= !strcmp(m->rest[i], "--return-nomatch");
@@ -841,7 +843,8 @@ static enum fw_class mod_set(const struct mod_opt *m)
 	/* the peer's side, positive: taking the protected peers out of the set makes the rule
 	 * miss them */
 	if (c != FW_NONE && !m->neg && !ret_nomatch &&
-	    !strncmp(m->v[1], m->out ? "dst" : "src", 3) && ipset_can_clear(m->s->sets, m->v[0], m->s))
+	    !strncmp(m->v[1], m->out ? "dst" : "src", 3) &&
+	    ipset_can_clear(m->s->sets, m->v[0], m->s))
 		m->ev->set = m->v[0];
 	return negate(c, m->neg);
 }
@@ -1495,10 +1498,11 @@ static const char *kind_text(enum fw_kind k)
 static const char *walk_text(const struct walker *w)
 {
 	if (w->nd)
-		return w->nd_type == 135 ? "IPv6 neighbour solicitations (ICMPv6), without which no "
-					   "connection to sshd starts,"
-					 : "IPv6 neighbour advertisements (ICMPv6), without which no "
-					   "connection to sshd starts,";
+		return w->nd_type == 135
+			       ? "IPv6 neighbour solicitations (ICMPv6), without which no "
+				 "connection to sshd starts,"
+			       : "IPv6 neighbour advertisements (ICMPv6), without which no "
+				 "connection to sshd starts,";
 	return kind_text(w->kind);
 }
 
@@ -1606,7 +1610,8 @@ static bool set_blocks_only(struct walker *w, const char *set)
 		bool blocks = false;
 		for (size_t t = 0; target && t < ARRAY_SIZE(targets); t++)
 			if (!strcmp(targets[t].name, target))
-				blocks = targets[t].kind == TGT_BLOCK || targets[t].kind == TGT_DIVERT;
+				blocks = targets[t].kind == TGT_BLOCK ||
+					 targets[t].kind == TGT_DIVERT;
 		if (neg || ret || !blocks)
 			return false;
 	}
@@ -1723,7 +1728,7 @@ static bool walk_chain(struct walker *w, struct corder *o, const char *policy)
 				    xasprintf("-j %s %s %s from protected sources in set %s",
 					      ev.target,
 					      cls_and(ev.cls, w->path_cls) == FW_ALL ? "blocks"
-										: "can block",
+										     : "can block",
 					      walk_text(w), ev.set));
 			continue;
 		}

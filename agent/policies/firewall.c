@@ -326,8 +326,8 @@ static void ipsets_fix(struct fw_run *run, const char *path, const char *data, s
 			strv_push_owned(&is->descs, desc ? desc : xstrdup(""));
 		}
 		_cleanup_free_ char *text = line_text(data, len, f->cmds[x->cmd].off);
-		struct finding *fd =
-			policy_add_finding(run->res, path, f->cmds[x->cmd].line, text, "%s", x->why);
+		struct finding *fd = policy_add_finding(run->res, path, f->cmds[x->cmd].line, text,
+							"%s", x->why);
 		finding_set_action(fd, "%s the protected sources out of set %s in %s: %s",
 				   run->ctx->repair ? "took" : "would take", x->set, is->path,
 				   is->descs.v[k]);
@@ -351,7 +351,8 @@ static void ipsets_commit(struct fw_run *run)
 			struct finding *f = &run->res->findings[is->findings[i]];
 			if (rc < 0) {
 				f->error = true;
-				finding_set_action(f, "not changed (%s): %s", is->path, strerror(-rc));
+				finding_set_action(f, "not changed (%s): %s", is->path,
+						   strerror(-rc));
 			} else {
 				f->fixed = true;
 				f->backup = backup ? xstrdup(backup) : NULL;
@@ -872,11 +873,10 @@ static void live_fix_dump(struct fw_run *run, const char *save, const char *rest
 							   ? "deleted from the running rules"
 							   : "would delete from the running rules");
 			else
-				finding_set_action(fd, "%s \"-A %s %s\"%s to the running rules",
-						   run->ctx->repair ? "added" : "would add",
-						   x->chain, w,
-						   x->nd ? " and the same for ICMPv6 types 134-136"
-							 : "");
+				finding_set_action(
+					fd, "%s \"-A %s %s\"%s to the running rules",
+					run->ctx->repair ? "added" : "would add", x->chain, w,
+					x->nd ? " and the same for ICMPv6 types 134-136" : "");
 		}
 		if (run->ctx->repair) {
 			struct edits e = {0};

@@ -27,8 +27,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct fz_out o = {.in = in, .len = size};
 		char *desc = NULL;
 		buf_puts(&o.out, "");
-		ipset_clear_edits(in, size, &f, f.sets[i].name, &s, "# m: ",
-				  &(struct fw_edit_sink){fz_add, &o}, &desc);
+		ipset_clear_edits(in, size, &f, f.sets[i].name, &s,
+				  "# m: ", &(struct fw_edit_sink){fz_add, &o}, &desc);
 		fz_finish(&o);
 		struct ipset_file f2;
 		if (ipset_parse(o.out.data, o.out.len, &f2, &el, &err) < 0)

@@ -38,17 +38,17 @@ static const struct ccase ccases[] = {
 	{"hash_net_elsewhere_matches_none", AF_INET, "203.0.113.0/24",
 	 NET "add blk 198.51.100.0/24\n", "blk", "src", false, false, 0, FW_NONE},
 	{"nomatch_element_for_the_protected_network_matches_none", AF_INET, "203.0.113.0/24",
-	 NET "add blk 203.0.0.0/8\nadd blk 203.0.113.0/24 nomatch\n", "blk", "src", false, false,
-	 0, FW_NONE},
+	 NET "add blk 203.0.0.0/8\nadd blk 203.0.113.0/24 nomatch\n", "blk", "src", false, false, 0,
+	 FW_NONE},
 	{"nomatch_element_for_part_matches_some", AF_INET, "203.0.113.0/24",
-	 NET "add blk 203.0.0.0/8\nadd blk 203.0.113.0/25 nomatch\n", "blk", "src", false, false,
-	 0, FW_SOME},
+	 NET "add blk 203.0.0.0/8\nadd blk 203.0.113.0/25 nomatch\n", "blk", "src", false, false, 0,
+	 FW_SOME},
 	{"return_nomatch_turns_nomatch_elements_into_matches", AF_INET, "203.0.113.0/24",
 	 NET "add blk 203.0.0.0/8\nadd blk 203.0.113.0/24 nomatch\n", "blk", "src", true, false, 0,
 	 FW_ALL},
 	{"a_later_add_with_exist_replaces_the_element", AF_INET, "203.0.113.0/24",
-	 NET "add blk 203.0.113.0/24 nomatch\nadd -exist blk 203.0.113.0/24\n", "blk", "src",
-	 false, false, 0, FW_ALL},
+	 NET "add blk 203.0.113.0/24 nomatch\nadd -exist blk 203.0.113.0/24\n", "blk", "src", false,
+	 false, 0, FW_ALL},
 	{"del_takes_the_element_away", AF_INET, "203.0.113.0/24",
 	 NET "add blk 203.0.113.0/24\ndel blk 203.0.113.0/24\n", "blk", "src", false, false, 0,
 	 FW_NONE},
@@ -123,8 +123,10 @@ static void test_class_case(void **state)
 	struct cidr_list pl;
 	struct fw_scope s;
 	scope_of(c->family, c->protect, &pl, &s);
-	struct ipset_match m = {
-		.name = c->set, .flags = c->flags, .return_nomatch = c->return_nomatch, .out = c->out};
+	struct ipset_match m = {.name = c->set,
+				.flags = c->flags,
+				.return_nomatch = c->return_nomatch,
+				.out = c->out};
 	enum fw_class cls;
 	int rc = ipset_match_class(&f, &m, &s, &cls);
 	if (rc != c->rc)
@@ -139,11 +141,11 @@ static const struct {
 	const char *in;
 	unsigned line;
 } bad_files[] = {
-	{"create a hash:net\nadd a 0.0.0.0/0\n", 2},	     /* hash:net stores no /0 */
-	{"add a 10.0.0.0/8\n", 1},			     /* no such set */
+	{"create a hash:net\nadd a 0.0.0.0/0\n", 2},	   /* hash:net stores no /0 */
+	{"add a 10.0.0.0/8\n", 1},			   /* no such set */
 	{"create a hash:ip\nadd a 10.0.0.1 nomatch\n", 2}, /* hash:ip has no nomatch */
-	{"create a hash:ip,port\nadd a 10.0.0.1\n", 2},     /* the second dimension is missing */
-	{"create a hash:net\nrename a b\n", 2},		     /* outside the model */
+	{"create a hash:ip,port\nadd a 10.0.0.1\n", 2},	   /* the second dimension is missing */
+	{"create a hash:net\nrename a b\n", 2},		   /* outside the model */
 	{"create a hash:net\nfoo a\n", 2},
 	{"create a hash:net comment\nadd a 10.0.0.0/8 comment \"open\n", 2},
 	{"create a hash:net family inet7\n", 1},
@@ -160,7 +162,8 @@ static void test_malformed_files_name_the_line(void **state)
 		char *err = NULL;
 		int rc = ipset_parse(bad_files[i].in, strlen(bad_files[i].in), &f, &el, &err);
 		if (rc == 0 || el != bad_files[i].line)
-			fail_msg("file %zu: rc %d line %u, want line %u", i, rc, el, bad_files[i].line);
+			fail_msg("file %zu: rc %d line %u, want line %u", i, rc, el,
+				 bad_files[i].line);
 		free(err);
 	}
 }
@@ -240,8 +243,8 @@ static void test_edit_case(void **state)
 	if (can) {
 		struct edits e = {0};
 		char *desc = NULL;
-		ipset_clear_edits(c->in, len, &f, c->set, &s, M, &(struct fw_edit_sink){sink_add, &e},
-				  &desc);
+		ipset_clear_edits(c->in, len, &f, c->set, &s, M,
+				  &(struct fw_edit_sink){sink_add, &e}, &desc);
 		struct buf out = {0};
 		buf_puts(&out, "");
 		for (size_t i = 0, pos = 0; i <= e.n; i++) {
@@ -272,7 +275,8 @@ static void test_edit_case(void **state)
 
 int main(void)
 {
-	const size_t nc = sizeof(ccases) / sizeof(ccases[0]), ne = sizeof(ecases) / sizeof(ecases[0]);
+	const size_t nc = sizeof(ccases) / sizeof(ccases[0]),
+		     ne = sizeof(ecases) / sizeof(ecases[0]);
 	struct CMUnitTest tests[sizeof(ccases) / sizeof(ccases[0]) +
 				sizeof(ecases) / sizeof(ecases[0]) + 2] = {
 		cmocka_unit_test(test_malformed_files_name_the_line),

@@ -34,15 +34,16 @@ static const struct fcase cases[] = {
 	 {22},
 	 HEADD "-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n"
 	       "-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT\n-A INPUT -j DROP\nCOMMIT\n",
-	 HEADD "-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n"
-	       "-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT\n" M
-	       "added the next rules: -j DROP blocks IPv6 neighbour solicitations (ICMPv6), without "
-	       "which no connection to sshd starts, from protected sources\n"
-	       "-A INPUT -p ipv6-icmp -m icmp6 --icmpv6-type 133 -j ACCEPT\n"
-	       "-A INPUT -p ipv6-icmp -m icmp6 --icmpv6-type 134 -j ACCEPT\n"
-	       "-A INPUT -p ipv6-icmp -m icmp6 --icmpv6-type 135 -j ACCEPT\n"
-	       "-A INPUT -p ipv6-icmp -m icmp6 --icmpv6-type 136 -j ACCEPT\n"
-	       "-A INPUT -j DROP\nCOMMIT\n"},
+	 HEADD
+	 "-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n"
+	 "-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT\n" M
+	 "added the next rules: -j DROP blocks IPv6 neighbour solicitations (ICMPv6), without "
+	 "which no connection to sshd starts, from protected sources\n"
+	 "-A INPUT -p ipv6-icmp -m icmp6 --icmpv6-type 133 -j ACCEPT\n"
+	 "-A INPUT -p ipv6-icmp -m icmp6 --icmpv6-type 134 -j ACCEPT\n"
+	 "-A INPUT -p ipv6-icmp -m icmp6 --icmpv6-type 135 -j ACCEPT\n"
+	 "-A INPUT -p ipv6-icmp -m icmp6 --icmpv6-type 136 -j ACCEPT\n"
+	 "-A INPUT -j DROP\nCOMMIT\n"},
 	{"fail2ban_reject_of_protected_address_is_commented_out",
 	 AF_INET,
 	 "203.0.113.0/24",
