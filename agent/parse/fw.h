@@ -11,12 +11,17 @@
 
 /* The traffic a repair must let through: new TCP connections from every peer to every port,
  * and the packets that follow in both directions. */
+struct ipset_file;
 struct fw_scope {
 	int family;		  /* AF_INET or AF_INET6 */
 	const struct cidr *peers; /* protected networks of this family; */
 	size_t n_peers;		  /* 0: every source of the family is protected */
 	const unsigned *ports;	  /* sshd's ports */
 	size_t n_ports;
+	/* iptables: the sets the instance's boot loads before the rules (parse/ipset.h), and the
+	 * files they come from, for messages; NULL: not read (a set match is "some") */
+	const struct ipset_file *sets;
+	const char *sets_where;
 };
 
 /* How much of the scope's traffic a match (or a rule) can match. */

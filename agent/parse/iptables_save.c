@@ -3,6 +3,7 @@
  * xshared.c): "*table", ":chain policy [p:b]", commands, "COMMIT", "#" comments in column 0,
  * words split on blanks with "..." quoting and \" inside quotes. */
 #include "parse/iptables_save.h"
+#include "parse/ipset.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -17,13 +18,6 @@
 #define IPT_MAX_WORDS 4096u
 #define WALK_MAX_DEPTH 32u
 #define WALK_MAX_STEPS 2000000u
-
-/* negate() and cls_and() are fw.c's fw_negate() and fw_and() under the names this file's match
- * code uses. */
-static enum fw_class negate(enum fw_class c, bool neg)
-{
-	return fw_negate(c, neg);
-}
 
 /* ---- parsing ---- */
 
@@ -325,6 +319,7 @@ void ipt_fixes_free(struct ipt_fixes *f)
 	for (size_t i = 0; i < f->n; i++) {
 		free(f->v[i].chain);
 		free(f->v[i].why);
+		free(f->v[i].set);
 	}
 	free(f->v);
 	free(f->note);
@@ -340,12 +335,11 @@ struct rule_eval {
 	bool tcp;
 	const char *target;
 	bool go; /* -g */
+	const char
+		*set; /* a set whose clearing (ipset_clear_edits) makes the rule miss the peers */
+	char *note;   /* the loader refuses the rule (a set that does not exist): why */
+	char *block_note; /* a blocking rule's verdict is unknown: why */
 };
-
-static enum fw_class cls_and(enum fw_class a, enum fw_class b)
-{
-	return fw_and(a, b);
-}
 
 static int parse_port(const char *s, size_t n, unsigned *out)
 {
@@ -464,9 +458,9 @@ static enum fw_class local_class(const struct fw_scope *s, const char *v, bool n
 static enum fw_class iface_class(const char *v, bool neg)
 {
 	if (!strcmp(v, "lo"))
-		return negate(FW_NONE, neg);
+		return fw_negate(FW_NONE, neg);
 	if (!strcmp(v, "+"))
-		return negate(FW_ALL, neg);
+		return fw_negate(FW_ALL, neg);
 	return FW_SOME;
 }
 
@@ -492,7 +486,7 @@ static unsigned tcp_flag_bits(const char *v)
 
 static enum fw_class flags_class(enum fw_kind k, unsigned mask, unsigned comp, bool neg)
 {
-	return negate(fw_class_tcp_flags(k, mask, comp, false), neg);
+	return fw_negate(fw_class_tcp_flags(k, mask, comp, false), neg);
 }
 
 static bool list_has(const char *list, const char *word)
@@ -556,158 +550,305 @@ static int option_nargs(const char *o)
 	return 1;
 }
 
-/* One module option; returns its class for kind k (FW_SOME when not understood). */
-static enum fw_class module_option(const struct fw_scope *s, enum fw_kind k, bool out, bool no_ct,
-				   const char *mod, const char *o, char **v, size_t nv, bool neg,
-				   struct rule_eval *ev)
+/* ---- the match modules: one handler per module ---- */
+
+/* One option of a match module ("-m MOD ... OPTION VALUES"), as a handler sees it. */
+struct mod_opt {
+	const struct fw_scope *s;
+	enum fw_kind k;
+	bool out;   /* the reply direction: the peer is the destination */
+	bool no_ct; /* the raw table: conntrack has not run */
+	const char *mod, *o;
+	char **v;
+	size_t nv;
+	const char *v0; /* v[0], or "" */
+	bool neg;
+	struct rule_eval *ev;
+	char **rest; /* the rule's words after this option's values */
+	size_t n_rest;
+	const struct strv *filled; /* sets a SET target changes as packets come */
+};
+
+/* --dport/--sport (tcp, udp, sctp, dccp, udplite) or --dports/--sports/--ports (multiport). */
+static enum fw_class mod_port_opt(const struct mod_opt *m, bool list, bool *handled)
 {
-	const char *v0 = nv ? v[0] : "";
-	bool is_port_mod = streq_any(mod, "tcp", "udp") || !strcmp(mod, "sctp") ||
-			   !strcmp(mod, "dccp") || !strcmp(mod, "udplite");
-	if (is_port_mod && nv == 1) {
-		bool d = streq_any(o, "--dport", "--destination-port");
-		bool sp = streq_any(o, "--sport", "--source-port");
-		if (d || sp) {
-			bool local = out ? sp : d;
-			bool w = false;
-			enum fw_class c = port_class(s, v0, false, local, neg, local ? &w : NULL);
-			if (local && w && !strcmp(mod, "tcp"))
-				ev->port_within = true;
-			return c;
-		}
-	}
-	if (!strcmp(mod, "tcp")) {
-		if (!strcmp(o, "--syn"))
-			return flags_class(k, 0x17, 0x02, neg);
-		if (!strcmp(o, "--tcp-flags") && nv == 2)
-			return flags_class(k, tcp_flag_bits(v[0]), tcp_flag_bits(v[1]), neg);
+	bool d = list ? streq_any(m->o, "--dports", "--destination-ports")
+		      : streq_any(m->o, "--dport", "--destination-port");
+	bool sp = list ? streq_any(m->o, "--sports", "--source-ports")
+		       : streq_any(m->o, "--sport", "--source-port");
+	*handled = m->nv == 1 && (d || sp);
+	if (!*handled)
 		return FW_SOME;
-	}
-	if (!strcmp(mod, "multiport") && nv == 1) {
-		bool d = streq_any(o, "--dports", "--destination-ports");
-		bool sp = streq_any(o, "--sports", "--source-ports");
-		if (d || sp) {
-			bool local = out ? sp : d;
-			bool w = false;
-			enum fw_class c = port_class(s, v0, true, local, neg, local ? &w : NULL);
-			if (local && w && ev->tcp)
-				ev->port_within = true;
-			return c;
-		}
-		if (!strcmp(o, "--ports")) /* either port: sshd's side decides */
-			return port_class(s, v0, true, true, neg, NULL);
-		return FW_SOME;
-	}
-	if (streq_any(mod, "state", "conntrack")) {
-		if (no_ct) /* the raw table comes before conntrack: its state is not known yet */
-			return FW_SOME;
-		const char *st = k == FW_IN_NEW ? "NEW" : "ESTABLISHED";
-		if (streq_any(o, "--state", "--ctstate") && nv == 1)
-			return negate(list_has(v0, st) ? FW_ALL : FW_NONE, neg);
-		if (!strcmp(o, "--ctdir") && nv == 1)
-			return negate(!strcasecmp(v0, out ? "REPLY" : "ORIGINAL") ? FW_ALL
-										  : FW_NONE,
-				      neg);
-		if (!strcmp(o, "--ctproto") && nv == 1)
-			return negate(!strcasecmp(v0, "tcp") || !strcmp(v0, "6") ? FW_ALL : FW_NONE,
-				      neg);
-		return FW_SOME;
-	}
-	if (!strcmp(mod, "comment"))
-		return FW_ALL;
-	if (!strcmp(mod, "iprange") && nv == 1) {
-		bool src = !strcmp(o, "--src-range");
-		if (!src && strcmp(o, "--dst-range"))
-			return FW_SOME;
-		const char *dash = strchr(v0, '-');
-		struct cidr a, b;
-		if (!dash || cidr_parse_n(v0, (size_t)(dash - v0), &a) < 0 ||
-		    cidr_parse(dash + 1, &b) < 0 || a.family != s->family || b.family != a.family)
-			return FW_SOME;
-		if (src == out) /* the local address */
-			return FW_SOME;
-		/* against each peer network: inside the range, outside it, or across */
-		size_t al = s->family == AF_INET ? 4 : 16;
-		if (!neg) {
-			bool w = !s->n_peers;
-			for (size_t j = 0; j < s->n_peers && !w; j++) {
-				struct cidr f, l;
-				cidr_first(&s->peers[j], &f);
-				cidr_last(&s->peers[j], &l);
-				w = memcmp(f.addr, a.addr, al) <= 0 &&
-				    memcmp(b.addr, l.addr, al) <= 0;
-			}
-			ev->peer_within |= w;
-		}
-		if (!s->n_peers)
-			return FW_SOME;
-		size_t all = 0, none = 0;
-		for (size_t j = 0; j < s->n_peers; j++) {
-			struct cidr f, l;
-			cidr_first(&s->peers[j], &f);
-			cidr_last(&s->peers[j], &l);
-			all += memcmp(f.addr, a.addr, al) >= 0 && memcmp(l.addr, b.addr, al) <= 0;
-			none += memcmp(l.addr, a.addr, al) < 0 || memcmp(f.addr, b.addr, al) > 0;
-		}
-		return negate(all == s->n_peers	   ? FW_ALL
-			      : none == s->n_peers ? FW_NONE
-						   : FW_SOME,
-			      neg);
-	}
-	if (!strcmp(mod, "addrtype") && nv == 1) {
-		bool dst = !strcmp(o, "--dst-type");
-		if (!dst && strcmp(o, "--src-type"))
-			return strncmp(o, "--limit-iface", 13) ? FW_SOME : FW_ALL;
-		/* the type is the route's: sshd's own address is LOCAL (in IPv4 never UNICAST), the
-		 * client's UNICAST unless a route makes it unreachable */
-		bool local_side = dst != out;
-		/* IPv6 counts a local unicast address as both LOCAL and UNICAST */
-		if (local_side)
-			return negate(list_has(v0, "LOCAL") || (s->family == AF_INET6 &&
-								list_has(v0, "UNICAST"))
-					      ? FW_ALL
-					      : FW_NONE,
-				      neg);
-		if (list_has(v0, "UNICAST"))
-			return negate(FW_ALL, neg);
-		if (list_has(v0, "BLACKHOLE") || list_has(v0, "UNREACHABLE") ||
-		    list_has(v0, "PROHIBIT") || list_has(v0, "THROW") || list_has(v0, "UNSPEC"))
-			return FW_SOME;
-		return negate(FW_NONE, neg);
-	}
-	if (!strcmp(mod, "pkttype") && !strcmp(o, "--pkt-type") && nv == 1)
-		return negate(!strcasecmp(v0, "unicast") ? FW_ALL
-			      : (!strcasecmp(v0, "broadcast") || !strcasecmp(v0, "multicast"))
-				      ? FW_NONE
-				      : FW_SOME,
-			      neg);
-	if (!strcmp(mod, "recent")) {
-		/* --set alone always matches; the others depend on history */
-		if (!strcmp(o, "--set") || !strcmp(o, "--name") || !strcmp(o, "--rsource") ||
-		    !strcmp(o, "--rdest") || !strcmp(o, "--mask"))
-			return FW_ALL;
-		return FW_SOME;
-	}
-	if (streq_any(mod, "icmp", "icmp6"))
-		return FW_NONE;
+	bool local = m->out ? sp : d;
+	bool w = false;
+	enum fw_class c = port_class(m->s, m->v0, list, local, m->neg, local ? &w : NULL);
+	/* a port match narrows a rule to sshd's connections only when the rule is TCP */
+	if (local && w && (list ? m->ev->tcp : !strcmp(m->mod, "tcp")))
+		m->ev->port_within = true;
+	return c;
+}
+
+static enum fw_class mod_tcp(const struct mod_opt *m)
+{
+	bool handled;
+	enum fw_class c = mod_port_opt(m, false, &handled);
+	if (handled)
+		return c;
+	if (!strcmp(m->o, "--syn"))
+		return flags_class(m->k, 0x17, 0x02, m->neg);
+	if (!strcmp(m->o, "--tcp-flags") && m->nv == 2)
+		return flags_class(m->k, tcp_flag_bits(m->v[0]), tcp_flag_bits(m->v[1]), m->neg);
 	return FW_SOME;
 }
 
-/* Modules that restrict nothing by being named (their options do). */
-static bool module_neutral(const char *m)
+static enum fw_class mod_ports(const struct mod_opt *m)
 {
-	static const char *n[] = {"tcp",     "udp",	"multiport", "state",	"conntrack",
-				  "comment", "iprange", "addrtype",  "pkttype", "recent",
-				  "icmp",    "icmp6",	"sctp",	     "dccp",	"udplite"};
-	for (size_t i = 0; i < ARRAY_SIZE(n); i++)
-		if (!strcmp(m, n[i]))
-			return true;
-	return false;
+	bool handled;
+	return mod_port_opt(m, false, &handled);
+}
+
+static enum fw_class mod_multiport(const struct mod_opt *m)
+{
+	bool handled;
+	enum fw_class c = mod_port_opt(m, true, &handled);
+	if (handled)
+		return c;
+	if (!strcmp(m->o, "--ports") && m->nv == 1) /* either port: sshd's side decides */
+		return port_class(m->s, m->v0, true, true, m->neg, NULL);
+	return FW_SOME;
+}
+
+static enum fw_class mod_conntrack(const struct mod_opt *m)
+{
+	if (m->no_ct) /* the raw table comes before conntrack: its state is not known yet */
+		return FW_SOME;
+	const char *st = m->k == FW_IN_NEW ? "NEW" : "ESTABLISHED";
+	if (streq_any(m->o, "--state", "--ctstate") && m->nv == 1)
+		return fw_negate(list_has(m->v0, st) ? FW_ALL : FW_NONE, m->neg);
+	if (!strcmp(m->o, "--ctdir") && m->nv == 1)
+		return fw_negate(!strcasecmp(m->v0, m->out ? "REPLY" : "ORIGINAL") ? FW_ALL : FW_NONE,
+			      m->neg);
+	if (!strcmp(m->o, "--ctproto") && m->nv == 1)
+		return fw_negate(!strcasecmp(m->v0, "tcp") || !strcmp(m->v0, "6") ? FW_ALL : FW_NONE,
+			      m->neg);
+	return FW_SOME;
+}
+
+static enum fw_class mod_comment(const struct mod_opt *m)
+{
+	(void)m;
+	return FW_ALL;
+}
+
+static enum fw_class mod_iprange(const struct mod_opt *m)
+{
+	const struct fw_scope *s = m->s;
+	if (m->nv != 1)
+		return FW_SOME;
+	bool src = !strcmp(m->o, "--src-range");
+	if (!src && strcmp(m->o, "--dst-range"))
+		return FW_SOME;
+	const char *dash = strchr(m->v0, '-');
+	struct cidr a, b;
+	if (!dash || cidr_parse_n(m->v0, (size_t)(dash - m->v0), &a) < 0 ||
+	    cidr_parse(dash + 1, &b) < 0 || a.family != s->family || b.family != a.family)
+		return FW_SOME;
+	if (src == m->out) /* the local address */
+		return FW_SOME;
+	/* against each peer network: inside the range, outside it, or across */
+	size_t al = s->family == AF_INET ? 4 : 16;
+	if (!m->neg) {
+		bool w = !s->n_peers;
+		for (size_t j = 0; j < s->n_peers && !w; j++) {
+			struct cidr f, l;
+			cidr_first(&s->peers[j], &f);
+			cidr_last(&s->peers[j], &l);
+			w = memcmp(f.addr, a.addr, al) <= 0 && memcmp(b.addr, l.addr, al) <= 0;
+		}
+		m->ev->peer_within |= w;
+	}
+	if (!s->n_peers)
+		return FW_SOME;
+	size_t all = 0, none = 0;
+	for (size_t j = 0; j < s->n_peers; j++) {
+		struct cidr f, l;
+		cidr_first(&s->peers[j], &f);
+		cidr_last(&s->peers[j], &l);
+		all += memcmp(f.addr, a.addr, al) >= 0 && memcmp(l.addr, b.addr, al) <= 0;
+		none += memcmp(l.addr, a.addr, al) < 0 || memcmp(f.addr, b.addr, al) > 0;
+	}
+	return fw_negate(all == s->n_peers ? FW_ALL : none == s->n_peers ? FW_NONE : FW_SOME, m->neg);
+}
+
+static enum fw_class mod_addrtype(const struct mod_opt *m)
+{
+	if (m->nv != 1)
+		return FW_SOME;
+	bool dst = !strcmp(m->o, "--dst-type");
+	if (!dst && strcmp(m->o, "--src-type"))
+		return strncmp(m->o, "--limit-iface", 13) ? FW_SOME : FW_ALL;
+	/* the type is the route's: sshd's own address is LOCAL (in IPv4 never UNICAST), the
+	 * client's UNICAST unless a route makes it unreachable */
+	bool local_side = dst != m->out;
+	/* IPv6 counts a local unicast address as both LOCAL and UNICAST */
+	if (local_side)
+		return fw_negate(list_has(m->v0, "LOCAL") || (m->s->family == AF_INET6 &&
+							   list_has(m->v0, "UNICAST"))
+				      ? FW_ALL
+				      : FW_NONE,
+			      m->neg);
+	if (list_has(m->v0, "UNICAST"))
+		return fw_negate(FW_ALL, m->neg);
+	if (list_has(m->v0, "BLACKHOLE") || list_has(m->v0, "UNREACHABLE") ||
+	    list_has(m->v0, "PROHIBIT") || list_has(m->v0, "THROW") || list_has(m->v0, "UNSPEC"))
+		return FW_SOME;
+	return fw_negate(FW_NONE, m->neg);
+}
+
+static enum fw_class mod_pkttype(const struct mod_opt *m)
+{
+	if (strcmp(m->o, "--pkt-type") || m->nv != 1)
+		return FW_SOME;
+	return fw_negate(!strcasecmp(m->v0, "unicast") ? FW_ALL
+		      : (!strcasecmp(m->v0, "broadcast") || !strcasecmp(m->v0, "multicast"))
+			      ? FW_NONE
+			      : FW_SOME,
+		      m->neg);
+}
+
+static enum fw_class mod_recent(const struct mod_opt *m)
+{
+	/* --set alone always matches; the others depend on history */
+	if (!strcmp(m->o, "--set") || !strcmp(m->o, "--name") || !strcmp(m->o, "--rsource") ||
+	    !strcmp(m->o, "--rdest") || !strcmp(m->o, "--mask"))
+		return FW_ALL;
+	return FW_SOME;
+}
+
+/* --match-set NAME FLAGS by the set's persisted elements; --return-nomatch swaps what nomatch
+ * elements mean. */
+static enum fw_class mod_set(const struct mod_opt *m)
+{
+	if (streq_any(m->o, "--return-nomatch", "--update-counters") ||
+	    !strcmp(m->o, "--update-subcounters"))
+		return FW_ALL;
+	if (strcmp(m->o, "--match-set") || m->nv != 2 || !m->s->sets)
+		return FW_SOME;
+	bool ret_nomatch = false;
+	for (size_t i = 0; i < m->n_rest; i++) {
+		if (streq_any(m->rest[i], "-m", "--match") ||
+		    streq_any(m->rest[i], "-j", "--jump") ||
+		    streq_any(m->rest[i], "-g", "--goto") || !strcmp(m->rest[i], "--match-set"))
+			break;
+		ret_nomatch |= !strcmp(m->rest[i], "--return-nomatch");
+	}
+	struct ipset_match im = {
+		.name = m->v[0], .flags = m->v[1], .return_nomatch = ret_nomatch, .out = m->out};
+	enum fw_class c;
+	int rc = ipset_match_class(m->s->sets, &im, m->s, &c);
+	const struct ipset_set *set = ipset_find(m->s->sets, m->v[0]);
+	/* a SET target adds or deletes elements as packets come (in the set, or in a member of
+	 * the list:set): what it adds is not known */
+	bool filled = strv_contains(m->filled, m->v[0]);
+	for (size_t i = 0; rc == 0 && set && set->kind == IPSET_LIST_SET && i < set->n; i++)
+		filled |= set->v[i].member && strv_contains(m->filled, set->v[i].member);
+	if (rc == 0 && filled)
+		return FW_SOME;
+	if (rc == -ENOENT || rc == -EPROTONOSUPPORT) {
+		if (!m->ev->note)
+			m->ev->note = xasprintf(
+				rc == -ENOENT ? "set %s is not among the persisted sets (%s); "
+						"iptables-restore refuses a rule naming a set that "
+						"does not exist, so the rules do not load at boot"
+					      : "set %s of the persisted sets (%s) is of the other "
+						"address family; iptables-restore refuses the rule",
+				m->v[0], m->s->sets_where ? m->s->sets_where : "none");
+		return FW_SOME;
+	}
+	if (rc < 0) {
+		if (!m->ev->block_note)
+			m->ev->block_note =
+				xasprintf("set %s is of type %s, whose elements are outside the "
+					  "model",
+					  m->v[0], set ? set->type : "?");
+		return FW_SOME;
+	}
+	/* the peer's side, positive: taking the protected peers out of the set makes the rule
+	 * miss them */
+	if (c != FW_NONE && !m->neg && !ret_nomatch &&
+	    !strncmp(m->v[1], m->out ? "dst" : "src", 3) &&
+	    ipset_can_clear(m->s->sets, m->v[0], m->s))
+		m->ev->set = m->v[0];
+	return fw_negate(c, m->neg);
+}
+
+static enum fw_class mod_icmp(const struct mod_opt *m)
+{
+	(void)m;
+	return FW_NONE;
+}
+
+/* The match modules the model knows, and what each means for a TCP connection to sshd's port.
+ * Naming one of them restricts nothing (its options do); a module not in the table makes the
+ * rule match "some" of the connections (a blocking rule then gets an accept for the protected
+ * sources in front of it: rate and connection limits such as limit, hashlimit and connlimit,
+ * mac, time, string, set, owner ... are all there). An option a handler does not know is
+ * "some" as well. */
+static const struct {
+	const char *name;
+	enum fw_class (*opt)(const struct mod_opt *m);
+} modules[] = {
+	/* the connection's ports: sshd's port is --dport inbound, --sport in its replies; the
+	 * client's is ephemeral (1024-65535); --syn and --tcp-flags tell the SYN from the rest */
+	{"tcp", mod_tcp},
+	/* another protocol's ports: with -p tcp they never match, without it -p decides */
+	{"udp", mod_ports},
+	{"sctp", mod_ports},
+	{"dccp", mod_ports},
+	{"udplite", mod_ports},
+	/* up to 15 ports or ranges; --ports matches either side, sshd's decides */
+	{"multiport", mod_multiport},
+	/* conntrack state: NEW for the SYN, ESTABLISHED for the rest; unknown in the raw table */
+	{"state", mod_conntrack},
+	{"conntrack", mod_conntrack},
+	/* matches everything */
+	{"comment", mod_comment},
+	/* an address range: the peers inside it, outside it or across its ends */
+	{"iprange", mod_iprange},
+	/* route types: sshd's address is LOCAL, the client's UNICAST */
+	{"addrtype", mod_addrtype},
+	/* the client's packets are unicast */
+	{"pkttype", mod_pkttype},
+	/* --set records and matches; --rcheck/--update with --hitcount/--seconds depend on how
+	 * often the owner connected: some */
+	{"recent", mod_recent},
+	/* an ipset: the persisted set's elements against the peers (the first direction flag is
+	 * the address's side, the second the port's); outside the model for types other than
+	 * hash:ip, hash:net, hash:ip,port, hash:net,port, bitmap:ip, list:set */
+	{"set", mod_set},
+	/* ICMP's options never match TCP */
+	{"icmp", mod_icmp},
+	{"icmp6", mod_icmp},
+};
+
+static enum fw_class (*module_handler(const char *name))(const struct mod_opt *)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(modules); i++)
+		if (!strcmp(modules[i].name, name))
+			return modules[i].opt;
+	return NULL;
+}
+
+/* One module option; returns its class for kind k (FW_SOME when not understood). */
+static enum fw_class module_option(const struct mod_opt *m)
+{
+	enum fw_class (*h)(const struct mod_opt *) = module_handler(m->mod);
+	return h ? h(m) : FW_SOME;
 }
 
 /* Evaluate a rule's words for one kind of packet. */
-static void rule_eval(const struct fw_scope *s, enum fw_kind k, bool out, bool no_ct, char **argv,
-		      size_t argc, struct rule_eval *ev)
+static void rule_eval(const struct fw_scope *s, enum fw_kind k, bool out, bool no_ct,
+		      const struct strv *filled, char **argv, size_t argc, struct rule_eval *ev)
 {
 	const char *mod = NULL, *proto = NULL;
 	bool neg = false, after_target = false;
@@ -723,9 +864,9 @@ static void rule_eval(const struct fw_scope *s, enum fw_kind k, bool out, bool n
 			bool all = !strcasecmp(proto, "all") || !strcmp(proto, "0");
 			ev->tcp = !n && tcp;
 			if (n)
-				ev->cls = cls_and(ev->cls, tcp || all ? FW_NONE : FW_ALL);
+				ev->cls = fw_and(ev->cls, tcp || all ? FW_NONE : FW_ALL);
 			else
-				ev->cls = cls_and(ev->cls, tcp || all ? FW_ALL : FW_NONE);
+				ev->cls = fw_and(ev->cls, tcp || all ? FW_ALL : FW_NONE);
 		}
 	for (size_t i = 0; i < argc;) {
 		const char *o = argv[i];
@@ -735,7 +876,7 @@ static void rule_eval(const struct fw_scope *s, enum fw_kind k, bool out, bool n
 			continue;
 		}
 		if (o[0] != '-') { /* a stray word: iptables would refuse it; be cautious */
-			ev->cls = cls_and(ev->cls, FW_SOME);
+			ev->cls = fw_and(ev->cls, FW_SOME);
 			i++;
 			continue;
 		}
@@ -767,7 +908,7 @@ static void rule_eval(const struct fw_scope *s, enum fw_kind k, bool out, bool n
 		} else if (streq_any(o, "-o", "--out-interface")) {
 			c = out ? iface_class(v0, neg) : FW_SOME;
 		} else if (streq_any(o, "-f", "--fragment")) {
-			c = negate(FW_NONE, neg);
+			c = fw_negate(FW_NONE, neg);
 		} else if (streq_any(o, "-4", "--ipv4")) {
 			c = s->family == AF_INET ? FW_ALL : FW_NONE;
 		} else if (streq_any(o, "-6", "--ipv6")) {
@@ -776,7 +917,7 @@ static void rule_eval(const struct fw_scope *s, enum fw_kind k, bool out, bool n
 		} else if (streq_any(o, "-m", "--match")) {
 			mod = v0;
 			after_target = false;
-			if (!module_neutral(mod))
+			if (!module_handler(mod))
 				c = FW_SOME;
 		} else if (streq_any(o, "-j", "--jump") || streq_any(o, "-g", "--goto")) {
 			ev->target = v0;
@@ -792,9 +933,22 @@ static void rule_eval(const struct fw_scope *s, enum fw_kind k, bool out, bool n
 					lower[j] = (char)tolower((unsigned char)proto[j]);
 				m = lower;
 			}
-			c = module_option(s, k, out, no_ct, m, o, v, nv, neg, ev);
+			c = module_option(&(struct mod_opt){.s = s,
+							    .k = k,
+							    .out = out,
+							    .no_ct = no_ct,
+							    .mod = m,
+							    .o = o,
+							    .v = v,
+							    .nv = nv,
+							    .v0 = v0,
+							    .neg = neg,
+							    .ev = ev,
+							    .filled = filled,
+							    .rest = argv + i + 1 + nv,
+							    .n_rest = argc - i - 1 - nv});
 		}
-		ev->cls = cls_and(ev->cls, c);
+		ev->cls = fw_and(ev->cls, c);
 		neg = false;
 		i += 1 + nv;
 	}
@@ -803,16 +957,19 @@ static void rule_eval(const struct fw_scope *s, enum fw_kind k, bool out, bool n
 /* Evaluate a rule for IPv6 neighbour discovery (ICMPv6 135/136, to and from the peers or their
  * router, link-local or not): without it no IPv6 connection starts. Coarse: only what surely
  * cannot match it is told apart. */
-static void nd_eval(const struct fw_scope *s, bool out, char **argv, size_t argc,
+static void nd_eval(const struct fw_scope *s, bool out, unsigned type, char **argv, size_t argc,
 		    struct rule_eval *ev)
 {
 	static const char *port_mods[] = {"tcp", "udp", "multiport", "sctp", "dccp", "udplite"};
-	static const char *nd_types[] = {"135",
-					 "136",
-					 "neighbour-solicitation",
-					 "neighbour-advertisement",
-					 "neighbor-solicitation",
-					 "neighbor-advertisement"};
+	static const struct {
+		const char *name;
+		unsigned type;
+	} nd_types[] = {{"135", 135},
+			{"136", 136},
+			{"neighbour-solicitation", 135},
+			{"neighbour-advertisement", 136},
+			{"neighbor-solicitation", 135},
+			{"neighbor-advertisement", 136}};
 	const char *mod = NULL;
 	bool neg = false, after_target = false;
 	*ev = (struct rule_eval){.cls = FW_ALL, .peer_within = !s->n_peers};
@@ -833,20 +990,26 @@ static void nd_eval(const struct fw_scope *s, bool out, char **argv, size_t argc
 			bool icmp = !strcasecmp(v, "ipv6-icmp") || !strcasecmp(v, "icmpv6") ||
 				    !strcasecmp(v, "icmp6") || !strcmp(v, "58") ||
 				    !strcasecmp(v, "all") || !strcmp(v, "0");
-			c = negate(icmp ? FW_ALL : FW_NONE, neg);
+			c = fw_negate(icmp ? FW_ALL : FW_NONE, neg);
 			i++;
 		} else if (streq_any(o, "-m", "--match")) {
 			mod = v;
 			i++;
 		} else if (streq_any(o, out ? "-o" : "-i",
 				     out ? "--out-interface" : "--in-interface")) {
-			c = !strcmp(v, "lo") ? negate(FW_NONE, neg) : FW_SOME;
+			c = !strcmp(v, "lo") ? fw_negate(FW_NONE, neg) : FW_SOME;
 			i++;
 		} else if (mod && !strcmp(o, "--icmpv6-type")) {
-			bool nd = false;
+			/* the walk's own type (solicitation or advertisement): all of it; a type
+			 * with a code ("135/0") is some */
+			bool nd = false, mine = false;
 			for (size_t k = 0; k < ARRAY_SIZE(nd_types); k++)
-				nd |= !strcmp(v, nd_types[k]);
-			c = nd ? FW_SOME : negate(FW_NONE, neg);
+				if (!strncmp(v, nd_types[k].name, strlen(nd_types[k].name))) {
+					nd = true;
+					mine |= nd_types[k].type == type &&
+						!v[strlen(nd_types[k].name)];
+				}
+			c = mine ? fw_negate(FW_ALL, neg) : nd ? FW_SOME : fw_negate(FW_NONE, neg);
 			i++;
 		} else if (mod && !strcmp(mod, "comment")) {
 			i++;
@@ -856,7 +1019,7 @@ static void nd_eval(const struct fw_scope *s, bool out, char **argv, size_t argc
 				port_mod |= !strcmp(mod, port_mods[k]);
 			c = port_mod ? FW_NONE : FW_SOME;
 		}
-		ev->cls = cls_and(ev->cls, c);
+		ev->cls = fw_and(ev->cls, c);
 		neg = false;
 	}
 }
@@ -937,7 +1100,8 @@ struct corder {
 	bool deleted;	    /* -X */
 	bool on_path;	    /* being walked: a loop, which iptables refuses too */
 	size_t refs;	    /* rules that jump or go to it */
-	unsigned char end;  /* accept added at the end: 2 (in), 4 (out) */
+	unsigned char end;  /* accept added at the end: 2 (in), 4 (out); for neighbour
+			       discovery 16 (in), 32 (out) */
 };
 
 #define ORD_AT(o, r) ((o)->v[(o)->start + (r)])
@@ -945,6 +1109,7 @@ struct corder {
 #define ORD_MAX_WORK (64u << 20)
 
 struct walker {
+	struct strv filled; /* sets named by a SET target (--add-set, --del-set, --map-set) */
 	const struct ipt_file *f;
 	const struct fw_scope *s;
 	struct ipt_fixes *fx;
@@ -957,12 +1122,15 @@ struct walker {
 	bool top_level;		   /* fixes go on the entry chain's rule that led here */
 	bool no_ct;		   /* the raw table: before conntrack */
 	bool nd;		   /* walking IPv6 neighbour discovery, not the TCP connection */
+	unsigned nd_type;	   /* its ICMPv6 type: 135 solicitation, 136 advertisement */
 	size_t top_cmd, top_pos;   /* that rule and its place, while depth > 1 */
 	struct corder *top_ord;
 	size_t depth, steps, max_steps, work;
 	bool stop;
 	bool unwind;	      /* a fix went on the entry chain's rule: back to depth 1 */
-	unsigned char *fixed; /* per command: 1 commented, 2 accept in front (in), 4 (out) */
+	unsigned char *fixed; /* per command: 1 commented, 2 accept in front (in), 4 (out), 8 its
+				 set cleared of the protected sources, 16 and 32 neighbour
+				 discovery's accepts in front (in, out) */
 };
 
 /* Stop the analysis: what follows cannot be told (the verdict is unknown). */
@@ -1259,6 +1427,18 @@ static const char *kind_text(enum fw_kind k)
 	}
 }
 
+/* What the walk follows, for messages. */
+static const char *walk_text(const struct walker *w)
+{
+	if (w->nd)
+		return w->nd_type == 135
+			       ? "IPv6 neighbour solicitations (ICMPv6), without which no "
+				 "connection to sshd starts,"
+			       : "IPv6 neighbour advertisements (ICMPv6), without which no "
+				 "connection to sshd starts,";
+	return kind_text(w->kind);
+}
+
 /* Record a fix of command cmd at place pos of chain o (cmd SIZE_MAX: the chain's end).
  * Returns the kind recorded: in a chain shaped by -I/-D/-R a comment would move the places
  * the later commands name, so an accept goes in front instead. */
@@ -1266,14 +1446,14 @@ static enum ipt_fix_kind add_fix(struct walker *w, enum ipt_fix_kind kind, size_
 				 struct corder *o, char *why)
 {
 	struct ipt_fixes *fx = w->fx;
-	if (w->nd) {
+	if (w->nd && w->top_level) { /* ufw's tuples have no place for it */
 		unknown(w, xasprintf("chain %s can drop IPv6 neighbour discovery (ICMPv6), without "
 				     "which no connection starts; that is outside the model (%s)",
 				     o->name, why));
 		free(why);
 		return kind;
 	}
-	if (o->positional)
+	if (o->positional || w->nd) /* neighbour discovery: never comment a rule out for it */
 		kind = IPT_FIX_INSERT;
 	if (fx->n == fx->cap) {
 		fx->cap = fx->cap ? 2 * fx->cap : 8;
@@ -1286,13 +1466,89 @@ static enum ipt_fix_kind add_fix(struct walker *w, enum ipt_fix_kind kind, size_
 					  .out = w->out,
 					  .why = why,
 					  .at_commit = o->positional,
-					  .pos = o->positional && cmd != SIZE_MAX ? pos + 1 : 0};
+					  .pos = o->positional && cmd != SIZE_MAX ? pos + 1 : 0,
+					  .nd = w->nd};
 	unsigned char bit = kind == IPT_FIX_COMMENT ? 1 : w->out ? 4 : 2;
+	if (w->nd)
+		bit = w->out ? 32 : 16;
 	if (cmd == SIZE_MAX)
 		o->end |= bit;
 	else
 		w->fixed[cmd] |= bit;
 	return kind;
+}
+
+/* The protected sources leave set `set` (the rule at cmd goes on blocking the others). */
+static void add_set_fix(struct walker *w, size_t cmd, const struct corder *o, const char *set,
+			char *why)
+{
+	struct ipt_fixes *fx = w->fx;
+	if (fx->n == fx->cap) {
+		fx->cap = fx->cap ? 2 * fx->cap : 8;
+		fx->v = xrealloc(fx->v, fx->cap * sizeof(*fx->v));
+	}
+	fx->v[fx->n++] = (struct ipt_fix){.kind = IPT_FIX_SET,
+					  .cmd = cmd,
+					  .table = o->table,
+					  .chain = xstrdup(o->name),
+					  .out = w->out,
+					  .why = why,
+					  .set = xstrdup(set)};
+	w->fixed[cmd] |= 8;
+}
+
+/* The set a rule's word names after opt ("--match-set NAME", "--add-set NAME"), or NULL. */
+static const char *set_after(const struct ipt_cmd *c, size_t k, const char *opt)
+{
+	return !strcmp(c->argv[k], opt) && k + 1 < c->argc ? c->argv[k + 1] : NULL;
+}
+
+/* Is every use of the set a positive match of a rule that blocks (no accept, no jump, no SET
+ * target that fills it as packets come, no list:set holding it, no --return-nomatch)? Only
+ * then may its elements change: another rule would see the change too. */
+static bool set_blocks_only(struct walker *w, const char *set)
+{
+	for (size_t i = 0; i < w->s->sets->n; i++) {
+		const struct ipset_set *l = &w->s->sets->sets[i];
+		for (size_t k = 0; l->kind == IPSET_LIST_SET && k < l->n; k++)
+			if (l->v[k].member && !strcmp(l->v[k].member, set))
+				return false;
+	}
+	for (size_t i = 0; i < w->f->n_cmds; i++) {
+		const struct ipt_cmd *c = &w->f->cmds[i];
+		bool uses = false, neg = false, ret = false, fills = false;
+		const char *target = NULL;
+		for (size_t k = 0; k < c->argc; k++) {
+			const char *n = set_after(c, k, "--match-set");
+			if (n && !strcmp(n, set)) {
+				uses = true;
+				neg |= k > 0 && !strcmp(c->argv[k - 1], "!");
+			}
+			ret |= !strcmp(c->argv[k], "--return-nomatch");
+			n = set_after(c, k, "--add-set");
+			if (!n)
+				n = set_after(c, k, "--del-set");
+			if (!n)
+				n = set_after(c, k, "--map-set");
+			fills |= n && !strcmp(n, set);
+			if (!target && k + 1 < c->argc &&
+			    (streq_any(c->argv[k], "-j", "--jump") ||
+			     streq_any(c->argv[k], "-g", "--goto")))
+				target = c->argv[k + 1];
+		}
+		if (fills)
+			return false;
+		if (!uses)
+			continue;
+		bool blocks = false;
+		for (size_t t = 0; target && t < ARRAY_SIZE(targets); t++)
+			if (!strcmp(targets[t].name, target))
+				blocks = targets[t].kind == TGT_BLOCK ||
+					 targets[t].kind == TGT_DIVERT;
+		if (neg || ret || !blocks)
+			return false;
+	}
+	return true;
 }
 
 static bool is_f2b_chain(const char *name)
@@ -1331,7 +1587,7 @@ static bool leave_to_policy(struct walker *w, struct corder *o, size_t ci, size_
 		add_fix(w, IPT_FIX_INSERT, ci, r, o,
 			xasprintf("%s leaves chain %s, whose policy %s drops %s from protected "
 				  "sources",
-				  how, o->name, policy, kind_text(w->kind)));
+				  how, o->name, policy, walk_text(w)));
 		*res = !w->stop;
 		return true;
 	}
@@ -1349,7 +1605,7 @@ static bool leave_to_policy(struct walker *w, struct corder *o, size_t ci, size_
 static bool walk_chain(struct walker *w, struct corder *o, const char *policy)
 {
 	const struct ipt_file *f = w->f;
-	unsigned char in_bit = w->out ? 4 : 2;
+	unsigned char in_bit = w->nd ? (w->out ? 32 : 16) : w->out ? 4 : 2;
 	if (w->depth >= WALK_MAX_DEPTH || o->on_path)
 		return false;
 	w->depth++;
@@ -1362,24 +1618,53 @@ static bool walk_chain(struct walker *w, struct corder *o, const char *policy)
 			w->stop = true;
 			break;
 		}
-		/* an accept added for the TCP connection does not take neighbour discovery */
-		if ((w->fixed[ci] & in_bit) && !w->nd) {
+		/* an accept added for the TCP connection does not take neighbour discovery, nor
+		 * the other way round */
+		if (w->fixed[ci] & in_bit) {
 			res = !leaked;
 			goto out;
 		}
-		if (w->fixed[ci] & 1)
+		/* a set that no longer holds the protected sources still holds what neighbour
+		 * discovery comes from */
+		if ((w->fixed[ci] & 1) || ((w->fixed[ci] & 8) && !w->nd))
 			continue;
 		struct rule_eval ev;
 		if (w->nd)
-			nd_eval(w->s, w->out, c->argv, c->argc, &ev);
+			nd_eval(w->s, w->out, w->nd_type, c->argv, c->argc, &ev);
 		else
-			rule_eval(w->s, w->kind, w->out, w->no_ct, c->argv, c->argc, &ev);
-		if (ev.cls == FW_NONE || !ev.target)
+			rule_eval(w->s, w->kind, w->out, w->no_ct, &w->filled, c->argv, c->argc,
+				  &ev);
+		if (ev.note) {
+			unknown(w, xasprintf("line %u: %s", c->line, ev.note));
+			free(ev.note);
+			free(ev.block_note);
+			goto out;
+		}
+		char *block_note = ev.block_note;
+		if (ev.cls == FW_NONE || !ev.target) {
+			free(block_note);
 			continue;
+		}
 		bool peer = w->path_peer || ev.peer_within;
 		bool port = w->path_port || ev.port_within;
 		struct corder *sub;
 		enum tgt_kind tk = target_kind(w, o, c, ev.target, &sub);
+		bool blocks = tk == TGT_BLOCK || tk == TGT_DIVERT;
+		if (blocks && block_note) {
+			unknown(w, xasprintf("line %u: -j %s: %s", c->line, ev.target, block_note));
+			free(block_note);
+			goto out;
+		}
+		free(block_note);
+		if (blocks && ev.set && set_blocks_only(w, ev.set)) {
+			add_set_fix(w, ci, o, ev.set,
+				    xasprintf("-j %s %s %s from protected sources in set %s",
+					      ev.target,
+					      fw_and(ev.cls, w->path_cls) == FW_ALL ? "blocks"
+										     : "can block",
+					      walk_text(w), ev.set));
+			continue;
+		}
 		switch (tk) {
 		case TGT_ACCEPT:
 			if (ev.cls == FW_ALL) {
@@ -1391,8 +1676,8 @@ static bool walk_chain(struct walker *w, struct corder *o, const char *policy)
 		case TGT_DIVERT: {
 			char *why = xasprintf(
 				"-j %s %s %s from protected sources%s", ev.target,
-				cls_and(ev.cls, w->path_cls) == FW_ALL ? "blocks" : "can block",
-				kind_text(w->kind),
+				fw_and(ev.cls, w->path_cls) == FW_ALL ? "blocks" : "can block",
+				walk_text(w),
 				tk == TGT_DIVERT ? " (they are sent away from sshd)" : "");
 			enum ipt_fix_kind kind = peer && (port || is_f2b_chain(o->name))
 							 ? IPT_FIX_COMMENT
@@ -1442,7 +1727,7 @@ static bool walk_chain(struct walker *w, struct corder *o, const char *policy)
 			 * nowhere else: a rule commented there is commented for every caller */
 			w->path_peer = sub->refs == 1 && peer;
 			w->path_port = sub->refs == 1 && port;
-			w->path_cls = cls_and(spc, ev.cls);
+			w->path_cls = fw_and(spc, ev.cls);
 			if (w->depth == 1) {
 				w->top_cmd = ci;
 				w->top_pos = r;
@@ -1490,7 +1775,7 @@ static bool walk_chain(struct walker *w, struct corder *o, const char *policy)
 	}
 	if (w->stop)
 		goto out;
-	if ((o->end & in_bit) && !w->nd) {
+	if (o->end & in_bit) {
 		res = !leaked;
 		goto out;
 	}
@@ -1500,7 +1785,7 @@ static bool walk_chain(struct walker *w, struct corder *o, const char *policy)
 				xasprintf(
 					"chain %s's policy %s drops %s from protected sources and "
 					"no rule accepts them",
-					o->name, policy, kind_text(w->kind)));
+					o->name, policy, walk_text(w)));
 			res = !w->stop;
 		} else {
 			res = true;
@@ -1539,6 +1824,12 @@ int iptables_save_analyze(const struct ipt_file *f, const struct fw_scope *s,
 	/* time grows with the file, never past a bound of its size */
 	w.max_steps = WALK_MAX_STEPS + 16 * (size_t)f->n_cmds;
 	build_orders(&w);
+	for (size_t i = 0; s->sets && i < f->n_cmds; i++)
+		for (size_t k = 0; k + 1 < f->cmds[i].argc; k++)
+			if (!strcmp(f->cmds[i].argv[k], "--add-set") ||
+			    !strcmp(f->cmds[i].argv[k], "--del-set") ||
+			    !strcmp(f->cmds[i].argv[k], "--map-set"))
+				strv_push(&w.filled, f->cmds[i].argv[k + 1]);
 	count_refs(&w);
 	/* One pass per kind: a fix only removes a drop or adds an accept, so it never undoes what
 	 * an earlier walk found accepted. */
@@ -1567,10 +1858,12 @@ int iptables_save_analyze(const struct ipt_file *f, const struct fw_scope *s,
 			walk_chain(&w, o, en->policy ? en->policy : o->policy);
 		}
 	}
-	/* IPv6: neighbour discovery must get through too (no fix of ours: an unknown verdict) */
-	for (int k = 0; s->family == AF_INET6 && k < 2 && !w.stop; k++) {
+	/* IPv6: neighbour discovery (solicitations and advertisements, both ways) must get
+	 * through too: a drop gets accepts for ICMPv6 133-136 in front of it */
+	for (int k = 0; s->family == AF_INET6 && k < 4 && !w.stop; k++) {
 		w.nd = true;
-		w.out = k == 1;
+		w.out = k & 1;
+		w.nd_type = k < 2 ? 135 : 136;
 		w.kind = w.out ? FW_OUT_EST : FW_IN_NEW;
 		for (size_t e = 0; e < n_entries && !w.stop; e++) {
 			const struct ipt_entry *en = &entries[e];
@@ -1592,6 +1885,7 @@ int iptables_save_analyze(const struct ipt_file *f, const struct fw_scope *s,
 		}
 	}
 	free(w.fixed);
+	strv_free(&w.filled);
 	for (size_t i = 0; i < w.n_ord; i++)
 		free(w.ord[i].v);
 	free(w.ord);
@@ -1631,6 +1925,19 @@ char *iptables_save_accept_words(const struct fw_scope *s, bool out)
 	char *r = xstrdup(b.data[0] == ' ' ? b.data + 1 : b.data);
 	buf_free(&b);
 	return r;
+}
+
+/* Neighbour discovery: router solicitation and advertisement, neighbour solicitation and
+ * advertisement (RFC 4861). */
+static const unsigned nd_accept_types[] = {133, 134, 135, 136};
+
+char *iptables_save_fix_words(const struct fw_scope *s, const struct ipt_fix *x, unsigned i)
+{
+	if (!x->nd)
+		return i ? NULL : iptables_save_accept_words(s, x->out);
+	if (i >= ARRAY_SIZE(nd_accept_types))
+		return NULL;
+	return xasprintf("-p ipv6-icmp -m icmp6 --icmpv6-type %u -j ACCEPT", nd_accept_types[i]);
 }
 
 size_t iptables_save_next_line(const char *buf, size_t len, size_t off)
@@ -1691,20 +1998,23 @@ void iptables_save_edits(const char *buf, size_t len, const struct ipt_file *f,
 	qsort(pl, fx->n, sizeof(*pl), placed_cmp);
 	for (size_t i = 0; i < fx->n; i++) {
 		const struct ipt_fix *x = pl[i].fx;
+		if (x->kind == IPT_FIX_SET) /* the set's file changes, not this one */
+			continue;
 		if (x->kind == IPT_FIX_COMMENT) {
 			out->add(out->arg, pl[i].off, 0, marker, strlen(marker));
 			continue;
 		}
 		struct buf b = {0};
-		_cleanup_free_ char *words = iptables_save_accept_words(s, x->out);
 		if (pl[i].off == len && len && buf[len - 1] != '\n')
 			buf_puts(&b, "\n");
-		if (x->pos)
-			buf_printf(&b, "%sadded the next rule: %s\n-I %s %lu %s\n", marker, x->why,
-				   x->chain, x->pos, words);
-		else
-			buf_printf(&b, "%sadded the next rule: %s\n-A %s %s\n", marker, x->why,
-				   x->chain, words);
+		buf_printf(&b, "%sadded the next rule%s: %s\n", marker, x->nd ? "s" : "", x->why);
+		for (unsigned k = 0; k < (x->nd ? ARRAY_SIZE(nd_accept_types) : 1); k++) {
+			_cleanup_free_ char *words = iptables_save_fix_words(s, x, k);
+			if (x->pos)
+				buf_printf(&b, "-I %s %lu %s\n", x->chain, x->pos, words);
+			else
+				buf_printf(&b, "-A %s %s\n", x->chain, words);
+		}
 		out->add(out->arg, pl[i].off, 0, b.data, b.len);
 		buf_free(&b);
 	}

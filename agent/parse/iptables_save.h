@@ -89,6 +89,8 @@ extern const size_t IPT_N_HOOKS;
 enum ipt_fix_kind {
 	IPT_FIX_COMMENT, /* comment out command cmd */
 	IPT_FIX_INSERT,	 /* add an accept rule in front of command cmd (SIZE_MAX: end of chain) */
+	IPT_FIX_SET,	 /* take the protected sources out of set `set` (ipset_clear_edits()):
+			    command cmd matches on it and blocks; the rules file stays */
 };
 
 struct ipt_fix {
@@ -98,6 +100,8 @@ struct ipt_fix {
 	char *chain;
 	bool out;  /* the accept is for the reply direction */
 	char *why; /* one line: why this rule blocks the scope's traffic */
+	char *set; /* IPT_FIX_SET: the set's name */
+	bool nd;   /* the accepts are for IPv6 neighbour discovery (ICMPv6 133-136), not TCP */
 	/* In a chain shaped by -I/-D/-R, a line's place in the file is not the rule's place in
 	 * the chain: the accept goes just before the table's COMMIT, as "-I chain pos" (pos: the
 	 * blocking rule's place once the file is loaded) or "-A chain" (pos 0). */
@@ -121,6 +125,9 @@ int iptables_save_analyze(const struct ipt_file *f, const struct fw_scope *s,
 /* The words of an accept rule for the scope ("-s a,b -p tcp -m tcp --dport 22 -j ACCEPT"),
  * without "-A chain"; caller frees. */
 char *iptables_save_accept_words(const struct fw_scope *s, bool out);
+/* The words of the i-th accept rule a fix adds (the scope's TCP: one; neighbour discovery: one
+ * per ICMPv6 type 133-136), NULL past the last; caller frees. */
+char *iptables_save_fix_words(const struct fw_scope *s, const struct ipt_fix *x, unsigned i);
 
 /* The fixes as edits of the file (root.h): a commented line gets marker ("# sshrescue ID: ")
  * in front; an inserted rule goes on a line of its own, announced by a marker comment line that

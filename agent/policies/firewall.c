@@ -19,6 +19,7 @@
 #include "context.h"
 #include "parse/cidr.h"
 #include "parse/firewalld.h"
+#include "parse/ipset.h"
 #include "parse/iptables_save.h"
 #include "parse/nft_live.h"
 #include "parse/nftables.h"
@@ -32,6 +33,8 @@
 
 #define FW_MAX_FILE (64u << 20)
 
+struct fw_ipsets;
+
 struct fw_run {
 	struct policy_ctx *ctx;
 	struct policy_result *res;
@@ -42,6 +45,7 @@ struct fw_run {
 	size_t live_checked;	    /* running rule sets examined */
 	struct strv ipt_nft_tables; /* "ip filter", "ip6 nat": listed by iptables-nft-save */
 	char *live_note;	    /* why the running nft rules were not examined */
+	struct fw_ipsets *ipsets;   /* the persisted sets the iptables rules name */
 };
 
 static void sink_add(void *arg, size_t off, size_t len, const char *text, size_t n)
@@ -103,6 +107,61 @@ static void commit_edits(struct fw_run *run, const char *path, const char *data,
 	}
 }
 
+/* ---- edits of one file from several analyses ---- */
+
+/* Edits gathered from several analyses of one file (one per port), merged in file order. */
+struct collected_edit {
+	size_t off, len, seq;
+	char *text;
+	size_t text_len;
+};
+
+struct collected {
+	struct collected_edit *v;
+	size_t n;
+	bool failed;
+};
+
+static void collect_add(void *arg, size_t off, size_t len, const char *text, size_t n)
+{
+	struct collected *c = arg;
+	for (size_t i = 0; i < c->n; i++) /* the same comment from two analyses */
+		if (c->v[i].off == off && c->v[i].len == len && c->v[i].text_len == n &&
+		    !memcmp(c->v[i].text, text, n))
+			return;
+	c->v = xgrow(c->v, c->n, sizeof(*c->v));
+	c->v[c->n] = (struct collected_edit){off, len, c->n, xstrndup(text, n), n};
+	c->n++;
+}
+
+/* File order; at one offset, added lines (they end in a newline) before a comment mark (which
+ * must stay in front of the original line), else in the order they came. */
+static int collected_cmp(const void *a, const void *b)
+{
+	const struct collected_edit *x = a, *y = b;
+	if (x->off != y->off)
+		return x->off < y->off ? -1 : 1;
+	bool xl = x->text_len && x->text[x->text_len - 1] == '\n';
+	bool yl = y->text_len && y->text[y->text_len - 1] == '\n';
+	if (xl != yl)
+		return xl ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static void collected_to_edits(struct collected *c, struct edits *e)
+{
+	qsort(c->v, c->n, sizeof(*c->v), collected_cmp);
+	for (size_t i = 0; i < c->n; i++)
+		edits_add(e, c->v[i].off, c->v[i].len, c->v[i].text, c->v[i].text_len);
+}
+
+static void collected_free(struct collected *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		free(c->v[i].text);
+	free(c->v);
+}
+
 /* ---- iptables-save files ---- */
 
 static const struct {
@@ -125,6 +184,8 @@ static size_t ipt_findings(struct fw_run *run, const char *path, const char *dat
 		const struct ipt_fix *x = &fx->v[i];
 		unsigned line;
 		_cleanup_free_ char *text = NULL;
+		if (x->kind == IPT_FIX_SET) /* ipsets_fix() */
+			continue;
 		if (x->cmd != SIZE_MAX) {
 			line = f->cmds[x->cmd].line;
 			text = line_text(data, len, f->cmds[x->cmd].off);
@@ -139,15 +200,16 @@ static size_t ipt_findings(struct fw_run *run, const char *path, const char *dat
 			finding_set_action(
 				fd, "%s", run->ctx->repair ? "commented out" : "would comment out");
 		} else {
-			_cleanup_free_ char *w = iptables_save_accept_words(s, x->out);
+			_cleanup_free_ char *w = iptables_save_fix_words(s, x, 0);
+			const char *more = x->nd ? " and the same for ICMPv6 types 134-136" : "";
 			if (x->pos)
-				finding_set_action(fd, "%s \"-I %s %lu %s\" before COMMIT",
+				finding_set_action(fd, "%s \"-I %s %lu %s\"%s before COMMIT",
 						   run->ctx->repair ? "added" : "would add",
-						   x->chain, x->pos, w);
+						   x->chain, x->pos, w, more);
 			else
-				finding_set_action(fd, "%s \"-A %s %s\" %s",
+				finding_set_action(fd, "%s \"-A %s %s\"%s %s",
 						   run->ctx->repair ? "added" : "would add",
-						   x->chain, w,
+						   x->chain, w, more,
 						   x->at_commit		? "before COMMIT"
 						   : x->cmd == SIZE_MAX ? "at the end of the chain"
 									: "in front of it");
@@ -165,6 +227,139 @@ static void refused(struct fw_run *run, const char *path, unsigned line, const c
 			   err ? err : "cannot parse", who);
 }
 
+/* ---- the persisted ipsets ---- */
+
+/* Where the boot loads the sets from, before the rules that name them. The first present is
+ * read. */
+static const char *const ipset_paths[] = {
+	/* Debian/Ubuntu ipset-persistent: netfilter-persistent's plugin 10-ipset runs `ipset
+	 * restore -exist` before 15-ip4tables and 25-ip6tables load rules.v4/v6 */
+	"/etc/iptables/ipsets",
+	/* RHEL/Fedora ipset-service: ipset.service (Before=iptables.service) restores it */
+	"/etc/sysconfig/ipset",
+	/* ipset's own ipset.service on Arch and others */
+	"/etc/ipset.conf",
+};
+
+/* The persisted sets, read once for both families' rules files. */
+struct fw_ipsets {
+	bool read;
+	const char *path; /* NULL: none persisted */
+	char *data;
+	size_t len;
+	bool parsed;
+	struct ipset_file f;
+	char *where; /* for messages: the file, or the files looked for */
+	char *err;   /* why the file cannot be parsed (said once a rule names a set) */
+	unsigned err_line;
+	struct collected edits;
+	struct strv cleared, descs; /* sets edited, and what changed in each */
+	size_t *findings;	    /* the findings the edits fix */
+	size_t n_findings;
+};
+
+static void ipsets_read(struct fw_run *run)
+{
+	struct fw_ipsets *is = run->ipsets;
+	if (is->read)
+		return;
+	is->read = true;
+	for (size_t i = 0; i < ARRAY_SIZE(ipset_paths) && !is->path; i++) {
+		int rc = root_read_file(run->ctx->root, ipset_paths[i], FW_MAX_FILE, &is->data,
+					&is->len);
+		if (rc == -ENOENT)
+			continue;
+		is->path = ipset_paths[i];
+		if (rc < 0) {
+			policy_unreadable(run->res, is->path, rc, FW_MAX_FILE,
+					  "cannot read the persisted ipsets", NULL);
+			return;
+		}
+		unsigned el = 0;
+		_cleanup_free_ char *err = NULL;
+		if (ipset_parse(is->data, is->len, &is->f, &el, &err) < 0) {
+			is->err_line = el;
+			is->err = err ? xstrdup(err) : xstrdup("cannot parse");
+			return;
+		}
+		is->parsed = true;
+		is->where = xstrdup(is->path);
+	}
+	if (!is->path) {
+		is->parsed = true; /* no set is persisted: a rule naming one does not load */
+		is->where = xasprintf("no file: %s, %s, %s", ipset_paths[0], ipset_paths[1],
+				      ipset_paths[2]);
+	}
+}
+
+/* Findings and edits for the fixes that take protected sources out of sets. */
+static void ipsets_fix(struct fw_run *run, const char *path, const char *data, size_t len,
+		       const struct ipt_file *f, const struct ipt_fixes *fx,
+		       const struct fw_scope *s)
+{
+	struct fw_ipsets *is = run->ipsets;
+	for (size_t i = 0; i < fx->n; i++) {
+		const struct ipt_fix *x = &fx->v[i];
+		if (x->kind != IPT_FIX_SET)
+			continue;
+		size_t k = 0;
+		while (k < is->cleared.n && strcmp(is->cleared.v[k], x->set))
+			k++;
+		if (k == is->cleared.n) {
+			char *desc = NULL;
+			ipset_clear_edits(is->data, is->len, &is->f, x->set, s, run->marker,
+					  &(struct fw_edit_sink){collect_add, &is->edits}, &desc);
+			strv_push(&is->cleared, x->set);
+			strv_push_owned(&is->descs, desc ? desc : xstrdup(""));
+		}
+		_cleanup_free_ char *text = line_text(data, len, f->cmds[x->cmd].off);
+		struct finding *fd = policy_add_finding(run->res, path, f->cmds[x->cmd].line, text,
+							"%s", x->why);
+		finding_set_action(fd, "%s the protected sources out of set %s in %s: %s",
+				   run->ctx->repair ? "took" : "would take", x->set, is->path,
+				   is->descs.v[k]);
+		is->findings = xgrow(is->findings, is->n_findings, sizeof(*is->findings));
+		is->findings[is->n_findings++] = run->res->n_findings - 1;
+	}
+}
+
+/* Write the sets' file once both families' rules are judged. */
+static void ipsets_commit(struct fw_run *run)
+{
+	struct fw_ipsets *is = run->ipsets;
+	if (!is->edits.n)
+		return;
+	struct edits e = {0};
+	collected_to_edits(&is->edits, &e);
+	if (run->ctx->repair) {
+		_cleanup_free_ char *backup = NULL;
+		int rc = root_replace(run->ctx->root, is->path, is->data, is->len, &e, &backup);
+		for (size_t i = 0; i < is->n_findings; i++) {
+			struct finding *f = &run->res->findings[is->findings[i]];
+			if (rc < 0) {
+				f->error = true;
+				finding_set_action(f, "not changed (%s): %s", is->path,
+						   strerror(-rc));
+			} else {
+				f->fixed = true;
+				f->backup = backup ? xstrdup(backup) : NULL;
+			}
+		}
+	}
+	edits_free(&e);
+}
+
+static void ipsets_free(struct fw_ipsets *is)
+{
+	free(is->data);
+	ipset_free(&is->f);
+	free(is->where);
+	free(is->err);
+	collected_free(&is->edits);
+	strv_free(&is->cleared);
+	strv_free(&is->descs);
+	free(is->findings);
+}
 static void check_ipt_file(struct fw_run *run, const char *path, int family)
 {
 	_cleanup_free_ char *data = NULL;
@@ -190,6 +385,17 @@ static void check_ipt_file(struct fw_run *run, const char *path, int family)
 		refused(run, path, el, err, "iptables-restore");
 		return;
 	}
+	ipsets_read(run);
+	if (run->ipsets->parsed) {
+		s.sets = &run->ipsets->f;
+		s.sets_where = run->ipsets->where;
+	} else if (run->ipsets->err && memmem(data, len, "--match-set", 11)) {
+		/* said as a risk: each blocking set match still gets an accept in front */
+		policy_add_risk(run->res, run->ipsets->path, run->ipsets->err_line, NULL,
+				"%s; ipset restore refuses the file or it is outside the model, so "
+				"the set matches of %s are judged as if they could match anyone",
+				run->ipsets->err, path);
+	}
 	struct ipt_fixes fx;
 	iptables_save_analyze(&f, &s, IPT_HOOKS, IPT_N_HOOKS, &fx);
 	if (fx.unsupported) {
@@ -200,8 +406,10 @@ static void check_ipt_file(struct fw_run *run, const char *path, int family)
 		struct edits e = {0};
 		iptables_save_edits(data, len, &f, &fx, &s, run->marker,
 				    &(struct fw_edit_sink){sink_add, &e});
-		commit_edits(run, path, data, len, &e, first);
+		if (e.n)
+			commit_edits(run, path, data, len, &e, first);
 		edits_free(&e);
+		ipsets_fix(run, path, data, len, &f, &fx, &s);
 	}
 	ipt_fixes_free(&fx);
 	iptables_save_free(&f);
@@ -288,59 +496,6 @@ static void check_nft_file(struct fw_run *run, const char *path)
 }
 
 /* ---- ufw ---- */
-
-/* Edits gathered from several analyses of one file (one per port), merged in file order. */
-struct collected_edit {
-	size_t off, len, seq;
-	char *text;
-	size_t text_len;
-};
-
-struct collected {
-	struct collected_edit *v;
-	size_t n;
-	bool failed;
-};
-
-static void collect_add(void *arg, size_t off, size_t len, const char *text, size_t n)
-{
-	struct collected *c = arg;
-	for (size_t i = 0; i < c->n; i++) /* the same comment from two analyses */
-		if (c->v[i].off == off && c->v[i].len == len && c->v[i].text_len == n &&
-		    !memcmp(c->v[i].text, text, n))
-			return;
-	c->v = xgrow(c->v, c->n, sizeof(*c->v));
-	c->v[c->n] = (struct collected_edit){off, len, c->n, xstrndup(text, n), n};
-	c->n++;
-}
-
-/* File order; at one offset, added lines (they end in a newline) before a comment mark (which
- * must stay in front of the original line), else in the order they came. */
-static int collected_cmp(const void *a, const void *b)
-{
-	const struct collected_edit *x = a, *y = b;
-	if (x->off != y->off)
-		return x->off < y->off ? -1 : 1;
-	bool xl = x->text_len && x->text[x->text_len - 1] == '\n';
-	bool yl = y->text_len && y->text[y->text_len - 1] == '\n';
-	if (xl != yl)
-		return xl ? -1 : 1;
-	return x->seq < y->seq ? -1 : x->seq > y->seq;
-}
-
-static void collected_to_edits(struct collected *c, struct edits *e)
-{
-	qsort(c->v, c->n, sizeof(*c->v), collected_cmp);
-	for (size_t i = 0; i < c->n; i++)
-		edits_add(e, c->v[i].off, c->v[i].len, c->v[i].text, c->v[i].text_len);
-}
-
-static void collected_free(struct collected *c)
-{
-	for (size_t i = 0; i < c->n; i++)
-		free(c->v[i].text);
-	free(c->v);
-}
 
 static void check_ufw_rules(struct fw_run *run, const char *path, bool v6, const char *policy)
 {
@@ -698,7 +853,7 @@ static void live_fix_dump(struct fw_run *run, const char *save, const char *rest
 				x->cmd != SIZE_MAX
 					? line_text(dump->data, dump->len, f.cmds[x->cmd].off)
 					: NULL;
-			_cleanup_free_ char *w = iptables_save_accept_words(s, x->out);
+			_cleanup_free_ char *w = iptables_save_fix_words(s, x, 0);
 			struct finding *fd = policy_add_finding(
 				run->res, NULL, 0, text, "running rules (%s, table %s): %s", save,
 				f.tables[x->table].name, x->why);
@@ -708,9 +863,10 @@ static void live_fix_dump(struct fw_run *run, const char *save, const char *rest
 							   ? "deleted from the running rules"
 							   : "would delete from the running rules");
 			else
-				finding_set_action(fd, "%s \"-A %s %s\" to the running rules",
-						   run->ctx->repair ? "added" : "would add",
-						   x->chain, w);
+				finding_set_action(
+					fd, "%s \"-A %s %s\"%s to the running rules",
+					run->ctx->repair ? "added" : "would add", x->chain, w,
+					x->nd ? " and the same for ICMPv6 types 134-136" : "");
 		}
 		if (run->ctx->repair) {
 			struct edits e = {0};
@@ -936,11 +1092,13 @@ static void check_live(struct fw_run *run)
 
 static int firewall_run(struct policy_ctx *ctx, struct policy_result *res)
 {
-	struct fw_run run = {.ctx = ctx, .res = res};
+	struct fw_ipsets ipsets = {0};
+	struct fw_run run = {.ctx = ctx, .res = res, .ipsets = &ipsets};
 	run.marker = xasprintf("# sshrescue %s: ", ctx->run_id ? ctx->run_id : "");
 	sshd_ports(&run);
 	for (size_t i = 0; i < ARRAY_SIZE(ipt_files); i++)
 		check_ipt_file(&run, ipt_files[i].path, ipt_files[i].family);
+	ipsets_commit(&run);
 	check_nft_file(&run, NFT_CONF);
 	check_ufw(&run);
 	check_firewalld(&run);
@@ -963,6 +1121,7 @@ static int firewall_run(struct policy_ctx *ctx, struct policy_result *res)
 		}
 	}
 	free(run.live_note);
+	ipsets_free(&ipsets);
 	strv_free(&run.ipt_nft_tables);
 	free(run.ports);
 	free(run.marker);

@@ -7,6 +7,8 @@ issue 15): tables, chains, policies, jumps, gotos, returns, the restore commands
 order, matches on protocol, ports, multiport, addresses, iprange, conntrack, recent, hashlimit,
 connlimit, limit, tcp flags, interfaces; targets ACCEPT, DROP, REJECT, RETURN, QUEUE, NFQUEUE,
 REDIRECT, DNAT, LOG, MARK; nft sets, maps, verdict maps, defines, delete/flush, nat, netdev.
+gen_pair(fmt, seed) adds, for ipt and ipt6, ipset matches (-m set --match-set, negated,
+--return-nomatch, a SET target) and the persisted sets they name (`ipset save` format).
 
 The addresses are those of the judge's namespaces: the server 192.0.2.1 (device v0), the
 protected network 203.0.113.0/24 (clients .10 and .77), the unprotected client 198.51.100.20.
@@ -390,6 +392,121 @@ def to_nft6(text, r):
     return "\n".join(out)
 
 
+# ---- ipsets (ipt, ipt6): the persisted sets and the rules' matches on them ----
+
+SET_NETS = ["203.0.113.0/24", "203.0.113.10", "203.0.113.0/25", "203.0.113.64/26", "203.0.0.0/16",
+            "198.51.100.20", "198.51.100.0/24", "10.0.0.0/8", "203.0.113.10/32", "203.0.113.77",
+            "203.0.113.1-203.0.113.100"]
+SET_IPS = ["203.0.113.10", "203.0.113.77", "198.51.100.20", "192.0.2.1"]
+# name: (type, dimensions); "oth" is a type outside sshrescue's model
+SETS = {"blk": ("hash:net", 1), "hip": ("hash:ip", 1), "ipp": ("hash:ip,port", 2),
+        "npt": ("hash:net,port", 2), "lst": ("list:set", 1), "bmp": ("bitmap:ip", 1),
+        "oth": ("hash:net,iface", 2)}
+
+
+def set_port(r):
+    return r.choice(["tcp:22", "22", "tcp:8080", "udp:22", "tcp:1024-65535", "tcp:20-30"])
+
+
+def gen_ipsets(r, v6):
+    out = ["# ipset save"] if r.random() < 0.3 else []
+    names = [n for n in SETS if not (v6 and n == "bmp")]
+    for name in names:
+        if r.random() < 0.02:
+            continue  # not persisted: iptables-restore refuses a rule naming it
+        typ = SETS[name][0]
+        fam = " family inet6" if v6 and typ != "list:set" else ""
+        opts = " range 203.0.113.0/24" if typ == "bitmap:ip" else ""
+        out.append("create %s %s%s%s" % (name, typ, fam, opts))
+        for _ in range(r.randint(0, 4)):
+            if typ == "hash:net":
+                # ipset takes IPv4 ranges only
+                e = r.choice([n for n in SET_NETS if not (v6 and "-" in n)]) + \
+                    (" nomatch" if r.random() < 0.2 else "")
+            elif typ == "hash:ip":
+                e = r.choice(SET_IPS)
+            elif typ == "hash:ip,port":
+                e = "%s,%s" % (r.choice(SET_IPS), set_port(r))
+            elif typ == "hash:net,port":
+                e = "%s,%s%s" % (r.choice([n for n in SET_NETS if "-" not in n]), set_port(r),
+                                 " nomatch" if r.random() < 0.2 else "")
+            elif typ == "list:set":
+                e = r.choice(["blk", "hip"])
+            elif typ == "bitmap:ip":
+                e = r.choice(["203.0.113.10", "203.0.113.77", "203.0.113.0/25", "203.0.113.0/24"])
+            else:
+                e = r.choice(["203.0.113.0/24,v0", "198.51.100.0/24,v0", "10.0.0.0/8,lo"])
+            out.append("add %s %s" % (name, e))
+    return "\n".join(out) + "\n"
+
+
+def set_match(r, v6):
+    name = r.choice([n for n in SETS if not (v6 and n == "bmp")])
+    dim = SETS[name][1]
+    if dim == 1:
+        flags = r.choice(["src", "src", "src", "dst"])
+    else:
+        flags = r.choice(["src,dst", "src,dst", "src,src", "src"])
+    m = "-m set %s--match-set %s %s" % ("! " if r.random() < 0.1 else "", name, flags)
+    if name in ("blk", "npt") and r.random() < 0.15:
+        m += " --return-nomatch"
+    return m
+
+
+def add_set_matches(text, r, v6):
+    """Some rules get a set match, a few files a SET target that fills a set as packets come."""
+    lines = text.split("\n")
+    deleted = {l[3:].split(" ", 1)[-1] for l in lines if l.startswith("-D ")}
+    out = []
+    for line in lines:
+        w = line.split(" ")
+        if w[0] in ("-A", "-I", "-R") and len(w) > 2 and r.random() < 0.18 and \
+                line.split(" ", 2)[-1] not in deleted:
+            at = 3 if len(w) > 3 and w[2].isdigit() else 2
+            w[at:at] = [set_match(r, v6)]
+            line = " ".join(w)
+        out.append(line)
+        if line == "*filter" and r.random() < 0.06:
+            out.append("@SET@")
+        if line == "*filter" and r.random() < 0.6:
+            out.append("@BLOCK@")
+    if "@BLOCK@" in out:
+        # the common case: a block list that comes first (and may hold the protected clients)
+        i = out.index("@BLOCK@")
+        out.pop(i)
+        while out[i] != "COMMIT":
+            i += 1
+        out.insert(i, "-I INPUT 1 -m set --match-set %s src -j %s" % (
+            r.choice(["blk", "blk", "hip", "lst"] + ([] if v6 else ["bmp"])),
+            r.choice(["DROP", "REJECT"])))
+    text = "\n".join(out)
+    if "@SET@" in text:
+        i = out.index("@SET@")
+        out.pop(i)
+        while out[i].startswith(":"):
+            i += 1
+        out.insert(i, "-A INPUT -p tcp --dport 22 -j SET --add-set %s src" %
+                   r.choice(["blk", "hip"]))
+        text = "\n".join(out)
+    return text
+
+
+def gen_pair(fmt, seed):
+    """The rules file and, for ipt and ipt6, the persisted sets (None: none)."""
+    text = gen(fmt, seed)
+    if fmt not in ("ipt", "ipt6"):
+        return text, None
+    r = random.Random("%s-sets-%d" % (fmt, seed))
+    if r.random() < 0.5:
+        return text, None
+    v6 = fmt == "ipt6"
+    text = add_set_matches(text, r, v6)
+    sets = gen_ipsets(r, v6)
+    if v6:
+        sets = to_v6(sets)
+    return text, sets
+
+
 def gen(fmt, seed):
     r = random.Random("%s-%d" % (fmt, seed))
     if fmt == "ipt6":
@@ -409,4 +526,6 @@ def gen(fmt, seed):
 
 
 if __name__ == "__main__":
-    sys.stdout.write(gen(sys.argv[1], int(sys.argv[2])))
+    # gen.py FMT SEED [sets]: the rules file, or with "sets" the persisted ipsets that go with it
+    rules, sets = gen_pair(sys.argv[1], int(sys.argv[2]))
+    sys.stdout.write((sets or "") if sys.argv[3:] == ["sets"] else rules)

@@ -97,15 +97,46 @@ class Judge:
         rel = {"ipt": "etc/iptables/rules.v4", "ipt6": "etc/iptables/rules.v6",
                "nft": "etc/nftables.conf", "nft6": "etc/nftables.conf"}[fmt]
         self.path = os.path.join(self.root, rel)
+        # the root holds this format's file alone: what an earlier format's run left (same work
+        # directory) would be judged with it
+        for other in ("etc/iptables/rules.v4", "etc/iptables/rules.v6", "etc/nftables.conf",
+                      "etc/iptables/ipsets"):
+            if os.path.exists(os.path.join(self.root, other)):
+                os.unlink(os.path.join(self.root, other))
+        self.sets_path = os.path.join(self.root, "etc/iptables/ipsets")
+        self.had_sets = False
 
-    def load(self, text):
+    # The sets first, as netfilter-persistent's plugin 10-ipset loads them before the rules
+    # (`ipset restore -exist`); no rule may name an old set while they are destroyed.
+    def load_sets(self, sets):
+        for prog in ("iptables-legacy-restore", "ip6tables-legacy-restore"):
+            subprocess.run([prog], input=IPT_RESET.encode(), check=False)
+        # a list:set holds its members: flushed first, every set can go
+        subprocess.run(["ipset", "flush"], check=False, stderr=subprocess.DEVNULL)
+        p = subprocess.run(["ipset", "destroy"], capture_output=True)
+        if p.returncode:
+            return False, "ipset destroy (the judge's own reset): " + p.stderr.decode(errors="replace")
+        if sets is None:
+            return True, ""
+        p = subprocess.run(["ipset", "restore", "-exist"], input=sets.encode(),
+                           capture_output=True)
+        return p.returncode == 0, "ipset: " + p.stderr.decode(errors="replace")
+
+    def load(self, text, sets=None):
         if self.fmt in ("ipt", "ipt6"):
             prog = "iptables-legacy-restore" if self.fmt == "ipt" else "ip6tables-legacy-restore"
             argv, data = [prog], IPT_RESET + text
             subprocess.run(["nft", "flush", "ruleset"], check=False)
+            if sets is not None or self.had_sets:
+                self.had_sets = sets is not None
+                ok, err = self.load_sets(sets)
+                if not ok:
+                    return ok, err
         else:
             argv, data = ["nft", "-f", "-"], "flush ruleset\n" + text
-            subprocess.run(["iptables-legacy-restore"], input=IPT_RESET.encode(), check=False)
+            # nothing of an ipt or ipt6 run before (same namespace) may stay
+            for prog in ("iptables-legacy-restore", "ip6tables-legacy-restore"):
+                subprocess.run([prog], input=IPT_RESET.encode(), check=False)
         p = subprocess.run(argv, input=data.encode(), capture_output=True)
         return p.returncode == 0, p.stderr.decode(errors="replace")
 
@@ -170,11 +201,18 @@ class Judge:
         return p.returncode, p.stderr.decode(errors="replace")
 
     def one(self, seed, stats):
-        text = gen.gen(self.fmt, seed)
+        text, sets = gen.gen_pair(self.fmt, seed)
         shutil.rmtree(os.path.join(self.root, "var/lib/sshrescue"), ignore_errors=True)
         with open(self.path, "w") as f:
             f.write(text)
-        ok, err = self.load(text)
+        if sets is None:
+            if os.path.exists(self.sets_path):
+                os.unlink(self.sets_path)
+        else:
+            with open(self.sets_path, "w") as f:
+                f.write(sets)
+            stats["with ipsets"] += 1
+        ok, err = self.load(text, sets)
         if not ok:
             stats["refused by the loader (skipped)"] += 1
             if os.environ.get("DIFFTEST_SHOW_REFUSED"):
@@ -196,6 +234,12 @@ class Judge:
         rc2, out2 = self.sshrescue("repair")
         with open(self.path) as f:
             fixed = f.read()
+        fixed_sets = None
+        if sets is not None:
+            with open(self.sets_path) as f:
+                fixed_sets = f.read()
+            if fixed_sets != sets:
+                stats["  sets edited by the repair"] += 1
         if rc2 not in (0, 1, 4, 5):
             return "repair exit %d: %s" % (rc2, out2.strip()[-300:])
         if rc2 & 4:
@@ -203,19 +247,19 @@ class Judge:
             if "unknown" in out2:
                 stats["  of which the verdict is unknown"] += 1
             # what was changed must still load
-            if rc2 & 1 and not self.load(fixed)[0]:
+            if rc2 & 1 and not self.load(fixed, fixed_sets)[0]:
                 return "the loader refuses the partly repaired file"
             return None
         if rc2 == 0:
-            if fixed != text:
+            if fixed != text or fixed_sets != sets:
                 return "repair exit 0 changed the file"
-            self.load(text)
+            self.load(text, sets)
             if locked and not all(self.sure(self.probes[:2], self.probe(self.probes[:2], FAST))):
                 return "repair says nothing to do, a protected client cannot connect"
             stats["ok"] += 1
             return None
         stats["repaired"] += 1
-        ok, err = self.load(fixed)
+        ok, err = self.load(fixed, fixed_sets)
         if not ok:
             return "the loader refuses the repaired file: " + err.strip()[-300:]
         after = self.probe(self.probes, FAST)
@@ -230,14 +274,14 @@ class Judge:
         # matches with state shared by all sources (a rate without a per-source key, a
         # count) let the protected client's accepted packets change what is left for others
         stateful = any(w in text for w in ("limit", "recent", "connlimit", "quota", "ct count",
-                                           "meter"))
+                                           "meter", "--add-set"))
         if stateful:
             stats["other traffic not compared (rates, counts)"] += 1
         elif changed(before[2:], after[2:]):
             # slow probes for both before deciding (rate limits, timing)
-            self.load(text)
+            self.load(text, sets)
             b = self.probe(self.probes[2:], SLOW)
-            self.load(fixed)
+            self.load(fixed, fixed_sets)
             a = self.probe(self.probes[2:], SLOW)
             if changed(b, a):
                 return "the repair changed other traffic: %s -> %s" % (b, a)
@@ -267,7 +311,7 @@ def main():
         if why:
             bad += 1
             print("DISAGREE %s seed %d: %s" % (fmt, seed, why), flush=True)
-            print("  reproduce: python3 tests/difftest/gen.py %s %d" % (fmt, seed), flush=True)
+            print("  reproduce: python3 tests/difftest/gen.py %s %d [sets]" % (fmt, seed), flush=True)
             if bad >= int(os.environ.get("DIFFTEST_MAX_BAD", "20")):
                 # enough to go on; the rest would only cost time (a broken build disagrees
                 # on every file)

@@ -45,11 +45,23 @@ static struct fw_scope fz_scope(unsigned i)
 	cidr_parse("2001:db8::/32", &fz_nets[2]);
 	switch (i % 3) {
 	case 0:
-		return (struct fw_scope){AF_INET, NULL, 0, fz_ports, 1 + (i & 4) / 4};
+		return (struct fw_scope){.family = AF_INET,
+					 .peers = NULL,
+					 .n_peers = 0,
+					 .ports = fz_ports,
+					 .n_ports = 1 + (i & 4) / 4};
 	case 1:
-		return (struct fw_scope){AF_INET, fz_nets, 2, fz_ports, 1 + (i & 4) / 4};
+		return (struct fw_scope){.family = AF_INET,
+					 .peers = fz_nets,
+					 .n_peers = 2,
+					 .ports = fz_ports,
+					 .n_ports = 1 + (i & 4) / 4};
 	default:
-		return (struct fw_scope){AF_INET6, fz_nets + 2, 1, fz_ports, 1 + (i & 4) / 4};
+		return (struct fw_scope){.family = AF_INET6,
+					 .peers = fz_nets + 2,
+					 .n_peers = 1,
+					 .ports = fz_ports,
+					 .n_ports = 1 + (i & 4) / 4};
 	}
 }
 

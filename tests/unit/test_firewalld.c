@@ -116,9 +116,17 @@ static void test_repair_case(void **state)
 	}
 	struct fw_scope sc[2];
 	if (!pl.n || n4)
-		sc[n++] = (struct fw_scope){AF_INET, v4, n4, c->ports, np};
+		sc[n++] = (struct fw_scope){.family = AF_INET,
+					    .peers = v4,
+					    .n_peers = n4,
+					    .ports = c->ports,
+					    .n_ports = np};
 	if (!pl.n || n6)
-		sc[n++] = (struct fw_scope){AF_INET6, v6, n6, c->ports, np};
+		sc[n++] = (struct fw_scope){.family = AF_INET6,
+					    .peers = v6,
+					    .n_peers = n6,
+					    .ports = c->ports,
+					    .n_ports = np};
 	struct fwd_fixes fx = {0};
 	for (size_t i = 0; i < n; i++)
 		firewalld_zone_analyze(c->in, len, &d, &sc[i], &fx);

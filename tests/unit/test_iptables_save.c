@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "parse/ipset.h"
 #include "parse/iptables_save.h"
 #include "root.h"
 
@@ -28,6 +29,22 @@ struct fcase {
 #define HEADD "*filter\n:INPUT DROP [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n"
 
 static const struct fcase cases[] = {
+	{"ipv6_drop_of_neighbour_discovery_gets_icmpv6_accepts_in_front",
+	 AF_INET6,
+	 "2001:db8:2::/64",
+	 {22},
+	 HEADD "-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n"
+	       "-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT\n-A INPUT -j DROP\nCOMMIT\n",
+	 HEADD
+	 "-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n"
+	 "-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT\n" M
+	 "added the next rules: -j DROP blocks IPv6 neighbour solicitations (ICMPv6), without "
+	 "which no connection to sshd starts, from protected sources\n"
+	 "-A INPUT -p ipv6-icmp -m icmp6 --icmpv6-type 133 -j ACCEPT\n"
+	 "-A INPUT -p ipv6-icmp -m icmp6 --icmpv6-type 134 -j ACCEPT\n"
+	 "-A INPUT -p ipv6-icmp -m icmp6 --icmpv6-type 135 -j ACCEPT\n"
+	 "-A INPUT -p ipv6-icmp -m icmp6 --icmpv6-type 136 -j ACCEPT\n"
+	 "-A INPUT -j DROP\nCOMMIT\n"},
 	{"fail2ban_reject_of_protected_address_is_commented_out",
 	 AF_INET,
 	 "203.0.113.0/24",
@@ -455,7 +472,8 @@ static void test_inserted_rules_get_an_insert_before_commit(void **state)
 	struct cidr c;
 	cidr_parse("203.0.113.0/24", &c);
 	unsigned port = 22;
-	struct fw_scope s = {AF_INET, &c, 1, &port, 1};
+	struct fw_scope s = {
+		.family = AF_INET, .peers = &c, .n_peers = 1, .ports = &port, .n_ports = 1};
 	struct ipt_fixes fx;
 	iptables_save_analyze(&f, &s, IPT_HOOKS, IPT_N_HOOKS, &fx);
 	assert_false(fx.unsupported);
@@ -485,7 +503,8 @@ static void test_many_bans_are_commented_quickly(void **state)
 	struct cidr c;
 	cidr_parse("10.0.0.0/8", &c);
 	unsigned port = 22;
-	struct fw_scope s = {AF_INET, &c, 1, &port, 1};
+	struct fw_scope s = {
+		.family = AF_INET, .peers = &c, .n_peers = 1, .ports = &port, .n_ports = 1};
 	struct ipt_fixes fx;
 	iptables_save_analyze(&f, &s, IPT_HOOKS, IPT_N_HOOKS, &fx);
 	assert_false(fx.unsupported);
@@ -499,7 +518,7 @@ static void test_many_bans_are_commented_quickly(void **state)
 
 /* IPv6 needs neighbour discovery: a drop policy that nothing before lets ICMPv6 through is
  * outside the model (the repair opens TCP only); with ICMPv6 accepted first, it is repaired. */
-static void test_ipv6_neighbour_discovery_blocked_is_unknown(void **state)
+static void test_ipv6_neighbour_discovery_blocked_gets_accepts(void **state)
 {
 	(void)state;
 	static const char *in[] = {
@@ -511,7 +530,8 @@ static void test_ipv6_neighbour_discovery_blocked_is_unknown(void **state)
 	struct cidr c;
 	cidr_parse("2001:db8::/32", &c);
 	unsigned port = 22;
-	struct fw_scope s = {AF_INET6, &c, 1, &port, 1};
+	struct fw_scope s = {
+		.family = AF_INET6, .peers = &c, .n_peers = 1, .ports = &port, .n_ports = 1};
 	for (size_t i = 0; i < 2; i++) {
 		struct ipt_file f;
 		unsigned el;
@@ -519,9 +539,12 @@ static void test_ipv6_neighbour_discovery_blocked_is_unknown(void **state)
 		assert_int_equal(iptables_save_parse(in[i], strlen(in[i]), &f, &el, &err), 0);
 		struct ipt_fixes fx;
 		iptables_save_analyze(&f, &s, IPT_HOOKS, IPT_N_HOOKS, &fx);
-		assert_int_equal(fx.unsupported, i == 0);
-		if (i == 1)
-			assert_int_equal(fx.n, 1);
+		/* the drop policy: an accept for sshd's port, and (without the ICMPv6 accept)
+		 * accepts for neighbour discovery */
+		assert_false(fx.unsupported);
+		assert_int_equal(fx.n, i == 0 ? 2 : 1);
+		if (i == 0)
+			assert_true(fx.v[0].nd != fx.v[1].nd);
 		ipt_fixes_free(&fx);
 		iptables_save_free(&f);
 	}
@@ -538,7 +561,8 @@ static void test_jump_loops_end(void **state)
 	char *err = NULL;
 	assert_int_equal(iptables_save_parse(in, strlen(in), &f, &el, &err), 0);
 	unsigned port = 22;
-	struct fw_scope s = {AF_INET, NULL, 0, &port, 1};
+	struct fw_scope s = {
+		.family = AF_INET, .peers = NULL, .n_peers = 0, .ports = &port, .n_ports = 1};
 	struct ipt_fixes fx;
 	iptables_save_analyze(&f, &s, IPT_HOOKS, IPT_N_HOOKS, &fx);
 	assert_int_equal(fx.n, 1);
@@ -548,21 +572,78 @@ static void test_jump_loops_end(void **state)
 	iptables_save_free(&f);
 }
 
+/* A set match is judged by the set: a blocking rule on a set used by blocking rules only is
+ * fixed in the set (the rules file stays), one on a set an accept uses too gets an accept in
+ * front, one on a set that is not persisted makes the verdict unknown. */
+static void test_set_matches_are_judged_by_the_persisted_sets(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *rules;
+		enum ipt_fix_kind kind; /* of the one fix */
+		bool unknown;
+	} sets_cases[] = {
+		{HEAD "-A INPUT -m set --match-set blk src -j DROP\nCOMMIT\n", IPT_FIX_SET, false},
+		{HEAD "-A INPUT -p tcp -m set --match-set blk src --dport 8080 -j ACCEPT\n"
+		      "-A INPUT -m set --match-set blk src -j DROP\nCOMMIT\n",
+		 IPT_FIX_INSERT, false},
+		{HEAD "-A INPUT -j SET --add-set blk src\n"
+		      "-A INPUT -m set --match-set blk src -j DROP\nCOMMIT\n",
+		 IPT_FIX_INSERT, false},
+		{HEAD "-A INPUT -m set --match-set nosuch src -j DROP\nCOMMIT\n", IPT_FIX_SET,
+		 true},
+		{HEAD "-A INPUT -m set --match-set mac src -j DROP\nCOMMIT\n", IPT_FIX_SET, true},
+	};
+	const char *sets = "create blk hash:net\nadd blk 203.0.0.0/8\ncreate mac hash:mac\n";
+	struct ipset_file sf;
+	unsigned el;
+	char *err = NULL;
+	assert_int_equal(ipset_parse(sets, strlen(sets), &sf, &el, &err), 0);
+	struct cidr c;
+	cidr_parse("203.0.113.0/24", &c);
+	unsigned port = 22;
+	struct fw_scope s = {.family = AF_INET,
+			     .peers = &c,
+			     .n_peers = 1,
+			     .ports = &port,
+			     .n_ports = 1,
+			     .sets = &sf,
+			     .sets_where = "sets"};
+	for (size_t i = 0; i < sizeof(sets_cases) / sizeof(sets_cases[0]); i++) {
+		struct ipt_file f;
+		assert_int_equal(iptables_save_parse(sets_cases[i].rules,
+						     strlen(sets_cases[i].rules), &f, &el, &err),
+				 0);
+		struct ipt_fixes fx;
+		iptables_save_analyze(&f, &s, IPT_HOOKS, IPT_N_HOOKS, &fx);
+		if (fx.unsupported != sets_cases[i].unknown)
+			fail_msg("case %zu: unknown %d (%s)", i, fx.unsupported, fx.note);
+		if (!sets_cases[i].unknown) {
+			assert_int_equal(fx.n, 1);
+			assert_int_equal(fx.v[0].kind, sets_cases[i].kind);
+		}
+		ipt_fixes_free(&fx);
+		iptables_save_free(&f);
+	}
+	ipset_free(&sf);
+}
+
 int main(void)
 {
 	const size_t n_cases = sizeof(cases) / sizeof(cases[0]);
-	struct CMUnitTest tests[sizeof(cases) / sizeof(cases[0]) + 6] = {
+	struct CMUnitTest tests[sizeof(cases) / sizeof(cases[0]) + 7] = {
+		cmocka_unit_test(test_set_matches_are_judged_by_the_persisted_sets),
 		cmocka_unit_test(test_many_bans_are_commented_quickly),
 		cmocka_unit_test(test_jump_loops_end),
-		cmocka_unit_test(test_ipv6_neighbour_discovery_blocked_is_unknown),
+		cmocka_unit_test(test_ipv6_neighbour_discovery_blocked_gets_accepts),
 		cmocka_unit_test(test_malformed_files_name_the_line),
 		cmocka_unit_test(test_parse_records_lines_and_offsets),
 		cmocka_unit_test(test_inserted_rules_get_an_insert_before_commit),
 	};
 	/* one test per table row, named after it */
 	for (size_t i = 0; i < n_cases; i++)
-		tests[6 + i] = (struct CMUnitTest){.name = cases[i].name,
+		tests[7 + i] = (struct CMUnitTest){.name = cases[i].name,
 						   .test_func = test_repair_case,
 						   .initial_state = (void *)&cases[i]};
-	return _cmocka_run_group_tests("iptables_save", tests, n_cases + 6, NULL, NULL);
+	return _cmocka_run_group_tests("iptables_save", tests, n_cases + 7, NULL, NULL);
 }

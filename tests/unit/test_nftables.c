@@ -217,9 +217,17 @@ static size_t scopes_for(const char *protect, const unsigned *ports, struct cidr
 			v6[n6++] = pl->v[i];
 	}
 	if (!pl->n || n4)
-		sc[n++] = (struct fw_scope){AF_INET, v4, n4, ports, np};
+		sc[n++] = (struct fw_scope){.family = AF_INET,
+					    .peers = v4,
+					    .n_peers = n4,
+					    .ports = ports,
+					    .n_ports = np};
 	if (!pl->n || n6)
-		sc[n++] = (struct fw_scope){AF_INET6, v6, n6, ports, np};
+		sc[n++] = (struct fw_scope){.family = AF_INET6,
+					    .peers = v6,
+					    .n_peers = n6,
+					    .ports = ports,
+					    .n_ports = np};
 	return n;
 }
 
@@ -305,7 +313,8 @@ static void test_ipv6_neighbour_discovery_blocked_is_unknown(void **state)
 	struct cidr c;
 	cidr_parse("2001:db8::/32", &c);
 	unsigned port = 22;
-	struct fw_scope s = {AF_INET6, &c, 1, &port, 1};
+	struct fw_scope s = {
+		.family = AF_INET6, .peers = &c, .n_peers = 1, .ports = &port, .n_ports = 1};
 	for (size_t i = 0; i < 2; i++) {
 		struct nft_file f;
 		unsigned el;
@@ -337,7 +346,8 @@ static void test_outside_the_model_is_unknown(void **state)
 	struct cidr c;
 	cidr_parse("203.0.113.0/24", &c);
 	unsigned port = 22;
-	struct fw_scope s = {AF_INET, &c, 1, &port, 1};
+	struct fw_scope s = {
+		.family = AF_INET, .peers = &c, .n_peers = 1, .ports = &port, .n_ports = 1};
 	for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
 		struct nft_file f;
 		unsigned el;

@@ -109,7 +109,8 @@ static void test_repair_case(void **state)
 	struct cidr_list pl = {0};
 	assert_int_equal(cidr_list_parse(c->protect, &pl, &bad), 0);
 	unsigned port = 22;
-	struct fw_scope s = {AF_INET, pl.v, pl.n, &port, 1};
+	struct fw_scope s = {
+		.family = AF_INET, .peers = pl.v, .n_peers = pl.n, .ports = &port, .n_ports = 1};
 	struct ipt_entry en = ufw_entry(false, c->policy);
 	struct ipt_fixes fx;
 	iptables_save_analyze(&f, &s, &en, 1, &fx);
