@@ -151,7 +151,7 @@ static const struct ph_case cases[] = {
 	{
 		.name = "sshguard installed without sshguard.conf: it does not start, nothing written",
 		.ini = PROTECT,
-		.files = {{"/usr/sbin/sshguard", "#!/bin/sh\n", 0755}},
+		.files = {{"/usr/sbin/sshguard", "#!/bin/sh\n", 0, 0755}},
 		.note = "SSHGuard has no configuration (" CONF "): it does not start",
 	},
 	{
