@@ -1598,203 +1598,237 @@ static bool leave_to_policy(struct walker *w, struct corder *o, size_t ci, size_
 	return false;
 }
 
+/* The walk of one chain: where it is, and what it found so far. */
+struct ichain {
+	struct corder *o;
+	const char *policy;   /* a built-in chain's policy; NULL: a user chain */
+	unsigned char in_bit; /* the walker's fixed[] bit for an accept in front of a rule */
+	bool leaked;	      /* some packets left before the end (user chains) */
+	bool res;	      /* every packet of the kind is accepted (the walk's answer) */
+};
+
+static bool walk_chain(struct walker *w, struct corder *o, const char *policy);
+
+/* RETURN, or the end of a -g chain that does not accept: the packets the rule matches leave
+ * this chain without being accepted. True when the walk of the chain ends here. */
+static bool walk_leave(struct walker *w, struct ichain *c, size_t ci, size_t r, enum fw_class cls,
+		       const char *how)
+{
+	if (c->policy)
+		return leave_to_policy(w, c->o, ci, r, c->policy, cls, how, &c->res);
+	c->leaked = true;
+	return cls == FW_ALL;
+}
+
+/* A blocking rule (or a divert): the fix goes on it, or on the entry chain's rule that led
+ * here (the walk then unwinds to it). Commented out it is passed; an accept in front of it
+ * takes everything that reaches it. True when the walk of the chain ends. */
+static bool walk_block(struct walker *w, struct ichain *c, size_t ci, size_t r,
+		       const struct rule_eval *ev, enum tgt_kind tk, bool peer, bool port)
+{
+	char *why =
+		xasprintf("-j %s %s %s from protected sources%s", ev->target,
+			  fw_and(ev->cls, w->path_cls) == FW_ALL ? "blocks" : "can block",
+			  walk_text(w), tk == TGT_DIVERT ? " (they are sent away from sshd)" : "");
+	enum ipt_fix_kind kind =
+		peer && (port || is_f2b_chain(c->o->name)) ? IPT_FIX_COMMENT : IPT_FIX_INSERT;
+	if (w->top_level && w->depth > 1) {
+		add_fix(w, kind, w->top_cmd, w->top_pos, w->top_ord, why);
+		w->unwind = true;
+		return true;
+	}
+	if (add_fix(w, kind, ci, r, c->o, why) == IPT_FIX_INSERT) {
+		c->res = !w->stop && !c->leaked;
+		return true;
+	}
+	return false;
+}
+
+/* -j or -g to a user chain: that chain decides; what falls off the end of a -g chain leaves
+ * this one. True when the walk of this chain ends. */
+static bool walk_jump(struct walker *w, struct ichain *c, size_t ci, size_t r,
+		      const struct rule_eval *ev, struct corder *sub, bool peer, bool port)
+{
+	bool sp = w->path_peer, spo = w->path_port;
+	enum fw_class spc = w->path_cls;
+	/* what the jump narrows holds inside only for a chain reached from nowhere else: a rule
+	 * commented there is commented for every caller */
+	w->path_peer = sub->refs == 1 && peer;
+	w->path_port = sub->refs == 1 && port;
+	w->path_cls = fw_and(spc, ev->cls);
+	if (w->depth == 1) {
+		w->top_cmd = ci;
+		w->top_pos = r;
+		w->top_ord = c->o;
+	}
+	bool acc = walk_chain(w, sub, NULL);
+	w->path_peer = sp;
+	w->path_port = spo;
+	w->path_cls = spc;
+	if (w->stop)
+		return true;
+	if (w->unwind) {
+		if (w->depth > 1)
+			return true;
+		/* back in the entry chain: the jump rule is now commented out (go on) or has an
+		 * accept in front (all accepted) */
+		w->unwind = false;
+		if (!(w->fixed[ci] & c->in_bit))
+			return false;
+		c->res = !c->leaked;
+		return true;
+	}
+	if (acc) {
+		if (ev->cls != FW_ALL)
+			return false;
+		c->res = !c->leaked;
+		return true;
+	}
+	if (ev->go)
+		return walk_leave(w, c, ci, r, ev->cls, "-g to a chain that does not accept");
+	return false;
+}
+
+/* A target whose effect on the connection is outside the model: the verdict is unknown. */
+static void walk_outside(struct walker *w, const struct ipt_cmd *cmd, enum tgt_kind tk,
+			 const char *target)
+{
+	if (tk == TGT_UNTRACK)
+		unknown(w, xasprintf("line %u: -j %s turns connection tracking off, and what the "
+				     "state matches then do is outside the model",
+				     cmd->line, target));
+	else if (tk == TGT_REWRITE)
+		unknown(w, xasprintf("line %u: -j %s rewrites the address of connections to sshd, "
+				     "which is outside the model",
+				     cmd->line, target));
+	else
+		unknown(w, xasprintf("line %u: target %s is outside the model", cmd->line, target));
+}
+
+/* The rule at position r of the chain. True when the walk of the chain ends at it (c->res
+ * says how). */
+static bool walk_rule(struct walker *w, struct ichain *c, size_t r)
+{
+	size_t ci = ORD_AT(c->o, r);
+	const struct ipt_cmd *cmd = &w->f->cmds[ci];
+	/* an accept added for the TCP connection does not take neighbour discovery, nor the other
+	 * way round */
+	if (w->fixed[ci] & c->in_bit) {
+		c->res = !c->leaked;
+		return true;
+	}
+	/* a set that no longer holds the protected sources still holds what neighbour discovery
+	 * comes from */
+	if ((w->fixed[ci] & 1) || ((w->fixed[ci] & 8) && !w->nd))
+		return false;
+	struct rule_eval ev;
+	if (w->nd)
+		nd_eval(w->s, w->out, w->nd_type, cmd->argv, cmd->argc, &ev);
+	else
+		rule_eval(w->s, w->kind, w->out, w->no_ct, &w->filled, cmd->argv, cmd->argc, &ev);
+	if (ev.note) {
+		unknown(w, xasprintf("line %u: %s", cmd->line, ev.note));
+		free(ev.note);
+		free(ev.block_note);
+		return true;
+	}
+	char *block_note = ev.block_note;
+	ev.block_note = NULL;
+	if (ev.cls == FW_NONE || !ev.target) {
+		free(block_note);
+		return false;
+	}
+	bool peer = w->path_peer || ev.peer_within;
+	bool port = w->path_port || ev.port_within;
+	struct corder *sub;
+	enum tgt_kind tk = target_kind(w, c->o, cmd, ev.target, &sub);
+	bool blocks = tk == TGT_BLOCK || tk == TGT_DIVERT;
+	if (blocks && block_note) {
+		unknown(w, xasprintf("line %u: -j %s: %s", cmd->line, ev.target, block_note));
+		free(block_note);
+		return true;
+	}
+	free(block_note);
+	if (blocks && ev.set && set_blocks_only(w, ev.set)) {
+		add_set_fix(
+			w, ci, c->o, ev.set,
+			xasprintf("-j %s %s %s from protected sources in set %s", ev.target,
+				  fw_and(ev.cls, w->path_cls) == FW_ALL ? "blocks" : "can block",
+				  walk_text(w), ev.set));
+		return false;
+	}
+	switch (tk) {
+	case TGT_ACCEPT:
+		if (ev.cls != FW_ALL)
+			return false;
+		c->res = !c->leaked;
+		return true;
+	case TGT_BLOCK:
+	case TGT_DIVERT:
+		return walk_block(w, c, ci, r, &ev, tk, peer, port);
+	case TGT_UNTRACK:
+	case TGT_REWRITE:
+	case TGT_UNKNOWN:
+		walk_outside(w, cmd, tk, ev.target);
+		return true;
+	case TGT_GO_ON:
+		return false;
+	case TGT_RETURN:
+		return walk_leave(w, c, ci, r, ev.cls, "RETURN");
+	case TGT_JUMP:
+		return walk_jump(w, c, ci, r, &ev, sub, peer, port);
+	}
+	return false;
+}
+
+/* The end of the chain: an accept added there, or a built-in chain's policy. */
+static void walk_end(struct walker *w, struct ichain *c)
+{
+	if (c->o->end & c->in_bit) {
+		c->res = !c->leaked;
+		return;
+	}
+	if (!c->policy)
+		return;
+	if (is_block_target(c->policy)) {
+		add_fix(w, IPT_FIX_INSERT, SIZE_MAX, 0, c->o,
+			xasprintf("chain %s's policy %s drops %s from protected sources and no "
+				  "rule accepts them",
+				  c->o->name, c->policy, walk_text(w)));
+		c->res = !w->stop;
+	} else {
+		c->res = true;
+	}
+}
+
 /* Walk a chain for the walker's kind of packet. Returns true when every such packet that
  * enters the chain is accepted (false: some fall off its end or return). A built-in chain's
  * end applies policy. A blocking rule is commented out (the walk goes on past it) or gets an
  * accept in front (which accepts everything that reaches it: the walk ends there). */
 static bool walk_chain(struct walker *w, struct corder *o, const char *policy)
 {
-	const struct ipt_file *f = w->f;
-	unsigned char in_bit = w->nd ? (w->out ? 32 : 16) : w->out ? 4 : 2;
+	struct ichain c = {.o = o,
+			   .policy = policy,
+			   .in_bit = w->nd    ? (w->out ? 32 : 16)
+				     : w->out ? 4
+					      : 2};
 	if (w->depth >= WALK_MAX_DEPTH || o->on_path)
 		return false;
 	w->depth++;
 	o->on_path = true;
-	bool res = false, leaked = false; /* some packets left before the end (user chains) */
-	for (size_t r = 0; r < o->n && !w->stop; r++) {
-		size_t ci = ORD_AT(o, r);
-		const struct ipt_cmd *c = &f->cmds[ci];
+	bool ended = false;
+	for (size_t r = 0; r < o->n && !w->stop && !ended; r++) {
 		if (++w->steps > w->max_steps) {
 			w->stop = true;
 			break;
 		}
-		/* an accept added for the TCP connection does not take neighbour discovery, nor
-		 * the other way round */
-		if (w->fixed[ci] & in_bit) {
-			res = !leaked;
-			goto out;
-		}
-		/* a set that no longer holds the protected sources still holds what neighbour
-		 * discovery comes from */
-		if ((w->fixed[ci] & 1) || ((w->fixed[ci] & 8) && !w->nd))
-			continue;
-		struct rule_eval ev;
-		if (w->nd)
-			nd_eval(w->s, w->out, w->nd_type, c->argv, c->argc, &ev);
-		else
-			rule_eval(w->s, w->kind, w->out, w->no_ct, &w->filled, c->argv, c->argc,
-				  &ev);
-		if (ev.note) {
-			unknown(w, xasprintf("line %u: %s", c->line, ev.note));
-			free(ev.note);
-			free(ev.block_note);
-			goto out;
-		}
-		char *block_note = ev.block_note;
-		if (ev.cls == FW_NONE || !ev.target) {
-			free(block_note);
-			continue;
-		}
-		bool peer = w->path_peer || ev.peer_within;
-		bool port = w->path_port || ev.port_within;
-		struct corder *sub;
-		enum tgt_kind tk = target_kind(w, o, c, ev.target, &sub);
-		bool blocks = tk == TGT_BLOCK || tk == TGT_DIVERT;
-		if (blocks && block_note) {
-			unknown(w, xasprintf("line %u: -j %s: %s", c->line, ev.target, block_note));
-			free(block_note);
-			goto out;
-		}
-		free(block_note);
-		if (blocks && ev.set && set_blocks_only(w, ev.set)) {
-			add_set_fix(w, ci, o, ev.set,
-				    xasprintf("-j %s %s %s from protected sources in set %s",
-					      ev.target,
-					      fw_and(ev.cls, w->path_cls) == FW_ALL ? "blocks"
-										     : "can block",
-					      walk_text(w), ev.set));
-			continue;
-		}
-		switch (tk) {
-		case TGT_ACCEPT:
-			if (ev.cls == FW_ALL) {
-				res = !leaked;
-				goto out;
-			}
-			break;
-		case TGT_BLOCK:
-		case TGT_DIVERT: {
-			char *why = xasprintf(
-				"-j %s %s %s from protected sources%s", ev.target,
-				fw_and(ev.cls, w->path_cls) == FW_ALL ? "blocks" : "can block",
-				walk_text(w),
-				tk == TGT_DIVERT ? " (they are sent away from sshd)" : "");
-			enum ipt_fix_kind kind = peer && (port || is_f2b_chain(o->name))
-							 ? IPT_FIX_COMMENT
-							 : IPT_FIX_INSERT;
-			if (w->top_level && w->depth > 1) {
-				add_fix(w, kind, w->top_cmd, w->top_pos, w->top_ord, why);
-				w->unwind = true;
-				goto out;
-			}
-			if (add_fix(w, kind, ci, r, o, why) == IPT_FIX_INSERT) {
-				res = !w->stop && !leaked;
-				goto out;
-			}
-			break;
-		}
-		case TGT_UNTRACK:
-			unknown(w, xasprintf("line %u: -j %s turns connection tracking off, and "
-					     "what the state matches then do is outside the model",
-					     c->line, ev.target));
-			goto out;
-		case TGT_REWRITE:
-			unknown(w,
-				xasprintf("line %u: -j %s rewrites the address of connections to "
-					  "sshd, which is outside the model",
-					  c->line, ev.target));
-			goto out;
-		case TGT_UNKNOWN:
-			unknown(w, xasprintf("line %u: target %s is outside the model", c->line,
-					     ev.target));
-			goto out;
-		case TGT_GO_ON:
-			break;
-		case TGT_RETURN:
-			if (policy) {
-				if (leave_to_policy(w, o, ci, r, policy, ev.cls, "RETURN", &res))
-					goto out;
-			} else {
-				leaked = true;
-				if (ev.cls == FW_ALL)
-					goto out;
-			}
-			break;
-		case TGT_JUMP: {
-			bool sp = w->path_peer, spo = w->path_port;
-			enum fw_class spc = w->path_cls;
-			/* what the jump narrows holds inside only for a chain reached from
-			 * nowhere else: a rule commented there is commented for every caller */
-			w->path_peer = sub->refs == 1 && peer;
-			w->path_port = sub->refs == 1 && port;
-			w->path_cls = fw_and(spc, ev.cls);
-			if (w->depth == 1) {
-				w->top_cmd = ci;
-				w->top_pos = r;
-				w->top_ord = o;
-			}
-			bool acc = walk_chain(w, sub, NULL);
-			w->path_peer = sp;
-			w->path_port = spo;
-			w->path_cls = spc;
-			if (w->stop)
-				goto out;
-			if (w->unwind) {
-				if (w->depth > 1)
-					goto out;
-				/* back in the entry chain: the jump rule is now commented out (go
-				 * on) or has an accept in front (all accepted) */
-				w->unwind = false;
-				if (w->fixed[ci] & in_bit) {
-					res = !leaked;
-					goto out;
-				}
-				continue;
-			}
-			if (acc) {
-				if (ev.cls == FW_ALL) {
-					res = !leaked;
-					goto out;
-				}
-			} else if (ev.go) {
-				/* what falls off the end of a -g chain leaves this one */
-				if (policy) {
-					if (leave_to_policy(w, o, ci, r, policy, ev.cls,
-							    "-g to a chain that does not accept",
-							    &res))
-						goto out;
-				} else {
-					leaked = true;
-					if (ev.cls == FW_ALL)
-						goto out;
-				}
-			}
-			break;
-		}
-		}
+		ended = walk_rule(w, &c, r);
 	}
-	if (w->stop)
-		goto out;
-	if (o->end & in_bit) {
-		res = !leaked;
-		goto out;
-	}
-	if (policy) {
-		if (is_block_target(policy)) {
-			add_fix(w, IPT_FIX_INSERT, SIZE_MAX, 0, o,
-				xasprintf(
-					"chain %s's policy %s drops %s from protected sources and "
-					"no rule accepts them",
-					o->name, policy, walk_text(w)));
-			res = !w->stop;
-		} else {
-			res = true;
-		}
-	}
-out:
+	if (!ended && !w->stop)
+		walk_end(w, &c);
 	o->on_path = false;
 	w->depth--;
-	return res;
+	return c.res;
 }
 
 /* In kernel order. nat PREROUTING sees only a connection's first packet; a DNAT or REDIRECT
