@@ -846,20 +846,28 @@ static enum fw_class module_option(const struct mod_opt *m)
 	return h ? h(m) : FW_SOME;
 }
 
-/* Evaluate a rule's words for one kind of packet. */
-static void rule_eval(const struct fw_scope *s, enum fw_kind k, bool out, bool no_ct,
-		      const struct strv *filled, char **argv, size_t argc, struct rule_eval *ev)
+/* A rule's words as rule_eval reads them, and what it has read so far. */
+struct rule_words {
+	const struct fw_scope *s;
+	enum fw_kind k;
+	bool out, no_ct;
+	const struct strv *filled;
+	char **argv;
+	size_t argc;
+	const char *mod, *proto; /* the last -m; the -p */
+	bool after_target;	 /* past -j or -g: the target's own options follow */
+	struct rule_eval *ev;
+};
+
+/* -p comes first in iptables-save output, but may come anywhere: find it first. iptables folds
+ * the protocol's name to lower case. */
+static void eval_protocol(struct rule_words *rw)
 {
-	const char *mod = NULL, *proto = NULL;
-	bool neg = false, after_target = false;
-	/* with every source protected, whatever sources a rule names are protected ones */
-	*ev = (struct rule_eval){.cls = FW_ALL, .peer_within = !s->n_peers};
-	/* -p comes first in iptables-save output, but may come anywhere: find it first.
-	 * iptables folds the protocol's name to lower case. */
-	for (size_t i = 0; i + 1 < argc; i++)
-		if (streq_any(argv[i], "-p", "--protocol")) {
-			proto = argv[i + 1];
-			bool n = i > 0 && !strcmp(argv[i - 1], "!");
+	struct rule_eval *ev = rw->ev;
+	for (size_t i = 0; i + 1 < rw->argc; i++)
+		if (streq_any(rw->argv[i], "-p", "--protocol")) {
+			const char *proto = rw->proto = rw->argv[i + 1];
+			bool n = i > 0 && !strcmp(rw->argv[i - 1], "!");
 			bool tcp = !strcasecmp(proto, "tcp") || !strcmp(proto, "6");
 			bool all = !strcasecmp(proto, "all") || !strcmp(proto, "0");
 			ev->tcp = !n && tcp;
@@ -868,86 +876,125 @@ static void rule_eval(const struct fw_scope *s, enum fw_kind k, bool out, bool n
 			else
 				ev->cls = fw_and(ev->cls, tcp || all ? FW_ALL : FW_NONE);
 		}
+}
+
+/* How many of the words after option argv[i] are its values. */
+static size_t option_values(char **argv, size_t argc, size_t i)
+{
+	int na = option_nargs(argv[i]);
+	size_t nv = 0;
+	if (na < 0)
+		while (i + 1 + nv < argc && argv[i + 1 + nv][0] != '-' &&
+		       strcmp(argv[i + 1 + nv], "!"))
+			nv++;
+	else
+		nv = (size_t)na;
+	if (i + 1 + nv > argc)
+		nv = argc - i - 1;
+	return nv;
+}
+
+/* An option of the last -m's module (without -m, of the protocol's: -p tcp --dport). */
+static enum fw_class eval_module_option(struct rule_words *rw, size_t i, size_t nv, bool neg)
+{
+	char **v = rw->argv + i + 1;
+	const char *m = rw->mod ? rw->mod : rw->proto ? rw->proto : "";
+	char lower[16];
+	if (!rw->mod && rw->proto && strlen(rw->proto) < sizeof(lower)) {
+		for (size_t j = 0; j <= strlen(rw->proto); j++)
+			lower[j] = (char)tolower((unsigned char)rw->proto[j]);
+		m = lower;
+	}
+	return module_option(&(struct mod_opt){.s = rw->s,
+					       .k = rw->k,
+					       .out = rw->out,
+					       .no_ct = rw->no_ct,
+					       .mod = m,
+					       .o = rw->argv[i],
+					       .v = v,
+					       .nv = nv,
+					       .v0 = nv ? v[0] : "",
+					       .neg = neg,
+					       .ev = rw->ev,
+					       .filled = rw->filled,
+					       .rest = v + nv,
+					       .n_rest = rw->argc - i - 1 - nv});
+}
+
+/* Option argv[i] with its nv values: its class for the kind of packet. */
+static enum fw_class eval_option(struct rule_words *rw, size_t i, size_t nv, bool neg)
+{
+	const struct fw_scope *s = rw->s;
+	const char *o = rw->argv[i];
+	const char *v0 = nv ? rw->argv[i + 1] : "";
+	enum fw_class c = FW_ALL;
+	bool w = false;
+	if (streq_any(o, "-p", "--protocol")) {
+	} else if (streq_any(o, "-s", "--source") || !strcmp(o, "--src")) {
+		c = rw->out ? local_class(s, v0, neg) : peer_class(s, v0, neg, &w);
+		if (w)
+			rw->ev->peer_within = true;
+	} else if (streq_any(o, "-d", "--destination") || !strcmp(o, "--dst")) {
+		c = rw->out ? peer_class(s, v0, neg, &w) : local_class(s, v0, neg);
+		if (w)
+			rw->ev->peer_within = true;
+	} else if (streq_any(o, "-i", "--in-interface")) {
+		c = rw->out ? FW_SOME : iface_class(v0, neg);
+	} else if (streq_any(o, "-o", "--out-interface")) {
+		c = rw->out ? iface_class(v0, neg) : FW_SOME;
+	} else if (streq_any(o, "-f", "--fragment")) {
+		c = fw_negate(FW_NONE, neg);
+	} else if (streq_any(o, "-4", "--ipv4")) {
+		c = s->family == AF_INET ? FW_ALL : FW_NONE;
+	} else if (streq_any(o, "-6", "--ipv6")) {
+		c = s->family == AF_INET6 ? FW_ALL : FW_NONE;
+	} else if (streq_any(o, "-c", "--set-counters")) {
+	} else if (streq_any(o, "-m", "--match")) {
+		rw->mod = v0;
+		rw->after_target = false;
+		if (!module_handler(rw->mod))
+			c = FW_SOME;
+	} else if (streq_any(o, "-j", "--jump") || streq_any(o, "-g", "--goto")) {
+		rw->ev->target = v0;
+		rw->ev->go = o[1] == 'g' || !strcmp(o, "--goto");
+		rw->after_target = true;
+	} else if (rw->after_target) {
+		/* the target's own options */
+	} else {
+		c = eval_module_option(rw, i, nv, neg);
+	}
+	return c;
+}
+
+/* Evaluate a rule's words for one kind of packet. */
+static void rule_eval(const struct fw_scope *s, enum fw_kind k, bool out, bool no_ct,
+		      const struct strv *filled, char **argv, size_t argc, struct rule_eval *ev)
+{
+	struct rule_words rw = {.s = s,
+				.k = k,
+				.out = out,
+				.no_ct = no_ct,
+				.filled = filled,
+				.argv = argv,
+				.argc = argc,
+				.ev = ev};
+	bool neg = false;
+	/* with every source protected, whatever sources a rule names are protected ones */
+	*ev = (struct rule_eval){.cls = FW_ALL, .peer_within = !s->n_peers};
+	eval_protocol(&rw);
 	for (size_t i = 0; i < argc;) {
-		const char *o = argv[i];
-		if (!strcmp(o, "!")) {
+		if (!strcmp(argv[i], "!")) {
 			neg = true;
 			i++;
 			continue;
 		}
-		if (o[0] != '-') { /* a stray word: iptables would refuse it; be cautious */
+		if (argv[i][0] != '-') { /* a stray word: iptables would refuse it; be cautious */
 			ev->cls = fw_and(ev->cls, FW_SOME);
 			i++;
 			continue;
 		}
-		int na = option_nargs(o);
-		size_t nv = 0;
-		if (na < 0)
-			while (i + 1 + nv < argc && argv[i + 1 + nv][0] != '-' &&
-			       strcmp(argv[i + 1 + nv], "!"))
-				nv++;
-		else
-			nv = (size_t)na;
-		if (i + 1 + nv > argc)
-			nv = argc - i - 1;
-		char **v = argv + i + 1;
-		const char *v0 = nv ? v[0] : "";
-		enum fw_class c = FW_ALL;
-		bool w = false;
-		if (streq_any(o, "-p", "--protocol")) {
-		} else if (streq_any(o, "-s", "--source") || !strcmp(o, "--src")) {
-			c = out ? local_class(s, v0, neg) : peer_class(s, v0, neg, &w);
-			if (w)
-				ev->peer_within = true;
-		} else if (streq_any(o, "-d", "--destination") || !strcmp(o, "--dst")) {
-			c = out ? peer_class(s, v0, neg, &w) : local_class(s, v0, neg);
-			if (w)
-				ev->peer_within = true;
-		} else if (streq_any(o, "-i", "--in-interface")) {
-			c = out ? FW_SOME : iface_class(v0, neg);
-		} else if (streq_any(o, "-o", "--out-interface")) {
-			c = out ? iface_class(v0, neg) : FW_SOME;
-		} else if (streq_any(o, "-f", "--fragment")) {
-			c = fw_negate(FW_NONE, neg);
-		} else if (streq_any(o, "-4", "--ipv4")) {
-			c = s->family == AF_INET ? FW_ALL : FW_NONE;
-		} else if (streq_any(o, "-6", "--ipv6")) {
-			c = s->family == AF_INET6 ? FW_ALL : FW_NONE;
-		} else if (streq_any(o, "-c", "--set-counters")) {
-		} else if (streq_any(o, "-m", "--match")) {
-			mod = v0;
-			after_target = false;
-			if (!module_handler(mod))
-				c = FW_SOME;
-		} else if (streq_any(o, "-j", "--jump") || streq_any(o, "-g", "--goto")) {
-			ev->target = v0;
-			ev->go = o[1] == 'g' || !strcmp(o, "--goto");
-			after_target = true;
-		} else if (after_target) {
-			/* the target's own options */
-		} else {
-			const char *m = mod ? mod : proto ? proto : "";
-			char lower[16];
-			if (!mod && proto && strlen(proto) < sizeof(lower)) {
-				for (size_t j = 0; j <= strlen(proto); j++)
-					lower[j] = (char)tolower((unsigned char)proto[j]);
-				m = lower;
-			}
-			c = module_option(&(struct mod_opt){.s = s,
-							    .k = k,
-							    .out = out,
-							    .no_ct = no_ct,
-							    .mod = m,
-							    .o = o,
-							    .v = v,
-							    .nv = nv,
-							    .v0 = v0,
-							    .neg = neg,
-							    .ev = ev,
-							    .filled = filled,
-							    .rest = argv + i + 1 + nv,
-							    .n_rest = argc - i - 1 - nv});
-		}
+		size_t nv = option_values(argv, argc, i);
+		enum fw_class c = eval_option(&rw, i, nv, neg);
 		ev->cls = fw_and(ev->cls, c);
 		neg = false;
 		i += 1 + nv;
