@@ -1335,9 +1335,8 @@ static void rule_key(const struct ipt_cmd *c, struct buf *b)
 	buf_free(&rest);
 }
 
-/* Each chain's rules in the order the kernel holds them after the file loads: every command
- * applied in file order, as iptables-restore applies them. */
-static void build_orders(struct walker *w)
+/* One order per chain the file declares, built-in or user, empty. */
+static void orders_declare(struct walker *w)
 {
 	const struct ipt_file *f = w->f;
 	for (size_t t = 0; t < f->n_tables; t++)
@@ -1349,95 +1348,130 @@ static void build_orders(struct walker *w)
 				.name = ch->name,
 				.policy = strcmp(ch->policy, "-") ? ch->policy : NULL};
 		}
+}
+
+/* The chain a command acts on (*o, NULL when it names none). False: the command is passed
+ * over. */
+static bool cmd_order(struct walker *w, const struct ipt_cmd *c, struct corder **o)
+{
+	*o = NULL;
+	if (c->chain) {
+		for (size_t k = 0; k < w->n_ord && !*o; k++)
+			if (w->ord[k].table == c->table && !strcmp(w->ord[k].name, c->chain))
+				*o = &w->ord[k];
+		/* iptables-restore refuses a chain it does not know; parse() lets it by */
+		return *o != NULL;
+	}
+	/* parse() refuses the others without a chain */
+	return c->op == IPT_FLUSH || c->op == IPT_DELETE_CHAIN || c->op == IPT_ZERO;
+}
+
+/* -D with a rule's words: the first rule of the chain with the same words goes. key and
+ * other are scratch buffers. */
+static void ord_delete_rule(struct walker *w, struct corder *o, const struct ipt_cmd *c,
+			    struct buf *key, struct buf *other)
+{
+	rule_key(c, key);
+	size_t r = 0;
+	for (; r < o->n; r++) {
+		rule_key(&w->f->cmds[ORD_AT(o, r)], other);
+		w->work++;
+		if (!strcmp(key->data, other->data))
+			break;
+	}
+	if (r == o->n) {
+		unknown(w,
+			xasprintf("line %u: -D names a rule the analysis cannot find in chain %s",
+				  c->line, o->name));
+		return;
+	}
+	ord_delete(w, o, r);
+}
+
+/* -I, -R or -D (command i): by rule number, or for -D by the rule's words. */
+static void ord_positional(struct walker *w, struct corder *o, const struct ipt_cmd *c, size_t i,
+			   struct buf *key, struct buf *other)
+{
+	o->positional = true;
+	if (c->op == IPT_DELETE && !c->pos) {
+		ord_delete_rule(w, o, c, key, other);
+		return;
+	}
+	if (c->op == IPT_INSERT ? c->pos > o->n + 1 : c->pos > o->n) {
+		unknown(w, xasprintf("line %u: rule number %lu is past the end of chain %s; "
+				     "iptables-restore refuses the file",
+				     c->line, c->pos, o->name));
+		return;
+	}
+	if (c->op == IPT_INSERT)
+		ord_insert(w, o, c->pos - 1, i);
+	else if (c->op == IPT_REPLACE)
+		ORD_AT(o, c->pos - 1) = i;
+	else
+		ord_delete(w, o, c->pos - 1);
+}
+
+/* Command i applied to the chains, as iptables-restore applies it (o: the chain it names, or
+ * NULL for every chain of its table). */
+static void ord_apply(struct walker *w, struct corder *o, const struct ipt_cmd *c, size_t i,
+		      struct buf *key, struct buf *other)
+{
+	switch (c->op) {
+	case IPT_APPEND:
+		ord_insert(w, o, o->n, i);
+		break;
+	case IPT_INSERT:
+	case IPT_REPLACE:
+	case IPT_DELETE:
+		ord_positional(w, o, c, i, key, other);
+		break;
+	case IPT_FLUSH:
+		for (size_t k = 0; k < w->n_ord; k++)
+			if (w->ord[k].table == c->table && (!o || &w->ord[k] == o))
+				w->ord[k].n = 0;
+		break;
+	case IPT_NEW:
+		o->deleted = false;
+		o->n = 0;
+		break;
+	case IPT_DELETE_CHAIN:
+		for (size_t k = 0; k < w->n_ord; k++)
+			if (w->ord[k].table == c->table && !w->ord[k].policy &&
+			    (!o || &w->ord[k] == o)) {
+				w->ord[k].deleted = true;
+				w->ord[k].n = 0;
+			}
+		break;
+	case IPT_POLICY:
+		if (o->policy && c->argc)
+			o->policy = c->argv[0];
+		break;
+	case IPT_ZERO:
+		break;
+	case IPT_RENAME:
+		unknown(w, xasprintf("line %u: chain %s is renamed (-E), which the analysis does "
+				     "not follow",
+				     c->line, o->name));
+		break;
+	}
+}
+
+/* Each chain's rules in the order the kernel holds them after the file loads: every command
+ * applied in file order, as iptables-restore applies them. */
+static void build_orders(struct walker *w)
+{
+	const struct ipt_file *f = w->f;
+	orders_declare(w);
 	struct buf key = {0}, other = {0};
 	for (size_t i = 0; i < f->n_cmds && !w->stop; i++) {
-		const struct ipt_cmd *c = &f->cmds[i];
-		struct corder *o = NULL;
-		if (c->chain) {
-			for (size_t k = 0; k < w->n_ord && !o; k++)
-				if (w->ord[k].table == c->table &&
-				    !strcmp(w->ord[k].name, c->chain))
-					o = &w->ord[k];
-			/* iptables-restore refuses a chain it does not know; parse() lets it by */
-			if (!o)
-				continue;
-		} else if (c->op != IPT_FLUSH && c->op != IPT_DELETE_CHAIN && c->op != IPT_ZERO) {
-			continue; /* parse() refuses these without a chain */
-		}
+		struct corder *o;
+		if (!cmd_order(w, &f->cmds[i], &o))
+			continue;
 		if (w->work > ORD_MAX_WORK + f->n_cmds) {
 			unknown(w, xstrdup("too many -I/-D commands to follow"));
 			break;
 		}
-		switch (c->op) {
-		case IPT_APPEND:
-			ord_insert(w, o, o->n, i);
-			break;
-		case IPT_INSERT:
-		case IPT_REPLACE:
-		case IPT_DELETE:
-			o->positional = true;
-			if (c->op == IPT_DELETE && !c->pos) {
-				rule_key(c, &key);
-				size_t r = 0;
-				for (; r < o->n; r++) {
-					rule_key(&f->cmds[ORD_AT(o, r)], &other);
-					w->work++;
-					if (!strcmp(key.data, other.data))
-						break;
-				}
-				if (r == o->n) {
-					unknown(w,
-						xasprintf("line %u: -D names a rule the analysis "
-							  "cannot find in chain %s",
-							  c->line, o->name));
-					break;
-				}
-				ord_delete(w, o, r);
-				break;
-			}
-			if (c->op == IPT_INSERT ? c->pos > o->n + 1 : c->pos > o->n) {
-				unknown(w, xasprintf("line %u: rule number %lu is past the end of "
-						     "chain %s; iptables-restore refuses the file",
-						     c->line, c->pos, o->name));
-				break;
-			}
-			if (c->op == IPT_INSERT)
-				ord_insert(w, o, c->pos - 1, i);
-			else if (c->op == IPT_REPLACE)
-				ORD_AT(o, c->pos - 1) = i;
-			else
-				ord_delete(w, o, c->pos - 1);
-			break;
-		case IPT_FLUSH:
-			for (size_t k = 0; k < w->n_ord; k++)
-				if (w->ord[k].table == c->table && (!o || &w->ord[k] == o))
-					w->ord[k].n = 0;
-			break;
-		case IPT_NEW:
-			o->deleted = false;
-			o->n = 0;
-			break;
-		case IPT_DELETE_CHAIN:
-			for (size_t k = 0; k < w->n_ord; k++)
-				if (w->ord[k].table == c->table && !w->ord[k].policy &&
-				    (!o || &w->ord[k] == o)) {
-					w->ord[k].deleted = true;
-					w->ord[k].n = 0;
-				}
-			break;
-		case IPT_POLICY:
-			if (o->policy && c->argc)
-				o->policy = c->argv[0];
-			break;
-		case IPT_ZERO:
-			break;
-		case IPT_RENAME:
-			unknown(w,
-				xasprintf("line %u: chain %s is renamed (-E), which the analysis "
-					  "does not follow",
-					  c->line, o->name));
-			break;
-		}
+		ord_apply(w, o, &f->cmds[i], i, &key, &other);
 	}
 	buf_free(&key);
 	buf_free(&other);
