@@ -128,7 +128,7 @@ static const struct {
 	{"-E", "--rename-chain", IPT_RENAME}, {"-Z", "--zero", IPT_ZERO},
 };
 
-static int parse_cmd(struct ipt_file *f, struct ipt_table *t, struct strv *w, unsigned line,
+static int parse_cmd(struct ipt_file *f, struct ipt_table *t, const struct strv *w, unsigned line,
 		     size_t off, size_t len, char **err)
 {
 	size_t i = 0;
@@ -198,6 +198,52 @@ static int parse_cmd(struct ipt_file *f, struct ipt_table *t, struct strv *w, un
 	return 0;
 }
 
+/* One line's words: a table's start (*t becomes it), COMMIT, a chain, or a command. */
+static int parse_line(struct ipt_file *out, struct ipt_table **t, const struct strv *w,
+		      unsigned line, size_t off, size_t n, char **err)
+{
+	int rc = 0;
+	if (w->v[0][0] == '*') {
+		if (*t && !(*t)->commit_line) {
+			set_err(err, "table %s starts before COMMIT of table %s", w->v[0] + 1,
+				(*t)->name);
+			rc = -EINVAL;
+		} else if (!valid_name(w->v[0] + 1) || w->n != 1) {
+			set_err(err, "bad table line");
+			rc = -EINVAL;
+		} else {
+			*t = add_table(out, w->v[0] + 1, line, off);
+		}
+	} else if (!strcmp(w->v[0], "COMMIT")) {
+		if (!*t || (*t)->commit_line) {
+			set_err(err, "COMMIT outside a table");
+			rc = -EINVAL;
+		} else {
+			(*t)->commit_line = line;
+			(*t)->commit_off = off;
+		}
+	} else if (w->v[0][0] == ':') {
+		if (!*t || (*t)->commit_line) {
+			set_err(err, "chain declared outside a table");
+			rc = -EINVAL;
+		} else if (w->n < 2 || !valid_name(w->v[0] + 1)) {
+			set_err(err, "bad chain line");
+			rc = -EINVAL;
+		} else if (iptables_save_chain(*t, w->v[0] + 1)) {
+			set_err(err, "chain %s declared twice", w->v[0] + 1);
+			rc = -EINVAL;
+		} else {
+			add_chain(*t, w->v[0] + 1, w->v[1], line, off);
+		}
+	} else if (!*t || (*t)->commit_line) {
+		set_err(err, "a command outside a table (no \"*filter\" line before it)");
+		rc = -EINVAL;
+	} else {
+		rc = parse_cmd(out, *t, w, line, off, n, err);
+	}
+	return rc;
+}
+
 int iptables_save_parse(const char *buf, size_t len, struct ipt_file *out, unsigned *err_line,
 			char **err)
 {
@@ -237,44 +283,7 @@ int iptables_save_parse(const char *buf, size_t len, struct ipt_file *out, unsig
 			strv_free(&w);
 			continue;
 		}
-		if (w.v[0][0] == '*') {
-			if (t && !t->commit_line) {
-				set_err(err, "table %s starts before COMMIT of table %s",
-					w.v[0] + 1, t->name);
-				rc = -EINVAL;
-			} else if (!valid_name(w.v[0] + 1) || w.n != 1) {
-				set_err(err, "bad table line");
-				rc = -EINVAL;
-			} else {
-				t = add_table(out, w.v[0] + 1, line, off);
-			}
-		} else if (!strcmp(w.v[0], "COMMIT")) {
-			if (!t || t->commit_line) {
-				set_err(err, "COMMIT outside a table");
-				rc = -EINVAL;
-			} else {
-				t->commit_line = line;
-				t->commit_off = off;
-			}
-		} else if (w.v[0][0] == ':') {
-			if (!t || t->commit_line) {
-				set_err(err, "chain declared outside a table");
-				rc = -EINVAL;
-			} else if (w.n < 2 || !valid_name(w.v[0] + 1)) {
-				set_err(err, "bad chain line");
-				rc = -EINVAL;
-			} else if (iptables_save_chain(t, w.v[0] + 1)) {
-				set_err(err, "chain %s declared twice", w.v[0] + 1);
-				rc = -EINVAL;
-			} else {
-				add_chain(t, w.v[0] + 1, w.v[1], line, off);
-			}
-		} else if (!t || t->commit_line) {
-			set_err(err, "a command outside a table (no \"*filter\" line before it)");
-			rc = -EINVAL;
-		} else {
-			rc = parse_cmd(out, t, &w, line, off, n, err);
-		}
+		rc = parse_line(out, &t, &w, line, off, n, err);
 		strv_free(&w);
 		if (rc < 0)
 			goto fail;
