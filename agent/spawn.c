@@ -782,119 +782,177 @@ static void set_limit(int res, rlim_t v)
 	setrlimit(res, &r);
 }
 
-/* C, after the staging: the bwrap command line and G. Never returns. */
-static void sandbox_child(const char *bwrap, char *const argv[], const struct spawn_opts *o,
-			  int64_t budget, unsigned u, int status_fd, const int *take_fds)
+/* What the sandbox child C's steps share, on C's stack (C runs after fork: nothing here
+ * allocates). */
+struct sandbox {
+	const char *bwrap;
+	char *const *argv;
+	const struct spawn_opts *o;
+	int64_t budget;
+	unsigned u;
+	const int *take_fds;
+	struct sandbox_status st;
+	bool etc_ssh; /* the copy of /etc/ssh for u is staged */
+	int sfd;      /* the seccomp filter, or -ENOSYS */
+	char sfd_s[16];
+	char envs[16][256];
+	struct argv_b a;
+};
+
+/* Each step returns false when it failed (sb->st says how): the sandbox does not start. */
+
+/* The instance staged read-only in C's mount namespace, owned by u's user namespace. */
+static bool sandbox_stage(struct sandbox *sb)
 {
-	struct sandbox_status st = {0};
-	int userns = userns_for(u);
+	int userns = userns_for(sb->u);
 	if (userns < 0) {
-		st = (struct sandbox_status){ST_USERNS, -userns, 0};
-		goto report;
+		sb->st = (struct sandbox_status){ST_USERNS, -userns, 0};
+		return false;
 	}
 	bool copied;
-	int rc = target_stage_instance(o->root, o->root_fd, userns, &st.stage, &copied);
+	int rc = target_stage_instance(sb->o->root, sb->o->root_fd, userns, &sb->st.stage, &copied);
 	close(userns);
 	if (rc < 0) {
-		st.err = -rc;
-		goto report;
+		sb->st.err = -rc;
+		return false;
 	}
-	bool etc_ssh = copied && root_has_dir("etc") && stage_etc_ssh(u) == 0;
-	int sfd = seccomp_memfd();
-	if (sfd < 0 && sfd != -ENOSYS) {
-		st = (struct sandbox_status){ST_SECCOMP, -sfd, 0};
-		goto report;
+	sb->etc_ssh = copied && root_has_dir("etc") && stage_etc_ssh(sb->u) == 0;
+	return true;
+}
+
+static bool sandbox_seccomp(struct sandbox *sb)
+{
+	sb->sfd = seccomp_memfd();
+	if (sb->sfd < 0 && sb->sfd != -ENOSYS) {
+		sb->st = (struct sandbox_status){ST_SECCOMP, -sb->sfd, 0};
+		return false;
 	}
-	char sfd_s[16], uid_s[16];
-	snprintf(sfd_s, sizeof(sfd_s), "%d", sfd);
-	snprintf(uid_s, sizeof(uid_s), "%u", u);
-	struct argv_b a = {.n = 0};
-	arg(&a, bwrap);
-	arg(&a, "--unshare-user");
-	arg(&a, "--unshare-pid");
-	arg(&a, "--unshare-net");
-	arg(&a, "--unshare-ipc");
-	arg(&a, "--unshare-uts");
-	arg(&a, "--unshare-cgroup-try");
-	arg(&a, "--disable-userns");
-	arg(&a, "--uid");
-	arg(&a, "0");
-	arg(&a, "--gid");
-	arg(&a, "0");
-	arg(&a, "--hostname");
-	arg(&a, "sshrescue-sandbox");
-	arg(&a, "--die-with-parent");
-	arg(&a, "--new-session");
-	arg(&a, "--cap-drop");
-	arg(&a, "ALL");
-	arg(&a, "--clearenv");
-	char *const *env = o->envp ? o->envp : default_env;
-	char envs[16][256];
-	for (size_t i = 0; i < ARRAY_SIZE(envs) && env[i]; i++) {
+	snprintf(sb->sfd_s, sizeof(sb->sfd_s), "%d", sb->sfd);
+	return true;
+}
+
+/* bwrap's namespaces, ids and environment. */
+static void sandbox_args_ids(struct sandbox *sb)
+{
+	struct argv_b *a = &sb->a;
+	static const char *const fixed[] = {"--unshare-user",
+					    "--unshare-pid",
+					    "--unshare-net",
+					    "--unshare-ipc",
+					    "--unshare-uts",
+					    "--unshare-cgroup-try",
+					    "--disable-userns",
+					    "--uid",
+					    "0",
+					    "--gid",
+					    "0",
+					    "--hostname",
+					    "sshrescue-sandbox",
+					    "--die-with-parent",
+					    "--new-session",
+					    "--cap-drop",
+					    "ALL",
+					    "--clearenv"};
+	arg(a, sb->bwrap);
+	for (size_t i = 0; i < ARRAY_SIZE(fixed); i++)
+		arg(a, fixed[i]);
+	char *const *env = sb->o->envp ? sb->o->envp : default_env;
+	for (size_t i = 0; i < ARRAY_SIZE(sb->envs) && env[i]; i++) {
 		const char *eq = strchr(env[i], '=');
 		if (!eq)
 			continue;
-		snprintf(envs[i], sizeof(envs[i]), "%.*s", (int)(eq - env[i]), env[i]);
-		arg(&a, "--setenv");
-		arg(&a, envs[i]);
-		arg(&a, eq + 1);
+		snprintf(sb->envs[i], sizeof(sb->envs[i]), "%.*s", (int)(eq - env[i]), env[i]);
+		arg(a, "--setenv");
+		arg(a, sb->envs[i]);
+		arg(a, eq + 1);
 	}
-	arg(&a, "--ro-bind");
-	arg(&a, STAGE_ROOT);
-	arg(&a, "/");
-	if (etc_ssh) {
-		arg(&a, "--ro-bind");
-		arg(&a, STAGE_ETC_SSH);
-		arg(&a, "/etc/ssh");
+}
+
+/* The staged root and what bwrap mounts over it (only where the instance has the
+ * directory); the scratch tmpfs, mounted here, handed over. */
+static bool sandbox_args_mounts(struct sandbox *sb)
+{
+	struct argv_b *a = &sb->a;
+	arg(a, "--ro-bind");
+	arg(a, STAGE_ROOT);
+	arg(a, "/");
+	if (sb->etc_ssh) {
+		arg(a, "--ro-bind");
+		arg(a, STAGE_ETC_SSH);
+		arg(a, "/etc/ssh");
 	}
 	if (root_has_dir("dev")) {
-		arg(&a, "--dev");
-		arg(&a, "/dev");
+		arg(a, "--dev");
+		arg(a, "/dev");
 	}
 	if (root_has_dir("proc")) {
-		arg(&a, "--proc");
-		arg(&a, "/proc");
+		arg(a, "--proc");
+		arg(a, "/proc");
 	}
 	if (root_has_dir("tmp")) {
-		arg(&a, "--tmpfs");
-		arg(&a, "/tmp");
+		arg(a, "--tmpfs");
+		arg(a, "/tmp");
 	}
 	if (root_has_dir("run")) {
 		/* sshd -t wants its privilege separation directory; /run is empty on disk */
-		arg(&a, "--tmpfs");
-		arg(&a, "/run");
-		arg(&a, "--dir");
-		arg(&a, "/run/sshd");
+		arg(a, "--tmpfs");
+		arg(a, "/run");
+		arg(a, "--dir");
+		arg(a, "/run/sshd");
 	}
-	if (o->scratch) {
+	if (sb->o->scratch) {
 		if (target_stage_tmpfs(STAGE_SCRATCH, "sshrescue-scratch",
 				       "mode=0700,size=" SCRATCH_SIZE ",nr_inodes=64") < 0 ||
-		    chown(STAGE_SCRATCH, u, u) < 0) {
-			st = (struct sandbox_status){ST_MOUNT, errno, 0};
-			goto report;
+		    chown(STAGE_SCRATCH, sb->u, sb->u) < 0) {
+			sb->st = (struct sandbox_status){ST_MOUNT, errno, 0};
+			return false;
 		}
-		arg(&a, "--bind");
-		arg(&a, STAGE_SCRATCH);
-		arg(&a, o->scratch);
+		arg(a, "--bind");
+		arg(a, STAGE_SCRATCH);
+		arg(a, sb->o->scratch);
 	}
-	if (o->cwd) {
-		arg(&a, "--chdir");
-		arg(&a, o->cwd);
+	return true;
+}
+
+/* The working directory, the seccomp filter and the program's own argv. */
+static void sandbox_args_program(struct sandbox *sb)
+{
+	struct argv_b *a = &sb->a;
+	if (sb->o->cwd) {
+		arg(a, "--chdir");
+		arg(a, sb->o->cwd);
 	}
-	if (sfd >= 0) {
-		arg(&a, "--seccomp");
-		arg(&a, sfd_s);
+	if (sb->sfd >= 0) {
+		arg(a, "--seccomp");
+		arg(a, sb->sfd_s);
 	}
-	arg(&a, "--");
-	for (size_t i = 0; argv[i]; i++)
-		arg(&a, argv[i]);
+	arg(a, "--");
+	for (size_t i = 0; sb->argv[i]; i++)
+		arg(a, sb->argv[i]);
+}
+
+/* The bwrap command line in sb->a. */
+static bool sandbox_args(struct sandbox *sb)
+{
+	sandbox_args_ids(sb);
+	if (!sandbox_args_mounts(sb))
+		return false;
+	sandbox_args_program(sb);
+	return true;
+}
+
+/* G: bwrap under u with the sandbox's limits, only the seccomp filter's fd open. C waits for
+ * it (its status in sb->st). */
+static bool sandbox_exec(struct sandbox *sb)
+{
+	unsigned u = sb->u;
 	pid_t g = fork();
 	if (g < 0) {
-		st = (struct sandbox_status){ST_FORK, errno, 0};
-		goto report;
+		sb->st = (struct sandbox_status){ST_FORK, errno, 0};
+		return false;
 	}
 	if (g == 0) {
-		int64_t secs = budget == INT64_MAX ? 3600 : budget / 1000 + 1;
+		int64_t secs = sb->budget == INT64_MAX ? 3600 : sb->budget / 1000 + 1;
 		set_limit(RLIMIT_CPU, (rlim_t)secs);
 		set_limit(RLIMIT_AS, SANDBOX_AS);
 		set_limit(RLIMIT_NPROC, SANDBOX_NPROC);
@@ -903,18 +961,24 @@ static void sandbox_child(const char *bwrap, char *const argv[], const struct sp
 		set_limit(RLIMIT_CORE, 0);
 		/* nothing of ours reaches the sandbox but the seccomp filter */
 		syscall(SYS_close_range, 3u, ~0u, CLOSE_RANGE_CLOEXEC);
-		if (sfd >= 0)
-			fcntl(sfd, F_SETFD, 0);
+		if (sb->sfd >= 0)
+			fcntl(sb->sfd, F_SETFD, 0);
 		if (setgroups(0, NULL) < 0 || setresgid(u, u, u) < 0 || setresuid(u, u, u) < 0)
 			_exit(126);
-		execve(bwrap, a.v, default_env);
+		execve(sb->bwrap, sb->a.v, default_env);
 		_exit(127);
 	}
-	if (sfd >= 0)
-		close(sfd);
-	while (waitpid(g, &st.status, 0) < 0 && errno == EINTR)
+	if (sb->sfd >= 0)
+		close(sb->sfd);
+	while (waitpid(g, &sb->st.status, 0) < 0 && errno == EINTR)
 		;
-	/* what the program left in scratch for the caller; only regular files, bounded */
+	return true;
+}
+
+/* What the program left in scratch for the caller; only regular files, bounded. */
+static void sandbox_take(struct sandbox *sb)
+{
+	const struct spawn_opts *o = sb->o;
 	int dfd = o->scratch ? open(STAGE_SCRATCH, O_DIRECTORY | O_RDONLY | O_CLOEXEC) : -1;
 	for (size_t i = 0; dfd >= 0 && o->take && o->take[i]; i++) {
 		int fd = openat(dfd, o->take[i], O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
@@ -924,13 +988,26 @@ static void sandbox_child(const char *bwrap, char *const argv[], const struct sp
 				close(fd);
 			continue;
 		}
-		copy_fd(fd, take_fds[i]);
+		copy_fd(fd, sb->take_fds[i]);
 		close(fd);
 	}
 	if (dfd >= 0)
 		close(dfd);
-report:
-	if (write(status_fd, &st, sizeof(st)) != (ssize_t)sizeof(st)) {
+}
+
+/* C, after the staging: the bwrap command line and G. Never returns. */
+static void sandbox_child(const char *bwrap, char *const argv[], const struct spawn_opts *o,
+			  int64_t budget, unsigned u, int status_fd, const int *take_fds)
+{
+	struct sandbox sb = {.bwrap = bwrap,
+			     .argv = argv,
+			     .o = o,
+			     .budget = budget,
+			     .u = u,
+			     .take_fds = take_fds};
+	if (sandbox_stage(&sb) && sandbox_seccomp(&sb) && sandbox_args(&sb) && sandbox_exec(&sb))
+		sandbox_take(&sb);
+	if (write(status_fd, &sb.st, sizeof(sb.st)) != (ssize_t)sizeof(sb.st)) {
 		/* the parent sees no status: not started */
 	}
 	_exit(0);

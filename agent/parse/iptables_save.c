@@ -128,7 +128,7 @@ static const struct {
 	{"-E", "--rename-chain", IPT_RENAME}, {"-Z", "--zero", IPT_ZERO},
 };
 
-static int parse_cmd(struct ipt_file *f, struct ipt_table *t, struct strv *w, unsigned line,
+static int parse_cmd(struct ipt_file *f, struct ipt_table *t, const struct strv *w, unsigned line,
 		     size_t off, size_t len, char **err)
 {
 	size_t i = 0;
@@ -198,6 +198,52 @@ static int parse_cmd(struct ipt_file *f, struct ipt_table *t, struct strv *w, un
 	return 0;
 }
 
+/* One line's words: a table's start (*t becomes it), COMMIT, a chain, or a command. */
+static int parse_line(struct ipt_file *out, struct ipt_table **t, const struct strv *w,
+		      unsigned line, size_t off, size_t n, char **err)
+{
+	int rc = 0;
+	if (w->v[0][0] == '*') {
+		if (*t && !(*t)->commit_line) {
+			set_err(err, "table %s starts before COMMIT of table %s", w->v[0] + 1,
+				(*t)->name);
+			rc = -EINVAL;
+		} else if (!valid_name(w->v[0] + 1) || w->n != 1) {
+			set_err(err, "bad table line");
+			rc = -EINVAL;
+		} else {
+			*t = add_table(out, w->v[0] + 1, line, off);
+		}
+	} else if (!strcmp(w->v[0], "COMMIT")) {
+		if (!*t || (*t)->commit_line) {
+			set_err(err, "COMMIT outside a table");
+			rc = -EINVAL;
+		} else {
+			(*t)->commit_line = line;
+			(*t)->commit_off = off;
+		}
+	} else if (w->v[0][0] == ':') {
+		if (!*t || (*t)->commit_line) {
+			set_err(err, "chain declared outside a table");
+			rc = -EINVAL;
+		} else if (w->n < 2 || !valid_name(w->v[0] + 1)) {
+			set_err(err, "bad chain line");
+			rc = -EINVAL;
+		} else if (iptables_save_chain(*t, w->v[0] + 1)) {
+			set_err(err, "chain %s declared twice", w->v[0] + 1);
+			rc = -EINVAL;
+		} else {
+			add_chain(*t, w->v[0] + 1, w->v[1], line, off);
+		}
+	} else if (!*t || (*t)->commit_line) {
+		set_err(err, "a command outside a table (no \"*filter\" line before it)");
+		rc = -EINVAL;
+	} else {
+		rc = parse_cmd(out, *t, w, line, off, n, err);
+	}
+	return rc;
+}
+
 int iptables_save_parse(const char *buf, size_t len, struct ipt_file *out, unsigned *err_line,
 			char **err)
 {
@@ -237,44 +283,7 @@ int iptables_save_parse(const char *buf, size_t len, struct ipt_file *out, unsig
 			strv_free(&w);
 			continue;
 		}
-		if (w.v[0][0] == '*') {
-			if (t && !t->commit_line) {
-				set_err(err, "table %s starts before COMMIT of table %s",
-					w.v[0] + 1, t->name);
-				rc = -EINVAL;
-			} else if (!valid_name(w.v[0] + 1) || w.n != 1) {
-				set_err(err, "bad table line");
-				rc = -EINVAL;
-			} else {
-				t = add_table(out, w.v[0] + 1, line, off);
-			}
-		} else if (!strcmp(w.v[0], "COMMIT")) {
-			if (!t || t->commit_line) {
-				set_err(err, "COMMIT outside a table");
-				rc = -EINVAL;
-			} else {
-				t->commit_line = line;
-				t->commit_off = off;
-			}
-		} else if (w.v[0][0] == ':') {
-			if (!t || t->commit_line) {
-				set_err(err, "chain declared outside a table");
-				rc = -EINVAL;
-			} else if (w.n < 2 || !valid_name(w.v[0] + 1)) {
-				set_err(err, "bad chain line");
-				rc = -EINVAL;
-			} else if (iptables_save_chain(t, w.v[0] + 1)) {
-				set_err(err, "chain %s declared twice", w.v[0] + 1);
-				rc = -EINVAL;
-			} else {
-				add_chain(t, w.v[0] + 1, w.v[1], line, off);
-			}
-		} else if (!t || t->commit_line) {
-			set_err(err, "a command outside a table (no \"*filter\" line before it)");
-			rc = -EINVAL;
-		} else {
-			rc = parse_cmd(out, t, &w, line, off, n, err);
-		}
+		rc = parse_line(out, &t, &w, line, off, n, err);
 		strv_free(&w);
 		if (rc < 0)
 			goto fail;
@@ -846,20 +855,28 @@ static enum fw_class module_option(const struct mod_opt *m)
 	return h ? h(m) : FW_SOME;
 }
 
-/* Evaluate a rule's words for one kind of packet. */
-static void rule_eval(const struct fw_scope *s, enum fw_kind k, bool out, bool no_ct,
-		      const struct strv *filled, char **argv, size_t argc, struct rule_eval *ev)
+/* A rule's words as rule_eval reads them, and what it has read so far. */
+struct rule_words {
+	const struct fw_scope *s;
+	enum fw_kind k;
+	bool out, no_ct;
+	const struct strv *filled;
+	char **argv;
+	size_t argc;
+	const char *mod, *proto; /* the last -m; the -p */
+	bool after_target;	 /* past -j or -g: the target's own options follow */
+	struct rule_eval *ev;
+};
+
+/* -p comes first in iptables-save output, but may come anywhere: find it first. iptables folds
+ * the protocol's name to lower case. */
+static void eval_protocol(struct rule_words *rw)
 {
-	const char *mod = NULL, *proto = NULL;
-	bool neg = false, after_target = false;
-	/* with every source protected, whatever sources a rule names are protected ones */
-	*ev = (struct rule_eval){.cls = FW_ALL, .peer_within = !s->n_peers};
-	/* -p comes first in iptables-save output, but may come anywhere: find it first.
-	 * iptables folds the protocol's name to lower case. */
-	for (size_t i = 0; i + 1 < argc; i++)
-		if (streq_any(argv[i], "-p", "--protocol")) {
-			proto = argv[i + 1];
-			bool n = i > 0 && !strcmp(argv[i - 1], "!");
+	struct rule_eval *ev = rw->ev;
+	for (size_t i = 0; i + 1 < rw->argc; i++)
+		if (streq_any(rw->argv[i], "-p", "--protocol")) {
+			const char *proto = rw->proto = rw->argv[i + 1];
+			bool n = i > 0 && !strcmp(rw->argv[i - 1], "!");
 			bool tcp = !strcasecmp(proto, "tcp") || !strcmp(proto, "6");
 			bool all = !strcasecmp(proto, "all") || !strcmp(proto, "0");
 			ev->tcp = !n && tcp;
@@ -868,86 +885,125 @@ static void rule_eval(const struct fw_scope *s, enum fw_kind k, bool out, bool n
 			else
 				ev->cls = fw_and(ev->cls, tcp || all ? FW_ALL : FW_NONE);
 		}
+}
+
+/* How many of the words after option argv[i] are its values. */
+static size_t option_values(char **argv, size_t argc, size_t i)
+{
+	int na = option_nargs(argv[i]);
+	size_t nv = 0;
+	if (na < 0)
+		while (i + 1 + nv < argc && argv[i + 1 + nv][0] != '-' &&
+		       strcmp(argv[i + 1 + nv], "!"))
+			nv++;
+	else
+		nv = (size_t)na;
+	if (i + 1 + nv > argc)
+		nv = argc - i - 1;
+	return nv;
+}
+
+/* An option of the last -m's module (without -m, of the protocol's: -p tcp --dport). */
+static enum fw_class eval_module_option(struct rule_words *rw, size_t i, size_t nv, bool neg)
+{
+	char **v = rw->argv + i + 1;
+	const char *m = rw->mod ? rw->mod : rw->proto ? rw->proto : "";
+	char lower[16];
+	if (!rw->mod && rw->proto && strlen(rw->proto) < sizeof(lower)) {
+		for (size_t j = 0; j <= strlen(rw->proto); j++)
+			lower[j] = (char)tolower((unsigned char)rw->proto[j]);
+		m = lower;
+	}
+	return module_option(&(struct mod_opt){.s = rw->s,
+					       .k = rw->k,
+					       .out = rw->out,
+					       .no_ct = rw->no_ct,
+					       .mod = m,
+					       .o = rw->argv[i],
+					       .v = v,
+					       .nv = nv,
+					       .v0 = nv ? v[0] : "",
+					       .neg = neg,
+					       .ev = rw->ev,
+					       .filled = rw->filled,
+					       .rest = v + nv,
+					       .n_rest = rw->argc - i - 1 - nv});
+}
+
+/* Option argv[i] with its nv values: its class for the kind of packet. */
+static enum fw_class eval_option(struct rule_words *rw, size_t i, size_t nv, bool neg)
+{
+	const struct fw_scope *s = rw->s;
+	const char *o = rw->argv[i];
+	const char *v0 = nv ? rw->argv[i + 1] : "";
+	enum fw_class c = FW_ALL;
+	bool w = false;
+	if (streq_any(o, "-p", "--protocol")) {
+	} else if (streq_any(o, "-s", "--source") || !strcmp(o, "--src")) {
+		c = rw->out ? local_class(s, v0, neg) : peer_class(s, v0, neg, &w);
+		if (w)
+			rw->ev->peer_within = true;
+	} else if (streq_any(o, "-d", "--destination") || !strcmp(o, "--dst")) {
+		c = rw->out ? peer_class(s, v0, neg, &w) : local_class(s, v0, neg);
+		if (w)
+			rw->ev->peer_within = true;
+	} else if (streq_any(o, "-i", "--in-interface")) {
+		c = rw->out ? FW_SOME : iface_class(v0, neg);
+	} else if (streq_any(o, "-o", "--out-interface")) {
+		c = rw->out ? iface_class(v0, neg) : FW_SOME;
+	} else if (streq_any(o, "-f", "--fragment")) {
+		c = fw_negate(FW_NONE, neg);
+	} else if (streq_any(o, "-4", "--ipv4")) {
+		c = s->family == AF_INET ? FW_ALL : FW_NONE;
+	} else if (streq_any(o, "-6", "--ipv6")) {
+		c = s->family == AF_INET6 ? FW_ALL : FW_NONE;
+	} else if (streq_any(o, "-c", "--set-counters")) {
+	} else if (streq_any(o, "-m", "--match")) {
+		rw->mod = v0;
+		rw->after_target = false;
+		if (!module_handler(rw->mod))
+			c = FW_SOME;
+	} else if (streq_any(o, "-j", "--jump") || streq_any(o, "-g", "--goto")) {
+		rw->ev->target = v0;
+		rw->ev->go = o[1] == 'g' || !strcmp(o, "--goto");
+		rw->after_target = true;
+	} else if (rw->after_target) {
+		/* the target's own options */
+	} else {
+		c = eval_module_option(rw, i, nv, neg);
+	}
+	return c;
+}
+
+/* Evaluate a rule's words for one kind of packet. */
+static void rule_eval(const struct fw_scope *s, enum fw_kind k, bool out, bool no_ct,
+		      const struct strv *filled, char **argv, size_t argc, struct rule_eval *ev)
+{
+	struct rule_words rw = {.s = s,
+				.k = k,
+				.out = out,
+				.no_ct = no_ct,
+				.filled = filled,
+				.argv = argv,
+				.argc = argc,
+				.ev = ev};
+	bool neg = false;
+	/* with every source protected, whatever sources a rule names are protected ones */
+	*ev = (struct rule_eval){.cls = FW_ALL, .peer_within = !s->n_peers};
+	eval_protocol(&rw);
 	for (size_t i = 0; i < argc;) {
-		const char *o = argv[i];
-		if (!strcmp(o, "!")) {
+		if (!strcmp(argv[i], "!")) {
 			neg = true;
 			i++;
 			continue;
 		}
-		if (o[0] != '-') { /* a stray word: iptables would refuse it; be cautious */
+		if (argv[i][0] != '-') { /* a stray word: iptables would refuse it; be cautious */
 			ev->cls = fw_and(ev->cls, FW_SOME);
 			i++;
 			continue;
 		}
-		int na = option_nargs(o);
-		size_t nv = 0;
-		if (na < 0)
-			while (i + 1 + nv < argc && argv[i + 1 + nv][0] != '-' &&
-			       strcmp(argv[i + 1 + nv], "!"))
-				nv++;
-		else
-			nv = (size_t)na;
-		if (i + 1 + nv > argc)
-			nv = argc - i - 1;
-		char **v = argv + i + 1;
-		const char *v0 = nv ? v[0] : "";
-		enum fw_class c = FW_ALL;
-		bool w = false;
-		if (streq_any(o, "-p", "--protocol")) {
-		} else if (streq_any(o, "-s", "--source") || !strcmp(o, "--src")) {
-			c = out ? local_class(s, v0, neg) : peer_class(s, v0, neg, &w);
-			if (w)
-				ev->peer_within = true;
-		} else if (streq_any(o, "-d", "--destination") || !strcmp(o, "--dst")) {
-			c = out ? peer_class(s, v0, neg, &w) : local_class(s, v0, neg);
-			if (w)
-				ev->peer_within = true;
-		} else if (streq_any(o, "-i", "--in-interface")) {
-			c = out ? FW_SOME : iface_class(v0, neg);
-		} else if (streq_any(o, "-o", "--out-interface")) {
-			c = out ? iface_class(v0, neg) : FW_SOME;
-		} else if (streq_any(o, "-f", "--fragment")) {
-			c = fw_negate(FW_NONE, neg);
-		} else if (streq_any(o, "-4", "--ipv4")) {
-			c = s->family == AF_INET ? FW_ALL : FW_NONE;
-		} else if (streq_any(o, "-6", "--ipv6")) {
-			c = s->family == AF_INET6 ? FW_ALL : FW_NONE;
-		} else if (streq_any(o, "-c", "--set-counters")) {
-		} else if (streq_any(o, "-m", "--match")) {
-			mod = v0;
-			after_target = false;
-			if (!module_handler(mod))
-				c = FW_SOME;
-		} else if (streq_any(o, "-j", "--jump") || streq_any(o, "-g", "--goto")) {
-			ev->target = v0;
-			ev->go = o[1] == 'g' || !strcmp(o, "--goto");
-			after_target = true;
-		} else if (after_target) {
-			/* the target's own options */
-		} else {
-			const char *m = mod ? mod : proto ? proto : "";
-			char lower[16];
-			if (!mod && proto && strlen(proto) < sizeof(lower)) {
-				for (size_t j = 0; j <= strlen(proto); j++)
-					lower[j] = (char)tolower((unsigned char)proto[j]);
-				m = lower;
-			}
-			c = module_option(&(struct mod_opt){.s = s,
-							    .k = k,
-							    .out = out,
-							    .no_ct = no_ct,
-							    .mod = m,
-							    .o = o,
-							    .v = v,
-							    .nv = nv,
-							    .v0 = v0,
-							    .neg = neg,
-							    .ev = ev,
-							    .filled = filled,
-							    .rest = argv + i + 1 + nv,
-							    .n_rest = argc - i - 1 - nv});
-		}
+		size_t nv = option_values(argv, argc, i);
+		enum fw_class c = eval_option(&rw, i, nv, neg);
 		ev->cls = fw_and(ev->cls, c);
 		neg = false;
 		i += 1 + nv;
@@ -1288,9 +1344,8 @@ static void rule_key(const struct ipt_cmd *c, struct buf *b)
 	buf_free(&rest);
 }
 
-/* Each chain's rules in the order the kernel holds them after the file loads: every command
- * applied in file order, as iptables-restore applies them. */
-static void build_orders(struct walker *w)
+/* One order per chain the file declares, built-in or user, empty. */
+static void orders_declare(struct walker *w)
 {
 	const struct ipt_file *f = w->f;
 	for (size_t t = 0; t < f->n_tables; t++)
@@ -1302,95 +1357,130 @@ static void build_orders(struct walker *w)
 				.name = ch->name,
 				.policy = strcmp(ch->policy, "-") ? ch->policy : NULL};
 		}
+}
+
+/* The chain a command acts on (*o, NULL when it names none). False: the command is passed
+ * over. */
+static bool cmd_order(struct walker *w, const struct ipt_cmd *c, struct corder **o)
+{
+	*o = NULL;
+	if (c->chain) {
+		for (size_t k = 0; k < w->n_ord && !*o; k++)
+			if (w->ord[k].table == c->table && !strcmp(w->ord[k].name, c->chain))
+				*o = &w->ord[k];
+		/* iptables-restore refuses a chain it does not know; parse() lets it by */
+		return *o != NULL;
+	}
+	/* parse() refuses the others without a chain */
+	return c->op == IPT_FLUSH || c->op == IPT_DELETE_CHAIN || c->op == IPT_ZERO;
+}
+
+/* -D with a rule's words: the first rule of the chain with the same words goes. key and
+ * other are scratch buffers. */
+static void ord_delete_rule(struct walker *w, struct corder *o, const struct ipt_cmd *c,
+			    struct buf *key, struct buf *other)
+{
+	rule_key(c, key);
+	size_t r = 0;
+	for (; r < o->n; r++) {
+		rule_key(&w->f->cmds[ORD_AT(o, r)], other);
+		w->work++;
+		if (!strcmp(key->data, other->data))
+			break;
+	}
+	if (r == o->n) {
+		unknown(w,
+			xasprintf("line %u: -D names a rule the analysis cannot find in chain %s",
+				  c->line, o->name));
+		return;
+	}
+	ord_delete(w, o, r);
+}
+
+/* -I, -R or -D (command i): by rule number, or for -D by the rule's words. */
+static void ord_positional(struct walker *w, struct corder *o, const struct ipt_cmd *c, size_t i,
+			   struct buf *key, struct buf *other)
+{
+	o->positional = true;
+	if (c->op == IPT_DELETE && !c->pos) {
+		ord_delete_rule(w, o, c, key, other);
+		return;
+	}
+	if (c->op == IPT_INSERT ? c->pos > o->n + 1 : c->pos > o->n) {
+		unknown(w, xasprintf("line %u: rule number %lu is past the end of chain %s; "
+				     "iptables-restore refuses the file",
+				     c->line, c->pos, o->name));
+		return;
+	}
+	if (c->op == IPT_INSERT)
+		ord_insert(w, o, c->pos - 1, i);
+	else if (c->op == IPT_REPLACE)
+		ORD_AT(o, c->pos - 1) = i;
+	else
+		ord_delete(w, o, c->pos - 1);
+}
+
+/* Command i applied to the chains, as iptables-restore applies it (o: the chain it names, or
+ * NULL for every chain of its table). */
+static void ord_apply(struct walker *w, struct corder *o, const struct ipt_cmd *c, size_t i,
+		      struct buf *key, struct buf *other)
+{
+	switch (c->op) {
+	case IPT_APPEND:
+		ord_insert(w, o, o->n, i);
+		break;
+	case IPT_INSERT:
+	case IPT_REPLACE:
+	case IPT_DELETE:
+		ord_positional(w, o, c, i, key, other);
+		break;
+	case IPT_FLUSH:
+		for (size_t k = 0; k < w->n_ord; k++)
+			if (w->ord[k].table == c->table && (!o || &w->ord[k] == o))
+				w->ord[k].n = 0;
+		break;
+	case IPT_NEW:
+		o->deleted = false;
+		o->n = 0;
+		break;
+	case IPT_DELETE_CHAIN:
+		for (size_t k = 0; k < w->n_ord; k++)
+			if (w->ord[k].table == c->table && !w->ord[k].policy &&
+			    (!o || &w->ord[k] == o)) {
+				w->ord[k].deleted = true;
+				w->ord[k].n = 0;
+			}
+		break;
+	case IPT_POLICY:
+		if (o->policy && c->argc)
+			o->policy = c->argv[0];
+		break;
+	case IPT_ZERO:
+		break;
+	case IPT_RENAME:
+		unknown(w, xasprintf("line %u: chain %s is renamed (-E), which the analysis does "
+				     "not follow",
+				     c->line, o->name));
+		break;
+	}
+}
+
+/* Each chain's rules in the order the kernel holds them after the file loads: every command
+ * applied in file order, as iptables-restore applies them. */
+static void build_orders(struct walker *w)
+{
+	const struct ipt_file *f = w->f;
+	orders_declare(w);
 	struct buf key = {0}, other = {0};
 	for (size_t i = 0; i < f->n_cmds && !w->stop; i++) {
-		const struct ipt_cmd *c = &f->cmds[i];
-		struct corder *o = NULL;
-		if (c->chain) {
-			for (size_t k = 0; k < w->n_ord && !o; k++)
-				if (w->ord[k].table == c->table &&
-				    !strcmp(w->ord[k].name, c->chain))
-					o = &w->ord[k];
-			/* iptables-restore refuses a chain it does not know; parse() lets it by */
-			if (!o)
-				continue;
-		} else if (c->op != IPT_FLUSH && c->op != IPT_DELETE_CHAIN && c->op != IPT_ZERO) {
-			continue; /* parse() refuses these without a chain */
-		}
+		struct corder *o;
+		if (!cmd_order(w, &f->cmds[i], &o))
+			continue;
 		if (w->work > ORD_MAX_WORK + f->n_cmds) {
 			unknown(w, xstrdup("too many -I/-D commands to follow"));
 			break;
 		}
-		switch (c->op) {
-		case IPT_APPEND:
-			ord_insert(w, o, o->n, i);
-			break;
-		case IPT_INSERT:
-		case IPT_REPLACE:
-		case IPT_DELETE:
-			o->positional = true;
-			if (c->op == IPT_DELETE && !c->pos) {
-				rule_key(c, &key);
-				size_t r = 0;
-				for (; r < o->n; r++) {
-					rule_key(&f->cmds[ORD_AT(o, r)], &other);
-					w->work++;
-					if (!strcmp(key.data, other.data))
-						break;
-				}
-				if (r == o->n) {
-					unknown(w,
-						xasprintf("line %u: -D names a rule the analysis "
-							  "cannot find in chain %s",
-							  c->line, o->name));
-					break;
-				}
-				ord_delete(w, o, r);
-				break;
-			}
-			if (c->op == IPT_INSERT ? c->pos > o->n + 1 : c->pos > o->n) {
-				unknown(w, xasprintf("line %u: rule number %lu is past the end of "
-						     "chain %s; iptables-restore refuses the file",
-						     c->line, c->pos, o->name));
-				break;
-			}
-			if (c->op == IPT_INSERT)
-				ord_insert(w, o, c->pos - 1, i);
-			else if (c->op == IPT_REPLACE)
-				ORD_AT(o, c->pos - 1) = i;
-			else
-				ord_delete(w, o, c->pos - 1);
-			break;
-		case IPT_FLUSH:
-			for (size_t k = 0; k < w->n_ord; k++)
-				if (w->ord[k].table == c->table && (!o || &w->ord[k] == o))
-					w->ord[k].n = 0;
-			break;
-		case IPT_NEW:
-			o->deleted = false;
-			o->n = 0;
-			break;
-		case IPT_DELETE_CHAIN:
-			for (size_t k = 0; k < w->n_ord; k++)
-				if (w->ord[k].table == c->table && !w->ord[k].policy &&
-				    (!o || &w->ord[k] == o)) {
-					w->ord[k].deleted = true;
-					w->ord[k].n = 0;
-				}
-			break;
-		case IPT_POLICY:
-			if (o->policy && c->argc)
-				o->policy = c->argv[0];
-			break;
-		case IPT_ZERO:
-			break;
-		case IPT_RENAME:
-			unknown(w,
-				xasprintf("line %u: chain %s is renamed (-E), which the analysis "
-					  "does not follow",
-					  c->line, o->name));
-			break;
-		}
+		ord_apply(w, o, &f->cmds[i], i, &key, &other);
 	}
 	buf_free(&key);
 	buf_free(&other);
@@ -1598,203 +1688,237 @@ static bool leave_to_policy(struct walker *w, struct corder *o, size_t ci, size_
 	return false;
 }
 
+/* The walk of one chain: where it is, and what it found so far. */
+struct ichain {
+	struct corder *o;
+	const char *policy;   /* a built-in chain's policy; NULL: a user chain */
+	unsigned char in_bit; /* the walker's fixed[] bit for an accept in front of a rule */
+	bool leaked;	      /* some packets left before the end (user chains) */
+	bool res;	      /* every packet of the kind is accepted (the walk's answer) */
+};
+
+static bool walk_chain(struct walker *w, struct corder *o, const char *policy);
+
+/* RETURN, or the end of a -g chain that does not accept: the packets the rule matches leave
+ * this chain without being accepted. True when the walk of the chain ends here. */
+static bool walk_leave(struct walker *w, struct ichain *c, size_t ci, size_t r, enum fw_class cls,
+		       const char *how)
+{
+	if (c->policy)
+		return leave_to_policy(w, c->o, ci, r, c->policy, cls, how, &c->res);
+	c->leaked = true;
+	return cls == FW_ALL;
+}
+
+/* A blocking rule (or a divert): the fix goes on it, or on the entry chain's rule that led
+ * here (the walk then unwinds to it). Commented out it is passed; an accept in front of it
+ * takes everything that reaches it. True when the walk of the chain ends. */
+static bool walk_block(struct walker *w, struct ichain *c, size_t ci, size_t r,
+		       const struct rule_eval *ev, enum tgt_kind tk, bool peer, bool port)
+{
+	char *why =
+		xasprintf("-j %s %s %s from protected sources%s", ev->target,
+			  fw_and(ev->cls, w->path_cls) == FW_ALL ? "blocks" : "can block",
+			  walk_text(w), tk == TGT_DIVERT ? " (they are sent away from sshd)" : "");
+	enum ipt_fix_kind kind =
+		peer && (port || is_f2b_chain(c->o->name)) ? IPT_FIX_COMMENT : IPT_FIX_INSERT;
+	if (w->top_level && w->depth > 1) {
+		add_fix(w, kind, w->top_cmd, w->top_pos, w->top_ord, why);
+		w->unwind = true;
+		return true;
+	}
+	if (add_fix(w, kind, ci, r, c->o, why) == IPT_FIX_INSERT) {
+		c->res = !w->stop && !c->leaked;
+		return true;
+	}
+	return false;
+}
+
+/* -j or -g to a user chain: that chain decides; what falls off the end of a -g chain leaves
+ * this one. True when the walk of this chain ends. */
+static bool walk_jump(struct walker *w, struct ichain *c, size_t ci, size_t r,
+		      const struct rule_eval *ev, struct corder *sub, bool peer, bool port)
+{
+	bool sp = w->path_peer, spo = w->path_port;
+	enum fw_class spc = w->path_cls;
+	/* what the jump narrows holds inside only for a chain reached from nowhere else: a rule
+	 * commented there is commented for every caller */
+	w->path_peer = sub->refs == 1 && peer;
+	w->path_port = sub->refs == 1 && port;
+	w->path_cls = fw_and(spc, ev->cls);
+	if (w->depth == 1) {
+		w->top_cmd = ci;
+		w->top_pos = r;
+		w->top_ord = c->o;
+	}
+	bool acc = walk_chain(w, sub, NULL);
+	w->path_peer = sp;
+	w->path_port = spo;
+	w->path_cls = spc;
+	if (w->stop)
+		return true;
+	if (w->unwind) {
+		if (w->depth > 1)
+			return true;
+		/* back in the entry chain: the jump rule is now commented out (go on) or has an
+		 * accept in front (all accepted) */
+		w->unwind = false;
+		if (!(w->fixed[ci] & c->in_bit))
+			return false;
+		c->res = !c->leaked;
+		return true;
+	}
+	if (acc) {
+		if (ev->cls != FW_ALL)
+			return false;
+		c->res = !c->leaked;
+		return true;
+	}
+	if (ev->go)
+		return walk_leave(w, c, ci, r, ev->cls, "-g to a chain that does not accept");
+	return false;
+}
+
+/* A target whose effect on the connection is outside the model: the verdict is unknown. */
+static void walk_outside(struct walker *w, const struct ipt_cmd *cmd, enum tgt_kind tk,
+			 const char *target)
+{
+	if (tk == TGT_UNTRACK)
+		unknown(w, xasprintf("line %u: -j %s turns connection tracking off, and what the "
+				     "state matches then do is outside the model",
+				     cmd->line, target));
+	else if (tk == TGT_REWRITE)
+		unknown(w, xasprintf("line %u: -j %s rewrites the address of connections to sshd, "
+				     "which is outside the model",
+				     cmd->line, target));
+	else
+		unknown(w, xasprintf("line %u: target %s is outside the model", cmd->line, target));
+}
+
+/* The rule at position r of the chain. True when the walk of the chain ends at it (c->res
+ * says how). */
+static bool walk_rule(struct walker *w, struct ichain *c, size_t r)
+{
+	size_t ci = ORD_AT(c->o, r);
+	const struct ipt_cmd *cmd = &w->f->cmds[ci];
+	/* an accept added for the TCP connection does not take neighbour discovery, nor the other
+	 * way round */
+	if (w->fixed[ci] & c->in_bit) {
+		c->res = !c->leaked;
+		return true;
+	}
+	/* a set that no longer holds the protected sources still holds what neighbour discovery
+	 * comes from */
+	if ((w->fixed[ci] & 1) || ((w->fixed[ci] & 8) && !w->nd))
+		return false;
+	struct rule_eval ev;
+	if (w->nd)
+		nd_eval(w->s, w->out, w->nd_type, cmd->argv, cmd->argc, &ev);
+	else
+		rule_eval(w->s, w->kind, w->out, w->no_ct, &w->filled, cmd->argv, cmd->argc, &ev);
+	if (ev.note) {
+		unknown(w, xasprintf("line %u: %s", cmd->line, ev.note));
+		free(ev.note);
+		free(ev.block_note);
+		return true;
+	}
+	char *block_note = ev.block_note;
+	ev.block_note = NULL;
+	if (ev.cls == FW_NONE || !ev.target) {
+		free(block_note);
+		return false;
+	}
+	bool peer = w->path_peer || ev.peer_within;
+	bool port = w->path_port || ev.port_within;
+	struct corder *sub;
+	enum tgt_kind tk = target_kind(w, c->o, cmd, ev.target, &sub);
+	bool blocks = tk == TGT_BLOCK || tk == TGT_DIVERT;
+	if (blocks && block_note) {
+		unknown(w, xasprintf("line %u: -j %s: %s", cmd->line, ev.target, block_note));
+		free(block_note);
+		return true;
+	}
+	free(block_note);
+	if (blocks && ev.set && set_blocks_only(w, ev.set)) {
+		add_set_fix(
+			w, ci, c->o, ev.set,
+			xasprintf("-j %s %s %s from protected sources in set %s", ev.target,
+				  fw_and(ev.cls, w->path_cls) == FW_ALL ? "blocks" : "can block",
+				  walk_text(w), ev.set));
+		return false;
+	}
+	switch (tk) {
+	case TGT_ACCEPT:
+		if (ev.cls != FW_ALL)
+			return false;
+		c->res = !c->leaked;
+		return true;
+	case TGT_BLOCK:
+	case TGT_DIVERT:
+		return walk_block(w, c, ci, r, &ev, tk, peer, port);
+	case TGT_UNTRACK:
+	case TGT_REWRITE:
+	case TGT_UNKNOWN:
+		walk_outside(w, cmd, tk, ev.target);
+		return true;
+	case TGT_GO_ON:
+		return false;
+	case TGT_RETURN:
+		return walk_leave(w, c, ci, r, ev.cls, "RETURN");
+	case TGT_JUMP:
+		return walk_jump(w, c, ci, r, &ev, sub, peer, port);
+	}
+	return false;
+}
+
+/* The end of the chain: an accept added there, or a built-in chain's policy. */
+static void walk_end(struct walker *w, struct ichain *c)
+{
+	if (c->o->end & c->in_bit) {
+		c->res = !c->leaked;
+		return;
+	}
+	if (!c->policy)
+		return;
+	if (is_block_target(c->policy)) {
+		add_fix(w, IPT_FIX_INSERT, SIZE_MAX, 0, c->o,
+			xasprintf("chain %s's policy %s drops %s from protected sources and no "
+				  "rule accepts them",
+				  c->o->name, c->policy, walk_text(w)));
+		c->res = !w->stop;
+	} else {
+		c->res = true;
+	}
+}
+
 /* Walk a chain for the walker's kind of packet. Returns true when every such packet that
  * enters the chain is accepted (false: some fall off its end or return). A built-in chain's
  * end applies policy. A blocking rule is commented out (the walk goes on past it) or gets an
  * accept in front (which accepts everything that reaches it: the walk ends there). */
 static bool walk_chain(struct walker *w, struct corder *o, const char *policy)
 {
-	const struct ipt_file *f = w->f;
-	unsigned char in_bit = w->nd ? (w->out ? 32 : 16) : w->out ? 4 : 2;
+	struct ichain c = {.o = o,
+			   .policy = policy,
+			   .in_bit = w->nd    ? (w->out ? 32 : 16)
+				     : w->out ? 4
+					      : 2};
 	if (w->depth >= WALK_MAX_DEPTH || o->on_path)
 		return false;
 	w->depth++;
 	o->on_path = true;
-	bool res = false, leaked = false; /* some packets left before the end (user chains) */
-	for (size_t r = 0; r < o->n && !w->stop; r++) {
-		size_t ci = ORD_AT(o, r);
-		const struct ipt_cmd *c = &f->cmds[ci];
+	bool ended = false;
+	for (size_t r = 0; r < o->n && !w->stop && !ended; r++) {
 		if (++w->steps > w->max_steps) {
 			w->stop = true;
 			break;
 		}
-		/* an accept added for the TCP connection does not take neighbour discovery, nor
-		 * the other way round */
-		if (w->fixed[ci] & in_bit) {
-			res = !leaked;
-			goto out;
-		}
-		/* a set that no longer holds the protected sources still holds what neighbour
-		 * discovery comes from */
-		if ((w->fixed[ci] & 1) || ((w->fixed[ci] & 8) && !w->nd))
-			continue;
-		struct rule_eval ev;
-		if (w->nd)
-			nd_eval(w->s, w->out, w->nd_type, c->argv, c->argc, &ev);
-		else
-			rule_eval(w->s, w->kind, w->out, w->no_ct, &w->filled, c->argv, c->argc,
-				  &ev);
-		if (ev.note) {
-			unknown(w, xasprintf("line %u: %s", c->line, ev.note));
-			free(ev.note);
-			free(ev.block_note);
-			goto out;
-		}
-		char *block_note = ev.block_note;
-		if (ev.cls == FW_NONE || !ev.target) {
-			free(block_note);
-			continue;
-		}
-		bool peer = w->path_peer || ev.peer_within;
-		bool port = w->path_port || ev.port_within;
-		struct corder *sub;
-		enum tgt_kind tk = target_kind(w, o, c, ev.target, &sub);
-		bool blocks = tk == TGT_BLOCK || tk == TGT_DIVERT;
-		if (blocks && block_note) {
-			unknown(w, xasprintf("line %u: -j %s: %s", c->line, ev.target, block_note));
-			free(block_note);
-			goto out;
-		}
-		free(block_note);
-		if (blocks && ev.set && set_blocks_only(w, ev.set)) {
-			add_set_fix(w, ci, o, ev.set,
-				    xasprintf("-j %s %s %s from protected sources in set %s",
-					      ev.target,
-					      fw_and(ev.cls, w->path_cls) == FW_ALL ? "blocks"
-										     : "can block",
-					      walk_text(w), ev.set));
-			continue;
-		}
-		switch (tk) {
-		case TGT_ACCEPT:
-			if (ev.cls == FW_ALL) {
-				res = !leaked;
-				goto out;
-			}
-			break;
-		case TGT_BLOCK:
-		case TGT_DIVERT: {
-			char *why = xasprintf(
-				"-j %s %s %s from protected sources%s", ev.target,
-				fw_and(ev.cls, w->path_cls) == FW_ALL ? "blocks" : "can block",
-				walk_text(w),
-				tk == TGT_DIVERT ? " (they are sent away from sshd)" : "");
-			enum ipt_fix_kind kind = peer && (port || is_f2b_chain(o->name))
-							 ? IPT_FIX_COMMENT
-							 : IPT_FIX_INSERT;
-			if (w->top_level && w->depth > 1) {
-				add_fix(w, kind, w->top_cmd, w->top_pos, w->top_ord, why);
-				w->unwind = true;
-				goto out;
-			}
-			if (add_fix(w, kind, ci, r, o, why) == IPT_FIX_INSERT) {
-				res = !w->stop && !leaked;
-				goto out;
-			}
-			break;
-		}
-		case TGT_UNTRACK:
-			unknown(w, xasprintf("line %u: -j %s turns connection tracking off, and "
-					     "what the state matches then do is outside the model",
-					     c->line, ev.target));
-			goto out;
-		case TGT_REWRITE:
-			unknown(w,
-				xasprintf("line %u: -j %s rewrites the address of connections to "
-					  "sshd, which is outside the model",
-					  c->line, ev.target));
-			goto out;
-		case TGT_UNKNOWN:
-			unknown(w, xasprintf("line %u: target %s is outside the model", c->line,
-					     ev.target));
-			goto out;
-		case TGT_GO_ON:
-			break;
-		case TGT_RETURN:
-			if (policy) {
-				if (leave_to_policy(w, o, ci, r, policy, ev.cls, "RETURN", &res))
-					goto out;
-			} else {
-				leaked = true;
-				if (ev.cls == FW_ALL)
-					goto out;
-			}
-			break;
-		case TGT_JUMP: {
-			bool sp = w->path_peer, spo = w->path_port;
-			enum fw_class spc = w->path_cls;
-			/* what the jump narrows holds inside only for a chain reached from
-			 * nowhere else: a rule commented there is commented for every caller */
-			w->path_peer = sub->refs == 1 && peer;
-			w->path_port = sub->refs == 1 && port;
-			w->path_cls = fw_and(spc, ev.cls);
-			if (w->depth == 1) {
-				w->top_cmd = ci;
-				w->top_pos = r;
-				w->top_ord = o;
-			}
-			bool acc = walk_chain(w, sub, NULL);
-			w->path_peer = sp;
-			w->path_port = spo;
-			w->path_cls = spc;
-			if (w->stop)
-				goto out;
-			if (w->unwind) {
-				if (w->depth > 1)
-					goto out;
-				/* back in the entry chain: the jump rule is now commented out (go
-				 * on) or has an accept in front (all accepted) */
-				w->unwind = false;
-				if (w->fixed[ci] & in_bit) {
-					res = !leaked;
-					goto out;
-				}
-				continue;
-			}
-			if (acc) {
-				if (ev.cls == FW_ALL) {
-					res = !leaked;
-					goto out;
-				}
-			} else if (ev.go) {
-				/* what falls off the end of a -g chain leaves this one */
-				if (policy) {
-					if (leave_to_policy(w, o, ci, r, policy, ev.cls,
-							    "-g to a chain that does not accept",
-							    &res))
-						goto out;
-				} else {
-					leaked = true;
-					if (ev.cls == FW_ALL)
-						goto out;
-				}
-			}
-			break;
-		}
-		}
+		ended = walk_rule(w, &c, r);
 	}
-	if (w->stop)
-		goto out;
-	if (o->end & in_bit) {
-		res = !leaked;
-		goto out;
-	}
-	if (policy) {
-		if (is_block_target(policy)) {
-			add_fix(w, IPT_FIX_INSERT, SIZE_MAX, 0, o,
-				xasprintf(
-					"chain %s's policy %s drops %s from protected sources and "
-					"no rule accepts them",
-					o->name, policy, walk_text(w)));
-			res = !w->stop;
-		} else {
-			res = true;
-		}
-	}
-out:
+	if (!ended && !w->stop)
+		walk_end(w, &c);
 	o->on_path = false;
 	w->depth--;
-	return res;
+	return c.res;
 }
 
 /* In kernel order. nat PREROUTING sees only a connection's first packet; a DNAT or REDIRECT
