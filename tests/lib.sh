@@ -188,3 +188,49 @@ t_root_ns() {
 
 # A program of the instance run chrooted by t_root_ns: t_in_root ROOT PROGRAM [ARG...]
 t_in_root() { t_root_ns "$1" 'exec chroot "$@"' "${@:2}"; }
+
+# ---- firewall judges: a server and a client network namespace ----------------------------
+# The addresses every firewall script uses: the server (sshd's side) and, on the client, one
+# protected and one unprotected address per family (documentation ranges).
+T_SRV4=192.0.2.1 T_PROT4=203.0.113.10 T_UNPROT4=198.51.100.20
+T_SRV6=2001:db8:1::1 T_PROT6=2001:db8:2::10 T_UNPROT6=2001:db8:3::20
+# t_fw_policy FILE: a policy file with every policy but the firewall disabled, no console report.
+t_fw_policy() {
+	printf '[hosts_access]\nenabled = no\n[denyhosts]\nenabled = no\n[fail2ban]\nenabled = no\n[sshd]\nenabled = no\n[report]\nconsole = no\n' >"$1"
+}
+_t_fw_n=0
+# t_fw_netns TAG PORT...: a server namespace $S and a client namespace $C joined by a veth pair
+# (both removed at the end), the addresses above and their routes, and on the server a TCP
+# listener (socat, both families, discarding) on each PORT, waited for. Sets S and C.
+t_fw_netns() {
+	local tag=$1 n p a
+	shift
+	_t_fw_n=$((_t_fw_n + 1))
+	S=sshr-$tag-$$-$_t_fw_n-s C=sshr-$tag-$$-$_t_fw_n-c
+	ip netns add "$S" && t_defer ip netns del "$S"
+	ip netns add "$C" && t_defer ip netns del "$C"
+	ip -n "$S" link add v0 type veth peer name v0 netns "$C"
+	for n in "$S" "$C"; do
+		ip -n "$n" link set lo up
+		ip -n "$n" link set v0 up
+	done
+	ip -n "$S" addr add $T_SRV4/24 dev v0
+	ip -n "$S" addr add $T_SRV6/64 dev v0 nodad
+	for a in $T_PROT4 $T_UNPROT4; do ip -n "$C" addr add $a/24 dev v0; done
+	for a in $T_PROT6 $T_UNPROT6; do ip -n "$C" addr add $a/64 dev v0 nodad; done
+	for a in 203.0.113.0/24 198.51.100.0/24 2001:db8:2::/64 2001:db8:3::/64; do
+		ip -n "$S" route add $a dev v0
+	done
+	ip -n "$C" route add 192.0.2.0/24 dev v0
+	ip -n "$C" route add 2001:db8:1::/64 dev v0
+	for p in "$@"; do
+		ip netns exec "$S" socat TCP6-LISTEN:"$p",fork,reuseaddr,ipv6only=0 OPEN:/dev/null &
+		t_defer kill "$!"
+	done
+	for p in "$@"; do
+		for n in $(seq 50); do
+			ip netns exec "$S" ss -Hltn "sport = :$p" | grep -q . && break
+			sleep 0.1
+		done
+	done
+}

@@ -6,52 +6,12 @@
 # Addresses exist only inside the two namespaces (documentation ranges).
 source "$(dirname "$0")/../lib.sh"
 
-ID=$$
-SRV4=192.0.2.1 SRV6=2001:db8:1::1
-PROT4=203.0.113.10 UNPROT4=198.51.100.20
-PROT6=2001:db8:2::10 UNPROT6=2001:db8:3::20
+SRV4=$T_SRV4 SRV6=$T_SRV6 PROT4=$T_PROT4 UNPROT4=$T_UNPROT4 PROT6=$T_PROT6 UNPROT6=$T_UNPROT6
 POLICY=$T/policy.ini
-printf '[hosts_access]\nenabled = no\n[denyhosts]\nenabled = no\n[fail2ban]\nenabled = no\n[sshd]\nenabled = no\n[report]\nconsole = no\n' >"$POLICY"
-NETNS_N=0
+t_fw_policy "$POLICY"
 
-# A server namespace and a client namespace joined by a veth pair; sets $S and $C. The server
-# listens (socat) on the ports given.
-ns_up() {
-	NETNS_N=$((NETNS_N + 1))
-	S=sshr-fw-$ID-$NETNS_N-s C=sshr-fw-$ID-$NETNS_N-c
-	ip netns add "$S" && t_defer ip netns del "$S"
-	ip netns add "$C" && t_defer ip netns del "$C"
-	ip -n "$S" link add v0 type veth peer name v0 netns "$C"
-	local n
-	for n in "$S" "$C"; do
-		ip -n "$n" link set lo up
-		ip -n "$n" link set v0 up
-	done
-	ip -n "$S" addr add $SRV4/24 dev v0
-	ip -n "$S" addr add $SRV6/64 dev v0 nodad
-	ip -n "$C" addr add $PROT4/24 dev v0
-	ip -n "$C" addr add $UNPROT4/24 dev v0
-	ip -n "$C" addr add $PROT6/64 dev v0 nodad
-	ip -n "$C" addr add $UNPROT6/64 dev v0 nodad
-	ip -n "$S" route add 203.0.113.0/24 dev v0
-	ip -n "$S" route add 198.51.100.0/24 dev v0
-	ip -n "$S" route add 2001:db8:2::/64 dev v0
-	ip -n "$S" route add 2001:db8:3::/64 dev v0
-	ip -n "$C" route add 192.0.2.0/24 dev v0
-	ip -n "$C" route add 2001:db8:1::/64 dev v0
-	local p pid
-	for p in "$@"; do
-		ip netns exec "$S" socat TCP6-LISTEN:"$p",fork,reuseaddr,ipv6only=0 OPEN:/dev/null &
-		pid=$!
-		t_defer kill "$pid"
-	done
-	for p in "$@"; do
-		for n in $(seq 50); do
-			ip netns exec "$S" ss -Hltn "sport = :$p" | grep -q . && break
-			sleep 0.1
-		done
-	done
-}
+# ns_up PORT...: the judges' namespaces (t_fw_netns in tests/lib.sh).
+ns_up() { t_fw_netns fw "$@"; }
 
 # connect SRC DST PORT: 0 when the TCP handshake completes.
 connect() {

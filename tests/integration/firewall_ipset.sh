@@ -8,32 +8,12 @@ source "$(dirname "$0")/../lib.sh"
 
 command -v ipset >/dev/null || { t_precondition "ipset is installed (tests/deps)"; t_fail "no ipset"; t_done; exit; }
 
-ID=$$
-SRV4=192.0.2.1 PROT4=203.0.113.10 UNPROT4=198.51.100.20
+SRV4=$T_SRV4 PROT4=$T_PROT4 UNPROT4=$T_UNPROT4
 POLICY=$T/policy.ini
-printf '[hosts_access]\nenabled = no\n[denyhosts]\nenabled = no\n[fail2ban]\nenabled = no\n[sshd]\nenabled = no\n[report]\nconsole = no\n' >"$POLICY"
+t_fw_policy "$POLICY"
 PROTECT=(--protect 203.0.113.0/24)
 
-S=sshr-fi-$ID-s C=sshr-fi-$ID-c
-ip netns add "$S" && t_defer ip netns del "$S"
-ip netns add "$C" && t_defer ip netns del "$C"
-ip -n "$S" link add v0 type veth peer name v0 netns "$C"
-for n in "$S" "$C"; do
-	ip -n "$n" link set lo up
-	ip -n "$n" link set v0 up
-done
-ip -n "$S" addr add $SRV4/24 dev v0
-ip -n "$C" addr add $PROT4/24 dev v0
-ip -n "$C" addr add $UNPROT4/24 dev v0
-ip -n "$S" route add 203.0.113.0/24 dev v0
-ip -n "$S" route add 198.51.100.0/24 dev v0
-ip -n "$C" route add 192.0.2.0/24 dev v0
-ip netns exec "$S" socat TCP-LISTEN:22,fork,reuseaddr OPEN:/dev/null &
-t_defer kill $!
-for n in $(seq 50); do
-	ip netns exec "$S" ss -Hltn "sport = :22" | grep -q . && break
-	sleep 0.1
-done
+t_fw_netns fi 22
 
 reach() { # SRC: 0 when a connection from SRC to port 22 completes the handshake
 	ip netns exec "$C" socat -u OPEN:/dev/null "TCP4:$SRV4:22,bind=$1,connect-timeout=0.4" 2>/dev/null

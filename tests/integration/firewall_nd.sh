@@ -6,31 +6,11 @@
 # out.
 source "$(dirname "$0")/../lib.sh"
 
-ID=$$
-SRV6=2001:db8:1::1 PROT6=2001:db8:2::10 UNPROT6=2001:db8:3::20
+SRV6=$T_SRV6 PROT6=$T_PROT6 UNPROT6=$T_UNPROT6
 POLICY=$T/policy.ini
-printf '[hosts_access]\nenabled = no\n[denyhosts]\nenabled = no\n[fail2ban]\nenabled = no\n[sshd]\nenabled = no\n[report]\nconsole = no\n' >"$POLICY"
+t_fw_policy "$POLICY"
 
-S=sshr-nd-$ID-s C=sshr-nd-$ID-c
-ip netns add "$S" && t_defer ip netns del "$S"
-ip netns add "$C" && t_defer ip netns del "$C"
-ip -n "$S" link add v0 type veth peer name v0 netns "$C"
-for n in "$S" "$C"; do
-	ip -n "$n" link set lo up
-	ip -n "$n" link set v0 up
-done
-ip -n "$S" addr add $SRV6/64 dev v0 nodad
-ip -n "$C" addr add $PROT6/64 dev v0 nodad
-ip -n "$C" addr add $UNPROT6/64 dev v0 nodad
-ip -n "$S" route add 2001:db8:2::/64 dev v0
-ip -n "$S" route add 2001:db8:3::/64 dev v0
-ip -n "$C" route add 2001:db8:1::/64 dev v0
-ip netns exec "$S" socat TCP6-LISTEN:22,fork,reuseaddr OPEN:/dev/null &
-t_defer kill $!
-for n in $(seq 50); do
-	ip netns exec "$S" ss -Hltn "sport = :22" | grep -q . && break
-	sleep 0.1
-done
+t_fw_netns nd 22
 
 reach() { # SRC: 0 when a connection from SRC to port 22 completes, neighbours unknown first
 	ip -n "$S" neigh flush all

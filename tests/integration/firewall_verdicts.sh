@@ -8,36 +8,12 @@
 source "$(dirname "$0")/../lib.sh"
 type t_precondition >/dev/null 2>&1 || t_precondition() { t_case "$@"; }
 
-ID=$$
-SRV4=192.0.2.1 PROT4=203.0.113.10 UNPROT4=198.51.100.20
+SRV4=$T_SRV4 PROT4=$T_PROT4 UNPROT4=$T_UNPROT4
 POLICY=$T/policy.ini
-printf '[hosts_access]\nenabled = no\n[denyhosts]\nenabled = no\n[fail2ban]\nenabled = no\n[sshd]\nenabled = no\n[report]\nconsole = no\n' >"$POLICY"
+t_fw_policy "$POLICY"
 PROTECT=(--protect 203.0.113.0/24)
 
-S=sshr-fv-$ID-s C=sshr-fv-$ID-c
-ip netns add "$S" && t_defer ip netns del "$S"
-ip netns add "$C" && t_defer ip netns del "$C"
-ip -n "$S" link add v0 type veth peer name v0 netns "$C"
-for n in "$S" "$C"; do
-	ip -n "$n" link set lo up
-	ip -n "$n" link set v0 up
-done
-ip -n "$S" addr add $SRV4/24 dev v0
-ip -n "$C" addr add $PROT4/24 dev v0
-ip -n "$C" addr add $UNPROT4/24 dev v0
-ip -n "$S" route add 203.0.113.0/24 dev v0
-ip -n "$S" route add 198.51.100.0/24 dev v0
-ip -n "$C" route add 192.0.2.0/24 dev v0
-for p in 22 8080; do
-	ip netns exec "$S" socat TCP-LISTEN:"$p",fork,reuseaddr OPEN:/dev/null &
-	t_defer kill $!
-done
-for p in 22 8080; do
-	for n in $(seq 50); do
-		ip netns exec "$S" ss -Hltn "sport = :$p" | grep -q . && break
-		sleep 0.1
-	done
-done
+t_fw_netns fv 22 8080
 
 # reach SRC PORT [N]: 0 when N connections in a row (default 1) all complete the handshake.
 reach() {
