@@ -108,6 +108,17 @@ char *xvasprintf(const char *fmt, va_list ap)
 	return p;
 }
 
+void str_setf(char **dst, const char *fmt, ...)
+{
+	va_list ap;
+	if (!dst)
+		return;
+	va_start(ap, fmt);
+	free(*dst);
+	*dst = xvasprintf(fmt, ap);
+	va_end(ap);
+}
+
 char *xasprintf(const char *fmt, ...)
 {
 	va_list ap;

@@ -49,6 +49,9 @@ char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+/* *dst (freed first) becomes the formatted string; nothing when dst is NULL (a parser's
+ * optional error message). */
+void str_setf(char **dst, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* A growable byte buffer; always NUL-terminated after any append. A buffer that must stop at a
  * size (a program's output, a server's answer, a file read from a descriptor) has it in max:

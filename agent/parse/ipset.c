@@ -32,18 +32,6 @@ static const struct {
 	{"bitmap:ip", IPSET_BITMAP_IP, 1},	 {"list:set", IPSET_LIST_SET, 1},
 };
 
-static void set_err(char **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void set_err(char **err, const char *fmt, ...)
-{
-	va_list ap;
-	if (!err)
-		return;
-	va_start(ap, fmt);
-	free(*err);
-	*err = xvasprintf(fmt, ap);
-	va_end(ap);
-}
-
 /* Words as ipset restore splits them; -EINVAL on an open quote. */
 static int split_words(const char *p, size_t n, struct strv *out)
 {
@@ -277,7 +265,7 @@ static int parse_elements(const struct ipset_file *f, const struct ipset_set *s,
 	*v = NULL;
 	*nv = 0;
 	if (!n) {
-		set_err(err, "no element for set %s", s->name);
+		str_setf(err, "no element for set %s", s->name);
 		return -EINVAL;
 	}
 	bool nomatch = false;
@@ -286,7 +274,7 @@ static int parse_elements(const struct ipset_file *f, const struct ipset_set *s,
 			nomatch = true;
 	if (nomatch && s->kind != IPSET_HASH_NET && s->kind != IPSET_HASH_NET_PORT &&
 	    s->kind != IPSET_OTHER) {
-		set_err(err, "set %s of type %s has no nomatch elements", s->name, s->type);
+		str_setf(err, "set %s of type %s has no nomatch elements", s->name, s->type);
 		return -EINVAL;
 	}
 	if (s->kind == IPSET_OTHER) {
@@ -297,7 +285,7 @@ static int parse_elements(const struct ipset_file *f, const struct ipset_set *s,
 	}
 	if (s->kind == IPSET_LIST_SET) {
 		if (!ipset_find(f, w[0])) {
-			set_err(err, "set %s names set %s, which does not exist", s->name, w[0]);
+			str_setf(err, "set %s names set %s, which does not exist", s->name, w[0]);
 			return -EINVAL;
 		}
 		*v = xcalloc(1, sizeof(**v));
@@ -308,12 +296,12 @@ static int parse_elements(const struct ipset_file *f, const struct ipset_set *s,
 	const char *addr = w[0], *comma = strchr(addr, ',');
 	bool port_type = s->kind == IPSET_HASH_IP_PORT || s->kind == IPSET_HASH_NET_PORT;
 	if (port_type != (comma != NULL)) {
-		set_err(err, "\"%s\" is not an element of set %s (%s)", addr, s->name, s->type);
+		str_setf(err, "\"%s\" is not an element of set %s (%s)", addr, s->name, s->type);
 		return -EINVAL;
 	}
 	struct ipset_entry proto = {0};
 	if (comma && parse_proto_port(comma + 1, &proto) < 0) {
-		set_err(err, "bad protocol or port in \"%s\"", addr);
+		str_setf(err, "bad protocol or port in \"%s\"", addr);
 		return -EINVAL;
 	}
 	size_t alen = comma ? (size_t)(comma - addr) : strlen(addr);
@@ -327,7 +315,7 @@ static int parse_elements(const struct ipset_file *f, const struct ipset_set *s,
 				rc = -EINVAL; /* "the CIDR parameter ... is invalid" */
 	if (rc < 0) {
 		free(nets);
-		set_err(err, "\"%s\" is not an element of set %s (%s)", addr, s->name, s->type);
+		str_setf(err, "\"%s\" is not an element of set %s (%s)", addr, s->name, s->type);
 		return rc;
 	}
 	*v = xcalloc(nn, sizeof(**v));
@@ -345,7 +333,7 @@ static int cmd_create(struct ipset_file *f, char **w, size_t n, unsigned line, s
 		      size_t len, char **err)
 {
 	if (n < 2) {
-		set_err(err, "create needs a name and a type");
+		str_setf(err, "create needs a name and a type");
 		return -EINVAL;
 	}
 	if (find_set(f, w[0])) /* -exist: the same set again is no change */
@@ -371,14 +359,14 @@ static int cmd_create(struct ipset_file *f, char **w, size_t n, unsigned line, s
 			    s.kind != IPSET_LIST_SET)
 				s.family = AF_INET6;
 			else if (strcmp(w[i + 1], "inet")) {
-				set_err(err, "family %s of set %s", w[i + 1], s.name);
+				str_setf(err, "family %s of set %s", w[i + 1], s.name);
 				set_free(&s);
 				return -EINVAL;
 			}
 		} else if (!strcmp(w[i], "netmask")) {
 			unsigned long m;
 			if (parse_uint(w[i + 1], 1, 128, &m) < 0) {
-				set_err(err, "bad netmask of set %s", s.name);
+				str_setf(err, "bad netmask of set %s", s.name);
 				set_free(&s);
 				return -EINVAL;
 			}
@@ -386,7 +374,7 @@ static int cmd_create(struct ipset_file *f, char **w, size_t n, unsigned line, s
 		}
 	}
 	if (s.netmask > fam_bits(s.family)) {
-		set_err(err, "bad netmask of set %s", s.name);
+		str_setf(err, "bad netmask of set %s", s.name);
 		set_free(&s);
 		return -EINVAL;
 	}
@@ -408,7 +396,7 @@ static int cmd_add(struct ipset_file *f, struct ipset_set *s, bool del, char **w
 		for (size_t i = 0; i < nv; i++)
 			free(v[i].member);
 		free(v);
-		set_err(err, "more than %u elements", IPSET_MAX_ENTRIES);
+		str_setf(err, "more than %u elements", IPSET_MAX_ENTRIES);
 		return -E2BIG;
 	}
 	for (size_t i = 0; i < nv; i++) {
@@ -467,13 +455,13 @@ static int parse_line(struct ipset_file *f, struct strv *w, unsigned line, size_
 	char **a = w->v + 1;
 	size_t n = w->n - 1;
 	if (c == ARRAY_SIZE(cmds)) {
-		set_err(err, "\"%s\" is not a command ipset restore knows", w->v[0]);
+		str_setf(err, "\"%s\" is not a command ipset restore knows", w->v[0]);
 		return -EINVAL;
 	}
 	if (c == 0)
 		return cmd_create(f, a, n, line, off, len, err);
 	if (c >= 5) {
-		set_err(err, "%s of sets is outside the model", cmds[c].l);
+		str_setf(err, "%s of sets is outside the model", cmds[c].l);
 		return -EINVAL;
 	}
 	if (c >= 3 && !n) { /* every set */
@@ -490,7 +478,7 @@ static int parse_line(struct ipset_file *f, struct strv *w, unsigned line, size_
 	}
 	struct ipset_set *s = n ? find_set(f, a[0]) : NULL;
 	if (!s) {
-		set_err(err, "set %s does not exist", n ? a[0] : "(none)");
+		str_setf(err, "set %s does not exist", n ? a[0] : "(none)");
 		return -EINVAL;
 	}
 	if (c == 3 || c == 4) {
@@ -521,7 +509,7 @@ int ipset_parse(const char *buf, size_t len, struct ipset_file *out, unsigned *e
 		pos += n + (nl != NULL);
 		line++;
 		if (n > IPSET_MAX_LINE || memchr(p, '\0', n)) {
-			set_err(err, n > IPSET_MAX_LINE ? "line too long" : "NUL byte in the line");
+			str_setf(err, n > IPSET_MAX_LINE ? "line too long" : "NUL byte in the line");
 			rc = -EINVAL;
 			break;
 		}
@@ -530,7 +518,7 @@ int ipset_parse(const char *buf, size_t len, struct ipset_file *out, unsigned *e
 		struct strv w = {0};
 		rc = split_words(p, n, &w);
 		if (rc < 0)
-			set_err(err, "unterminated quote or too many words");
+			str_setf(err, "unterminated quote or too many words");
 		else
 			rc = parse_line(out, &w, line, off, n, &total, err);
 		if (rc == 0 && w.n &&

@@ -21,18 +21,6 @@
 
 /* ---- parsing ---- */
 
-static void set_err(char **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void set_err(char **err, const char *fmt, ...)
-{
-	va_list ap;
-	if (!err)
-		return;
-	va_start(ap, fmt);
-	free(*err);
-	*err = xvasprintf(fmt, ap);
-	va_end(ap);
-}
-
 /* Split a line into words as iptables-restore does. -EINVAL on an open quote. */
 static int split_words(const char *p, size_t n, struct strv *out)
 {
@@ -136,7 +124,7 @@ static int parse_cmd(struct ipt_file *f, struct ipt_table *t, const struct strv 
 	if (w->n && w->v[0][0] == '[')
 		i++;
 	if (i >= w->n) {
-		set_err(err, "a counter with no command");
+		str_setf(err, "a counter with no command");
 		return -EINVAL;
 	}
 	enum ipt_op op = IPT_APPEND;
@@ -147,7 +135,7 @@ static int parse_cmd(struct ipt_file *f, struct ipt_table *t, const struct strv 
 			known = true;
 		}
 	if (!known) {
-		set_err(err, "\"%s\" is not a command iptables-restore knows", w->v[i]);
+		str_setf(err, "\"%s\" is not a command iptables-restore knows", w->v[i]);
 		return -EINVAL;
 	}
 	i++;
@@ -155,11 +143,11 @@ static int parse_cmd(struct ipt_file *f, struct ipt_table *t, const struct strv 
 	if (i < w->n && w->v[i][0] != '-' && strcmp(w->v[i], "!"))
 		chain = w->v[i++];
 	if (!chain && op != IPT_FLUSH && op != IPT_DELETE_CHAIN && op != IPT_ZERO) {
-		set_err(err, "%s needs a chain", w->v[i - 1]);
+		str_setf(err, "%s needs a chain", w->v[i - 1]);
 		return -EINVAL;
 	}
 	if (chain && !valid_name(chain)) {
-		set_err(err, "\"%s\" is not a valid chain name", chain);
+		str_setf(err, "\"%s\" is not a valid chain name", chain);
 		return -EINVAL;
 	}
 	/* -I takes an optional position, -R one, -D one instead of a rule, -Z an optional one */
@@ -167,16 +155,16 @@ static int parse_cmd(struct ipt_file *f, struct ipt_table *t, const struct strv 
 	if ((op == IPT_INSERT || op == IPT_REPLACE || op == IPT_DELETE || op == IPT_ZERO) &&
 	    i < w->n && isdigit((unsigned char)w->v[i][0])) {
 		if (parse_uint(w->v[i], 1, UINT32_MAX, &pos) < 0) {
-			set_err(err, "bad rule number \"%s\"", w->v[i]);
+			str_setf(err, "bad rule number \"%s\"", w->v[i]);
 			return -EINVAL;
 		}
 		i++;
 	} else if (op == IPT_REPLACE) {
-		set_err(err, "-R needs a rule number");
+		str_setf(err, "-R needs a rule number");
 		return -EINVAL;
 	}
 	if ((op == IPT_POLICY || op == IPT_RENAME) && i >= w->n) {
-		set_err(err, "%s needs a %s", op == IPT_POLICY ? "-P" : "-E",
+		str_setf(err, "%s needs a %s", op == IPT_POLICY ? "-P" : "-E",
 			op == IPT_POLICY ? "policy" : "new name");
 		return -EINVAL;
 	}
@@ -205,18 +193,18 @@ static int parse_line(struct ipt_file *out, struct ipt_table **t, const struct s
 	int rc = 0;
 	if (w->v[0][0] == '*') {
 		if (*t && !(*t)->commit_line) {
-			set_err(err, "table %s starts before COMMIT of table %s", w->v[0] + 1,
+			str_setf(err, "table %s starts before COMMIT of table %s", w->v[0] + 1,
 				(*t)->name);
 			rc = -EINVAL;
 		} else if (!valid_name(w->v[0] + 1) || w->n != 1) {
-			set_err(err, "bad table line");
+			str_setf(err, "bad table line");
 			rc = -EINVAL;
 		} else {
 			*t = add_table(out, w->v[0] + 1, line, off);
 		}
 	} else if (!strcmp(w->v[0], "COMMIT")) {
 		if (!*t || (*t)->commit_line) {
-			set_err(err, "COMMIT outside a table");
+			str_setf(err, "COMMIT outside a table");
 			rc = -EINVAL;
 		} else {
 			(*t)->commit_line = line;
@@ -224,19 +212,19 @@ static int parse_line(struct ipt_file *out, struct ipt_table **t, const struct s
 		}
 	} else if (w->v[0][0] == ':') {
 		if (!*t || (*t)->commit_line) {
-			set_err(err, "chain declared outside a table");
+			str_setf(err, "chain declared outside a table");
 			rc = -EINVAL;
 		} else if (w->n < 2 || !valid_name(w->v[0] + 1)) {
-			set_err(err, "bad chain line");
+			str_setf(err, "bad chain line");
 			rc = -EINVAL;
 		} else if (iptables_save_chain(*t, w->v[0] + 1)) {
-			set_err(err, "chain %s declared twice", w->v[0] + 1);
+			str_setf(err, "chain %s declared twice", w->v[0] + 1);
 			rc = -EINVAL;
 		} else {
 			add_chain(*t, w->v[0] + 1, w->v[1], line, off);
 		}
 	} else if (!*t || (*t)->commit_line) {
-		set_err(err, "a command outside a table (no \"*filter\" line before it)");
+		str_setf(err, "a command outside a table (no \"*filter\" line before it)");
 		rc = -EINVAL;
 	} else {
 		rc = parse_cmd(out, *t, w, line, off, n, err);
@@ -261,12 +249,12 @@ int iptables_save_parse(const char *buf, size_t len, struct ipt_file *out, unsig
 		pos += n + (nl != NULL);
 		line++;
 		if (n > IPT_MAX_LINE) {
-			set_err(err, "line longer than %u bytes", IPT_MAX_LINE);
+			str_setf(err, "line longer than %u bytes", IPT_MAX_LINE);
 			rc = -E2BIG;
 			goto fail;
 		}
 		if (memchr(p, '\0', n)) {
-			set_err(err, "NUL byte in the line");
+			str_setf(err, "NUL byte in the line");
 			rc = -EINVAL;
 			goto fail;
 		}
@@ -276,7 +264,7 @@ int iptables_save_parse(const char *buf, size_t len, struct ipt_file *out, unsig
 		rc = split_words(p, n, &w);
 		if (rc < 0) {
 			strv_free(&w);
-			set_err(err, rc == -EINVAL ? "unterminated quote" : "too many words");
+			str_setf(err, rc == -EINVAL ? "unterminated quote" : "too many words");
 			goto fail;
 		}
 		if (w.n == 0) {
@@ -290,7 +278,7 @@ int iptables_save_parse(const char *buf, size_t len, struct ipt_file *out, unsig
 	}
 	if (t && !t->commit_line) {
 		line++;
-		set_err(err, "COMMIT expected at the end of table %s", t->name);
+		str_setf(err, "COMMIT expected at the end of table %s", t->name);
 		rc = -EINVAL;
 		goto fail;
 	}
