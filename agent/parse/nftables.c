@@ -1193,11 +1193,10 @@ static enum fw_class nst_iface(struct nstmt *st)
 	return c;
 }
 
-/* ct state: new for the client's first packet, established after; not known where conntrack
- * has not seen the packet yet. */
-static enum fw_class nst_ct_state(struct nstmt *st)
+/* A conntrack key's value list (after "ct KEY") against the one value this packet has; not
+ * known where conntrack has not seen the packet yet. */
+static enum fw_class nst_ct_value(struct nstmt *st, const char *want)
 {
-	const char *want = st->e->k == FW_IN_NEW ? "new" : "established";
 	struct nvalue x;
 	nst_value(st, 2, &x);
 	enum fw_class c = x.known && !st->e->no_ct
@@ -1207,17 +1206,16 @@ static enum fw_class nst_ct_state(struct nstmt *st)
 	return c;
 }
 
+/* ct state: new for the client's first packet, established after. */
+static enum fw_class nst_ct_state(struct nstmt *st)
+{
+	return nst_ct_value(st, st->e->k == FW_IN_NEW ? "new" : "established");
+}
+
 /* ct direction: original for the client's packets, reply for sshd's. */
 static enum fw_class nst_ct_direction(struct nstmt *st)
 {
-	const char *want = st->e->out ? "reply" : "original";
-	struct nvalue x;
-	nst_value(st, 2, &x);
-	enum fw_class c = x.known && !st->e->no_ct
-				  ? fw_negate(vals_have(x.v, x.nv, want) ? FW_ALL : FW_NONE, x.neg)
-				  : FW_SOME;
-	free(x.v);
-	return c;
+	return nst_ct_value(st, st->e->out ? "reply" : "original");
 }
 
 /* A header of another protocol (udp, icmp, esp, ...): no packet of the connection has it. */
