@@ -675,8 +675,11 @@ static int deliver_payload(struct deliver *d, const struct payload *p, unsigned 
 			sleep_ms(pause);
 		}
 		int64_t now = mono_ms();
-		if (d->deadline - now < ATTEMPT_MIN_MS)
+		if (d->deadline - now < ATTEMPT_MIN_MS) { /* the pause overran (a loaded machine) */
+			if (k > 1)
+				say("delivery: deadline of %lu s reached", d->cfg->report_deadline);
 			break;
+		}
 		int64_t until = now + (int64_t)d->cfg->report_timeout * 1000;
 		if (until > d->deadline)
 			until = d->deadline;
