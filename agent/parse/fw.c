@@ -162,3 +162,39 @@ enum fw_class fw_class_tcp_flags(enum fw_kind k, unsigned mask, unsigned want, b
 	}
 	return hit == fw_kind_n_flags[k] ? FW_ALL : hit ? FW_SOME : FW_NONE;
 }
+
+int fw_split_words(const char *p, size_t n, size_t max, bool escapes, struct strv *out)
+{
+	struct buf w = {0};
+	bool in_word = false, quote = false, esc = false;
+	for (size_t i = 0; i < n && out->n <= max; i++) {
+		char c = p[i];
+		if (quote && esc) {
+			buf_append(&w, &c, 1);
+			esc = false;
+		} else if (quote && escapes && c == '\\') {
+			esc = true;
+		} else if (c == '"') {
+			quote = !quote;
+			in_word = true;
+		} else if (!quote && (c == ' ' || c == '\t' || c == '\r' || c == '\n')) {
+			if (in_word)
+				strv_push(out, w.data ? w.data : "");
+			w.len = 0;
+			if (w.data)
+				w.data[0] = '\0';
+			in_word = false;
+		} else {
+			buf_append(&w, &c, 1);
+			in_word = true;
+		}
+	}
+	if (in_word && !quote)
+		strv_push(out, w.data ? w.data : "");
+	buf_free(&w);
+	if (quote)
+		return -EINVAL;
+	if (out->n > max)
+		return -E2BIG;
+	return 0;
+}

@@ -9,6 +9,8 @@
 
 #include "parse/cidr.h"
 
+struct strv;
+
 /* The traffic a repair must let through: new TCP connections from every peer to every port,
  * and the packets that follow in both directions. */
 struct ipset_file;
@@ -55,6 +57,11 @@ struct fw_edit_sink {
 enum fw_class fw_negate(enum fw_class c, bool neg);
 /* The class of two matches that must both hold. */
 enum fw_class fw_and(enum fw_class a, enum fw_class b);
+
+/* Split a rules line into words as the loaders do: blanks separate, double quotes group (with
+ * escapes: a backslash inside quotes takes the next character, as iptables-restore; without:
+ * as ipset restore). -EINVAL on an open quote, -E2BIG past max words. */
+int fw_split_words(const char *p, size_t n, size_t max, bool escapes, struct strv *out);
 
 /* The port of a service name as both loaders resolve it (/etc/services: "ssh", "http", "www",
  * ...); -ENOENT for a name outside the table (the match is then not known). */

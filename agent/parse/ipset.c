@@ -32,41 +32,6 @@ static const struct {
 	{"bitmap:ip", IPSET_BITMAP_IP, 1},	 {"list:set", IPSET_LIST_SET, 1},
 };
 
-/* Words as ipset restore splits them; -EINVAL on an open quote. */
-static int split_words(const char *p, size_t n, struct strv *out)
-{
-	struct buf w = {0};
-	bool in_word = false, quote = false;
-	int rc = 0;
-	for (size_t i = 0; i < n && out->n <= IPSET_MAX_WORDS; i++) {
-		char c = p[i];
-		if (c == '"') {
-			quote = !quote;
-			in_word = true;
-			continue;
-		}
-		if (!quote && (c == ' ' || c == '\t' || c == '\r')) {
-			if (in_word)
-				strv_push(out, w.data ? w.data : "");
-			w.len = 0;
-			if (w.data)
-				w.data[0] = '\0';
-			in_word = false;
-			continue;
-		}
-		buf_append(&w, &c, 1);
-		in_word = true;
-	}
-	if (in_word)
-		strv_push(out, w.data ? w.data : "");
-	buf_free(&w);
-	if (quote)
-		rc = -EINVAL;
-	if (out->n > IPSET_MAX_WORDS)
-		rc = -E2BIG;
-	return rc;
-}
-
 static unsigned fam_bits(int family)
 {
 	return family == AF_INET ? 32 : 128;
@@ -516,7 +481,7 @@ int ipset_parse(const char *buf, size_t len, struct ipset_file *out, unsigned *e
 		if (n == 0 || p[0] == '#')
 			continue;
 		struct strv w = {0};
-		rc = split_words(p, n, &w);
+		rc = fw_split_words(p, n, IPSET_MAX_WORDS, false, &w);
 		if (rc < 0)
 			str_setf(err, "unterminated quote or too many words");
 		else

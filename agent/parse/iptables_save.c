@@ -21,55 +21,6 @@
 
 /* ---- parsing ---- */
 
-/* Split a line into words as iptables-restore does. -EINVAL on an open quote. */
-static int split_words(const char *p, size_t n, struct strv *out)
-{
-	struct buf w = {0};
-	bool in_word = false, quote = false, esc = false;
-	for (size_t i = 0; i < n; i++) {
-		char c = p[i];
-		if (quote) {
-			if (esc) {
-				buf_append(&w, &c, 1);
-				esc = false;
-			} else if (c == '\\') {
-				esc = true;
-			} else if (c == '"') {
-				quote = false;
-			} else {
-				buf_append(&w, &c, 1);
-			}
-			continue;
-		}
-		if (c == '"') {
-			quote = in_word = true;
-			continue;
-		}
-		if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
-			if (in_word) {
-				strv_push(out, w.data ? w.data : "");
-				w.len = 0;
-				if (w.data)
-					w.data[0] = '\0';
-				in_word = false;
-			}
-			continue;
-		}
-		buf_append(&w, &c, 1);
-		in_word = true;
-		if (out->n > IPT_MAX_WORDS)
-			break;
-	}
-	if (in_word && !quote)
-		strv_push(out, w.data ? w.data : "");
-	buf_free(&w);
-	if (quote)
-		return -EINVAL;
-	if (out->n > IPT_MAX_WORDS)
-		return -E2BIG;
-	return 0;
-}
-
 static bool valid_name(const char *s)
 {
 	size_t n = strlen(s);
@@ -261,7 +212,7 @@ int iptables_save_parse(const char *buf, size_t len, struct ipt_file *out, unsig
 		if (n == 0 || p[0] == '#')
 			continue;
 		struct strv w = {0};
-		rc = split_words(p, n, &w);
+		rc = fw_split_words(p, n, IPT_MAX_WORDS, true, &w);
 		if (rc < 0) {
 			strv_free(&w);
 			str_setf(err, rc == -EINVAL ? "unterminated quote" : "too many words");
